@@ -1,0 +1,12 @@
+import { catalogContracts } from '../catalog/contract.js';
+import { servicesContracts } from '../services/contract.js';
+import type { Contract } from '../shared/http/api-handler.js';
+import { systemContracts } from '../system/contract.js';
+import type { RouteId } from './routes.js';
+
+/** Every route's contract, keyed by route id: what the OpenAPI document is made of. */
+export const CONTRACTS = {
+  ...systemContracts,
+  ...catalogContracts,
+  ...servicesContracts,
+} as const satisfies Record<RouteId, Contract>;

@@ -1,0 +1,62 @@
+/**
+ * Every route of the HTTP API, as plain data.
+ *
+ * One list serves four readers: the CDK stack (one HTTP API route per entry, wired to
+ * the Lambda of its `group`), the local server (which turns a request into the same
+ * API Gateway v2 event), the OpenAPI document, and the isolation tests (which walk
+ * every route with every role). It imports nothing so that CDK can read it without
+ * loading handler code.
+ */
+
+export const ROLES = ['viewer', 'operator', 'approver', 'platform-admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Which Lambda serves a route. One `NodejsFunction` per group. */
+export const ROUTE_GROUPS = ['system', 'catalog', 'services'] as const;
+export type RouteGroup = (typeof ROUTE_GROUPS)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface RouteDefinition {
+  /** Stable operation id; also the OpenAPI operationId. */
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. `/v1/components/{componentId}`. */
+  readonly path: string;
+  readonly group: RouteGroup;
+  /** `public` routes skip authentication; otherwise any one of these roles grants access. */
+  readonly access: 'public' | readonly Role[];
+  readonly summary: string;
+}
+
+const READERS: readonly Role[] = ['viewer', 'operator', 'approver'];
+const CATALOG_READERS: readonly Role[] = ['viewer', 'operator', 'approver', 'platform-admin'];
+const OPERATORS: readonly Role[] = ['operator'];
+const PLATFORM_ADMINS: readonly Role[] = ['platform-admin'];
+
+const SERVICES = '/v1/tenants/{tenantId}/projects/{projectName}/services';
+
+export const ROUTES = [
+  { id: 'getHealth', method: 'GET', path: '/health', group: 'system', access: 'public', summary: 'Liveness' },
+  { id: 'getOpenApi', method: 'GET', path: '/openapi.json', group: 'system', access: 'public', summary: 'The OpenAPI document' },
+
+  { id: 'createComponent', method: 'POST', path: '/v1/components', group: 'catalog', access: PLATFORM_ADMINS, summary: 'Register a component in the catalog' },
+  { id: 'listComponents', method: 'GET', path: '/v1/components', group: 'catalog', access: CATALOG_READERS, summary: 'List components' },
+  { id: 'getComponent', method: 'GET', path: '/v1/components/{componentId}', group: 'catalog', access: CATALOG_READERS, summary: 'Get a component' },
+  { id: 'publishVersion', method: 'POST', path: '/v1/components/{componentId}/versions', group: 'catalog', access: PLATFORM_ADMINS, summary: 'Publish a version of a component' },
+  { id: 'listVersions', method: 'GET', path: '/v1/components/{componentId}/versions', group: 'catalog', access: CATALOG_READERS, summary: "List a component's versions, newest first" },
+  { id: 'checkUpgradePath', method: 'GET', path: '/v1/components/{componentId}/upgrade-path', group: 'catalog', access: CATALOG_READERS, summary: 'Check an upgrade path against the version policy' },
+
+  { id: 'createService', method: 'POST', path: SERVICES, group: 'services', access: OPERATORS, summary: 'Create a service' },
+  { id: 'listServices', method: 'GET', path: SERVICES, group: 'services', access: READERS, summary: 'List the services of a project' },
+  { id: 'getService', method: 'GET', path: `${SERVICES}/{serviceName}`, group: 'services', access: READERS, summary: 'Get a service' },
+  { id: 'updateService', method: 'PATCH', path: `${SERVICES}/{serviceName}`, group: 'services', access: OPERATORS, summary: 'Change a service (power, window, channel, instances, target)' },
+  { id: 'deleteService', method: 'DELETE', path: `${SERVICES}/{serviceName}`, group: 'services', access: OPERATORS, summary: 'Delete a service' },
+] as const satisfies readonly RouteDefinition[];
+
+export type RouteId = (typeof ROUTES)[number]['id'];
+
+/** API Gateway's route key for a route: `GET /v1/components/{componentId}`. */
+export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}

@@ -1,0 +1,138 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../shared/errors.js';
+import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import type { Component, Version } from './schemas.js';
+import { versionSortKey } from './version-policy.js';
+
+/** The catalog's storage port. Use cases depend on this, never on the SDK. */
+export interface CatalogRepository {
+  /** Fails with `ConflictError` when the name is taken. */
+  createComponent(component: Component): Promise<void>;
+  getComponent(componentId: string): Promise<Component | undefined>;
+  listComponents(page: { limit: number; nextToken?: string; name?: string }): Promise<Page<Component>>;
+  /** Fails with `ConflictError` when the version is already published. */
+  putVersion(version: Version): Promise<void>;
+  getVersion(componentId: string, version: string): Promise<Version | undefined>;
+  /** Newest first. */
+  listVersions(componentId: string, page: { limit: number; nextToken?: string }): Promise<Page<Version>>;
+  /** Every version of a component (the policy needs the whole catalog of one component). */
+  allVersions(componentId: string): Promise<Version[]>;
+}
+
+const componentKey = (componentId: string) => ({ pk: `COMPONENT#${componentId}`, sk: '#COMPONENT' });
+const nameKey = (name: string) => ({ pk: `COMPONENT_NAME#${name}`, sk: '#NAME' });
+const versionKey = (componentId: string, version: string) => ({ pk: `COMPONENT#${componentId}`, sk: `VERSION#${versionSortKey(version)}` });
+const COMPONENTS_INDEX_PK = 'COMPONENTS';
+
+export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: string): CatalogRepository {
+  const toComponent = (item: Record<string, unknown>): Component => ({
+    componentId: item.componentId as string,
+    name: item.name as string,
+    ...(item.description === undefined ? {} : { description: item.description as string }),
+    createdAt: item.createdAt as string,
+  });
+  const toVersion = ({ pk, sk, ...version }: Record<string, unknown>): Version => version as Version;
+
+  return {
+    async createComponent(component) {
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              // The name item makes `name` unique across the catalog: both writes or neither.
+              { Put: { TableName: tableName, Item: { ...nameKey(component.name), componentId: component.componentId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: { ...componentKey(component.componentId), gsi1pk: COMPONENTS_INDEX_PK, gsi1sk: component.name, ...component },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        );
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) {
+          throw new ConflictError(`A component named ${component.name} already exists.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    async getComponent(componentId) {
+      const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: componentKey(componentId) }));
+      return Item ? toComponent(Item) : undefined;
+    },
+
+    async listComponents({ limit, nextToken, name }) {
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: name === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk = :name',
+          ExpressionAttributeValues: { ':pk': COMPONENTS_INDEX_PK, ...(name === undefined ? {} : { ':name': name }) },
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, { gsi1pk: COMPONENTS_INDEX_PK }),
+        }),
+      );
+      return toPage((result.Items ?? []).map(toComponent), result.LastEvaluatedKey);
+    },
+
+    async putVersion(version) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...versionKey(version.componentId, version.version), ...version },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+          throw new ConflictError(`Version ${version.version} is already published.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    async getVersion(componentId, version) {
+      const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: versionKey(componentId, version) }));
+      return Item ? toVersion(Item) : undefined;
+    },
+
+    async listVersions(componentId, { limit, nextToken }) {
+      const pk = componentKey(componentId).pk;
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': 'VERSION#' },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
+        }),
+      );
+      return toPage((result.Items ?? []).map(toVersion), result.LastEvaluatedKey);
+    },
+
+    async allVersions(componentId) {
+      const versions: Version[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const result = await db.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': componentKey(componentId).pk, ':prefix': 'VERSION#' },
+            ExclusiveStartKey: start,
+          }),
+        );
+        versions.push(...(result.Items ?? []).map(toVersion));
+        start = result.LastEvaluatedKey;
+      } while (start);
+      return versions;
+    },
+  };
+}
+

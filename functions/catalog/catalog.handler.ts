@@ -1,0 +1,23 @@
+import { createApiHandler } from '../shared/http/api-handler.js';
+import { baseSetup } from '../shared/setup.js';
+import { createCatalogRepository } from './catalog-repository.js';
+import { makeCatalog } from './catalog.js';
+import { catalogContracts } from './contract.js';
+
+export const handler = createApiHandler({
+  group: 'catalog',
+  contracts: catalogContracts,
+  setup: () => {
+    const base = baseSetup();
+    const catalog = makeCatalog({ catalog: createCatalogRepository(base.db, base.tableName), clock: base.clock });
+    return { ...base, dependencies: catalog };
+  },
+  operations: {
+    createComponent: ({ body }, catalog) => catalog.createComponent(body),
+    listComponents: ({ query }, catalog) => catalog.listComponents(query),
+    getComponent: ({ params }, catalog) => catalog.getComponent(params.componentId),
+    publishVersion: ({ params, body, principal }, catalog) => catalog.publishVersion(params.componentId, body, principal.subject),
+    listVersions: ({ params, query }, catalog) => catalog.listVersions(params.componentId, query),
+    checkUpgradePath: ({ params, query }, catalog) => catalog.checkUpgradePath(params.componentId, query.from, query.to),
+  },
+});

@@ -1,0 +1,86 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { PageQuery } from '../shared/pagination.js';
+import { isValidVersion } from './version-policy.js';
+
+export const ComponentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a component id');
+
+/** Component names are what `requires` refers to (`postgresql>=15`). */
+export const ComponentName = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$/, 'use 1-63 lower-case letters, digits, dots, dashes and underscores');
+
+export const SemVer = z.string().max(128).refine(isValidVersion, 'must be a semantic version such as 16.1.0');
+
+export const Channel = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a channel name such as stable or rapid');
+
+export const Blocker = z.strictObject({
+  code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE_CASE code'),
+  reason: z.string().min(1).max(1024),
+});
+
+export const Requires = z
+  .record(ComponentName, z.string().max(128).refine((range) => semver.validRange(range) !== null, 'must be a semver range such as >=15 or ^3.6'))
+  .refine((value) => Object.keys(value).length <= 32, 'at most 32 requirements');
+
+export const Component = z.strictObject({
+  componentId: ComponentId,
+  name: ComponentName,
+  description: z.string().optional(),
+  createdAt: z.iso.datetime(),
+});
+export type Component = z.infer<typeof Component>;
+
+export const CreateComponentBody = z.strictObject({
+  name: ComponentName,
+  description: z.string().max(1024).optional(),
+});
+
+export const Version = z.strictObject({
+  versionId: z.string(),
+  componentId: ComponentId,
+  version: z.string(),
+  channel: Channel,
+  security: z.boolean(),
+  notes: z.string().optional(),
+  impact: z.string().optional(),
+  blockers: z.array(Blocker).optional(),
+  requires: z.record(z.string(), z.string()).optional(),
+  publishedAt: z.iso.datetime(),
+  publishedBy: z.string(),
+});
+export type Version = z.infer<typeof Version>;
+
+export const PublishVersionBody = z
+  .strictObject({
+    version: SemVer,
+    channel: Channel.default('stable'),
+    security: z.boolean().default(false),
+    notes: z.string().max(4096).optional(),
+    impact: z.string().max(4096).optional(),
+    blockers: z.array(Blocker).max(20).optional(),
+    requires: Requires.optional(),
+  })
+  .refine((body) => !(body.channel === 'stable' && semver.prerelease(body.version)), {
+    message: 'a pre-release version cannot be published on the stable channel',
+    path: ['channel'],
+  });
+
+export const ComponentParams = z.strictObject({ componentId: ComponentId });
+
+export const ListComponentsQuery = PageQuery.extend({ name: ComponentName.optional() }).strict();
+export const ListVersionsQuery = PageQuery.extend({ channel: Channel.optional() }).strict();
+
+export const UpgradePathQuery = z.strictObject({
+  from: z.string().min(1).max(128),
+  to: z.string().min(1).max(128),
+});
+
+export const UpgradePathResult = z.strictObject({
+  allowed: z.boolean(),
+  blockers: z.array(Blocker),
+  impact: z.array(z.string()),
+});
+
+export const ComponentPage = z.strictObject({ items: z.array(Component), nextToken: z.string().optional() });
+export const VersionPage = z.strictObject({ items: z.array(Version), nextToken: z.string().optional() });

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { PageQuery } from '../shared/pagination.js';
+import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
+import { UpgradeKnobs } from '../upgrades/knobs.js';
+
+export const MAX_INSTANCES = 10_000;
+
+const InstanceId = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,126}[A-Za-z0-9])?$/, 'use 1-128 letters, digits, dots, dashes, colons and underscores');
+const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048);
+
+export const Instance = z.strictObject({ id: InstanceId, healthUrl: HttpUrl.optional() });
+
+const Instances = z
+  .array(Instance)
+  .max(MAX_INSTANCES)
+  .superRefine((instances, ctx) => {
+    const seen = new Set<string>();
+    instances.forEach((instance, index) => {
+      if (seen.has(instance.id)) ctx.addIssue({ code: 'custom', message: `duplicate instance id ${instance.id}`, path: [index, 'id'] });
+      seen.add(instance.id);
+    });
+  });
+
+const SimulatedTarget = z.strictObject({
+  type: z.literal('simulated'),
+  upgradeSeconds: z.number().min(0).max(3_600).optional(),
+  failInstances: z.array(InstanceId).max(MAX_INSTANCES).optional(),
+  unhealthyInstances: z.array(InstanceId).max(MAX_INSTANCES).optional(),
+});
+
+/** The secret signs webhook calls (HMAC-SHA256). It is stored, never returned. */
+const WebhookTarget = z.strictObject({
+  type: z.literal('webhook'),
+  url: z.url({ protocol: /^https$/ }).max(2048),
+  secret: z.string().min(16).max(256),
+  timeoutSeconds: z.number().int().min(1).max(30).optional(),
+});
+
+const LambdaTarget = z.strictObject({
+  type: z.literal('lambda'),
+  functionArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?$/, 'a Lambda function ARN'),
+});
+
+export const Target = z.discriminatedUnion('type', [SimulatedTarget, WebhookTarget, LambdaTarget]);
+export type Target = z.infer<typeof Target>;
+
+/** How a target reads back: the webhook secret is replaced by the fact that one is set. */
+export const TargetView = z.discriminatedUnion('type', [
+  SimulatedTarget,
+  WebhookTarget.omit({ secret: true }).extend({ secretConfigured: z.literal(true) }),
+  LambdaTarget,
+]);
+export type TargetView = z.infer<typeof TargetView>;
+
+export const AUTO_UPGRADE_CHANNELS = ['none', 'patch', 'stable', 'rapid', 'security-only'] as const;
+export const AutoUpgradeChannel = z.enum(AUTO_UPGRADE_CHANNELS);
+
+export const MaintenanceWindow = z.strictObject({
+  dayOfWeek: z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']),
+  /** UTC hour the window opens. */
+  startHour: z.number().int().min(0).max(23),
+  durationHours: z.number().int().min(1).max(24),
+});
+
+export const ServiceParams = z.strictObject({ tenantId: TenantId, projectName: ProjectName, serviceName: ServiceName });
+export const ProjectParams = ServiceParams.omit({ serviceName: true });
+
+export const CreateServiceBody = z.strictObject({
+  name: ServiceName,
+  componentId: ComponentId,
+  version: SemVer,
+  powered: z.boolean().default(true),
+  instances: Instances.default([]),
+  target: Target.default({ type: 'simulated' }),
+  autoUpgradeChannel: AutoUpgradeChannel.default('none'),
+  maintenanceWindow: MaintenanceWindow.optional(),
+  defaultUpgrade: UpgradeKnobs.optional(),
+});
+export type CreateServiceBody = z.infer<typeof CreateServiceBody>;
+
+const immutable = (field: string) => z.never({ error: `${field} cannot be changed; delete and re-create the service` }).optional();
+
+/**
+ * A merge patch: present fields replace, `null` clears an optional one. The identity
+ * fields are named explicitly so that an attempt to change them says so.
+ */
+export const UpdateServiceBody = z
+  .strictObject({
+    name: immutable('name'),
+    componentId: immutable('componentId'),
+    version: z.never({ error: 'version changes only through an upgrade execution' }).optional(),
+    powered: z.boolean().optional(),
+    instances: Instances.optional(),
+    target: Target.optional(),
+    autoUpgradeChannel: AutoUpgradeChannel.optional(),
+    maintenanceWindow: MaintenanceWindow.nullable().optional(),
+    defaultUpgrade: UpgradeKnobs.nullable().optional(),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), 'send at least one field to change');
+export type UpdateServiceBody = z.infer<typeof UpdateServiceBody>;
+
+export const Service = z.strictObject({
+  tenantId: TenantId,
+  project: ProjectName,
+  name: ServiceName,
+  componentId: ComponentId,
+  version: z.string(),
+  powered: z.boolean(),
+  instances: z.array(Instance),
+  target: TargetView,
+  autoUpgradeChannel: AutoUpgradeChannel,
+  maintenanceWindow: MaintenanceWindow.optional(),
+  defaultUpgrade: UpgradeKnobs.optional(),
+  validatedVersion: z.string().optional(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type ServiceView = z.infer<typeof Service>;
+
+export const ServicePage = z.strictObject({ items: z.array(Service), nextToken: z.string().optional() });
+export const ListServicesQuery = PageQuery.strict();

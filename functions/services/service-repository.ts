@@ -1,0 +1,96 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import type { ServiceRecord } from './service.js';
+
+export interface ServiceKey {
+  readonly tenantId: string;
+  readonly project: string;
+  readonly name: string;
+}
+
+/** The services' storage port. */
+export interface ServiceRepository {
+  /** Fails with `ConflictError` when the service exists. */
+  create(service: ServiceRecord): Promise<void>;
+  get(key: ServiceKey): Promise<ServiceRecord | undefined>;
+  list(tenantId: string, project: string, page: { limit: number; nextToken?: string }): Promise<Page<ServiceRecord>>;
+  /**
+   * Writes `next` only if the stored revision is still `next.revision - 1`: two
+   * concurrent patches cannot both win, the loser gets `ConflictError`.
+   */
+  replace(next: ServiceRecord): Promise<void>;
+  /** Fails with `NotFoundError` when there is nothing to delete. */
+  delete(key: ServiceKey): Promise<void>;
+}
+
+export const serviceKey = ({ tenantId, project, name }: ServiceKey) => ({ pk: `TENANT#${tenantId}`, sk: `SERVICE#${project}#${name}` });
+
+const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+export function createServiceRepository(db: DynamoDBDocumentClient, tableName: string): ServiceRepository {
+  const toRecord = ({ pk, sk, ...record }: Record<string, unknown>): ServiceRecord => record as unknown as ServiceRecord;
+
+  return {
+    async create(service) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...serviceKey({ tenantId: service.tenantId, project: service.project, name: service.name }), ...service },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) throw new ConflictError(`Service ${service.project}/${service.name} already exists.`, { cause: error });
+        throw error;
+      }
+    },
+
+    async get(key) {
+      const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: serviceKey(key), ConsistentRead: true }));
+      return Item ? toRecord(Item) : undefined;
+    },
+
+    async list(tenantId, project, { limit, nextToken }) {
+      const pk = `TENANT#${tenantId}`;
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': `SERVICE#${project}#` },
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
+        }),
+      );
+      return toPage((result.Items ?? []).map(toRecord), result.LastEvaluatedKey);
+    },
+
+    async replace(next) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...serviceKey({ tenantId: next.tenantId, project: next.project, name: next.name }), ...next },
+            ConditionExpression: 'revision = :previous',
+            ExpressionAttributeValues: { ':previous': next.revision - 1 },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) {
+          throw new ConflictError(`Service ${next.project}/${next.name} was changed or deleted concurrently; read it again and retry.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    async delete(key) {
+      try {
+        await db.send(new DeleteCommand({ TableName: tableName, Key: serviceKey(key), ConditionExpression: 'attribute_exists(pk)' }));
+      } catch (error) {
+        if (isConditionFailure(error)) throw new NotFoundError(`Service ${key.project}/${key.name} was not found.`, { cause: error });
+        throw error;
+      }
+    },
+  };
+}

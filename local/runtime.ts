@@ -1,0 +1,96 @@
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { LOCAL_TABLE_NAME } from '../lib/table-schema.js';
+import type { RouteDefinition } from '../functions/api/routes.js';
+import { createLogger, type Logger, type LogLevel } from '../functions/shared/logger.js';
+import { createLocalGateway } from './api-gateway.js';
+import { loadOrCreateDevKey, verifyDevToken, type DevKey } from './dev-auth.js';
+import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { ROUTE_HANDLERS } from './handlers.js';
+
+export interface RuntimeOptions {
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Keep all data (DynamoDB Local's files) in this folder; in memory when absent. */
+  readonly persistDir?: string;
+  readonly tableName?: string;
+  readonly logLevel?: LogLevel;
+  /** Defaults to the shared dev key file that `npm run token` also uses. */
+  readonly devKey?: DevKey;
+  /** Reuse a running DynamoDB Local instead of starting one (tests share one per run). */
+  readonly dynamodbEndpoint?: string;
+}
+
+export interface Runtime {
+  readonly url: string;
+  readonly endpoints: { readonly api: string; readonly dynamodb: string };
+  readonly logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** Raised when the API port is taken, with a message fit to print as it is. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}
+
+/**
+ * Starts the whole system on this machine: DynamoDB Local, the table, and the HTTP API
+ * serving the very handler modules Lambda runs. Resolves once `/health` would answer.
+ */
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = createLogger(options.logLevel ?? 'info');
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error: unknown) => logger.warn('stop step failed', { error }));
+    stops.length = 0;
+  };
+
+  try {
+    let dynamodb = options.dynamodbEndpoint;
+    if (!dynamodb) {
+      const local = await startDynamoDbLocal(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'dynamodb') } : {});
+      stops.push(local.stop);
+      dynamodb = local.endpoint;
+    }
+    await ensureTable(dynamodb, tableName);
+
+    // The handlers read their configuration from the environment, as in Lambda.
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: dynamodb,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
+    });
+
+    const devKey = options.devKey ?? (await loadOrCreateDevKey());
+    const endpoints = { api: '', dynamodb };
+    const server = createLocalGateway({
+      handlers: ROUTE_HANDLERS,
+      authorize: (authorization) => verifyDevToken(devKey, authorization),
+      logger,
+      decorate: (route: RouteDefinition, result) => {
+        if (route.id !== 'getHealth' || result.statusCode !== 200 || result.body === undefined) return result;
+        return { ...result, body: JSON.stringify({ ...(JSON.parse(result.body) as object), endpoints }) };
+      },
+    });
+    await new Promise<void>((ready, fail) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        fail(error.code === 'EADDRINUSE' ? new PortInUseError(`Port ${options.port} is already in use: stop whatever holds it, or start with PORT=<another port>.`) : error),
+      );
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', ready);
+    });
+    stops.push(() => new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    }));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
+    endpoints.api = url;
+    return { url, endpoints, logger, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
