@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PageQuery } from '../shared/pagination.js';
 import { isValidVersion } from './version-policy.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';

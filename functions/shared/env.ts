@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The environment every function reads once per cold start. In Lambda, CDK sets these;

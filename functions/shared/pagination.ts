@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError } from './errors.js';
 
 /** The `limit` and `nextToken` query parameters every list accepts. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Names that appear in paths and keys: lower-case DNS-label style, so they can never

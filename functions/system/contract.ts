@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Contract } from '../shared/http/api-handler.js';
 
 export const Health = z.object({ status: z.literal('ok') }).loose();

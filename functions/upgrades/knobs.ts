@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const STRATEGIES = ['ROLLING', 'CANARY', 'BLUE_GREEN', 'RECREATE', 'STAGED'] as const;
 export const Strategy = z.enum(STRATEGIES);

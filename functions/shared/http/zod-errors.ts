@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FieldError } from '../errors.js';
 
 /** Turns zod issues into the `errors[]` of a problem, one entry per offending field. */

@@ -1,0 +1,173 @@
+/**
+ * Deployment settings, read once from CDK context (`cdk.json` or `-c key=value`).
+ *
+ * Context given on the command line always arrives as a string, so every reader here
+ * accepts both the JSON type and its string spelling (`false`, `"false"`, `30`, `"30"`).
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IConstruct } from 'constructs';
+
+/** Every context key Sluice reads, with the value used when it is absent. */
+export const CONTEXT_KEYS = {
+  jwtIssuer: 'sluice:jwtIssuer',
+  jwtAudience: 'sluice:jwtAudience',
+  tenantClaim: 'sluice:tenantClaim',
+  rolesClaim: 'sluice:rolesClaim',
+  logRetentionDays: 'sluice:logRetentionDays',
+  deletionProtection: 'sluice:deletionProtection',
+  tracing: 'sluice:tracing',
+  bundleAwsSdk: 'sluice:bundleAwsSdk',
+  throttleRateLimit: 'sluice:throttleRateLimit',
+  throttleBurstLimit: 'sluice:throttleBurstLimit',
+} as const;
+
+export interface SluiceConfig {
+  /** OIDC issuer URL the JWT authorizer trusts (`iss`), e.g. a Cognito user pool URL. */
+  readonly jwtIssuer: string;
+  /** Accepted `aud` (or `client_id`) values; at least one. */
+  readonly jwtAudience: readonly string[];
+  /** Claim holding the caller's tenant; handlers read it through `TENANT_CLAIM`. */
+  readonly tenantClaim: string;
+  /** Claim holding the caller's roles; handlers read it through `ROLES_CLAIM`. */
+  readonly rolesClaim: string;
+  readonly logRetention: RetentionDays;
+  /** DynamoDB deletion protection on the table. */
+  readonly deletionProtection: boolean;
+  /** Active X-Ray tracing on every function. */
+  readonly tracing: boolean;
+  /** Bundle the AWS SDK into each function instead of using the runtime's copy. */
+  readonly bundleAwsSdk: boolean;
+  /** Steady-state requests per second across the whole API stage. */
+  readonly throttleRateLimit: number;
+  /** Burst bucket size across the whole API stage. */
+  readonly throttleBurstLimit: number;
+}
+
+export const CONFIG_DEFAULTS = {
+  tenantClaim: 'tenant',
+  rolesClaim: 'roles',
+  logRetention: RetentionDays.ONE_MONTH,
+  deletionProtection: true,
+  tracing: false,
+  bundleAwsSdk: false,
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+} as const satisfies Partial<SluiceConfig>;
+
+/** A configuration problem found while reading context; synth stops with this message. */
+export class SluiceConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SluiceConfigError';
+  }
+}
+
+/**
+ * Reads and checks the Sluice context of `scope`'s tree.
+ *
+ * @example
+ * ```ts
+ * const app = new App({ context: { 'sluice:jwtIssuer': 'https://issuer.example.com', 'sluice:jwtAudience': 'sluice' } });
+ * readSluiceConfig(app).tenantClaim; // 'tenant'
+ * ```
+ */
+export function readSluiceConfig(scope: IConstruct): SluiceConfig {
+  const get = (key: string): unknown => scope.node.tryGetContext(key);
+
+  return {
+    jwtIssuer: readIssuer(get(CONTEXT_KEYS.jwtIssuer)),
+    jwtAudience: readStringList(CONTEXT_KEYS.jwtAudience, get(CONTEXT_KEYS.jwtAudience)),
+    tenantClaim: readClaimName(CONTEXT_KEYS.tenantClaim, get(CONTEXT_KEYS.tenantClaim), CONFIG_DEFAULTS.tenantClaim),
+    rolesClaim: readClaimName(CONTEXT_KEYS.rolesClaim, get(CONTEXT_KEYS.rolesClaim), CONFIG_DEFAULTS.rolesClaim),
+    logRetention: readRetention(get(CONTEXT_KEYS.logRetentionDays)),
+    deletionProtection: readBoolean(
+      CONTEXT_KEYS.deletionProtection,
+      get(CONTEXT_KEYS.deletionProtection),
+      CONFIG_DEFAULTS.deletionProtection,
+    ),
+    tracing: readBoolean(CONTEXT_KEYS.tracing, get(CONTEXT_KEYS.tracing), CONFIG_DEFAULTS.tracing),
+    bundleAwsSdk: readBoolean(CONTEXT_KEYS.bundleAwsSdk, get(CONTEXT_KEYS.bundleAwsSdk), CONFIG_DEFAULTS.bundleAwsSdk),
+    throttleRateLimit: readPositiveNumber(
+      CONTEXT_KEYS.throttleRateLimit,
+      get(CONTEXT_KEYS.throttleRateLimit),
+      CONFIG_DEFAULTS.throttleRateLimit,
+    ),
+    throttleBurstLimit: readPositiveNumber(
+      CONTEXT_KEYS.throttleBurstLimit,
+      get(CONTEXT_KEYS.throttleBurstLimit),
+      CONFIG_DEFAULTS.throttleBurstLimit,
+    ),
+  };
+}
+
+function readIssuer(raw: unknown): string {
+  const key = CONTEXT_KEYS.jwtIssuer;
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new SluiceConfigError(`Context "${key}" is required: pass -c ${key}=https://<your OIDC issuer>`);
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch (cause) {
+    throw new SluiceConfigError(`Context "${key}" must be a URL, got "${raw}"`, { cause });
+  }
+  // API Gateway only fetches the issuer's JWKS over HTTPS.
+  if (url.protocol !== 'https:') {
+    throw new SluiceConfigError(`Context "${key}" must be an https:// URL, got "${raw}"`);
+  }
+  return raw.trim();
+}
+
+function readStringList(key: string, raw: unknown): readonly string[] {
+  const values = Array.isArray(raw)
+    ? raw.map((v) => String(v).trim())
+    : typeof raw === 'string'
+      ? raw.split(',').map((v) => v.trim())
+      : [];
+  const list = values.filter((v) => v !== '');
+  if (list.length === 0) {
+    throw new SluiceConfigError(`Context "${key}" is required: one audience or a comma-separated list`);
+  }
+  return list;
+}
+
+function readClaimName(key: string, raw: unknown, fallback: string): string {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  // The claim name is also spliced into the access log format (`$context.authorizer.claims.<name>`).
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_:.\/-]+$/.test(raw)) {
+    throw new SluiceConfigError(`Context "${key}" must be a claim name, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function readBoolean(key: string, raw: unknown, fallback: boolean): boolean {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new SluiceConfigError(`Context "${key}" must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function readPositiveNumber(key: string, raw: unknown, fallback: number): number {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new SluiceConfigError(`Context "${key}" must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+const RETENTION_VALUES: ReadonlySet<number> = new Set(
+  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+function readRetention(raw: unknown): RetentionDays {
+  const key = CONTEXT_KEYS.logRetentionDays;
+  if (raw === undefined || raw === null || raw === '') return CONFIG_DEFAULTS.logRetention;
+  const days = typeof raw === 'number' ? raw : Number(raw);
+  if (!RETENTION_VALUES.has(days)) {
+    throw new SluiceConfigError(
+      `Context "${key}" must be one of CloudWatch's retention periods (${[...RETENTION_VALUES].join(', ')}), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return days as RetentionDays;
+}

@@ -1,0 +1,48 @@
+import { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, readSluiceConfig, SluiceConfigError } from '../../lib/config.js';
+
+const REQUIRED = { 'sluice:jwtIssuer': 'https://issuer.example.com', 'sluice:jwtAudience': 'sluice' };
+const configOf = (context: Record<string, unknown>) => readSluiceConfig(new App({ context }));
+
+describe('readSluiceConfig', () => {
+  it('fills every optional setting with its default', () => {
+    expect(configOf(REQUIRED)).toEqual({
+      jwtIssuer: 'https://issuer.example.com',
+      jwtAudience: ['sluice'],
+      ...CONFIG_DEFAULTS,
+    });
+  });
+
+  it('reads the string spellings that `-c key=value` produces', () => {
+    const config = configOf({
+      ...REQUIRED,
+      'sluice:jwtAudience': 'cli, console',
+      'sluice:deletionProtection': 'false',
+      'sluice:tracing': 'true',
+      'sluice:logRetentionDays': '90',
+      'sluice:throttleRateLimit': '10',
+      'sluice:tenantClaim': 'org',
+    });
+    expect(config).toMatchObject({
+      jwtAudience: ['cli', 'console'],
+      deletionProtection: false,
+      tracing: true,
+      logRetention: RetentionDays.THREE_MONTHS,
+      throttleRateLimit: 10,
+      tenantClaim: 'org',
+    });
+  });
+
+  it.each([
+    ['a missing issuer', { 'sluice:jwtIssuer': undefined }],
+    ['an http issuer', { 'sluice:jwtIssuer': 'http://issuer.example.com' }],
+    ['an empty audience', { 'sluice:jwtAudience': ' , ' }],
+    ['a retention CloudWatch does not offer', { 'sluice:logRetentionDays': 31 }],
+    ['a boolean that is neither true nor false', { 'sluice:deletionProtection': 'yes' }],
+    ['a non-positive throttle', { 'sluice:throttleBurstLimit': 0 }],
+  ])('refuses %s', (_name, override) => {
+    expect(() => configOf({ ...REQUIRED, ...override })).toThrow(SluiceConfigError);
+  });
+});
