@@ -1,0 +1,33 @@
+import { runApiBench } from './api-bench.js';
+import { measureBundleSizes } from './bundle-sizes.js';
+
+/**
+ * `npm run bench`: prints every figure the README reports, each against a baseline
+ * measured in the same run. Never part of `npm test`: figures, not assertions.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const line = (text = '') => process.stdout.write(`${text}\n`);
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+
+line('# Sluice benchmarks');
+line(`node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString()}`);
+line();
+
+line('## Lambda bundles (minified ESM, as cdk deploy uploads them; target < 300 kB)');
+for (const [group, bytes] of Object.entries(measureBundleSizes())) line(`  ${group.padEnd(10)} ${kb(bytes)}${bytes < 300 * 1024 ? '' : '  OVER TARGET'}`);
+line();
+
+line('## GET one service: local API vs raw DynamoDB Local GetItem (same run, same DynamoDB Local)');
+const api = await runApiBench();
+line('  path                 clients  requests   p50 ms   p99 ms    req/s');
+const row = (name: string, figures: (typeof api.api)[number]) =>
+  line(`  ${name.padEnd(20)} ${String(figures.concurrency).padStart(7)} ${String(figures.requests).padStart(9)} ${figures.p50Ms.toFixed(2).padStart(8)} ${figures.p99Ms.toFixed(2).padStart(8)} ${String(figures.requestsPerSecond).padStart(8)}`);
+api.api.forEach((figures, index) => {
+  const raw = api.rawDynamoDb[index];
+  if (raw) row('raw GetItem', raw);
+  row('API GET service', figures);
+});
+line(`  p99 ratio (API / raw) at ${api.api[api.api.length - 1]?.concurrency} clients: ${api.p99Ratio}x (target <= 2x)`);
+line();
+

@@ -1,0 +1,43 @@
+/** Latency figures of one load run. */
+export interface LoadFigures {
+  readonly requests: number;
+  readonly concurrency: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requestsPerSecond: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/**
+ * Runs `operation` `requests` times from `concurrency` workers, each worker firing its
+ * next call when the previous one answers (closed loop), and measures every call.
+ */
+export async function measure(concurrency: number, requests: number, operation: () => Promise<void>): Promise<LoadFigures> {
+  const latencies: number[] = [];
+  let issued = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued < requests) {
+        issued += 1;
+        const before = performance.now();
+        await operation();
+        latencies.push(performance.now() - before);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 100) / 100;
+  return {
+    requests,
+    concurrency,
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    requestsPerSecond: Math.round(requests / elapsed),
+  };
+}
