@@ -29,6 +29,8 @@ export interface LocalGatewayOptions {
   /** Plays the JWT authorizer: verified, flattened claims for a token, or undefined. */
   readonly authorize: (authorization: string | undefined) => Promise<Record<string, string> | undefined>;
   readonly logger: Logger;
+  /** Until this answers true every request gets 503, so `/health` means ready. */
+  readonly isReady?: () => boolean;
   /** Lets the runtime add to a response (e.g. its endpoints to `/health`). */
   readonly decorate?: (route: RouteDefinition, result: APIGatewayProxyStructuredResultV2) => APIGatewayProxyStructuredResultV2;
 }
@@ -52,6 +54,10 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (options.isReady && !options.isReady()) {
+      response.setHeader('retry-after', '1');
+      return sendProblem(response, 503, 'Service unavailable', 'Sluice is still starting.');
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request);

@@ -102,6 +102,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     ['-Xms64m', '-Xmx512m', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-jar', join(home, 'DynamoDBLocal.jar'), ...storage, '-disableTelemetry', '-port', String(port)],
     { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // If this process dies without stopping it, the JVM must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -41,13 +41,47 @@ export class PortInUseError extends Error {
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = createLogger(options.logLevel ?? 'info');
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  // Stopped in reverse order of start, except the HTTP server, which closes first so
+  // that no request arrives while the parts behind it go away.
   const stops: Array<() => Promise<void>> = [];
+  let closeServer: (() => Promise<void>) | undefined;
   const stop = async () => {
-    for (const step of stops.reverse()) await step().catch((error: unknown) => logger.warn('stop step failed', { error }));
+    const steps = [...(closeServer ? [closeServer] : []), ...stops.reverse()];
+    closeServer = undefined;
     stops.length = 0;
+    for (const step of steps) await step().catch((error: unknown) => logger.warn('stop step failed', { error }));
   };
 
   try {
+    // Take the port first: a second start on a busy port fails at once, before a JVM starts.
+    let ready = false;
+    const endpoints = { api: '', dynamodb: '' };
+    const devKey = options.devKey ?? (await loadOrCreateDevKey());
+    const server = createLocalGateway({
+      handlers: ROUTE_HANDLERS,
+      authorize: (authorization) => verifyDevToken(devKey, authorization),
+      logger,
+      isReady: () => ready,
+      decorate: (route: RouteDefinition, result) => {
+        if (route.id !== 'getHealth' || result.statusCode !== 200 || result.body === undefined) return result;
+        return { ...result, body: JSON.stringify({ ...(JSON.parse(result.body) as object), endpoints }) };
+      },
+    });
+    await new Promise<void>((listening, fail) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        fail(error.code === 'EADDRINUSE' ? new PortInUseError(`Port ${options.port} is already in use: stop whatever holds it, or start with PORT=<another port>.`) : error),
+      );
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', listening);
+    });
+    closeServer = () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
+    endpoints.api = url;
+
     let dynamodb = options.dynamodbEndpoint;
     if (!dynamodb) {
       const local = await startDynamoDbLocal(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'dynamodb') } : {});
@@ -55,6 +89,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dynamodb = local.endpoint;
     }
     await ensureTable(dynamodb, tableName);
+    endpoints.dynamodb = dynamodb;
 
     // The handlers read their configuration from the environment, as in Lambda.
     Object.assign(process.env, {
@@ -63,31 +98,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
       LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
     });
-
-    const devKey = options.devKey ?? (await loadOrCreateDevKey());
-    const endpoints = { api: '', dynamodb };
-    const server = createLocalGateway({
-      handlers: ROUTE_HANDLERS,
-      authorize: (authorization) => verifyDevToken(devKey, authorization),
-      logger,
-      decorate: (route: RouteDefinition, result) => {
-        if (route.id !== 'getHealth' || result.statusCode !== 200 || result.body === undefined) return result;
-        return { ...result, body: JSON.stringify({ ...(JSON.parse(result.body) as object), endpoints }) };
-      },
-    });
-    await new Promise<void>((ready, fail) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        fail(error.code === 'EADDRINUSE' ? new PortInUseError(`Port ${options.port} is already in use: stop whatever holds it, or start with PORT=<another port>.`) : error),
-      );
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', ready);
-    });
-    stops.push(() => new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    }));
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
-    endpoints.api = url;
+    ready = true;
     return { url, endpoints, logger, stop };
   } catch (error) {
     await stop();
