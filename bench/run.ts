@@ -31,3 +31,9 @@ api.api.forEach((figures, index) => {
 line(`  p99 ratio (API / raw) at ${api.api[api.api.length - 1]?.concurrency} clients: ${api.p99Ratio}x (target <= 2x)`);
 line();
 
+{
+  const { runEngineBench } = await import('./engine-bench.js');
+  line('## Embedded Step Functions engine');
+  for (const [name, value] of Object.entries(await runEngineBench())) line(`  ${name}: ${value}`);
+  line();
+}

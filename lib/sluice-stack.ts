@@ -112,7 +112,7 @@ export class SluiceStack extends Stack {
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
       reason:
-        "Queries on the table's own GSIs (TABLE_SCHEMA: gsi1) need <table ARN>/index/*; the wildcard never leaves this table.",
+        "Queries on the table's own GSIs (TABLE_SCHEMA: gsi1, gsi2) need <table ARN>/index/*; the wildcard never leaves this table.",
     });
   }
 }

@@ -17,6 +17,12 @@ export const TABLE_SCHEMA = {
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',
     },
+    {
+      /** A second cross-partition list for items that gsi1 already serves: upgrades by status. */
+      indexName: 'gsi2',
+      partitionKey: 'gsi2pk',
+      sortKey: 'gsi2sk',
+    },
   ],
 } as const;
 

@@ -14,7 +14,7 @@ export interface Page<T> {
 }
 
 type Key = Record<string, string>;
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
 
 /**
  * Encodes DynamoDB's LastEvaluatedKey as an opaque token. The token is not a secret,

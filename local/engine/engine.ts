@@ -139,7 +139,46 @@ type AslValidator = (definition: unknown, opts?: { checkPaths: boolean; checkArn
   errorsText: (separator?: string) => string;
 };
 const validatedDefinitions = new Map<string, Graph>();
-const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
+const requireHere = createRequire(import.meta.url);
+const aslValidator = requireHere('asl-validator') as AslValidator;
+reuseAslSchemaCompilation();
+
+/**
+ * asl-validator builds a fresh Ajv and compiles its state-machine schema on
+ * every call (~100 ms each), which dominates creating a state machine. The
+ * compiled validator only depends on the formats registered, which are the
+ * same for our fixed options, so the first compiled one is reused. Scoped to
+ * that one schema id; any other use of Ajv is untouched.
+ */
+function reuseAslSchemaCompilation(): void {
+  const SCHEMA_ID = 'http://asl-validator.cloud/state-machine.json#';
+  try {
+    const ajvModule = createRequire(requireHere.resolve('asl-validator'))('ajv') as {
+      default?: { prototype: AjvLike };
+      prototype?: AjvLike;
+    };
+    const proto = ajvModule.default?.prototype ?? ajvModule.prototype;
+    if (proto === undefined || typeof proto.validate !== 'function' || typeof proto.getSchema !== 'function') return;
+    const original = proto.validate;
+    let compiled: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+    proto.validate = function validate(this: AjvLike, schema: unknown, data: unknown): boolean {
+      if (schema !== SCHEMA_ID) return original.call(this, schema, data);
+      compiled ??= this.getSchema(SCHEMA_ID);
+      if (compiled === undefined) return original.call(this, schema, data);
+      const ok = compiled(data);
+      this.errors = ok ? null : (compiled.errors ?? null);
+      return ok;
+    };
+  } catch {
+    // Without the shortcut validation is only slower.
+  }
+}
+
+interface AjvLike {
+  validate(schema: unknown, data: unknown): boolean;
+  getSchema(id: string): (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
+  errors?: unknown;
+}
 
 /**
  * Parses and validates a definition with `asl-validator`; answers
@@ -167,9 +206,37 @@ export function validateDefinition(definition: string): Graph {
   if (!result.isValid) {
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${result.errorsText('; ')}'`);
   }
+  checkStatesAllLast(parsed as Graph);
   if (validatedDefinitions.size > 500) validatedDefinitions.clear();
   validatedDefinitions.set(definition, structuredClone(parsed as Graph));
   return parsed as Graph;
+}
+
+/**
+ * "States.ALL must appear alone in its ErrorEquals and in the last Retrier
+ * or Catcher" (ASL spec, Retrying after an error); Step Functions rejects the
+ * definition otherwise.
+ */
+function checkStatesAllLast(graph: Graph): void {
+  for (const [name, state] of Object.entries(graph.States ?? {})) {
+    for (const [field, rules] of [
+      ['Retry', state.Retry],
+      ['Catch', state.Catch],
+    ] as const) {
+      (rules ?? []).forEach((rule, i, all) => {
+        if (!rule.ErrorEquals.includes('States.ALL')) return;
+        if (rule.ErrorEquals.length !== 1 || i !== all.length - 1) {
+          throw new SfnApiError(
+            'InvalidDefinition',
+            `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL must appear alone in the last ${field} rule of state ${name}'`,
+          );
+        }
+      });
+    }
+    for (const sub of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) {
+      if (sub !== undefined) checkStatesAllLast(sub);
+    }
+  }
 }
 
 function parseJsonInput(input: string | undefined, code: 'InvalidExecutionInput' | 'InvalidOutput'): unknown {
