@@ -37,3 +37,14 @@ line();
   for (const [name, value] of Object.entries(await runEngineBench())) line(`  ${name}: ${value}`);
   line();
 }
+
+{
+  const { runHistoryBench } = await import('./history-bench.js');
+  const figures = await runHistoryBench();
+  line('## Execution history of a 10,000-instance ROLLING upgrade (batchSize 50; real ASL files, stand-in tasks)');
+  line(`  batches: ${figures.batches}, health polls per batch: ${figures.healthPollsPerBatch}`);
+  line(`  parent history events: ${figures.parentEvents} of the ${figures.historyLimit} limit (${((figures.parentEvents / figures.historyLimit) * 100).toFixed(1)}%), ${figures.parentEventsPerInstance} per instance`);
+  line(`  largest child (one batch) history: ${figures.largestChildEvents} events`);
+  line(`  state transitions, parent and children: ${figures.stateTransitions}`);
+  line();
+}

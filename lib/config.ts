@@ -19,6 +19,7 @@ export const CONTEXT_KEYS = {
   bundleAwsSdk: 'sluice:bundleAwsSdk',
   throttleRateLimit: 'sluice:throttleRateLimit',
   throttleBurstLimit: 'sluice:throttleBurstLimit',
+  eventBusName: 'sluice:eventBusName',
 } as const;
 
 export interface SluiceConfig {
@@ -41,6 +42,8 @@ export interface SluiceConfig {
   readonly throttleRateLimit: number;
   /** Burst bucket size across the whole API stage. */
   readonly throttleBurstLimit: number;
+  /** Name of the EventBridge bus that receives progress events (UpgradeStarted, BatchCompleted, …). */
+  readonly eventBusName: string;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -52,6 +55,7 @@ export const CONFIG_DEFAULTS = {
   bundleAwsSdk: false,
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
+  eventBusName: 'sluice-events',
 } as const satisfies Partial<SluiceConfig>;
 
 /** A configuration problem found while reading context; synth stops with this message. */
@@ -97,6 +101,7 @@ export function readSluiceConfig(scope: IConstruct): SluiceConfig {
       get(CONTEXT_KEYS.throttleBurstLimit),
       CONFIG_DEFAULTS.throttleBurstLimit,
     ),
+    eventBusName: readEventBusName(get(CONTEXT_KEYS.eventBusName)),
   };
 }
 
@@ -136,6 +141,17 @@ function readClaimName(key: string, raw: unknown, fallback: string): string {
   // The claim name is also spliced into the access log format (`$context.authorizer.claims.<name>`).
   if (typeof raw !== 'string' || !/^[A-Za-z0-9_:.\/-]+$/.test(raw)) {
     throw new SluiceConfigError(`Context "${key}" must be a claim name, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function readEventBusName(raw: unknown): string {
+  const key = CONTEXT_KEYS.eventBusName;
+  if (raw === undefined || raw === null || raw === '') return CONFIG_DEFAULTS.eventBusName;
+  // EventBridge's rule for a custom bus name; `default` is the account's own bus and
+  // `aws.` names belong to partner event sources.
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9._-]{1,256}$/.test(raw) || raw === 'default' || raw.startsWith('aws.')) {
+    throw new SluiceConfigError(`Context "${key}" must be a custom event bus name, got ${JSON.stringify(raw)}`);
   }
   return raw;
 }

@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ROUTE_GROUPS, ROUTES } from '../functions/api/routes.js';
 import type { RouteGroup } from '../functions/api/routes.js';
@@ -10,7 +13,10 @@ import { readSluiceConfig } from './config.js';
 import type { SluiceConfig } from './config.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
+import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
 import { SluiceTable } from './constructs/sluice-table.js';
+import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from './flows.js';
+import type { FlowName } from './flows.js';
 
 /** Repository root: esbuild's project root and the base of every handler entry. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -20,29 +26,42 @@ export function routeGroupEntry(group: RouteGroup, root: string = PROJECT_ROOT):
   return join(root, 'functions', group, `${group}.handler.ts`);
 }
 
+/** The task function the flows invoke (not behind the API). */
+export function upgradeTasksEntry(root: string = PROJECT_ROOT): string {
+  return join(root, 'functions', 'upgrade-tasks', 'upgrade-tasks.handler.ts');
+}
+
 export interface SluiceStackProps extends StackProps {
   /** @default read from CDK context with {@link readSluiceConfig} */
   readonly config?: SluiceConfig;
 }
 
 /**
- * The whole control plane in one stack: the table, one function per route group, and
- * the HTTP API in front of them.
+ * The whole control plane in one stack: the table, one function per route group, the
+ * HTTP API in front of them, the upgrade flows (one state machine per entry of
+ * `lib/flows.ts`) with the task function they invoke, and the progress event bus.
  *
- * Later parts (state machines, the event bus, the scheduler) plug in through the
- * public fields: `table` for grants and `TABLE_NAME`, `functions` for grants and
- * environment, `api` for routes; and through `config` for context-driven settings.
+ * Later parts (the scheduler, more flows) plug in through the public fields: `table`
+ * for grants and `TABLE_NAME`, `functions` for grants and environment, `api` for
+ * routes, `flows` and `taskFunction` for the state machines; and through `config` for
+ * context-driven settings. A new flow needs only its ASL file and a `FLOWS` entry.
  */
 export class SluiceStack extends Stack {
   readonly config: SluiceConfig;
   readonly table: Table;
   /** The function serving each route group of `functions/api/routes.ts`. */
   readonly functions: Readonly<Record<RouteGroup, SluiceFunction>>;
+  /** The function behind every Task state of every flow. */
+  readonly taskFunction: SluiceFunction;
+  /** The state machine of each flow of `lib/flows.ts`. */
+  readonly flows: Readonly<Record<FlowName, SluiceStateMachine>>;
+  /** Progress events (UpgradeStarted, BatchCompleted, GateWaiting, …); only the task function puts to it. */
+  readonly eventBus: EventBus;
   readonly api: SluiceHttpApi;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, {
-      description: 'Sluice: serverless upgrade control plane (API, table, functions)',
+      description: 'Sluice: serverless upgrade control plane (API, table, functions, flows, events)',
       ...props,
     });
     this.config = props.config ?? readSluiceConfig(this);
@@ -84,12 +103,54 @@ export class SluiceStack extends Stack {
     this.acknowledgeIndexGrant(this.functions.catalog);
     this.acknowledgeIndexGrant(this.functions.services);
 
+    this.eventBus = new EventBus(this, 'Events', { eventBusName: config.eventBusName });
+
+    // A batch drains and upgrades up to `batchSize` instances with retries inside one
+    // invocation, hence minutes and more memory than an API call. It reads no claims.
+    this.taskFunction = new SluiceFunction(this, 'UpgradeTasksFunction', {
+      entry: upgradeTasksEntry(),
+      projectRoot: PROJECT_ROOT,
+      description: 'Sluice flows: the tasks every upgrade state machine invokes',
+      environment: { TABLE_NAME: this.table.tableName, EVENT_BUS_NAME: this.eventBus.eventBusName },
+      logRetention: config.logRetention,
+      tracing: config.tracing,
+      bundleAwsSdk: config.bundleAwsSdk,
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+    });
+    this.table.grantReadWriteData(this.taskFunction);
+    this.acknowledgeIndexGrant(this.taskFunction);
+    this.eventBus.grantPutEventsTo(this.taskFunction);
+    // A parked flow may need to wake itself (resume arriving while it parks).
+    this.allowTaskResponses(this.taskFunction, ['states:SendTaskSuccess']);
+
+    this.flows = this.createFlows(config);
+
+    // The upgrades API starts, stops and reads executions of the flows it may start
+    // (those with an `apiEnvVar`), and resumes a paused one through its task token.
+    const upgrades = this.functions.upgrades;
+    this.table.grantReadWriteData(upgrades);
+    this.acknowledgeIndexGrant(upgrades);
+    for (const flow of FLOWS) {
+      if (!('apiEnvVar' in flow)) continue;
+      const { stateMachine } = this.flows[flow.name];
+      upgrades.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
+      stateMachine.grantStartExecution(upgrades);
+      stateMachine.grantExecution(upgrades, 'states:StopExecution', 'states:DescribeExecution');
+      Validations.of(upgrades.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${executionArnPattern(this, this.flows[flow.name])}]`,
+        reason: `Stopping and describing executions of the ${flow.name} flow only: execution ARNs end in the execution name, chosen per upgrade at start, so "<state machine>:*" is the narrowest pattern.`,
+      });
+    }
+    this.allowTaskResponses(upgrades, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
+
     this.api = new SluiceHttpApi(this, 'Http', {
       routes: ROUTES,
       handlers: {
         system: this.functions.system.lambda,
         catalog: this.functions.catalog.lambda,
         services: this.functions.services.lambda,
+        upgrades: this.functions.upgrades.lambda,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
@@ -100,6 +161,74 @@ export class SluiceStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Sluice HTTP API' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Sluice DynamoDB table' });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.eventBusName,
+      description: 'EventBridge bus receiving Sluice progress events',
+    });
+    for (const flow of FLOWS) {
+      new CfnOutput(this, stateMachineArnKey(flow.name), {
+        value: this.flows[flow.name].stateMachine.stateMachineArn,
+        description: `State machine of the ${flow.name} flow (${flow.file})`,
+      });
+    }
+  }
+
+  /**
+   * One state machine per entry of {@link FLOWS}, in order, so that each child exists
+   * before the flow that starts it. Each flow's role may invoke the task function (when
+   * its file names it) and run the children whose ARNs it substitutes; nothing else.
+   */
+  private createFlows(config: SluiceConfig): Record<FlowName, SluiceStateMachine> {
+    const values = new Map<string, string>([[TASK_FUNCTION_ARN_KEY, this.taskFunction.lambda.functionArn]]);
+    const flows = new Map<string, SluiceStateMachine>();
+    for (const flow of FLOWS) {
+      const substitutions: Record<string, string> = {};
+      for (const key of flow.substitutionKeys) {
+        const value = values.get(key);
+        if (value === undefined) {
+          throw new Error(`Flow "${flow.name}" uses \${${key}}, which neither the task function nor an earlier flow of FLOWS provides`);
+        }
+        substitutions[key] = value;
+      }
+      const machine = new SluiceStateMachine(this, `${pascalCase(flow.name)}Flow`, {
+        flow,
+        projectRoot: PROJECT_ROOT,
+        substitutions,
+        logRetention: config.logRetention,
+      });
+      if (flow.substitutionKeys.some((key) => key === TASK_FUNCTION_ARN_KEY)) {
+        machine.allowInvoking(this.taskFunction.lambda);
+      }
+      for (const child of childFlowsOf(flow)) {
+        const childMachine = flows.get(child.name);
+        if (!childMachine) throw new Error(`Flow "${flow.name}" starts "${child.name}", which must come earlier in FLOWS`);
+        machine.allowRunningChild(childMachine);
+        Validations.of(machine.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${executionArnPattern(this, childMachine)}]`,
+          reason: `states:startExecution.sync:2 follows and stops the ${child.name} child executions it starts; their ARNs end in a name Step Functions generates, so "<child state machine>:*" is the narrowest pattern (AWS guide: IAM policies for nested executions).`,
+        });
+      }
+      flows.set(flow.name, machine);
+      values.set(stateMachineArnKey(flow.name), machine.stateMachine.stateMachineArn);
+    }
+    return Object.fromEntries(flows) as Record<FlowName, SluiceStateMachine>;
+  }
+
+  /**
+   * Step Functions' task-token calls (SendTaskSuccess/Failure) support no resource-level
+   * permissions (Service Authorization Reference, AWS Step Functions: no resource type),
+   * so they need "*". They sit in a policy of their own so that the one acknowledgement
+   * covers that statement and nothing else on the role.
+   */
+  private allowTaskResponses(fn: SluiceFunction, actions: readonly string[]): void {
+    const policy = new Policy(fn, 'TaskResponsePolicy', {
+      roles: [fn.role],
+      statements: [new PolicyStatement({ actions: [...actions], resources: ['*'] })],
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `${actions.join(', ')} support no resource-level permissions (Service Authorization Reference lists no resource type), so "*" is the only valid resource; a caller must also hold the flow's secret task token.`,
+    });
   }
 
   /**
@@ -119,4 +248,15 @@ export class SluiceStack extends Stack {
 
 function pascalCase(value: string): string {
   return value.replace(/(^|[-_])([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase());
+}
+
+/**
+ * How cdk-nag spells the `execution:<state machine name>:*` ARN that CDK's
+ * `grantExecution` builds (the name is cut out of the state machine's ARN), so that an
+ * acknowledgement names exactly that one pattern.
+ */
+function executionArnPattern(stack: Stack, machine: SluiceStateMachine): string {
+  const logicalId = stack.resolve((machine.stateMachine.node.defaultChild as CfnStateMachine).logicalId) as string;
+  const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId }] }] });
+  return `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`;
 }

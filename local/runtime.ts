@@ -7,6 +7,7 @@ import { createLocalGateway } from './api-gateway.js';
 import { loadOrCreateDevKey, verifyDevToken, type DevKey } from './dev-auth.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { ROUTE_HANDLERS } from './handlers.js';
+import { startLocalFlows } from './flows.js';
 
 export interface RuntimeOptions {
   /** 0 picks a free port. */
@@ -20,11 +21,13 @@ export interface RuntimeOptions {
   readonly devKey?: DevKey;
   /** Reuse a running DynamoDB Local instead of starting one (tests share one per run). */
   readonly dynamodbEndpoint?: string;
+  /** Every wait and schedule passes this many times faster. Default: SLUICE_TIME_SCALE or 1. */
+  readonly timeScale?: number;
 }
 
 export interface Runtime {
   readonly url: string;
-  readonly endpoints: { readonly api: string; readonly dynamodb: string };
+  readonly endpoints: { readonly api: string; readonly dynamodb: string; readonly stepfunctions: string };
   readonly logger: Logger;
   stop(): Promise<void>;
 }
@@ -55,7 +58,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   try {
     // Take the port first: a second start on a busy port fails at once, before a JVM starts.
     let ready = false;
-    const endpoints = { api: '', dynamodb: '' };
+    const endpoints = { api: '', dynamodb: '', stepfunctions: '' };
     const devKey = options.devKey ?? (await loadOrCreateDevKey());
     const server = createLocalGateway({
       handlers: ROUTE_HANDLERS,
@@ -97,7 +100,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       DYNAMODB_ENDPOINT: dynamodb,
       AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
       LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
+      // Locally, targets and health URLs live on this machine.
+      SLUICE_ALLOW_PRIVATE_NETWORKS: 'true',
     });
+
+    const timeScale = options.timeScale ?? Number(process.env.SLUICE_TIME_SCALE ?? 1);
+    process.env.SLUICE_TIME_SCALE = String(timeScale);
+    const flows = await startLocalFlows({ timeScale, logger, ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'stepfunctions') } : {}) });
+    stops.push(flows.stop);
+    endpoints.stepfunctions = flows.endpoint;
+    Object.assign(process.env, { SFN_ENDPOINT: flows.endpoint, ...flows.environment });
     ready = true;
     return { url, endpoints, logger, stop };
   } catch (error) {

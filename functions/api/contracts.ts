@@ -2,6 +2,7 @@ import { catalogContracts } from '../catalog/contract.js';
 import { servicesContracts } from '../services/contract.js';
 import type { Contract } from '../shared/http/api-handler.js';
 import { systemContracts } from '../system/contract.js';
+import { upgradesContracts } from '../upgrades/contract.js';
 import type { RouteId } from './routes.js';
 
 /** Every route's contract, keyed by route id: what the OpenAPI document is made of. */
@@ -9,4 +10,5 @@ export const CONTRACTS = {
   ...systemContracts,
   ...catalogContracts,
   ...servicesContracts,
+  ...upgradesContracts,
 } as const satisfies Record<RouteId, Contract>;

@@ -12,7 +12,7 @@ export const ROLES = ['viewer', 'operator', 'approver', 'platform-admin'] as con
 export type Role = (typeof ROLES)[number];
 
 /** Which Lambda serves a route. One `NodejsFunction` per group. */
-export const ROUTE_GROUPS = ['system', 'catalog', 'services'] as const;
+export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -35,6 +35,8 @@ const OPERATORS: readonly Role[] = ['operator'];
 const PLATFORM_ADMINS: readonly Role[] = ['platform-admin'];
 
 const SERVICES = '/v1/tenants/{tenantId}/projects/{projectName}/services';
+const UPGRADES = '/v1/tenants/{tenantId}/upgrades';
+const UPGRADE = `${UPGRADES}/{executionId}`;
 
 export const ROUTES = [
   { id: 'getHealth', method: 'GET', path: '/health', group: 'system', access: 'public', summary: 'Liveness' },
@@ -52,6 +54,19 @@ export const ROUTES = [
   { id: 'getService', method: 'GET', path: `${SERVICES}/{serviceName}`, group: 'services', access: READERS, summary: 'Get a service' },
   { id: 'updateService', method: 'PATCH', path: `${SERVICES}/{serviceName}`, group: 'services', access: OPERATORS, summary: 'Change a service (power, window, channel, instances, target)' },
   { id: 'deleteService', method: 'DELETE', path: `${SERVICES}/{serviceName}`, group: 'services', access: OPERATORS, summary: 'Delete a service' },
+
+  { id: 'createUpgrade', method: 'POST', path: UPGRADES, group: 'upgrades', access: OPERATORS, summary: 'Create an upgrade execution (PENDING)' },
+  { id: 'listUpgrades', method: 'GET', path: UPGRADES, group: 'upgrades', access: READERS, summary: 'List upgrade executions, newest first' },
+  { id: 'getUpgrade', method: 'GET', path: UPGRADE, group: 'upgrades', access: READERS, summary: 'Get an upgrade execution' },
+  { id: 'listUpgradeInstances', method: 'GET', path: `${UPGRADE}/instances`, group: 'upgrades', access: READERS, summary: "An execution's instances and their statuses" },
+  { id: 'listUpgradeEvents', method: 'GET', path: `${UPGRADE}/events`, group: 'upgrades', access: READERS, summary: "An execution's timeline" },
+  { id: 'startUpgrade', method: 'POST', path: `${UPGRADE}/start`, group: 'upgrades', access: OPERATORS, summary: 'Run pre-checks, then roll' },
+  { id: 'pauseUpgrade', method: 'POST', path: `${UPGRADE}/pause`, group: 'upgrades', access: OPERATORS, summary: 'Pause at the next batch boundary' },
+  { id: 'resumeUpgrade', method: 'POST', path: `${UPGRADE}/resume`, group: 'upgrades', access: OPERATORS, summary: 'Resume where it left off' },
+  { id: 'cancelUpgrade', method: 'POST', path: `${UPGRADE}/cancel`, group: 'upgrades', access: OPERATORS, summary: 'Cancel from any non-terminal status' },
+  { id: 'rollbackUpgrade', method: 'POST', path: `${UPGRADE}/rollback`, group: 'upgrades', access: OPERATORS, summary: 'Roll back every touched instance' },
+  { id: 'getActiveUpgrades', method: 'GET', path: '/v1/tenants/{tenantId}/components/{componentId}/upgrades/active', group: 'upgrades', access: READERS, summary: "The active executions of a component's services" },
+  { id: 'getUpgradeStatistics', method: 'GET', path: '/v1/tenants/{tenantId}/components/{componentId}/upgrade-statistics', group: 'upgrades', access: READERS, summary: 'Upgrade statistics of a component' },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

@@ -11,6 +11,13 @@ const EnvSchema = z.object({
   TENANT_CLAIM: z.string().min(1).default('tenant'),
   ROLES_CLAIM: z.string().min(1).default('roles'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Set only locally: the embedded Step Functions engine's endpoint. */
+  SFN_ENDPOINT: z.url().optional(),
+  ROLLING_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  /** Local only: every wait passes this many times faster (demos and tests). */
+  SLUICE_TIME_SCALE: z.coerce.number().positive().default(1),
+  /** Local only: targets and health URLs on loopback/private addresses are allowed. */
+  SLUICE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

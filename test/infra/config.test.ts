@@ -24,6 +24,7 @@ describe('readSluiceConfig', () => {
       'sluice:logRetentionDays': '90',
       'sluice:throttleRateLimit': '10',
       'sluice:tenantClaim': 'org',
+      'sluice:eventBusName': 'sluice-events-dev',
     });
     expect(config).toMatchObject({
       jwtAudience: ['cli', 'console'],
@@ -32,6 +33,7 @@ describe('readSluiceConfig', () => {
       logRetention: RetentionDays.THREE_MONTHS,
       throttleRateLimit: 10,
       tenantClaim: 'org',
+      eventBusName: 'sluice-events-dev',
     });
   });
 
@@ -42,6 +44,8 @@ describe('readSluiceConfig', () => {
     ['a retention CloudWatch does not offer', { 'sluice:logRetentionDays': 31 }],
     ['a boolean that is neither true nor false', { 'sluice:deletionProtection': 'yes' }],
     ['a non-positive throttle', { 'sluice:throttleBurstLimit': 0 }],
+    ['the default event bus', { 'sluice:eventBusName': 'default' }],
+    ['an event bus name EventBridge refuses', { 'sluice:eventBusName': 'sluice events!' }],
   ])('refuses %s', (_name, override) => {
     expect(() => configOf({ ...REQUIRED, ...override })).toThrow(SluiceConfigError);
   });

@@ -2,7 +2,8 @@
  * Infrastructure tests: synthesize the Sluice stack once (bundling every function with
  * esbuild, which is the slow part) and assert on the template and the cdk-nag report.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -12,8 +13,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/api/routes.js';
-import { CONTEXT_KEYS } from '../../lib/config.js';
-import { SluiceStack } from '../../lib/sluice-stack.js';
+import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
+import type { SluiceFunction } from '../../lib/constructs/sluice-function.js';
+import type { SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
+import { SYNC_EXECUTION_RULE_NAME } from '../../lib/constructs/sluice-state-machine.js';
+import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../lib/flows.js';
+import { PROJECT_ROOT, SluiceStack } from '../../lib/sluice-stack.js';
 import { TABLE_SCHEMA } from '../../lib/table-schema.js';
 
 const ISSUER = 'https://issuer.example.com/sluice-test';
@@ -36,6 +41,54 @@ const resourcesOfType = (type: string): [string, CfnResource][] =>
   Object.entries(resources).filter(([, r]) => r.Type === type);
 const logicalIdOf = (construct: IConstruct): string =>
   stack.resolve((construct.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
+
+/** Every function of the stack: one per route group, then the flows' task function. */
+const FUNCTION_NAMES = [...ROUTE_GROUPS, 'upgrade-tasks'] as const;
+const functionNamed = (name: (typeof FUNCTION_NAMES)[number]): SluiceFunction =>
+  name === 'upgrade-tasks' ? stack.taskFunction : stack.functions[name];
+const allFunctions = (): SluiceFunction[] => FUNCTION_NAMES.map(functionNamed);
+
+const statements = (): { policyId: string; statement: Statement }[] =>
+  resourcesOfType('AWS::IAM::Policy').flatMap(([policyId, policy]) =>
+    ((policy.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement ?? []).map((statement) => ({
+      policyId,
+      statement,
+    })),
+  );
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+/** The statements of every policy attached to `role`, whichever construct holds the policy. */
+const statementsOf = (role: IConstruct): Statement[] => {
+  const roleRef = JSON.stringify({ Ref: logicalIdOf(role) });
+  return statements()
+    .filter(({ policyId }) => (resources[policyId]?.Properties?.['Roles'] as unknown[]).some((r) => JSON.stringify(r) === roleRef))
+    .map(({ statement }) => statement);
+};
+const rolesAllowedTo = (action: string): string[] =>
+  statements()
+    .filter(({ statement }) => actionsOf(statement).includes(action))
+    .flatMap(({ policyId }) => (resources[policyId]?.Properties?.['Roles'] as { Ref: string }[]).map((r) => r.Ref));
+
+const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalIdOf(construct), 'Arn'] });
+const stateMachineArnOf = (machine: SluiceStateMachine) => ({ Ref: logicalIdOf(machine.stateMachine) });
+/** `arn:…:execution:<state machine name>:*`, as CDK's grantExecution builds it. */
+const executionArnsOf = (machine: SluiceStateMachine) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':states:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':execution:',
+      { 'Fn::Select': [6, { 'Fn::Split': [':', stateMachineArnOf(machine)] }] },
+      ':*',
+    ],
+  ],
+});
+const flowMachines = (): [(typeof FLOWS)[number], SluiceStateMachine][] => FLOWS.map((flow) => [flow, stack.flows[flow.name]]);
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'sluice-infra-'));
@@ -105,8 +158,8 @@ describe('table', () => {
 });
 
 describe('functions', () => {
-  it('are one per route group and nothing else', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length);
+  it('are one per route group plus the task function, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 1);
     expect(Object.keys(stack.functions).sort()).toEqual([...ROUTE_GROUPS].sort());
   });
 
@@ -128,8 +181,31 @@ describe('functions', () => {
     });
   });
 
-  it.each(ROUTE_GROUPS)('%s is bundled as minified ESM with the createRequire banner and a source map', (group) => {
-    const fn = resources[logicalIdOf(stack.functions[group].lambda)];
+  it('upgrades finds the rolling state machine through ROLLING_STATE_MACHINE_ARN', () => {
+    const fn = resources[logicalIdOf(stack.functions.upgrades.lambda)];
+    expect(fn?.Properties).toMatchObject({
+      Environment: { Variables: { ROLLING_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.rolling) } },
+    });
+  });
+
+  it('upgrade-tasks runs up to 5 minutes with 1024 MB and knows the table and the bus, not the claims', () => {
+    const fn = resources[logicalIdOf(stack.taskFunction.lambda)];
+    expect(fn?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+      MemorySize: 1024,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalIdOf(stack.taskFunction.logGroup) } },
+    });
+    expect((fn?.Properties?.['Environment'] as { Variables: unknown }).Variables).toEqual({
+      TABLE_NAME: { Ref: logicalIdOf(stack.table) },
+      EVENT_BUS_NAME: { Ref: logicalIdOf(stack.eventBus) },
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it.each(FUNCTION_NAMES)('%s is bundled as minified ESM with the createRequire banner and a source map', (name) => {
+    const fn = resources[logicalIdOf(functionNamed(name).lambda)];
     // The code's S3 key is `<asset hash>.zip`; the staged bundle sits in `asset.<hash>`.
     const s3Key = (fn?.Properties?.['Code'] as { S3Key?: string } | undefined)?.S3Key ?? '';
     const assetDir = join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`);
@@ -149,15 +225,6 @@ describe('functions', () => {
 });
 
 describe('permissions', () => {
-  const statements = (): { policyId: string; statement: Statement }[] =>
-    resourcesOfType('AWS::IAM::Policy').flatMap(([policyId, policy]) =>
-      ((policy.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement ?? []).map((statement) => ({
-        policyId,
-        statement,
-      })),
-    );
-  const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-
   it('grant no wildcard action', () => {
     for (const { statement } of statements()) {
       for (const action of actionsOf(statement)) {
@@ -180,28 +247,232 @@ describe('permissions', () => {
     }
   });
 
-  it('give the system group no table access and the catalog and services groups read-write', () => {
-    const dynamoActionsOf = (group: (typeof ROUTE_GROUPS)[number]): string[] => {
-      const roleId = logicalIdOf(stack.functions[group].role);
-      return statements()
-        .filter(({ policyId }) =>
-          (resources[policyId]?.Properties?.['Roles'] as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
-        )
-        .flatMap(({ statement }) => actionsOf(statement))
+  it('give the system group and the flows no table access, and the other functions read-write', () => {
+    const dynamoActionsOf = (role: IConstruct): string[] =>
+      statementsOf(role)
+        .flatMap((statement) => actionsOf(statement))
         .filter((a) => a.startsWith('dynamodb:'));
-    };
-    expect(dynamoActionsOf('system')).toEqual([]);
-    for (const group of ['catalog', 'services'] as const) {
-      expect(dynamoActionsOf(group)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']));
+    expect(dynamoActionsOf(stack.functions.system.role)).toEqual([]);
+    for (const [, machine] of flowMachines()) expect(dynamoActionsOf(machine.role)).toEqual([]);
+    for (const fn of [stack.functions.catalog, stack.functions.services, stack.functions.upgrades, stack.taskFunction]) {
+      expect(dynamoActionsOf(fn.role)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']));
     }
+  });
+
+  it('let the upgrades function start the rolling state machine and nothing else', () => {
+    const starts = statementsOf(stack.functions.upgrades.role).filter((s) => actionsOf(s).includes('states:StartExecution'));
+    expect(starts.flatMap(resourcesOf)).toEqual([stateMachineArnOf(stack.flows.rolling)]);
+    // Only the upgrades function and parent flows (for their children) start executions at all.
+    const starters = [logicalIdOf(stack.functions.upgrades.role), ...flowMachines().filter(([flow]) => childFlowsOf(flow).length > 0).map(([, m]) => logicalIdOf(m.role))];
+    expect(rolesAllowedTo('states:StartExecution').sort()).toEqual(starters.sort());
+  });
+
+  it('let the upgrades function stop and describe executions of the rolling state machine only', () => {
+    const control = statementsOf(stack.functions.upgrades.role).filter((s) =>
+      actionsOf(s).some((a) => a === 'states:StopExecution' || a === 'states:DescribeExecution'),
+    );
+    expect(control.flatMap(actionsOf).sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    expect(control.flatMap(resourcesOf)).toEqual([executionArnsOf(stack.flows.rolling)]);
+  });
+
+  it('give task-token calls to the upgrades function (success, failure) and the task function (success) only, on "*" alone', () => {
+    const upgradesRole = logicalIdOf(stack.functions.upgrades.role);
+    const tasksRole = logicalIdOf(stack.taskFunction.role);
+    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([upgradesRole, tasksRole].sort());
+    expect(rolesAllowedTo('states:SendTaskFailure')).toEqual([upgradesRole]);
+    expect(rolesAllowedTo('states:SendTaskHeartbeat')).toEqual([]);
+    const tokenStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('states:SendTask')));
+    for (const { policyId, statement } of tokenStatements) {
+      // A policy of its own, so the acknowledged "*" covers this one statement only.
+      expect(resources[policyId]?.Properties?.['PolicyDocument']).toEqual({ Statement: [statement], Version: '2012-10-17' });
+      expect(statement.Resource).toBe('*');
+      expect(actionsOf(statement).every((a) => a.startsWith('states:SendTask'))).toBe(true);
+    }
+  });
+
+  it('let no function invoke a function (the flows invoke the task function)', () => {
+    for (const fn of allFunctions()) {
+      expect(statementsOf(fn.role).flatMap(actionsOf)).not.toContain('lambda:InvokeFunction');
+    }
+  });
+});
+
+describe('flows', () => {
+  const definitionOf = (machine: SluiceStateMachine): { text: string; properties: Record<string, unknown> } => {
+    const properties = resources[logicalIdOf(machine.stateMachine)]?.Properties ?? {};
+    const key = (properties['DefinitionS3Location'] as { Key: string }).Key;
+    return { text: readFileSync(join(assemblyDir, `asset.${key}`), 'utf8'), properties };
+  };
+  /** The staged definition with each `${Key}` replaced by its (CloudFormation) value. */
+  const substitutedDefinitionOf = (machine: SluiceStateMachine): unknown => {
+    const { text, properties } = definitionOf(machine);
+    const substitutions = properties['DefinitionSubstitutions'] as Record<string, unknown>;
+    const marked = text.replace(/\$\{([^}]*)\}/g, (_m, key: string) => `@@${key}@@`);
+    return JSON.parse(marked, (_k, value: unknown) => {
+      const match = typeof value === 'string' ? /^@@(.+)@@$/.exec(value) : null;
+      return match ? substitutions[match[1]!] : value;
+    });
+  };
+  type TaskState = { Type: string; Resource?: string; Parameters?: Record<string, unknown> };
+  const tasksOf = (definition: unknown): TaskState[] =>
+    Object.values((definition as { States: Record<string, TaskState> }).States).filter((state) => state.Type === 'Task');
+
+  it('are one STANDARD state machine per entry of FLOWS, children first', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', FLOWS.length);
+    expect(Object.keys(stack.flows)).toEqual(FLOWS.map((flow) => flow.name));
+    for (const [, machine] of flowMachines()) {
+      expect(resources[logicalIdOf(machine.stateMachine)]?.Properties?.['StateMachineType']).toBe('STANDARD');
+    }
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s logs ALL events without execution data to its own log group, with X-Ray on', (name) => {
+    const machine = stack.flows[name];
+    expect(resources[logicalIdOf(machine.stateMachine)]?.Properties).toMatchObject({
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: arnOf(machine.logGroup) } }],
+      },
+      TracingConfiguration: { Enabled: true },
+      RoleArn: arnOf(machine.role),
+    });
+    expect(resources[logicalIdOf(machine.logGroup)]?.Properties?.['LogGroupName']).toBe(`/aws/vendedlogs/states/SluiceTest-${name}`);
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s is deployed from its ASL file as-is', (name) => {
+    const machine = stack.flows[name];
+    expect(definitionOf(machine).text).toBe(readFileSync(join(PROJECT_ROOT, machine.flow.file), 'utf8'));
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s substitutes exactly its substitutionKeys with the stack\'s values', (name) => {
+    const machine = stack.flows[name];
+    const expected: Record<string, unknown> = {};
+    for (const key of machine.flow.substitutionKeys) {
+      const child = FLOWS.find((f) => stateMachineArnKey(f.name) === key);
+      expected[key] = key === TASK_FUNCTION_ARN_KEY ? arnOf(stack.taskFunction.lambda) : child ? stateMachineArnOf(stack.flows[child.name]) : undefined;
+    }
+    expect(definitionOf(machine).properties['DefinitionSubstitutions']).toEqual(expected);
+  });
+
+  it('invoke the task function from every Lambda task once substituted', () => {
+    for (const [, machine] of flowMachines()) {
+      const lambdaTasks = tasksOf(substitutedDefinitionOf(machine)).filter((t) => t.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
+      expect(lambdaTasks.length).toBeGreaterThan(0);
+      for (const task of lambdaTasks) expect(task.Parameters?.['FunctionName']).toEqual(arnOf(stack.taskFunction.lambda));
+    }
+  });
+
+  it('rolling runs batches as child executions of the batch state machine once substituted', () => {
+    const childTasks = tasksOf(substitutedDefinitionOf(stack.flows.rolling)).filter((t) => t.Resource?.startsWith('arn:aws:states:::states:startExecution'));
+    expect(childTasks.map((t) => t.Resource)).toEqual(['arn:aws:states:::states:startExecution.sync:2']);
+    expect(childTasks[0]?.Parameters?.['StateMachineArn']).toEqual(stateMachineArnOf(stack.flows.batch));
+  });
+
+  it('have roles that may invoke the task function by its unqualified ARN and nothing else', () => {
+    const invokers = rolesAllowedTo('lambda:InvokeFunction');
+    expect(invokers.sort()).toEqual(flowMachines().map(([, m]) => logicalIdOf(m.role)).sort());
+    for (const { statement } of statements().filter(({ statement }) => actionsOf(statement).includes('lambda:InvokeFunction'))) {
+      expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
+      expect(resourcesOf(statement)).toEqual([arnOf(stack.taskFunction.lambda)]);
+    }
+  });
+
+  it('give rolling exactly what states:startExecution.sync:2 of batch needs', () => {
+    const rollingStatements = statementsOf(stack.flows.rolling.role).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('states:') || a.startsWith('events:')),
+    );
+    const ruleArn = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:rule/${SYNC_EXECUTION_RULE_NAME}`]],
+    };
+    expect(rollingStatements.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+      { actions: ['states:StartExecution'], resources: [stateMachineArnOf(stack.flows.batch)] },
+      { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executionArnsOf(stack.flows.batch)] },
+      { actions: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'], resources: [ruleArn] },
+    ]);
+  });
+
+  it('give batch no Step Functions or EventBridge permission (it starts no child)', () => {
+    const actions = statementsOf(stack.flows.batch.role).flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('events:'))).toEqual([]);
+  });
+
+  it('have roles whose only "*" statements are the logging and tracing ones CDK adds', () => {
+    for (const [, machine] of flowMachines()) {
+      const starred = statementsOf(machine.role).filter((s) => resourcesOf(s).includes('*'));
+      for (const statement of starred) {
+        expect(actionsOf(statement).every((a) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
+      }
+    }
+  });
+});
+
+describe('ASL files (statemachines/*.asl.json)', () => {
+  const STATEMACHINES_DIR = join(PROJECT_ROOT, 'statemachines');
+  const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json')).sort();
+  type AslValidator = (definition: unknown, opts?: { checkPaths: boolean; checkArn: boolean }) => {
+    isValid: boolean;
+    errorsText: (separator?: string) => string;
+  };
+  const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
+  const SAMPLE_VALUES: Record<string, string> = {
+    [TASK_FUNCTION_ARN_KEY]: 'arn:aws:lambda:us-east-1:123456789012:function:sluice-upgrade-tasks',
+    ...Object.fromEntries(FLOWS.map((f) => [stateMachineArnKey(f.name), `arn:aws:states:us-east-1:123456789012:stateMachine:sluice-${f.name}`])),
+  };
+
+  it('exist, and each has an entry in FLOWS (and each entry a file)', () => {
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.map((f) => `statemachines/${f}`)).toEqual(FLOWS.map((flow) => flow.file).sort());
+  });
+
+  it.each(files)('%s uses only placeholders that the stack provides for it', (file) => {
+    const flow = FLOWS.find((f) => f.file === `statemachines/${file}`)!;
+    const placeholders = placeholdersOf(readFileSync(join(STATEMACHINES_DIR, file), 'utf8'));
+    expect(placeholders.length).toBeGreaterThan(0);
+    const provided = Object.keys(definitionOfFlow(flow.name));
+    for (const key of placeholders) expect(provided, `\${${key}} in ${file}`).toContain(key);
+  });
+
+  it.each(files)('%s passes asl-validator, as written and once substituted', (file) => {
+    const text = readFileSync(join(STATEMACHINES_DIR, file), 'utf8');
+    const substituted = text.replace(/\$\{([^}!][^}]*)\}/g, (_m, key: string) => SAMPLE_VALUES[key] ?? `MISSING:${key}`);
+    for (const definition of [text, substituted]) {
+      const result = aslValidator(JSON.parse(definition), { checkPaths: true, checkArn: true });
+      expect(result.isValid, result.errorsText('; ')).toBe(true);
+    }
+  });
+
+  /** The DefinitionSubstitutions the synthesized stack gives flow `name`. */
+  function definitionOfFlow(name: (typeof FLOWS)[number]['name']): Record<string, unknown> {
+    return (resources[logicalIdOf(stack.flows[name].stateMachine)]?.Properties?.['DefinitionSubstitutions'] ?? {}) as Record<string, unknown>;
+  }
+});
+
+describe('event bus', () => {
+  it('is the custom bus named by context, with no resource policy', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: CONFIG_DEFAULTS.eventBusName });
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+  });
+
+  it('takes events from the task function only', () => {
+    expect(rolesAllowedTo('events:PutEvents')).toEqual([logicalIdOf(stack.taskFunction.role)]);
+    const puts = statements().filter(({ statement }) => actionsOf(statement).includes('events:PutEvents'));
+    for (const { statement } of puts) {
+      expect(actionsOf(statement)).toEqual(['events:PutEvents']);
+      expect(resourcesOf(statement)).toEqual([arnOf(stack.eventBus)]);
+    }
+  });
+
+  it('outputs its name', () => {
+    template.hasOutput('EventBusName', { Value: { Ref: logicalIdOf(stack.eventBus) } });
   });
 });
 
 describe('log groups', () => {
   it('all have the retention from context', () => {
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    // One per function plus the API access log.
-    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 1);
+    // One per function (route groups and the task function), one per flow, and the API access log.
+    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 1 + FLOWS.length + 1);
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties?.['RetentionInDays']).toBe(RETENTION_DAYS);
     }
@@ -308,11 +579,23 @@ describe('cdk-nag (AwsSolutions)', () => {
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);
 
     const tableArn = `<${logicalIdOf(stack.table)}.Arn>`;
+    const executions = (machine: SluiceStateMachine) =>
+      `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalIdOf(machine.stateMachine)}"}]}]}:*`;
     expect(acknowledged.map(({ id, path }) => `${id} @ ${path}`).sort()).toEqual(
       [
         ...ROUTES.filter((r) => r.access === 'public').map((r) => `AwsSolutions-APIG4 @ SluiceTest/Http/Route-${r.id}`),
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/CatalogFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/ServicesFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradesFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradeTasksFunction/Role`,
+        // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
+        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
+        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
+        `AwsSolutions-IAM5[Resource::${executions(stack.flows.rolling)}] @ SluiceTest/UpgradesFunction/Role`,
+        // Log delivery and X-Ray on every flow role; the parent follows its children's executions.
+        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/BatchFlow/Role',
+        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RollingFlow/Role',
+        `AwsSolutions-IAM5[Resource::${executions(stack.flows.batch)}] @ SluiceTest/RollingFlow/Role`,
       ].sort(),
     );
   });

@@ -15,7 +15,8 @@ const fill = (route: RouteDefinition, tenantId: string) =>
     .replace('{tenantId}', tenantId)
     .replace('{componentId}', 'cmp_none')
     .replace('{projectName}', 'proj')
-    .replace('{serviceName}', 'svc');
+    .replace('{serviceName}', 'svc')
+    .replace('{executionId}', 'upg_0000000000');
 
 const protectedRoutes = (ROUTES as readonly RouteDefinition[]).filter((route) => route.access !== 'public');
 

@@ -1,0 +1,123 @@
+import type { PreCheck, Strategy, TimelineEvent, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
+import type { InstanceStatus, Status } from './status.js';
+
+/** An execution as stored. Secret-bearing fields (task tokens) never leave through a view. */
+export interface ExecutionRecord {
+  executionId: string;
+  tenantId: string;
+  project: string;
+  service: string;
+  componentId: string;
+  fromVersion: string;
+  toVersion: string;
+  strategy: Strategy;
+  status: Status;
+  statusReason?: string;
+  canaryPercentage: number;
+  batchSize: number;
+  batchDelaySeconds: number;
+  healthCheckIntervalSeconds: number;
+  healthCheckTimeoutSeconds: number;
+  maxUnavailablePercentage: number;
+  autoRollbackEnabled: boolean;
+  failureThreshold: number;
+  installedComponents: Record<string, string>;
+  /** Batch `i` is the instances with index in `[batchBounds[i], batchBounds[i + 1])`. */
+  batchBounds: number[];
+  completedBatches: number;
+  preChecks: PreCheck[];
+  totalInstances: number;
+  completedCount: number;
+  /** Instances that failed during the upgrade: `rollbackInfo.currentFailures`. */
+  failedCount: number;
+  rolledBackInstances: string[];
+  rollbackReason?: string;
+  rollbackInitiatedAt?: string;
+  rollbackInitiatedBy?: string;
+  /** The batch a rollback reverts next (descending); set when the rollback starts. */
+  rollbackCursor?: number;
+  /** Instances whose rollback failed even after retries: the rollback ends FAILED. */
+  rollbackFailures?: number;
+  waitingFor?: { gate: string; since: string; stage?: string };
+  initiatedBy: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The Step Functions execution running this upgrade. */
+  workflowArn?: string;
+  /** Task token of the flow parked at a pause. Never returned, never logged. */
+  resumeToken?: string;
+}
+
+export interface InstanceRecord {
+  executionId: string;
+  index: number;
+  instanceId: string;
+  batch: number;
+  status: InstanceStatus;
+  attempts: number;
+  detail?: string;
+  healthUrl?: string;
+  /** ISO time after which a HEALTH_CHECKING instance counts as failed. */
+  healthDeadline?: string;
+  updatedAt: string;
+}
+
+export type NewTimelineEvent = Omit<TimelineEvent, 'at'> & { at?: string };
+
+/** The API's view of an execution: an explicit allow-list, so no internal field leaks. */
+export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
+  const optional = <K extends keyof ExecutionRecord>(key: K) => (record[key] === undefined ? {} : { [key]: record[key] });
+  return {
+    executionId: record.executionId,
+    tenantId: record.tenantId,
+    project: record.project,
+    service: record.service,
+    componentId: record.componentId,
+    fromVersion: record.fromVersion,
+    toVersion: record.toVersion,
+    strategy: record.strategy,
+    status: record.status,
+    ...optional('statusReason'),
+    canaryPercentage: record.canaryPercentage,
+    batchSize: record.batchSize,
+    batchDelaySeconds: record.batchDelaySeconds,
+    healthCheckIntervalSeconds: record.healthCheckIntervalSeconds,
+    healthCheckTimeoutSeconds: record.healthCheckTimeoutSeconds,
+    maxUnavailablePercentage: record.maxUnavailablePercentage,
+    autoRollbackEnabled: record.autoRollbackEnabled,
+    failureThreshold: record.failureThreshold,
+    installedComponents: record.installedComponents,
+    effectiveBatchSize: Math.max(0, ...record.batchBounds.slice(1).map((bound, index) => bound - (record.batchBounds[index] ?? 0))),
+    totalBatches: record.batchBounds.length - 1,
+    completedBatches: record.completedBatches,
+    preChecks: record.preChecks,
+    progress: { total: record.totalInstances, completed: record.completedCount, failed: record.failedCount },
+    ...(record.waitingFor ? { waitingFor: record.waitingFor } : {}),
+    rollbackInfo: {
+      autoRollbackEnabled: record.autoRollbackEnabled,
+      failureThreshold: record.failureThreshold,
+      currentFailures: record.failedCount,
+      ...(record.rollbackReason === undefined ? {} : { rollbackReason: record.rollbackReason }),
+      ...(record.rollbackInitiatedAt === undefined ? {} : { rollbackInitiatedAt: record.rollbackInitiatedAt }),
+      ...(record.rollbackInitiatedBy === undefined ? {} : { rollbackInitiatedBy: record.rollbackInitiatedBy }),
+      rolledBackInstances: record.rolledBackInstances,
+    },
+    initiatedBy: record.initiatedBy,
+    createdAt: record.createdAt,
+    ...optional('startedAt'),
+    ...optional('finishedAt'),
+  } as UpgradeExecutionView;
+}
+
+export function toInstanceView(record: InstanceRecord): UpgradeInstanceView {
+  return {
+    instanceId: record.instanceId,
+    index: record.index,
+    batch: record.batch,
+    status: record.status,
+    attempts: record.attempts,
+    ...(record.detail === undefined ? {} : { detail: record.detail }),
+    updatedAt: record.updatedAt,
+  };
+}

@@ -1,0 +1,41 @@
+import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Env } from '../shared/env.js';
+import type { Workflow } from './workflow.js';
+
+/**
+ * The Step Functions adapter of the workflow port. In AWS it talks to Step Functions;
+ * locally `SFN_ENDPOINT` points the same client at the embedded engine.
+ */
+export function createSfnWorkflow(env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN'>): Workflow {
+  const client = new SFNClient({
+    region: env.AWS_REGION,
+    ...(env.SFN_ENDPOINT ? { endpoint: env.SFN_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  const machines = { rolling: env.ROLLING_STATE_MACHINE_ARN };
+  const isGone = (error: unknown) => error instanceof Error && ['TaskDoesNotExist', 'TaskTimedOut', 'ExecutionDoesNotExist'].includes(error.name);
+
+  return {
+    async start({ flow, name, input }) {
+      const stateMachineArn = machines[flow];
+      if (!stateMachineArn) throw new Error(`No state machine is configured for the ${flow} flow`);
+      const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      return executionArn ?? '';
+    },
+    async succeed(taskToken, output) {
+      // A token that is already spent or timed out means someone else moved the flow on.
+      await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })).catch((error: unknown) => {
+        if (!isGone(error)) throw error;
+      });
+    },
+    async fail(taskToken, error, cause) {
+      await client.send(new SendTaskFailureCommand({ taskToken, error, cause })).catch((failure: unknown) => {
+        if (!isGone(failure)) throw failure;
+      });
+    },
+    async stop(workflowId, cause) {
+      await client.send(new StopExecutionCommand({ executionArn: workflowId, cause })).catch((error: unknown) => {
+        if (!isGone(error)) throw error;
+      });
+    },
+  };
+}

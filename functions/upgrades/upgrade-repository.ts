@@ -1,0 +1,417 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
+import type { TimelineEvent } from './schemas.js';
+import { isTerminal, type InstanceStatus, type Status } from './status.js';
+
+/** Fields a transition or update may set on an execution (never its identity). */
+export type ExecutionPatch = Partial<Omit<ExecutionRecord, 'executionId' | 'tenantId' | 'project' | 'service' | 'componentId' | 'status'>>;
+
+export interface TransitionRequest {
+  readonly from: readonly Status[];
+  readonly to: Status;
+  readonly set?: ExecutionPatch;
+  /** Attributes to remove in the same write (e.g. `waitingFor`, `resumeToken`). */
+  readonly remove?: readonly (keyof ExecutionRecord)[];
+  readonly event: NewTimelineEvent;
+}
+
+export interface ComponentStatistics {
+  totalExecutions: number;
+  successfulExecutions: number;
+  failedExecutions: number;
+  durationSecondsSum: number;
+}
+
+/** The executions' storage port. */
+export interface UpgradeRepository {
+  /** Fails with `ConflictError` when the service already has an active execution. */
+  create(execution: ExecutionRecord, instances: readonly InstanceRecord[], event: NewTimelineEvent): Promise<void>;
+  get(tenantId: string, executionId: string): Promise<ExecutionRecord | undefined>;
+  list(tenantId: string, query: { limit: number; nextToken?: string; status?: Status; componentId?: string }): Promise<Page<ExecutionRecord>>;
+  /** The active execution ids of a component's services in a tenant. */
+  active(tenantId: string, componentId: string): Promise<ExecutionRecord[]>;
+  /**
+   * A conditional status change: succeeds only from one of `from`, else `ConflictError`
+   * carrying the current status. A terminal `to` also releases the service's active
+   * lock and counts the execution in its component's statistics, in the same transaction.
+   */
+  transition(tenantId: string, executionId: string, request: TransitionRequest): Promise<ExecutionRecord>;
+  /** Sets fields without a status change, optionally only while the status is one of `whileStatus`. */
+  update(tenantId: string, executionId: string, set: ExecutionPatch, options?: { whileStatus?: readonly Status[]; remove?: readonly (keyof ExecutionRecord)[] }): Promise<ExecutionRecord>;
+  /** Removes an attribute and returns the value it had (used to take a task token exactly once). */
+  take(tenantId: string, executionId: string, attribute: 'resumeToken'): Promise<string | undefined>;
+  appendEvent(tenantId: string, executionId: string, event: NewTimelineEvent): Promise<void>;
+  events(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<TimelineEvent>>;
+  instances(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<InstanceRecord>>;
+  /** Instances with index in [start, end). */
+  instanceRange(executionId: string, start: number, end: number): Promise<InstanceRecord[]>;
+  /**
+   * Moves one instance to `to` if it is in one of `from` (else returns false and changes
+   * nothing: a retried task cannot count twice). Counters move in the same transaction.
+   */
+  moveInstance(
+    tenantId: string,
+    instance: InstanceRecord,
+    move: { from: readonly InstanceStatus[]; to: InstanceStatus; set?: Partial<InstanceRecord>; countCompleted?: boolean; countFailed?: boolean; rolledBack?: boolean },
+  ): Promise<boolean>;
+  statistics(tenantId: string, componentId: string): Promise<ComponentStatistics>;
+}
+
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const executionKey = (tenantId: string, executionId: string) => ({ pk: tenantPk(tenantId), sk: `UPGRADE#${executionId}` });
+const activeKey = (e: Pick<ExecutionRecord, 'tenantId' | 'componentId' | 'project' | 'service'>) => ({ pk: tenantPk(e.tenantId), sk: `ACTIVE#${e.componentId}#${e.project}#${e.service}` });
+const statsKey = (tenantId: string, componentId: string) => ({ pk: tenantPk(tenantId), sk: `STATS#${componentId}` });
+const instanceKey = (executionId: string, index: number) => ({ pk: `UPGRADE#${executionId}`, sk: `INSTANCE#${String(index).padStart(6, '0')}` });
+const statusIndexPk = (tenantId: string, status: Status) => `UPGRADES#${tenantId}#STATUS#${status}`;
+const componentIndexPk = (tenantId: string, componentId: string) => `UPGRADES#${tenantId}#COMPONENT#${componentId}`;
+
+const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
+function strip<T>(item: Record<string, unknown>): T {
+  return Object.fromEntries(Object.entries(item).filter(([key]) => !KEY_FIELDS.has(key))) as T;
+}
+
+const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): UpgradeRepository {
+  const eventItem = (executionId: string, event: NewTimelineEvent) => {
+    const at = event.at ?? now().toISOString();
+    // A random suffix keeps two events of the same millisecond apart, in order of time.
+    return { pk: `UPGRADE#${executionId}`, sk: `EVENT#${at}#${randomUUID().slice(0, 8)}`, ...event, at };
+  };
+
+  const get = async (tenantId: string, executionId: string) => {
+    const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: executionKey(tenantId, executionId), ConsistentRead: true }));
+    return Item ? strip<ExecutionRecord>(Item) : undefined;
+  };
+
+  const require = async (tenantId: string, executionId: string) => {
+    const record = await get(tenantId, executionId);
+    if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
+    return record;
+  };
+
+  /** Builds `SET a = :a, …` / `REMOVE …` for a patch. */
+  const expression = (set: Record<string, unknown>, remove: readonly string[] = []) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    Object.entries(set).forEach(([key, value], index) => {
+      if (value === undefined) return;
+      names[`#s${index}`] = key;
+      values[`:s${index}`] = value;
+      sets.push(`#s${index} = :s${index}`);
+    });
+    const removes = remove.map((key, index) => {
+      names[`#r${index}`] = key;
+      return `#r${index}`;
+    });
+    const text = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+    return { text, names, values };
+  };
+
+  return {
+    async create(execution, instances, event) {
+      if ((await db.send(new GetCommand({ TableName: tableName, Key: activeKey(execution), ConsistentRead: true }))).Item) {
+        throw new ConflictError(`Service ${execution.project}/${execution.service} already has an active upgrade.`);
+      }
+      for (let offset = 0; offset < instances.length; offset += 25) {
+        let requests: Record<string, unknown>[] | undefined = instances
+          .slice(offset, offset + 25)
+          .map((instance) => ({ PutRequest: { Item: { ...instanceKey(instance.executionId, instance.index), ...instance } } }));
+        // BatchWrite may leave items unprocessed under load; resend those until none are left.
+        for (let attempt = 0; requests && requests.length > 0; attempt += 1) {
+          if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
+          const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }));
+          requests = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+        }
+      }
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: {
+                    ...executionKey(execution.tenantId, execution.executionId),
+                    gsi1pk: componentIndexPk(execution.tenantId, execution.componentId),
+                    gsi1sk: execution.executionId,
+                    gsi2pk: statusIndexPk(execution.tenantId, execution.status),
+                    gsi2sk: execution.executionId,
+                    ...execution,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              // One active execution per service: the lock item exists exactly while one is active.
+              { Put: { TableName: tableName, Item: { ...activeKey(execution), executionId: execution.executionId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: tableName, Item: eventItem(execution.executionId, event) } },
+            ],
+          }),
+        );
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) {
+          throw new ConflictError(`Service ${execution.project}/${execution.service} already has an active upgrade.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    get,
+
+    async list(tenantId, { limit, nextToken, status, componentId }) {
+      // Newest first everywhere: execution ids sort by creation time.
+      const query: { IndexName?: string; KeyConditionExpression: string; pk: Record<string, string> } = status
+        ? { IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', pk: { gsi2pk: statusIndexPk(tenantId, status) } }
+        : componentId
+          ? { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', pk: { gsi1pk: componentIndexPk(tenantId, componentId) } }
+          : { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', pk: { pk: tenantPk(tenantId) } };
+      const partition = Object.values(query.pk)[0] as string;
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          ...(query.IndexName ? { IndexName: query.IndexName } : {}),
+          KeyConditionExpression: query.KeyConditionExpression,
+          // Both filters at once: the status index narrows, the component is checked on the page.
+          ...(status && componentId ? { FilterExpression: 'componentId = :component' } : {}),
+          ExpressionAttributeValues: {
+            ':pk': partition,
+            ...(query.IndexName ? {} : { ':prefix': 'UPGRADE#' }),
+            ...(status && componentId ? { ':component': componentId } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, query.pk),
+        }),
+      );
+      return toPage((result.Items ?? []).map((item) => strip<ExecutionRecord>(item)), result.LastEvaluatedKey);
+    },
+
+    async active(tenantId, componentId) {
+      const locks = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': `ACTIVE#${componentId}#` },
+          ConsistentRead: true,
+        }),
+      );
+      const ids = (locks.Items ?? []).map((item) => item.executionId as string);
+      if (ids.length === 0) return [];
+      const records: ExecutionRecord[] = [];
+      for (let offset = 0; offset < ids.length; offset += 100) {
+        const result = await db.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: ids.slice(offset, offset + 100).map((id) => executionKey(tenantId, id)), ConsistentRead: true } } }),
+        );
+        records.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<ExecutionRecord>(item)));
+      }
+      return records.sort((a, b) => b.executionId.localeCompare(a.executionId));
+    },
+
+    async transition(tenantId, executionId, { from, to, set = {}, remove = [], event }) {
+      const current = await require(tenantId, executionId);
+      const terminal = isTerminal(to);
+      const finishedAt = terminal ? (set.finishedAt ?? now().toISOString()) : set.finishedAt;
+      const update = expression({ ...set, ...(finishedAt ? { finishedAt } : {}), status: to, gsi2pk: statusIndexPk(tenantId, to) }, remove as string[]);
+      const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        {
+          Update: {
+            TableName: tableName,
+            Key: executionKey(tenantId, executionId),
+            UpdateExpression: update.text,
+            ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+            ExpressionAttributeNames: { ...update.names, '#status': 'status' },
+            ExpressionAttributeValues: { ...update.values, ...fromValues },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        { Put: { TableName: tableName, Item: eventItem(executionId, event) } },
+      ];
+      if (terminal) {
+        const started = Date.parse(current.startedAt ?? current.createdAt);
+        const seconds = Math.max(0, (Date.parse(finishedAt ?? now().toISOString()) - started) / 1000);
+        const success = to === 'COMPLETED' ? 1 : 0;
+        const failure = to === 'FAILED' || to === 'ROLLED_BACK' ? 1 : 0;
+        items.push(
+          { Delete: { TableName: tableName, Key: activeKey(current), ConditionExpression: 'executionId = :id', ExpressionAttributeValues: { ':id': executionId } } },
+          {
+            Update: {
+              TableName: tableName,
+              Key: statsKey(tenantId, current.componentId),
+              UpdateExpression: 'ADD totalExecutions :one, successfulExecutions :success, failedExecutions :failure, durationSecondsSum :seconds',
+              ExpressionAttributeValues: { ':one': 1, ':success': success, ':failure': failure, ':seconds': seconds },
+            },
+          },
+        );
+      }
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) {
+          const latest = (await get(tenantId, executionId)) ?? current;
+          throw new ConflictError(`The upgrade is ${latest.status}; it cannot move to ${to}.`, { cause: error, extensions: { currentStatus: latest.status } });
+        }
+        throw error;
+      }
+      return require(tenantId, executionId);
+    },
+
+    async update(tenantId, executionId, set, options = {}) {
+      const update = expression(set, (options.remove ?? []) as string[]);
+      const whileValues = Object.fromEntries((options.whileStatus ?? []).map((status, index) => [`:while${index}`, status]));
+      try {
+        const result = await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: executionKey(tenantId, executionId),
+            UpdateExpression: update.text,
+            ConditionExpression: options.whileStatus ? `attribute_exists(pk) AND #status IN (${Object.keys(whileValues).join(', ')})` : 'attribute_exists(pk)',
+            ExpressionAttributeNames: { ...update.names, ...(options.whileStatus ? { '#status': 'status' } : {}) },
+            ...(Object.keys(update.values).length + Object.keys(whileValues).length > 0 ? { ExpressionAttributeValues: { ...update.values, ...whileValues } } : {}),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return strip<ExecutionRecord>(result.Attributes ?? {});
+      } catch (error) {
+        if (isConditionFailure(error)) {
+          const old = (error as { Item?: Record<string, unknown> }).Item;
+          if (!old) throw new NotFoundError(`Upgrade ${executionId} was not found.`, { cause: error });
+          throw new ConflictError(`The upgrade is ${String(old.status)}.`, { cause: error, extensions: { currentStatus: old.status } });
+        }
+        throw error;
+      }
+    },
+
+    async take(tenantId, executionId, attribute) {
+      const result = await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: executionKey(tenantId, executionId),
+          UpdateExpression: 'REMOVE #a',
+          ConditionExpression: 'attribute_exists(#a)',
+          ExpressionAttributeNames: { '#a': attribute },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ).catch((error: unknown) => {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      });
+      return result?.Attributes?.[attribute] as string | undefined;
+    },
+
+    async appendEvent(_tenantId, executionId, event) {
+      await db.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: eventItem(executionId, event) } }] }));
+    },
+
+    async events(executionId, { limit, nextToken }) {
+      const pk = `UPGRADE#${executionId}`;
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': 'EVENT#' },
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
+        }),
+      );
+      return toPage((result.Items ?? []).map((item) => strip<TimelineEvent>(item)), result.LastEvaluatedKey);
+    },
+
+    async instances(executionId, { limit, nextToken }) {
+      const pk = `UPGRADE#${executionId}`;
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': 'INSTANCE#' },
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
+        }),
+      );
+      return toPage((result.Items ?? []).map((item) => strip<InstanceRecord>(item)), result.LastEvaluatedKey);
+    },
+
+    async instanceRange(executionId, start, end) {
+      if (end <= start) return [];
+      const items: InstanceRecord[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await db.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': `UPGRADE#${executionId}`, ':from': instanceKey(executionId, start).sk, ':to': instanceKey(executionId, end - 1).sk },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(result.Items ?? []).map((item) => strip<InstanceRecord>(item)));
+        startKey = result.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
+
+    async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, rolledBack }) {
+      const update = expression({ ...set, status: to, updatedAt: now().toISOString() });
+      const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
+      const counters: string[] = [];
+      const counterValues: Record<string, unknown> = {};
+      if (countCompleted) counters.push('completedCount :one');
+      if (countFailed) counters.push('failedCount :one');
+      if (countCompleted || countFailed) counterValues[':one'] = 1;
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        {
+          Update: {
+            TableName: tableName,
+            Key: instanceKey(instance.executionId, instance.index),
+            UpdateExpression: update.text,
+            ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+            ExpressionAttributeNames: { ...update.names, '#status': 'status' },
+            ExpressionAttributeValues: { ...update.values, ...fromValues },
+          },
+        },
+      ];
+      if (counters.length > 0 || rolledBack) {
+        items.push({
+          Update: {
+            TableName: tableName,
+            Key: executionKey(tenantId, instance.executionId),
+            UpdateExpression: [counters.length ? `ADD ${counters.join(', ')}` : '', rolledBack ? 'SET rolledBackInstances = list_append(rolledBackInstances, :rolled)' : ''].filter(Boolean).join(' '),
+            ExpressionAttributeValues: { ...counterValues, ...(rolledBack ? { ':rolled': [instance.instanceId] } : {}) },
+          },
+        });
+      }
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    },
+
+    async statistics(tenantId, componentId) {
+      const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: statsKey(tenantId, componentId) }));
+      return {
+        totalExecutions: Number(Item?.totalExecutions ?? 0),
+        successfulExecutions: Number(Item?.successfulExecutions ?? 0),
+        failedExecutions: Number(Item?.failedExecutions ?? 0),
+        durationSecondsSum: Number(Item?.durationSecondsSum ?? 0),
+      };
+    },
+  };
+}

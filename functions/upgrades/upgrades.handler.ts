@@ -1,0 +1,38 @@
+import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { createServiceRepository } from '../services/service-repository.js';
+import { createApiHandler } from '../shared/http/api-handler.js';
+import { baseSetup } from '../shared/setup.js';
+import { upgradesContracts } from './contract.js';
+import { createSfnWorkflow } from './sfn-workflow.js';
+import { createUpgradeRepository } from './upgrade-repository.js';
+import { makeUpgrades } from './upgrades.js';
+
+export const handler = createApiHandler({
+  group: 'upgrades',
+  contracts: upgradesContracts,
+  setup: () => {
+    const base = baseSetup();
+    const upgrades = makeUpgrades({
+      upgrades: createUpgradeRepository(base.db, base.tableName, () => base.clock.now()),
+      services: createServiceRepository(base.db, base.tableName),
+      catalog: createCatalogRepository(base.db, base.tableName),
+      workflow: createSfnWorkflow(base.env),
+      clock: base.clock,
+    });
+    return { ...base, dependencies: upgrades };
+  },
+  operations: {
+    createUpgrade: ({ params, body, principal }, upgrades) => upgrades.create(params.tenantId, body, principal),
+    listUpgrades: ({ params, query }, upgrades) => upgrades.list(params.tenantId, query),
+    getUpgrade: ({ params }, upgrades) => upgrades.get(params.tenantId, params.executionId),
+    listUpgradeInstances: ({ params, query }, upgrades) => upgrades.instances(params.tenantId, params.executionId, query),
+    listUpgradeEvents: ({ params, query }, upgrades) => upgrades.events(params.tenantId, params.executionId, query),
+    startUpgrade: ({ params, principal }, upgrades) => upgrades.start(params.tenantId, params.executionId, principal),
+    pauseUpgrade: ({ params, principal }, upgrades) => upgrades.pause(params.tenantId, params.executionId, principal),
+    resumeUpgrade: ({ params, principal }, upgrades) => upgrades.resume(params.tenantId, params.executionId, principal),
+    cancelUpgrade: ({ params, principal }, upgrades) => upgrades.cancel(params.tenantId, params.executionId, principal),
+    rollbackUpgrade: ({ params, body, principal }, upgrades) => upgrades.rollback(params.tenantId, params.executionId, body.reason, principal),
+    getActiveUpgrades: ({ params }, upgrades) => upgrades.active(params.tenantId, params.componentId),
+    getUpgradeStatistics: ({ params }, upgrades) => upgrades.statistics(params.tenantId, params.componentId),
+  },
+});

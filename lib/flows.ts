@@ -1,0 +1,74 @@
+/**
+ * Every upgrade flow (one ASL file each), as plain data.
+ *
+ * The ASL files in `statemachines/` are the only definition of a flow (STYLE habit 5).
+ * This list says which files exist, in which order to create them, which `${Key}`
+ * placeholders each one may use, and which flows the upgrades API starts. The CDK
+ * stack, the local runtime (which creates the same state machines on its embedded
+ * engine) and the tests all read it, so the placeholders a file uses and the values
+ * each side provides cannot drift apart. Nothing here imports CDK.
+ *
+ * Adding a flow: drop `statemachines/<name>.asl.json`, add one entry below (after
+ * every flow it starts), and give it `apiEnvVar` if the upgrades API starts it.
+ */
+
+/** Placeholder holding the ARN of the task function every flow invokes. */
+export const TASK_FUNCTION_ARN_KEY = 'UpgradeTasksFunctionArn';
+
+/**
+ * Placeholder holding the ARN of the state machine of flow `name`:
+ * `batch` → `BatchStateMachineArn`. A flow that uses it starts that flow as a child
+ * (`states:startExecution.sync:2`), so the child must come earlier in {@link FLOWS}.
+ */
+export function stateMachineArnKey(name: string): string {
+  return `${name.replace(/(^|[-_])([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase())}StateMachineArn`;
+}
+
+export interface FlowDefinition {
+  /** Short name: construct id in CDK, state machine name in the local runtime. */
+  readonly name: string;
+  /** ASL file, relative to the repository root. */
+  readonly file: string;
+  /**
+   * Every `${Key}` the file may use: {@link TASK_FUNCTION_ARN_KEY} and the
+   * {@link stateMachineArnKey} of each child flow. Nothing else is substituted.
+   */
+  readonly substitutionKeys: readonly string[];
+  /**
+   * Environment variable through which the upgrades API finds this flow's state
+   * machine; the API may start and stop executions of exactly these flows. Absent for
+   * flows that only run as children of another flow.
+   */
+  readonly apiEnvVar?: string;
+}
+
+/** Every flow, children before the flows that start them. */
+export const FLOWS = [
+  {
+    name: 'batch',
+    file: 'statemachines/batch.asl.json',
+    substitutionKeys: [TASK_FUNCTION_ARN_KEY],
+  },
+  {
+    name: 'rolling',
+    file: 'statemachines/rolling.asl.json',
+    substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch')],
+    apiEnvVar: 'ROLLING_STATE_MACHINE_ARN',
+  },
+] as const satisfies readonly FlowDefinition[];
+
+export type FlowName = (typeof FLOWS)[number]['name'];
+
+/** The flows `flow` starts as children: those whose ARN key it substitutes. */
+export function childFlowsOf(flow: FlowDefinition): FlowDefinition[] {
+  return FLOWS.filter((child) => flow.substitutionKeys.includes(stateMachineArnKey(child.name)));
+}
+
+/** Every `${Key}` placeholder in an ASL text; `${!Key}` is the escape for a literal. */
+export function placeholdersOf(definitionText: string): string[] {
+  const keys = new Set<string>();
+  for (const [, key] of definitionText.matchAll(/\$\{([^}]*)\}/g)) {
+    if (key !== undefined && !key.startsWith('!')) keys.add(key);
+  }
+  return [...keys];
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { handler as upgradeTasks } from '../functions/upgrade-tasks/upgrade-tasks.handler.js';
+
+/** The account and region the local runtime pretends to be. */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+type TaskLambda = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Lambda functions that state machines invoke, by function name, as deployed. */
+export const LOCAL_FUNCTIONS: Record<string, TaskLambda> = {
+  'sluice-upgrade-tasks': upgradeTasks as TaskLambda,
+};
+
+export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+/**
+ * Invokes a local function the way Lambda would for Step Functions: by name or ARN
+ * (with an optional qualifier), with a fresh context. Errors propagate as thrown, and
+ * the engine turns them into Lambda's error shape.
+ */
+export async function invokeLocalFunction(nameOrArn: string, payload: unknown): Promise<unknown> {
+  const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : (nameOrArn.split(':')[0] ?? '');
+  const fn = LOCAL_FUNCTIONS[name];
+  if (!fn) throw Object.assign(new Error(`Function not found: ${nameOrArn}`), { name: 'Lambda.ResourceNotFoundException' });
+  const requestId = randomUUID();
+  const context = {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: localFunctionArn(name),
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 300_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } satisfies Context;
+  return fn(payload, context);
+}

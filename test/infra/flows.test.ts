@@ -1,0 +1,78 @@
+/**
+ * The flow list (`lib/flows.ts`) and the state machine construct, without synthesizing
+ * the whole stack: what a new ASL file must satisfy before the stack test even runs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { FlowSubstitutionError, SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
+import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../lib/flows.js';
+import { PROJECT_ROOT } from '../../lib/sluice-stack.js';
+
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:tasks';
+const flowNamed = (name: string) => FLOWS.find((flow) => flow.name === name)!;
+
+describe('placeholdersOf', () => {
+  it('lists each ${Key} once and leaves the ${!Literal} escape alone', () => {
+    expect(placeholdersOf('{"a":"${One}","b":"${Two}","c":"${One}","d":"${!Kept}","e":"$.path"}')).toEqual(['One', 'Two']);
+  });
+});
+
+describe('stateMachineArnKey', () => {
+  it('names the ARN placeholder of a flow in PascalCase', () => {
+    expect(stateMachineArnKey('batch')).toBe('BatchStateMachineArn');
+    expect(stateMachineArnKey('blue-green')).toBe('BlueGreenStateMachineArn');
+  });
+});
+
+describe('FLOWS', () => {
+  it('has unique names and files', () => {
+    expect(new Set(FLOWS.map((flow) => flow.name)).size).toBe(FLOWS.length);
+    expect(new Set(FLOWS.map((flow) => flow.file)).size).toBe(FLOWS.length);
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s declares only keys a stack can provide, children listed before it', (name) => {
+    const flow = flowNamed(name);
+    const position = FLOWS.indexOf(flow);
+    for (const key of flow.substitutionKeys) {
+      const child = FLOWS.findIndex((f) => stateMachineArnKey(f.name) === key);
+      expect(key === TASK_FUNCTION_ARN_KEY || (child >= 0 && child < position), key).toBe(true);
+    }
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s declares exactly the placeholders its file uses', (name) => {
+    const flow = flowNamed(name);
+    const used = placeholdersOf(readFileSync(join(PROJECT_ROOT, flow.file), 'utf8'));
+    expect([...used].sort()).toEqual([...flow.substitutionKeys].sort());
+  });
+
+  it('has rolling start batch as its child, and the API start rolling only', () => {
+    expect(childFlowsOf(flowNamed('rolling')).map((flow) => flow.name)).toEqual(['batch']);
+    expect(childFlowsOf(flowNamed('batch'))).toEqual([]);
+    expect(FLOWS.filter((flow) => 'apiEnvVar' in flow).map((flow) => [flow.name, 'apiEnvVar' in flow ? flow.apiEnvVar : ''])).toEqual([
+      ['rolling', 'ROLLING_STATE_MACHINE_ARN'],
+    ]);
+  });
+});
+
+describe('SluiceStateMachine', () => {
+  const build = (substitutions: Record<string, string>) =>
+    new SluiceStateMachine(new Stack(new App(), 'FlowProbe'), 'Batch', {
+      flow: flowNamed('batch'),
+      projectRoot: PROJECT_ROOT,
+      substitutions,
+    });
+
+  it('builds when every placeholder of the file has a value', () => {
+    expect(build({ [TASK_FUNCTION_ARN_KEY]: FUNCTION_ARN }).flow.name).toBe('batch');
+  });
+
+  it('stops synthesis when the file uses a placeholder without a value', () => {
+    expect(() => build({})).toThrow(FlowSubstitutionError);
+  });
+
+  it('stops synthesis when given a key the flow does not declare', () => {
+    expect(() => build({ [TASK_FUNCTION_ARN_KEY]: FUNCTION_ARN, Stray: 'x' })).toThrow(/Stray/);
+  });
+});
