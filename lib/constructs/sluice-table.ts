@@ -1,11 +1,14 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../table-schema.js';
 
 export interface SluiceTableProps {
   /** Refuse DeleteTable until this is turned off. @default true */
   readonly deletionProtection?: boolean;
+  /** Turn on the table's stream with this view (the timeline publisher reads NEW_IMAGE). @default no stream */
+  readonly stream?: StreamViewType;
 }
 
 /**
@@ -35,6 +38,7 @@ export class SluiceTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.stream ? { stream: props.stream } : {}),
     });
 
     for (const gsi of TABLE_SCHEMA.globalSecondaryIndexes) {
