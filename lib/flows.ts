@@ -55,6 +55,23 @@ export const FLOWS = [
     substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch')],
     apiEnvVar: 'ROLLING_STATE_MACHINE_ARN',
   },
+  {
+    name: 'canary-monitor',
+    file: 'statemachines/canary-monitor.asl.json',
+    substitutionKeys: [TASK_FUNCTION_ARN_KEY],
+  },
+  {
+    name: 'canary',
+    file: 'statemachines/canary.asl.json',
+    substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch'), stateMachineArnKey('canary-monitor'), stateMachineArnKey('rolling')],
+    apiEnvVar: 'CANARY_STATE_MACHINE_ARN',
+  },
+  {
+    name: 'blue-green',
+    file: 'statemachines/blue-green.asl.json',
+    substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch')],
+    apiEnvVar: 'BLUE_GREEN_STATE_MACHINE_ARN',
+  },
 ] as const satisfies readonly FlowDefinition[];
 
 export type FlowName = (typeof FLOWS)[number]['name'];

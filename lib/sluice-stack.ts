@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -15,6 +16,7 @@ import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
 import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
 import { SluiceTable } from './constructs/sluice-table.js';
+import { TimelinePublisher } from './constructs/timeline-publisher.js';
 import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from './flows.js';
 import type { FlowName } from './flows.js';
 
@@ -73,7 +75,10 @@ export class SluiceStack extends Stack {
       );
     }
 
-    this.table = new SluiceTable(this, 'Data', { deletionProtection: config.deletionProtection }).table;
+    this.table = new SluiceTable(this, 'Data', {
+      deletionProtection: config.deletionProtection,
+      stream: StreamViewType.NEW_IMAGE,
+    }).table;
 
     const environment = {
       TABLE_NAME: this.table.tableName,
@@ -104,6 +109,8 @@ export class SluiceStack extends Stack {
     this.acknowledgeIndexGrant(this.functions.services);
 
     this.eventBus = new EventBus(this, 'Events', { eventBusName: config.eventBusName });
+    // Timeline items reach the bus through an EventBridge Pipe from the table stream, no code.
+    new TimelinePublisher(this, 'Timeline', { table: this.table, eventBus: this.eventBus });
 
     // A batch drains and upgrades up to `batchSize` instances with retries inside one
     // invocation, hence minutes and more memory than an API call. It reads no claims.
@@ -151,6 +158,7 @@ export class SluiceStack extends Stack {
         catalog: this.functions.catalog.lambda,
         services: this.functions.services.lambda,
         upgrades: this.functions.upgrades.lambda,
+        pipeline: this.functions.pipeline.lambda,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { RouteGroup } from '../functions/api/routes.js';
 import { handler as catalog } from '../functions/catalog/catalog.handler.js';
+import { handler as pipeline } from '../functions/pipeline/pipeline.handler.js';
 import { handler as services } from '../functions/services/services.handler.js';
 import { handler as system } from '../functions/system/system.handler.js';
 import { handler as upgrades } from '../functions/upgrades/upgrades.handler.js';
@@ -8,4 +9,4 @@ import { handler as upgrades } from '../functions/upgrades/upgrades.handler.js';
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** The very handler modules CDK deploys, one per route group. */
-export const ROUTE_HANDLERS: Record<RouteGroup, HttpLambda> = { system, catalog, services, upgrades };
+export const ROUTE_HANDLERS: Record<RouteGroup, HttpLambda> = { system, catalog, services, upgrades, pipeline };

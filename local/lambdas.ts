@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { handler as upgradeTasks } from '../functions/upgrade-tasks/upgrade-tasks.handler.js';
+import { handler as pipelineScheduled } from '../functions/pipeline/scheduled.handler.js';
 
 /** The account and region the local runtime pretends to be. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -8,9 +9,13 @@ export const LOCAL_REGION = 'us-east-1';
 
 type TaskLambda = (event: unknown, context: Context) => Promise<unknown>;
 
-/** Lambda functions that state machines invoke, by function name, as deployed. */
+/** The function the pipelines' schedules invoke. */
+export const SCHEDULED_FUNCTION_NAME = 'sluice-pipeline-scheduled';
+
+/** Lambda functions that state machines and schedules invoke, by function name, as deployed. */
 export const LOCAL_FUNCTIONS: Record<string, TaskLambda> = {
   'sluice-upgrade-tasks': upgradeTasks as TaskLambda,
+  [SCHEDULED_FUNCTION_NAME]: pipelineScheduled as TaskLambda,
 };
 
 export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;

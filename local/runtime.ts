@@ -8,6 +8,7 @@ import { loadOrCreateDevKey, verifyDevToken, type DevKey } from './dev-auth.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { ROUTE_HANDLERS } from './handlers.js';
 import { startLocalFlows } from './flows.js';
+import { startLocalSchedules, type LocalSchedules } from './schedules.js';
 
 export interface RuntimeOptions {
   /** 0 picks a free port. */
@@ -27,7 +28,9 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   readonly url: string;
-  readonly endpoints: { readonly api: string; readonly dynamodb: string; readonly stepfunctions: string };
+  readonly endpoints: { readonly api: string; readonly dynamodb: string; readonly stepfunctions: string; readonly scheduler: string };
+  /** The embedded EventBridge Scheduler (tests read its dead letters and pending count). */
+  readonly scheduler: LocalSchedules['scheduler'];
   readonly logger: Logger;
   stop(): Promise<void>;
 }
@@ -58,7 +61,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   try {
     // Take the port first: a second start on a busy port fails at once, before a JVM starts.
     let ready = false;
-    const endpoints = { api: '', dynamodb: '', stepfunctions: '' };
+    const endpoints = { api: '', dynamodb: '', stepfunctions: '', scheduler: '' };
     const devKey = options.devKey ?? (await loadOrCreateDevKey());
     const server = createLocalGateway({
       handlers: ROUTE_HANDLERS,
@@ -84,6 +87,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const { port } = server.address() as AddressInfo;
     const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
     endpoints.api = url;
+    process.env.API_BASE_URL = url;
 
     let dynamodb = options.dynamodbEndpoint;
     if (!dynamodb) {
@@ -110,8 +114,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     stops.push(flows.stop);
     endpoints.stepfunctions = flows.endpoint;
     Object.assign(process.env, { SFN_ENDPOINT: flows.endpoint, ...flows.environment });
+    const schedules = await startLocalSchedules({ timeScale, logger, ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'scheduler') } : {}) });
+    stops.push(schedules.stop);
+    endpoints.scheduler = schedules.endpoint;
+    Object.assign(process.env, schedules.environment);
+    schedules.scheduler.start();
     ready = true;
-    return { url, endpoints, logger, stop };
+    return { url, endpoints, scheduler: schedules.scheduler, logger, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,4 +1,5 @@
 import { catalogContracts } from '../catalog/contract.js';
+import { pipelineContracts } from '../pipeline/contract.js';
 import { servicesContracts } from '../services/contract.js';
 import type { Contract } from '../shared/http/api-handler.js';
 import { systemContracts } from '../system/contract.js';
@@ -11,4 +12,5 @@ export const CONTRACTS = {
   ...catalogContracts,
   ...servicesContracts,
   ...upgradesContracts,
+  ...pipelineContracts,
 } as const satisfies Record<RouteId, Contract>;

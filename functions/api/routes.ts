@@ -12,7 +12,7 @@ export const ROLES = ['viewer', 'operator', 'approver', 'platform-admin'] as con
 export type Role = (typeof ROLES)[number];
 
 /** Which Lambda serves a route. One `NodejsFunction` per group. */
-export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades'] as const;
+export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -33,10 +33,12 @@ const READERS: readonly Role[] = ['viewer', 'operator', 'approver'];
 const CATALOG_READERS: readonly Role[] = ['viewer', 'operator', 'approver', 'platform-admin'];
 const OPERATORS: readonly Role[] = ['operator'];
 const PLATFORM_ADMINS: readonly Role[] = ['platform-admin'];
+const APPROVERS: readonly Role[] = ['approver'];
 
 const SERVICES = '/v1/tenants/{tenantId}/projects/{projectName}/services';
 const UPGRADES = '/v1/tenants/{tenantId}/upgrades';
 const UPGRADE = `${UPGRADES}/{executionId}`;
+const STEPS = '/v1/tenants/{tenantId}/upgrade-pipeline/steps';
 
 export const ROUTES = [
   { id: 'getHealth', method: 'GET', path: '/health', group: 'system', access: 'public', summary: 'Liveness' },
@@ -65,8 +67,19 @@ export const ROUTES = [
   { id: 'resumeUpgrade', method: 'POST', path: `${UPGRADE}/resume`, group: 'upgrades', access: OPERATORS, summary: 'Resume where it left off' },
   { id: 'cancelUpgrade', method: 'POST', path: `${UPGRADE}/cancel`, group: 'upgrades', access: OPERATORS, summary: 'Cancel from any non-terminal status' },
   { id: 'rollbackUpgrade', method: 'POST', path: `${UPGRADE}/rollback`, group: 'upgrades', access: OPERATORS, summary: 'Roll back every touched instance' },
+  { id: 'promoteCanary', method: 'POST', path: `${UPGRADE}/promote-canary`, group: 'upgrades', access: OPERATORS, summary: 'Promote a monitored canary: the rest rolls' },
+  { id: 'approveGate', method: 'POST', path: `${UPGRADE}/approve`, group: 'upgrades', access: APPROVERS, summary: 'Approve the waiting gate (STAGED stage, BLUE_GREEN switch)' },
+  { id: 'rejectGate', method: 'POST', path: `${UPGRADE}/reject`, group: 'upgrades', access: APPROVERS, summary: 'Reject the waiting gate: what was upgraded rolls back' },
   { id: 'getActiveUpgrades', method: 'GET', path: '/v1/tenants/{tenantId}/components/{componentId}/upgrades/active', group: 'upgrades', access: READERS, summary: "The active executions of a component's services" },
   { id: 'getUpgradeStatistics', method: 'GET', path: '/v1/tenants/{tenantId}/components/{componentId}/upgrade-statistics', group: 'upgrades', access: READERS, summary: 'Upgrade statistics of a component' },
+
+  { id: 'createUpgradeStep', method: 'POST', path: STEPS, group: 'pipeline', access: OPERATORS, summary: 'Link a source service to a destination service (an upgrade step)' },
+  { id: 'listUpgradeSteps', method: 'GET', path: STEPS, group: 'pipeline', access: READERS, summary: 'List upgrade steps' },
+  { id: 'getUpgradeStep', method: 'GET', path: `${STEPS}/{stepId}`, group: 'pipeline', access: READERS, summary: 'Get an upgrade step with its last validation' },
+  { id: 'updateUpgradeStep', method: 'PATCH', path: `${STEPS}/{stepId}`, group: 'pipeline', access: OPERATORS, summary: 'Change the auto-validation delay (the only mutable field)' },
+  { id: 'deleteUpgradeStep', method: 'DELETE', path: `${STEPS}/{stepId}`, group: 'pipeline', access: OPERATORS, summary: 'Delete a step, its validations and pending schedules' },
+  { id: 'validateUpgrade', method: 'POST', path: `${SERVICES}/{serviceName}/upgrade-validation`, group: 'pipeline', access: APPROVERS, summary: "Validate a source service's current version for all its destinations" },
+  { id: 'getUpgradePipeline', method: 'GET', path: '/v1/tenants/{tenantId}/upgrade-pipeline', group: 'pipeline', access: READERS, summary: 'The pipeline graph: services with versions, ceilings, pending validations, and steps' },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

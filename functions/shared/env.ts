@@ -14,6 +14,20 @@ const EnvSchema = z.object({
   /** Set only locally: the embedded Step Functions engine's endpoint. */
   SFN_ENDPOINT: z.url().optional(),
   ROLLING_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  CANARY_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  BLUE_GREEN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  /** Where the API is reached; gate events carry approve/reject URLs under it. */
+  API_BASE_URL: z.url().optional(),
+  /** Set only locally: the embedded EventBridge Scheduler's endpoint. */
+  SCHEDULER_ENDPOINT: z.url().optional(),
+  /** The schedule group holding the pipelines' one-time schedules. */
+  SCHEDULE_GROUP: z.string().min(1).default('default'),
+  /** The role EventBridge Scheduler assumes to invoke the scheduled function. */
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  /** The function the pipelines' schedules invoke (auto-validation, start-upgrade). */
+  SCHEDULED_FUNCTION_ARN: z.string().startsWith('arn:').optional(),
+  /** Where a schedule's failed invocations go. */
+  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:').optional(),
   /** Local only: every wait passes this many times faster (demos and tests). */
   SLUICE_TIME_SCALE: z.coerce.number().positive().default(1),
   /** Local only: targets and health URLs on loopback/private addresses are allowed. */

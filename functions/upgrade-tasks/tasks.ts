@@ -26,6 +26,10 @@ export interface UpgradeTasksDeps {
   /** Local runtime only: how many times faster than real time deadlines pass. */
   readonly timeScale: number;
   readonly logger: Logger;
+  /** Where the API is reached, for the approve/reject links of gate events. */
+  readonly apiBaseUrl?: string;
+  /** Upgrade pipelines: a completed upgrade schedules its source's auto-validations (DESIGN §3 rule 5). */
+  readonly pipeline?: { onUpgradeCompleted(execution: ExecutionRecord): Promise<void> };
 }
 
 /** Attempts of one instance action before it counts as a failure (DESIGN §4). */
@@ -38,7 +42,11 @@ const TOUCHED: readonly InstanceStatus[] = ['DRAINING', 'UPGRADING', 'HEALTH_CHE
 const RUNNING: readonly Status[] = ['IN_PROGRESS', 'PAUSED', 'CANARY_RUNNING'];
 
 type Ids = { tenantId: string; executionId: string };
-export type ControlAction = 'run' | 'pause' | 'rollback' | 'complete' | 'stop';
+export type ControlAction = 'run' | 'gate' | 'pause' | 'rollback' | 'complete' | 'stop';
+export type GateKind = 'stage-approval' | 'traffic-switch';
+
+/** BLUE_GREEN acts on a green twin of each instance; blue keeps serving meanwhile. */
+export const greenOf = (instanceId: string) => `${instanceId}-green`;
 
 /**
  * The task handlers the state machines call. Each is idempotent under Step Functions
@@ -67,10 +75,11 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
         project: execution.project,
         service: execution.service,
         executionId: execution.executionId,
-        instanceId: instance.instanceId,
+        instanceId: execution.strategy === 'BLUE_GREEN' && action !== 'drain' ? greenOf(instance.instanceId) : instance.instanceId,
         fromVersion,
         toVersion,
         attempt,
+        ...(execution.strategy === 'BLUE_GREEN' ? { payload: { color: 'green', blueInstanceId: instance.instanceId } } : {}),
         idempotencyKey: actionIdempotencyKey({ executionId: execution.executionId, instanceId: instance.instanceId, action }),
       });
       if (result.ok || !result.retryable || attempt === ACTION_ATTEMPTS) break;
@@ -122,7 +131,9 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
   return {
     async preChecks(ids: Ids): Promise<{ passed: boolean }> {
       const execution = await load(ids);
-      if (execution.status !== 'VALIDATING') return { passed: execution.status === 'IN_PROGRESS' };
+      // A flow started as the child of another (CANARY's rollout) finds the checks done:
+      // it carries on unless the execution already ended.
+      if (execution.status !== 'VALIDATING') return { passed: !isTerminal(execution.status) };
       const [service, versions, instances] = await Promise.all([
         loadService(execution),
         catalog.allVersions(execution.componentId),
@@ -143,7 +154,7 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
         }
         await upgrades.transition(ids.tenantId, ids.executionId, {
           from: ['VALIDATING'],
-          to: 'IN_PROGRESS',
+          to: execution.strategy === 'CANARY' ? 'CANARY_RUNNING' : 'IN_PROGRESS',
           set: { preChecks },
           event: { type: 'PreChecksPassed', actor: 'sluice', detail: { preChecks } },
         });
@@ -155,20 +166,30 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
       }
     },
 
-    async control(ids: Ids): Promise<{ action: ControlAction; batch: number; batchDelaySeconds: number }> {
+    async control(ids: Ids): Promise<{ action: ControlAction; batch: number; batchDelaySeconds: number; gate: number; gateTimeoutSeconds: number }> {
       const execution = await load(ids);
       const totalBatches = execution.batchBounds.length - 1;
+      // STAGED: after each stage but the last, a gate must be passed before the next one.
+      const gateDue = execution.strategy === 'STAGED' && (execution.gatesPassed ?? 0) < execution.completedBatches && execution.completedBatches < totalBatches;
       const action: ControlAction =
         execution.status === 'IN_PROGRESS'
-          ? execution.completedBatches < totalBatches
-            ? 'run'
-            : 'complete'
+          ? gateDue
+            ? 'gate'
+            : execution.completedBatches < totalBatches
+              ? 'run'
+              : 'complete'
           : execution.status === 'PAUSED'
             ? 'pause'
             : execution.status === 'ROLLING_BACK'
               ? 'rollback'
               : 'stop';
-      return { action, batch: execution.completedBatches, batchDelaySeconds: execution.batchDelaySeconds };
+      return {
+        action,
+        batch: execution.completedBatches,
+        batchDelaySeconds: execution.batchDelaySeconds,
+        gate: execution.gatesPassed ?? 0,
+        gateTimeoutSeconds: execution.gateTimeoutSeconds,
+      };
     },
 
     /** Stores the flow's resume token while PAUSED; if already resumed, wakes the flow at once. */
@@ -198,6 +219,11 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
       await forEachLimited(instances, INSTANCE_CONCURRENCY, async (instance) => {
         // Resume from wherever a previous attempt of this task left the instance.
         let status = instance.status;
+        if (status === 'PENDING' && execution.strategy === 'BLUE_GREEN') {
+          // Surge: green comes up beside blue, nothing is drained.
+          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'UPGRADING', set: { attempts: instance.attempts + 1 } }))) return;
+          status = 'UPGRADING';
+        }
         if (status === 'PENDING') {
           if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'DRAINING', set: { attempts: instance.attempts + 1 } }))) return;
           status = 'DRAINING';
@@ -234,7 +260,7 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
               project: execution.project,
               service: execution.service,
               executionId: execution.executionId,
-              instanceId: instance.instanceId,
+              instanceId: execution.strategy === 'BLUE_GREEN' ? greenOf(instance.instanceId) : instance.instanceId,
               fromVersion: execution.fromVersion,
               toVersion: execution.toVersion,
               attempt: 1,
@@ -347,7 +373,270 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
         }
       }
       await setServiceVersion(services, execution, clock, logger);
+      // Idempotent (deterministic schedule names), so a retried task schedules nothing twice.
+      await deps.pipeline?.onUpgradeCompleted(await load(ids));
       return { action: 'done' };
+    },
+
+    // ---- Gates (STAGED between stages, BLUE_GREEN before the traffic switch) ----
+
+    /**
+     * Parks the flow at a gate: keeps the task token server-side and shows
+     * `waitingFor` on the execution. A gate that can no longer open (rolled back,
+     * paused or ended meanwhile) hands the token straight back as `GateClosed`.
+     */
+    async openGate(ids: Ids & { gate: number; kind: GateKind; taskToken: string; timeoutSeconds: number }): Promise<void> {
+      const execution = await load(ids);
+      const stage = execution.stageNames?.[ids.gate];
+      const since = clock.now();
+      const timeoutAt = new Date(since.getTime() + ids.timeoutSeconds * 1000).toISOString();
+      const onTimeout = ids.kind === 'traffic-switch' && execution.autoPromotionSeconds !== undefined ? 'approve' : execution.onGateTimeout;
+      try {
+        await upgrades.update(
+          ids.tenantId,
+          ids.executionId,
+          { gateToken: ids.taskToken, waitingFor: { gate: ids.kind, since: since.toISOString(), ...(stage ? { stage } : {}), timeoutAt, onTimeout } },
+          { whileStatus: ['IN_PROGRESS'] },
+        );
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        await workflow.fail(ids.taskToken, 'GateClosed', `The upgrade is ${execution.status}`);
+        return;
+      }
+      const base = `${deps.apiBaseUrl ?? ''}/v1/tenants/${ids.tenantId}/upgrades/${ids.executionId}`;
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+        type: 'GateWaiting',
+        actor: 'sluice',
+        detail: {
+          executionId: ids.executionId,
+          gate: ids.kind,
+          gateIndex: ids.gate,
+          ...(stage ? { stage, nextStage: execution.stageNames?.[ids.gate + 1] } : {}),
+          approveUrl: `${base}/approve`,
+          rejectUrl: `${base}/reject`,
+          timeoutAt,
+          onTimeout,
+        },
+      });
+    },
+
+    /** After the gate's token succeeded: records the approval unless the API already did. */
+    async gatePassed(ids: Ids & { gate: number; output?: { approvedBy?: string; comment?: string } }): Promise<void> {
+      const execution = await load(ids);
+      if ((execution.gatesPassed ?? 0) > ids.gate) return;
+      await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
+      await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+        type: 'GateApproved',
+        actor: ids.output?.approvedBy ?? 'task-token holder',
+        detail: { gate: execution.waitingFor?.gate, gateIndex: ids.gate, ...(execution.waitingFor?.stage ? { stage: execution.waitingFor.stage } : {}), via: 'SendTaskSuccess' },
+      });
+    },
+
+    /** After the gate's token failed: a rejection not made through the API rolls back here. */
+    async gateRejected(ids: Ids & { gate: number; error?: { Error?: string; Cause?: string } }): Promise<void> {
+      const execution = await load(ids);
+      await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
+      if (execution.status !== 'IN_PROGRESS') {
+        if (execution.waitingFor) await upgrades.update(ids.tenantId, ids.executionId, {}, { remove: ['waitingFor'] });
+        return;
+      }
+      const reason = `Rejected at the ${execution.waitingFor?.gate ?? 'gate'} by the task-token holder: ${ids.error?.Error ?? 'failure'}${ids.error?.Cause ? ` (${ids.error.Cause})` : ''}`;
+      await upgrades.transition(ids.tenantId, ids.executionId, {
+        from: ['IN_PROGRESS'],
+        to: 'ROLLING_BACK',
+        remove: ['waitingFor'],
+        set: { rollbackReason: reason, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: 'task-token holder' },
+        event: { type: 'GateRejected', actor: 'task-token holder', detail: { gateIndex: ids.gate, reason, via: 'SendTaskFailure' } },
+      });
+    },
+
+    /** Nobody answered in time: the gate's declared outcome applies, with its cause on record. */
+    async gateTimedOut(ids: Ids & { gate: number }): Promise<{ action: 'approved' | 'rejected' }> {
+      const execution = await load(ids);
+      await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
+      const outcome = execution.waitingFor?.onTimeout ?? execution.onGateTimeout;
+      const cause = `no decision within ${execution.waitingFor?.gate === 'traffic-switch' && execution.autoPromotionSeconds !== undefined ? `autoPromotionSeconds (${execution.autoPromotionSeconds}s)` : `gateTimeoutSeconds (${execution.gateTimeoutSeconds}s)`}`;
+      const detail = { gate: execution.waitingFor?.gate, gateIndex: ids.gate, ...(execution.waitingFor?.stage ? { stage: execution.waitingFor.stage } : {}), outcome, cause };
+      if (execution.status !== 'IN_PROGRESS') return { action: 'rejected' };
+      if (outcome === 'approve') {
+        await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GateTimedOut', actor: 'sluice', detail });
+        return { action: 'approved' };
+      }
+      await upgrades.transition(ids.tenantId, ids.executionId, {
+        from: ['IN_PROGRESS'],
+        to: 'ROLLING_BACK',
+        remove: ['waitingFor'],
+        set: { rollbackReason: `Gate timed out: ${cause}; onGateTimeout is reject`, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: 'sluice (gate timeout)' },
+        event: { type: 'GateTimedOut', actor: 'sluice', detail },
+      });
+      return { action: 'rejected' };
+    },
+
+    // ---- CANARY ----
+
+    /** After the canary batch: monitor, or roll back / fail on a failed canary. */
+    async finishCanary(ids: Ids): Promise<{ action: 'monitor' | 'rollout' }> {
+      let execution = await load(ids);
+      if (execution.completedBatches === 0) execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+      if (execution.status !== 'CANARY_RUNNING') return { action: 'rollout' };
+      if (execution.failedCount > 0) {
+        const reason = `${execution.failedCount} canary instance(s) failed`;
+        if (execution.autoRollbackEnabled) {
+          // The table reaches ROLLING_BACK from CANARY_MONITORING only: record the hop.
+          await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_RUNNING'], to: 'CANARY_MONITORING', event: { type: 'CanaryUnhealthy', actor: 'sluice', detail: { reason } } });
+          await startRollback({ ...execution, status: 'CANARY_MONITORING' }, reason);
+        } else {
+          await failExecution(execution, reason);
+        }
+        return { action: 'rollout' };
+      }
+      await upgrades.transition(ids.tenantId, ids.executionId, {
+        from: ['CANARY_RUNNING'],
+        to: 'CANARY_MONITORING',
+        set: { monitoringSince: clock.now().toISOString() },
+        event: { type: 'CanaryMonitoring', actor: 'sluice', detail: { canaries: execution.batchBounds[1] ?? 0, intervalSeconds: execution.healthCheckIntervalSeconds, autoPromoteSeconds: execution.canaryAutoPromoteSeconds } },
+      });
+      return { action: 'monitor' };
+    },
+
+    /** One health check of the canaries while CANARY_MONITORING. */
+    async monitorCanary(ids: Ids): Promise<{ decision: 'continue' | 'promoted' | 'rollback' | 'stopped'; intervalSeconds: number }> {
+      const execution = await load(ids);
+      const intervalSeconds = execution.healthCheckIntervalSeconds;
+      if (execution.status === 'IN_PROGRESS') return { decision: 'promoted', intervalSeconds };
+      if (execution.status === 'ROLLING_BACK') return { decision: 'rollback', intervalSeconds };
+      if (execution.status !== 'CANARY_MONITORING') return { decision: 'stopped', intervalSeconds };
+      const service = await loadService(execution);
+      const canaries = (await batchRange(execution, 0)).filter((instance) => instance.status === 'COMPLETED');
+      const adapter = service ? deps.targets(service.target) : undefined;
+      const unhealthy: string[] = [];
+      await forEachLimited(canaries, INSTANCE_CONCURRENCY, async (instance) => {
+        const result = adapter
+          ? await adapter.perform({
+              action: 'health', tenantId: execution.tenantId, project: execution.project, service: execution.service, executionId: execution.executionId,
+              instanceId: instance.instanceId, fromVersion: execution.fromVersion, toVersion: execution.toVersion, attempt: 1,
+              idempotencyKey: actionIdempotencyKey({ executionId: execution.executionId, instanceId: instance.instanceId, action: 'health', step: clock.now().getTime() }),
+            })
+          : ({ ok: false, retryable: false, detail: 'the service no longer exists' } as const);
+        if (!result.ok || result.healthy === false) unhealthy.push(instance.instanceId);
+      });
+      try {
+        if (unhealthy.length > 0) {
+          const reason = `canary ${unhealthy.sort().join(', ')} unhealthy while monitoring`;
+          await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+          if (execution.autoRollbackEnabled) {
+            await startRollback(execution, reason);
+            return { decision: 'rollback', intervalSeconds };
+          }
+          // The table has no CANARY_MONITORING -> FAILED edge: pass through IN_PROGRESS, on record.
+          await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_MONITORING'], to: 'IN_PROGRESS', event: { type: 'CanaryMonitoringEnded', actor: 'sluice', detail: { reason } } });
+          await failExecution({ ...execution, status: 'IN_PROGRESS' }, reason);
+          return { decision: 'stopped', intervalSeconds };
+        }
+        const since = Date.parse(execution.monitoringSince ?? execution.startedAt ?? execution.createdAt);
+        if (execution.canaryAutoPromoteSeconds !== undefined && clock.now().getTime() - since >= (execution.canaryAutoPromoteSeconds * 1000) / deps.timeScale) {
+          await upgrades.transition(ids.tenantId, ids.executionId, {
+            from: ['CANARY_MONITORING'],
+            to: 'IN_PROGRESS',
+            event: { type: 'CanaryPromoted', actor: 'sluice', detail: { automatic: true, afterSeconds: execution.canaryAutoPromoteSeconds } },
+          });
+          return { decision: 'promoted', intervalSeconds };
+        }
+      } catch (error) {
+        // Promoted, rolled back or cancelled through the API meanwhile: look again next time.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+      return { decision: 'continue', intervalSeconds };
+    },
+
+    // ---- BLUE_GREEN ----
+
+    /** After green came up: wait for the switch, or abort on a failed green instance. */
+    async finishGreen(ids: Ids): Promise<{ action: 'gate' | 'abort' | 'stop'; gateTimeoutSeconds: number }> {
+      let execution = await load(ids);
+      if (execution.completedBatches === 0) execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+      const gateTimeoutSeconds = execution.autoPromotionSeconds ?? execution.gateTimeoutSeconds;
+      if (execution.status === 'ROLLING_BACK') return { action: 'abort', gateTimeoutSeconds };
+      if (execution.status !== 'IN_PROGRESS') return { action: 'stop', gateTimeoutSeconds };
+      if (execution.failedCount > 0) {
+        await startRollback(execution, `${execution.failedCount} green instance(s) did not come up healthy`);
+        return { action: 'abort', gateTimeoutSeconds };
+      }
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GreenReady', actor: 'sluice', detail: { instances: execution.totalInstances } });
+      return { action: 'gate', gateTimeoutSeconds };
+    },
+
+    async switchTraffic(ids: Ids & { to: 'green' | 'blue' }): Promise<{ scaleDownDelaySeconds: number }> {
+      const execution = await load(ids);
+      const service = await loadService(execution);
+      const weights = ids.to === 'green' ? { blue: 0, green: 100 } : { blue: 100, green: 0 };
+      if (service) {
+        const result = await deps.targets(service.target).perform({
+          action: 'switch-traffic', tenantId: execution.tenantId, project: execution.project, service: execution.service, executionId: execution.executionId,
+          instanceId: '*', fromVersion: execution.fromVersion, toVersion: execution.toVersion, attempt: 1,
+          idempotencyKey: actionIdempotencyKey({ executionId: execution.executionId, instanceId: '*', action: 'switch-traffic', step: ids.to }),
+          payload: { weights },
+        });
+        if (!result.ok) throw new Error(`switch-traffic to ${ids.to} failed: ${result.detail}`);
+      }
+      if (ids.to === 'green') await upgrades.update(ids.tenantId, ids.executionId, { trafficSwitchedAt: clock.now().toISOString() });
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: ids.to === 'green' ? 'TrafficSwitched' : 'TrafficSwitchedBack', actor: 'sluice', detail: { weights } });
+      return { scaleDownDelaySeconds: execution.scaleDownDelaySeconds ?? 0 };
+    },
+
+    /** Blue stays during the scale-down delay; a rollback wakes this token at once. */
+    async holdBlue(ids: Ids & { taskToken: string }): Promise<void> {
+      try {
+        await upgrades.update(ids.tenantId, ids.executionId, { gateToken: ids.taskToken }, { whileStatus: ['IN_PROGRESS'] });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        await workflow.fail(ids.taskToken, 'RollbackRequested', 'The upgrade left IN_PROGRESS while blue was held');
+      }
+    },
+
+    /** The scale-down delay passed: retire blue and complete, unless a rollback came first. */
+    async retireBlue(ids: Ids): Promise<{ action: 'done' | 'rollback' }> {
+      const execution = await load(ids);
+      await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
+      if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
+      if (execution.status === 'IN_PROGRESS') {
+        const service = await loadService(execution);
+        const adapter = service ? deps.targets(service.target) : undefined;
+        const blue = await upgrades.instanceRange(execution.executionId, 0, execution.totalInstances);
+        await forEachLimited(blue, INSTANCE_CONCURRENCY, async (instance) => {
+          await adapter?.perform({
+            action: 'retire', tenantId: execution.tenantId, project: execution.project, service: execution.service, executionId: execution.executionId,
+            instanceId: instance.instanceId, fromVersion: execution.fromVersion, toVersion: execution.toVersion, attempt: 1,
+            idempotencyKey: actionIdempotencyKey({ executionId: execution.executionId, instanceId: instance.instanceId, action: 'retire' }), payload: { color: 'blue' },
+          });
+        });
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'BlueRetired', actor: 'sluice', detail: { instances: blue.length } });
+      }
+      const completion = await this.complete(ids);
+      return { action: completion.action === 'rollback' ? 'rollback' : 'done' };
+    },
+
+    /** Rolls a blue-green back: traffic to blue if it had moved, green retired, blue untouched. */
+    async revertGreen(ids: Ids): Promise<void> {
+      const execution = await load(ids);
+      await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
+      if (execution.status !== 'ROLLING_BACK') return;
+      if (execution.trafficSwitchedAt) await this.switchTraffic({ ...ids, to: 'blue' });
+      const service = await loadService(execution);
+      const adapter = service ? deps.targets(service.target) : undefined;
+      const touched = (await upgrades.instanceRange(execution.executionId, 0, execution.totalInstances)).filter((instance) => TOUCHED.includes(instance.status));
+      await forEachLimited(touched, INSTANCE_CONCURRENCY, async (instance) => {
+        await adapter?.perform({
+          action: 'retire', tenantId: execution.tenantId, project: execution.project, service: execution.service, executionId: execution.executionId,
+          instanceId: greenOf(instance.instanceId), fromVersion: execution.fromVersion, toVersion: execution.toVersion, attempt: 1,
+          idempotencyKey: actionIdempotencyKey({ executionId: execution.executionId, instanceId: greenOf(instance.instanceId), action: 'retire' }), payload: { color: 'green' },
+        });
+        await upgrades.moveInstance(ids.tenantId, instance, { from: TOUCHED, to: 'ROLLED_BACK', set: { detail: 'green retired; blue kept serving' }, rolledBack: true });
+      });
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GreenRetired', actor: 'sluice', detail: { instances: touched.length, trafficWasSwitched: Boolean(execution.trafficSwitchedAt) } });
+      await this.finishRollback(ids);
     },
 
     async fail(ids: Ids & { error?: { Error?: string; Cause?: string } }): Promise<void> {

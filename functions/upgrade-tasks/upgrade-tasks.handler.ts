@@ -8,9 +8,12 @@ import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { createHttpHealthProbe } from './health-probe.js';
 import { makeUpgradeTasks, type UpgradeTasks } from './tasks.js';
+import { pipelineSetup } from '../pipeline/pipeline-setup.js';
 
 const Ids = { tenantId: z.string().min(1), executionId: z.string().min(1) };
 const Batch = { ...Ids, batch: z.number().int().min(0) };
+const Gate = { ...Ids, gate: z.number().int().min(0) };
+const StatesError = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 
 /** What the state machines send: the task name and its arguments (see statemachines/*.asl.json). */
 const TaskEvent = z.discriminatedUnion('task', [
@@ -23,7 +26,18 @@ const TaskEvent = z.discriminatedUnion('task', [
   z.object({ task: z.literal('rollbackBatch'), ...Ids }),
   z.object({ task: z.literal('finishRollback'), ...Ids }),
   z.object({ task: z.literal('complete'), ...Ids }),
-  z.object({ task: z.literal('fail'), ...Ids, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() }),
+  z.object({ task: z.literal('fail'), ...Ids, error: StatesError }),
+  z.object({ task: z.literal('openGate'), ...Gate, kind: z.enum(['stage-approval', 'traffic-switch']), taskToken: z.string().min(1), timeoutSeconds: z.number().int().min(1) }),
+  z.object({ task: z.literal('gatePassed'), ...Gate, output: z.object({ approvedBy: z.string().optional(), comment: z.string().optional() }).loose().optional() }),
+  z.object({ task: z.literal('gateRejected'), ...Gate, error: StatesError }),
+  z.object({ task: z.literal('gateTimedOut'), ...Gate }),
+  z.object({ task: z.literal('finishCanary'), ...Ids }),
+  z.object({ task: z.literal('monitorCanary'), ...Ids }),
+  z.object({ task: z.literal('finishGreen'), ...Ids }),
+  z.object({ task: z.literal('switchTraffic'), ...Ids, to: z.enum(['green', 'blue']) }),
+  z.object({ task: z.literal('holdBlue'), ...Ids, taskToken: z.string().min(1) }),
+  z.object({ task: z.literal('retireBlue'), ...Ids }),
+  z.object({ task: z.literal('revertGreen'), ...Ids }),
 ]);
 type TaskEvent = z.infer<typeof TaskEvent>;
 
@@ -43,6 +57,9 @@ function setup(): UpgradeTasks {
     sleep,
     timeScale: scale,
     logger: base.logger,
+    ...(base.env.API_BASE_URL ? { apiBaseUrl: base.env.API_BASE_URL } : {}),
+    // Without a scheduled function to target, there is no auto-validation to schedule.
+    ...(base.env.SCHEDULED_FUNCTION_ARN ? { pipeline: pipelineSetup(base, { startsUpgrades: false }) } : {}),
   });
 }
 
@@ -59,6 +76,17 @@ async function run(event: TaskEvent): Promise<unknown> {
     case 'finishRollback': return tasks.finishRollback(event);
     case 'complete': return tasks.complete(event);
     case 'fail': return tasks.fail(event);
+    case 'openGate': return tasks.openGate(event);
+    case 'gatePassed': return tasks.gatePassed(event);
+    case 'gateRejected': return tasks.gateRejected(event);
+    case 'gateTimedOut': return tasks.gateTimedOut(event);
+    case 'finishCanary': return tasks.finishCanary(event);
+    case 'monitorCanary': return tasks.monitorCanary(event);
+    case 'finishGreen': return tasks.finishGreen(event);
+    case 'switchTraffic': return tasks.switchTraffic(event);
+    case 'holdBlue': return tasks.holdBlue(event);
+    case 'retireBlue': return tasks.retireBlue(event);
+    case 'revertGreen': return tasks.revertGreen(event);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   ExecutionParams,
   InstancePage,
   ListUpgradesQuery,
+  DecisionBody,
   NoteBody,
   PageOnlyQuery,
   RollbackBody,
@@ -28,6 +29,9 @@ export const upgradesContracts = {
   resumeUpgrade: action,
   cancelUpgrade: action,
   rollbackUpgrade: { params: ExecutionParams, body: RollbackBody, status: 202, response: UpgradeExecution },
+  promoteCanary: action,
+  approveGate: { params: ExecutionParams, body: DecisionBody, status: 200, response: UpgradeExecution },
+  rejectGate: { params: ExecutionParams, body: DecisionBody, status: 202, response: UpgradeExecution },
   getActiveUpgrades: { params: ComponentScopeParams, status: 200, response: UpgradePage },
   getUpgradeStatistics: { params: ComponentScopeParams, status: 200, response: Statistics },
 } as const satisfies Record<string, Contract>;

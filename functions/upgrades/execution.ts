@@ -38,7 +38,21 @@ export interface ExecutionRecord {
   rollbackCursor?: number;
   /** Instances whose rollback failed even after retries: the rollback ends FAILED. */
   rollbackFailures?: number;
-  waitingFor?: { gate: string; since: string; stage?: string };
+  waitingFor?: { gate: string; since: string; stage?: string; timeoutAt?: string; onTimeout?: 'reject' | 'approve' };
+  /** STAGED: stage names, one per batch. */
+  stageNames?: string[];
+  /** Gates passed so far (STAGED: one after each stage but the last; BLUE_GREEN: the switch). */
+  gatesPassed?: number;
+  gateTimeoutSeconds: number;
+  onGateTimeout: 'reject' | 'approve';
+  /** Task token of the flow waiting at a gate. Never returned, never logged. */
+  gateToken?: string;
+  canaryAutoPromoteSeconds?: number;
+  /** When CANARY_MONITORING began: the clock of canaryAutoPromoteSeconds. */
+  monitoringSince?: string;
+  autoPromotionSeconds?: number;
+  scaleDownDelaySeconds?: number;
+  trafficSwitchedAt?: string;
   initiatedBy: string;
   createdAt: string;
   startedAt?: string;
@@ -88,6 +102,14 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
     autoRollbackEnabled: record.autoRollbackEnabled,
     failureThreshold: record.failureThreshold,
     installedComponents: record.installedComponents,
+    ...(record.stageNames
+      ? { stages: record.stageNames.map((name, index) => ({ name, instances: (record.batchBounds[index + 1] ?? 0) - (record.batchBounds[index] ?? 0) })) }
+      : {}),
+    ...optional('canaryAutoPromoteSeconds'),
+    ...optional('autoPromotionSeconds'),
+    ...optional('scaleDownDelaySeconds'),
+    gateTimeoutSeconds: record.gateTimeoutSeconds,
+    onGateTimeout: record.onGateTimeout,
     effectiveBatchSize: Math.max(0, ...record.batchBounds.slice(1).map((bound, index) => bound - (record.batchBounds[index] ?? 0))),
     totalBatches: record.batchBounds.length - 1,
     completedBatches: record.completedBatches,

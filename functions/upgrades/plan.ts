@@ -48,3 +48,48 @@ export function planBatches(input: {
   }
   return bounds;
 }
+
+export interface StagePlan {
+  /** Instance ids in the order the stages take them. */
+  readonly order: string[];
+  /** Batch (= stage) boundaries over `order`. */
+  readonly bounds: number[];
+  readonly names: string[];
+}
+
+/**
+ * Splits the instances into STAGED stages, in order: a stage names its instances or a
+ * percentage of all instances (rounded up); a stage with neither takes what is left,
+ * and so does the last stage. Answers the problems instead of a plan when the stages
+ * do not fit the service.
+ */
+export function planStages(stages: readonly { name: string; instances?: string[]; percentage?: number }[], instanceIds: readonly string[]): StagePlan | { problems: string[] } {
+  const problems: string[] = [];
+  const known = new Set(instanceIds);
+  const claimed = new Set<string>();
+  for (const stage of stages) {
+    for (const id of stage.instances ?? []) {
+      if (!known.has(id)) problems.push(`stage ${stage.name}: instance ${id} is not an instance of the service`);
+      else if (claimed.has(id)) problems.push(`stage ${stage.name}: instance ${id} is already in an earlier stage`);
+      claimed.add(id);
+    }
+  }
+  const names = stages.map((stage) => stage.name);
+  if (new Set(names).size !== names.length) problems.push('stage names must be unique');
+  if (problems.length > 0) return { problems };
+
+  const rest = instanceIds.filter((id) => !claimed.has(id));
+  const order: string[] = [];
+  const bounds = [0];
+  stages.forEach((stage, index) => {
+    const last = index === stages.length - 1;
+    if (stage.instances) order.push(...stage.instances);
+    if (stage.percentage !== undefined && !last) order.push(...rest.splice(0, Math.ceil((stage.percentage / 100) * instanceIds.length)));
+    if (last || (!stage.instances && stage.percentage === undefined)) order.push(...rest.splice(0, rest.length));
+    bounds.push(order.length);
+  });
+  stages.forEach((stage, index) => {
+    if ((bounds[index + 1] ?? 0) === (bounds[index] ?? 0)) problems.push(`stage ${stage.name} has no instances left to take`);
+  });
+  return problems.length > 0 ? { problems } : { order, bounds, names };
+}

@@ -25,13 +25,43 @@ export const ExecutionStatus = z.enum(STATUSES);
 export const InstanceStatus = z.enum(INSTANCE_STATUSES);
 export const ExecutionId = z.string().regex(/^upg_[0-9a-z]{10,40}$/, 'not an upgrade execution id');
 
+/** Seven days, and at most thirty: nothing waits forever (DESIGN §3 rule 10, §4). */
+export const DEFAULT_GATE_TIMEOUT_SECONDS = 7 * 86_400;
+export const MAX_GATE_TIMEOUT_SECONDS = 30 * 86_400;
+
+export const Stage = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/, 'a stage name of letters, digits, spaces, dots, dashes'),
+    instances: z.array(z.string().min(1).max(128)).min(1).max(10_000).optional(),
+    percentage: z.number().int().min(1).max(100).optional(),
+  })
+  .refine((stage) => !(stage.instances && stage.percentage), 'give instances or percentage, not both');
+export type Stage = z.infer<typeof Stage>;
+
 export const CreateUpgradeBody = UpgradeKnobs.extend({
   project: ProjectName,
   service: ServiceName,
   toVersion: SemVer,
   /** Versions of other components installed beside this one, for the dependency pre-check. */
   installedComponents: z.record(z.string().max(64), z.string().max(64)).refine((value) => Object.keys(value).length <= 64, 'at most 64 entries').optional(),
-}).strict();
+  /** STAGED: the stages in order; a stage without instances or percentage takes the rest. */
+  stages: z.array(Stage).min(2).max(20).optional(),
+  /** CANARY: promote by itself after this much healthy monitoring. */
+  canaryAutoPromoteSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS).optional(),
+  /** BLUE_GREEN: switch traffic by itself after green has been healthy this long. */
+  autoPromotionSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS).optional(),
+  /** BLUE_GREEN: how long blue stays after the switch, so a rollback is one switch back. */
+  scaleDownDelaySeconds: z.number().int().min(0).max(MAX_GATE_TIMEOUT_SECONDS).optional(),
+  /** STAGED and BLUE_GREEN: how long a gate waits for a decision. */
+  gateTimeoutSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS).optional(),
+  /** What a gate decides on its own when nobody answered in time. */
+  onGateTimeout: z.enum(['reject', 'approve']).optional(),
+})
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.strategy === 'STAGED' && !body.stages) ctx.addIssue({ code: 'custom', path: ['stages'], message: 'a STAGED upgrade needs stages' });
+    if (body.stages && body.strategy !== 'STAGED') ctx.addIssue({ code: 'custom', path: ['stages'], message: 'stages apply to STAGED upgrades only' });
+  });
 export type CreateUpgradeBody = z.infer<typeof CreateUpgradeBody>;
 
 export const PreCheck = z.strictObject({ name: z.string(), passed: z.boolean(), detail: z.string() });
@@ -47,7 +77,7 @@ export const RollbackInfo = z.strictObject({
   rolledBackInstances: z.array(z.string()),
 });
 
-export const WaitingFor = z.strictObject({ gate: z.string(), since: z.iso.datetime(), stage: z.string().optional() });
+export const WaitingFor = z.strictObject({ gate: z.string(), since: z.iso.datetime(), stage: z.string().optional(), timeoutAt: z.iso.datetime().optional(), onTimeout: z.enum(['reject', 'approve']).optional() });
 
 export const UpgradeExecution = z.strictObject({
   executionId: ExecutionId,
@@ -69,6 +99,12 @@ export const UpgradeExecution = z.strictObject({
   autoRollbackEnabled: z.boolean(),
   failureThreshold: z.number().int(),
   installedComponents: z.record(z.string(), z.string()),
+  stages: z.array(z.strictObject({ name: z.string(), instances: z.number().int() })).optional(),
+  canaryAutoPromoteSeconds: z.number().int().optional(),
+  autoPromotionSeconds: z.number().int().optional(),
+  scaleDownDelaySeconds: z.number().int().optional(),
+  gateTimeoutSeconds: z.number().int(),
+  onGateTimeout: z.enum(['reject', 'approve']),
   effectiveBatchSize: z.number().int(),
   totalBatches: z.number().int(),
   completedBatches: z.number().int(),
@@ -120,6 +156,11 @@ export const PageOnlyQuery = PageQuery.strict();
 
 export const RollbackBody = z.strictObject({ reason: z.string().min(1).max(1024) });
 export const NoteBody = z.strictObject({ comment: z.string().max(1024).optional() });
+export const DecisionBody = z.strictObject({
+  comment: z.string().max(1024).optional(),
+  /** The initiator may decide their own gate only when they say so explicitly. */
+  allowSelfApproval: z.boolean().optional(),
+});
 
 const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), nextToken: z.string().optional() });
 export const UpgradePage = page(UpgradeExecution);

@@ -1,17 +1,21 @@
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Env } from '../shared/env.js';
-import type { Workflow } from './workflow.js';
+import type { Workflow, WorkflowName } from './workflow.js';
 
 /**
  * The Step Functions adapter of the workflow port. In AWS it talks to Step Functions;
  * locally `SFN_ENDPOINT` points the same client at the embedded engine.
  */
-export function createSfnWorkflow(env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN'>): Workflow {
+export function createSfnWorkflow(env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN' | 'CANARY_STATE_MACHINE_ARN' | 'BLUE_GREEN_STATE_MACHINE_ARN'>): Workflow {
   const client = new SFNClient({
     region: env.AWS_REGION,
     ...(env.SFN_ENDPOINT ? { endpoint: env.SFN_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
-  const machines = { rolling: env.ROLLING_STATE_MACHINE_ARN };
+  const machines: Record<WorkflowName, string | undefined> = {
+    rolling: env.ROLLING_STATE_MACHINE_ARN,
+    canary: env.CANARY_STATE_MACHINE_ARN,
+    'blue-green': env.BLUE_GREEN_STATE_MACHINE_ARN,
+  };
   const isGone = (error: unknown) => error instanceof Error && ['TaskDoesNotExist', 'TaskTimedOut', 'ExecutionDoesNotExist'].includes(error.name);
 
   return {

@@ -51,7 +51,7 @@ export interface UpgradeRepository {
   /** Sets fields without a status change, optionally only while the status is one of `whileStatus`. */
   update(tenantId: string, executionId: string, set: ExecutionPatch, options?: { whileStatus?: readonly Status[]; remove?: readonly (keyof ExecutionRecord)[] }): Promise<ExecutionRecord>;
   /** Removes an attribute and returns the value it had (used to take a task token exactly once). */
-  take(tenantId: string, executionId: string, attribute: 'resumeToken'): Promise<string | undefined>;
+  take(tenantId: string, executionId: string, attribute: 'resumeToken' | 'gateToken'): Promise<string | undefined>;
   appendEvent(tenantId: string, executionId: string, event: NewTimelineEvent): Promise<void>;
   events(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<TimelineEvent>>;
   instances(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<InstanceRecord>>;
@@ -88,7 +88,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
   const eventItem = (executionId: string, event: NewTimelineEvent) => {
     const at = event.at ?? now().toISOString();
     // A random suffix keeps two events of the same millisecond apart, in order of time.
-    return { pk: `UPGRADE#${executionId}`, sk: `EVENT#${at}#${randomUUID().slice(0, 8)}`, ...event, at };
+    return { pk: `UPGRADE#${executionId}`, sk: `EVENT#${at}#${randomUUID().slice(0, 8)}`, executionId, ...event, at };
   };
 
   const get = async (tenantId: string, executionId: string) => {
@@ -328,7 +328,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
           ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
         }),
       );
-      return toPage((result.Items ?? []).map((item) => strip<TimelineEvent>(item)), result.LastEvaluatedKey);
+      return toPage((result.Items ?? []).map(({ executionId: _id, ...item }) => strip<TimelineEvent>(item)), result.LastEvaluatedKey);
     },
 
     async instances(executionId, { limit, nextToken }) {

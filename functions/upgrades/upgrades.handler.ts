@@ -1,4 +1,6 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
+import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { baseSetup } from '../shared/setup.js';
@@ -18,6 +20,7 @@ export const handler = createApiHandler({
       catalog: createCatalogRepository(base.db, base.tableName),
       workflow: createSfnWorkflow(base.env),
       clock: base.clock,
+      pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
     });
     return { ...base, dependencies: upgrades };
   },
@@ -32,6 +35,9 @@ export const handler = createApiHandler({
     resumeUpgrade: ({ params, principal }, upgrades) => upgrades.resume(params.tenantId, params.executionId, principal),
     cancelUpgrade: ({ params, principal }, upgrades) => upgrades.cancel(params.tenantId, params.executionId, principal),
     rollbackUpgrade: ({ params, body, principal }, upgrades) => upgrades.rollback(params.tenantId, params.executionId, body.reason, principal),
+    promoteCanary: ({ params, principal }, upgrades) => upgrades.promoteCanary(params.tenantId, params.executionId, principal),
+    approveGate: ({ params, body, principal }, upgrades) => upgrades.decideGate(params.tenantId, params.executionId, 'approve', body, principal),
+    rejectGate: ({ params, body, principal }, upgrades) => upgrades.decideGate(params.tenantId, params.executionId, 'reject', body, principal),
     getActiveUpgrades: ({ params }, upgrades) => upgrades.active(params.tenantId, params.componentId),
     getUpgradeStatistics: ({ params }, upgrades) => upgrades.statistics(params.tenantId, params.componentId),
   },

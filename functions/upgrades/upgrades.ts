@@ -2,19 +2,34 @@ import { randomBytes } from 'node:crypto';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { checkUpgradePath } from '../catalog/version-policy.js';
 import type { Clock } from '../shared/clock.js';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Principal } from '../shared/http/principal.js';
 import type { Page } from '../shared/pagination.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import { toExecutionView, toInstanceView, type ExecutionRecord, type InstanceRecord } from './execution.js';
-import { planBatches } from './plan.js';
-import { KNOB_DEFAULTS, type CreateUpgradeBody, type TimelineEvent, type UpgradeExecutionView, type UpgradeInstanceView } from './schemas.js';
+import { planBatches, planStages } from './plan.js';
+import {
+  DEFAULT_GATE_TIMEOUT_SECONDS,
+  KNOB_DEFAULTS,
+  type CreateUpgradeBody,
+  type Strategy,
+  type TimelineEvent,
+  type UpgradeExecutionView,
+  type UpgradeInstanceView,
+} from './schemas.js';
 import { sourcesOf, type Status } from './status.js';
 import type { UpgradeRepository } from './upgrade-repository.js';
-import type { Workflow } from './workflow.js';
+import type { Workflow, WorkflowName } from './workflow.js';
+import type { UpgradeGuard } from '../pipeline/upgrade-guard.js';
 
-/** Strategies whose flows exist today; the others are refused with 422 until they land. */
-const AVAILABLE_STRATEGIES = new Set(['ROLLING', 'RECREATE']);
+/** The flow (state machine) that runs each strategy; STAGED is ROLLING with gates. */
+export const FLOW_OF: Record<Strategy, WorkflowName> = {
+  ROLLING: 'rolling',
+  RECREATE: 'rolling',
+  STAGED: 'rolling',
+  CANARY: 'canary',
+  BLUE_GREEN: 'blue-green',
+};
 
 /** Time-ordered, so that listing by id lists by creation. */
 export function newExecutionId(now: Date): string {
@@ -28,6 +43,8 @@ export interface UpgradesDeps {
   readonly catalog: CatalogRepository;
   readonly workflow: Workflow;
   readonly clock: Clock;
+  /** Upgrade pipelines' ceiling check (DESIGN §3 rules 6, 8, 9); absent, nothing is capped. */
+  readonly pipeline?: UpgradeGuard;
 }
 
 export interface Upgrades {
@@ -42,10 +59,12 @@ export interface Upgrades {
   resume(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   cancel(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   rollback(tenantId: string, executionId: string, reason: string, principal: Principal): Promise<UpgradeExecutionView>;
+  promoteCanary(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
+  decideGate(tenantId: string, executionId: string, decision: 'approve' | 'reject', body: { comment?: string; allowSelfApproval?: boolean }, principal: Principal): Promise<UpgradeExecutionView>;
   statistics(tenantId: string, componentId: string): Promise<{ componentId: string; totalExecutions: number; successfulExecutions: number; failedExecutions: number; successRate: number; averageDurationSeconds: number }>;
 }
 
-export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: UpgradesDeps): Upgrades {
+export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pipeline }: UpgradesDeps): Upgrades {
   const load = async (tenantId: string, executionId: string) => {
     const record = await upgrades.get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
@@ -58,9 +77,6 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
       const service = await services.get({ tenantId, project: body.project, name: body.service });
       if (!service) throw new NotFoundError(`Service ${body.project}/${body.service} was not found.`);
       const knobs = { ...KNOB_DEFAULTS, ...service.defaultUpgrade, ...stripUndefined(body) };
-      if (!AVAILABLE_STRATEGIES.has(knobs.strategy)) {
-        throw new ValidationError(`The ${knobs.strategy} strategy is not available yet; use ROLLING or RECREATE.`, { errors: [{ field: 'body.strategy', message: 'not available yet' }] });
-      }
       if (!service.powered) throw new ConflictError(`Service ${body.project}/${body.service} is powered off; power it on to upgrade it.`);
       if (service.instances.length === 0) {
         throw new ValidationError(`Service ${body.project}/${body.service} has no instances to upgrade.`, { errors: [{ field: 'body.service', message: 'no instances' }] });
@@ -73,10 +89,21 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
           extensions: { blockers: path.blockers },
         });
       }
+      const guard = pipeline ? await pipeline.checkTarget(service, body.toVersion, versions, principal.subject) : {};
 
       const now = clock.now();
       const executionId = newExecutionId(now);
-      const batchBounds = planBatches({ ...knobs, instances: service.instances.length });
+      let instanceOrder = service.instances;
+      let batchBounds = knobs.strategy === 'BLUE_GREEN' ? [0, service.instances.length] : planBatches({ ...knobs, instances: service.instances.length });
+      let stageNames: string[] | undefined;
+      if (knobs.strategy === 'STAGED') {
+        const plan = planStages(body.stages ?? [], service.instances.map((instance) => instance.id));
+        if ('problems' in plan) throw new ValidationError('The stages do not fit the service.', { errors: plan.problems.map((message) => ({ field: 'body.stages', message })) });
+        const byId = new Map(service.instances.map((instance) => [instance.id, instance]));
+        instanceOrder = plan.order.map((id) => byId.get(id) ?? { id });
+        batchBounds = plan.bounds;
+        stageNames = plan.names;
+      }
       const record: ExecutionRecord = {
         executionId,
         tenantId,
@@ -96,6 +123,13 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
         autoRollbackEnabled: knobs.autoRollbackEnabled,
         failureThreshold: knobs.failureThreshold,
         installedComponents: body.installedComponents ?? {},
+        gateTimeoutSeconds: body.gateTimeoutSeconds ?? DEFAULT_GATE_TIMEOUT_SECONDS,
+        onGateTimeout: body.onGateTimeout ?? 'reject',
+        gatesPassed: 0,
+        ...(stageNames ? { stageNames } : {}),
+        ...(body.canaryAutoPromoteSeconds === undefined ? {} : { canaryAutoPromoteSeconds: body.canaryAutoPromoteSeconds }),
+        ...(body.autoPromotionSeconds === undefined ? {} : { autoPromotionSeconds: body.autoPromotionSeconds }),
+        ...(knobs.strategy === 'BLUE_GREEN' ? { scaleDownDelaySeconds: body.scaleDownDelaySeconds ?? 300 } : {}),
         batchBounds,
         completedBatches: 0,
         preChecks: [],
@@ -106,7 +140,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
         initiatedBy: principal.subject,
         createdAt: now.toISOString(),
       };
-      const instances: InstanceRecord[] = service.instances.map((instance, index) => ({
+      const instances: InstanceRecord[] = instanceOrder.map((instance, index) => ({
         executionId,
         index,
         instanceId: instance.id,
@@ -121,6 +155,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
         actor: principal.subject,
         detail: { fromVersion: record.fromVersion, toVersion: record.toVersion, strategy: record.strategy, instances: record.totalInstances, batches: batchBounds.length - 1, impact: path.impact },
       });
+      if (guard.event) await upgrades.appendEvent(tenantId, executionId, guard.event);
       return toExecutionView(record);
     },
 
@@ -149,7 +184,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
         event: { type: 'UpgradeStarted', actor: principal.subject },
       });
       try {
-        const workflowArn = await workflow.start({ flow: 'rolling', name: executionId, input: { tenantId, executionId } });
+        const execution = await load(tenantId, executionId);
+        const workflowArn = await workflow.start({ flow: FLOW_OF[execution.strategy], name: executionId, input: { tenantId, executionId } });
         return toExecutionView(await upgrades.update(tenantId, executionId, { workflowArn }));
       } catch (error) {
         // Without a flow nothing would ever move it on: fail it now, visibly.
@@ -192,6 +228,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
         event: { type: 'UpgradeCancelled', actor: principal.subject },
       });
       await upgrades.take(tenantId, executionId, 'resumeToken');
+      await upgrades.take(tenantId, executionId, 'gateToken');
       if (cancelled.workflowArn) await workflow.stop(cancelled.workflowArn, `Cancelled by ${principal.subject}`);
       return toExecutionView(cancelled);
     },
@@ -202,9 +239,54 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock }: U
         from: sourcesOf('ROLLING_BACK'),
         to: 'ROLLING_BACK',
         set: { rollbackReason: reason, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: principal.subject },
+        remove: ['waitingFor'],
         event: { type: 'RollbackRequested', actor: principal.subject, detail: { reason } },
       });
+      // A flow parked at a gate or holding blue wakes now instead of at its timeout.
+      const token = await upgrades.take(tenantId, executionId, 'gateToken');
+      if (token) await workflow.fail(token, 'RollbackRequested', reason);
       return toExecutionView(rolling);
+    },
+
+    async promoteCanary(tenantId, executionId, principal) {
+      await load(tenantId, executionId);
+      const promoted = await upgrades.transition(tenantId, executionId, {
+        from: ['CANARY_MONITORING'],
+        to: 'IN_PROGRESS',
+        event: { type: 'CanaryPromoted', actor: principal.subject, detail: { automatic: false } },
+      });
+      return toExecutionView(promoted);
+    },
+
+    async decideGate(tenantId, executionId, decision, body, principal) {
+      const execution = await load(tenantId, executionId);
+      if (!execution.waitingFor || execution.status !== 'IN_PROGRESS') {
+        throw new ConflictError(`No gate of upgrade ${executionId} is waiting for a decision.`, { extensions: { currentStatus: execution.status } });
+      }
+      if (execution.initiatedBy === principal.subject && body.allowSelfApproval !== true) {
+        throw new ForbiddenError('The initiator of an upgrade may not decide its gates unless the request says allowSelfApproval: true.');
+      }
+      const { gate, stage } = execution.waitingFor;
+      // Taking the token is the decision: of two concurrent deciders exactly one gets it.
+      const token = await upgrades.take(tenantId, executionId, 'gateToken');
+      if (!token) throw new ConflictError('The gate was decided meanwhile.', { extensions: { currentStatus: execution.status } });
+      const detail = { gate, gateIndex: execution.gatesPassed ?? 0, ...(stage ? { stage } : {}), ...(body.comment ? { comment: body.comment } : {}), ...(body.allowSelfApproval ? { selfApproved: true } : {}) };
+      if (decision === 'approve') {
+        const approved = await upgrades.update(tenantId, executionId, { gatesPassed: (execution.gatesPassed ?? 0) + 1 }, { remove: ['waitingFor'] });
+        await upgrades.appendEvent(tenantId, executionId, { type: 'GateApproved', actor: principal.subject, detail });
+        await workflow.succeed(token, { approvedBy: principal.subject, ...(body.comment ? { comment: body.comment } : {}) });
+        return toExecutionView(approved);
+      }
+      const reason = `Rejected at the ${gate} gate${stage ? ` after stage ${stage}` : ''} by ${principal.subject}${body.comment ? `: ${body.comment}` : ''}`;
+      const rejected = await upgrades.transition(tenantId, executionId, {
+        from: ['IN_PROGRESS'],
+        to: 'ROLLING_BACK',
+        remove: ['waitingFor'],
+        set: { rollbackReason: reason, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: principal.subject },
+        event: { type: 'GateRejected', actor: principal.subject, detail },
+      });
+      await workflow.fail(token, 'GateRejected', reason);
+      return toExecutionView(rejected);
     },
 
     /** Over finished executions (cancelled ones count in the total only). */

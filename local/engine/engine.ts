@@ -680,6 +680,10 @@ export class SfnEngine {
       resolve = res;
       reject = rej;
     });
+    // The token may be answered while the task that received it is still running (a
+    // Lambda that calls SendTaskFailure on its own token): the rejection is awaited
+    // later, so it must not count as unhandled meanwhile.
+    promise.catch(() => undefined);
     const entry: TokenEntry = { executionArn, lastBeat: this.clock.now(), resolve, reject };
     this.tokens.set(token, entry);
     return {

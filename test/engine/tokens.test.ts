@@ -91,6 +91,22 @@ describe('task tokens', () => {
     expect(done).toMatchObject({ status: 'FAILED', error: 'Rejected', cause: 'by reviewer' });
   });
 
+  it('a task that fails its own token before returning fails the state (no unhandled rejection)', async () => {
+    // The callback pattern allows the token to be answered at any time after it is
+    // issued, including by the very Lambda that received it, before it returns.
+    let engine!: SfnEngine;
+    engine = await fastEngine({
+      invokeLambda: async (_fn, payload) => {
+        await engine.sendTaskFailure({ taskToken: (payload as { token: string }).token, error: 'Closed', cause: 'early' });
+        return { accepted: false };
+      },
+    });
+    const arn = await machine(engine, callbackState());
+    const { executionArn } = await engine.startExecution({ stateMachineArn: arn, input: '{}' });
+    const done = await engine.waitForExecution(executionArn);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Closed', cause: 'early' });
+  });
+
   it('a reused token answers TaskDoesNotExist', async () => {
     const tokens: string[] = [];
     const engine = await fastEngine(recordingEngineOptions(tokens));

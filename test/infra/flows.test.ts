@@ -47,11 +47,16 @@ describe('FLOWS', () => {
     expect([...used].sort()).toEqual([...flow.substitutionKeys].sort());
   });
 
-  it('has rolling start batch as its child, and the API start rolling only', () => {
+  it('wires children as the strategies need them, and the API starts only the top-level flows', () => {
     expect(childFlowsOf(flowNamed('rolling')).map((flow) => flow.name)).toEqual(['batch']);
+    expect(childFlowsOf(flowNamed('canary')).map((flow) => flow.name).sort()).toEqual(['batch', 'canary-monitor', 'rolling']);
+    expect(childFlowsOf(flowNamed('blue-green')).map((flow) => flow.name)).toEqual(['batch']);
     expect(childFlowsOf(flowNamed('batch'))).toEqual([]);
+    expect(childFlowsOf(flowNamed('canary-monitor'))).toEqual([]);
     expect(FLOWS.filter((flow) => 'apiEnvVar' in flow).map((flow) => [flow.name, 'apiEnvVar' in flow ? flow.apiEnvVar : ''])).toEqual([
       ['rolling', 'ROLLING_STATE_MACHINE_ARN'],
+      ['canary', 'CANARY_STATE_MACHINE_ARN'],
+      ['blue-green', 'BLUE_GREEN_STATE_MACHINE_ARN'],
     ]);
   });
 });

@@ -17,6 +17,12 @@ import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
 import type { SluiceFunction } from '../../lib/constructs/sluice-function.js';
 import type { SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
 import { SYNC_EXECUTION_RULE_NAME } from '../../lib/constructs/sluice-state-machine.js';
+import {
+  TIMELINE_DETAIL_TYPE_PATH,
+  TIMELINE_EVENT_SOURCE,
+  TIMELINE_INPUT_TEMPLATE,
+  TimelinePublisher,
+} from '../../lib/constructs/timeline-publisher.js';
 import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../lib/flows.js';
 import { PROJECT_ROOT, SluiceStack } from '../../lib/sluice-stack.js';
 import { TABLE_SCHEMA } from '../../lib/table-schema.js';
@@ -88,6 +94,11 @@ const executionArnsOf = (machine: SluiceStateMachine) => ({
     ],
   ],
 });
+const timeline = (): TimelinePublisher => {
+  const found = stack.node.findAll().filter((c): c is TimelinePublisher => c instanceof TimelinePublisher);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
 const flowMachines = (): [(typeof FLOWS)[number], SluiceStateMachine][] => FLOWS.map((flow) => [flow, stack.flows[flow.name]]);
 
 beforeAll(() => {
@@ -234,15 +245,18 @@ describe('permissions', () => {
     }
   });
 
-  it('aim every DynamoDB grant at the table and its indexes only', () => {
+  it('aim every DynamoDB grant at the table and its indexes, or stream reads at its stream, only', () => {
     const tableId = logicalIdOf(stack.table);
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
+    const streamArn = { 'Fn::GetAtt': [tableId, 'StreamArn'] };
+    const streamReads = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
     const dynamoStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
     expect(dynamoStatements.length).toBeGreaterThan(0);
     for (const { statement } of dynamoStatements) {
       const targets = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const target of targets) {
-        expect([tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }]).toContainEqual(target);
+        expect([tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }, streamArn]).toContainEqual(target);
+        if (JSON.stringify(target) === JSON.stringify(streamArn)) expect(streamReads).toEqual(expect.arrayContaining(actionsOf(statement)));
       }
     }
   });
@@ -259,20 +273,20 @@ describe('permissions', () => {
     }
   });
 
-  it('let the upgrades function start the rolling state machine and nothing else', () => {
+  it('let the upgrades function start the top-level flows (rolling, canary, blue-green) and nothing else', () => {
     const starts = statementsOf(stack.functions.upgrades.role).filter((s) => actionsOf(s).includes('states:StartExecution'));
-    expect(starts.flatMap(resourcesOf)).toEqual([stateMachineArnOf(stack.flows.rolling)]);
+    expect(starts.flatMap(resourcesOf).sort()).toEqual([stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort());
     // Only the upgrades function and parent flows (for their children) start executions at all.
     const starters = [logicalIdOf(stack.functions.upgrades.role), ...flowMachines().filter(([flow]) => childFlowsOf(flow).length > 0).map(([, m]) => logicalIdOf(m.role))];
-    expect(rolesAllowedTo('states:StartExecution').sort()).toEqual(starters.sort());
+    expect([...new Set(rolesAllowedTo('states:StartExecution'))].sort()).toEqual(starters.sort());
   });
 
-  it('let the upgrades function stop and describe executions of the rolling state machine only', () => {
+  it('let the upgrades function stop and describe executions of the top-level flows only', () => {
     const control = statementsOf(stack.functions.upgrades.role).filter((s) =>
       actionsOf(s).some((a) => a === 'states:StopExecution' || a === 'states:DescribeExecution'),
     );
-    expect(control.flatMap(actionsOf).sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
-    expect(control.flatMap(resourcesOf)).toEqual([executionArnsOf(stack.flows.rolling)]);
+    expect([...new Set(control.flatMap(actionsOf))].sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    expect(control.flatMap(resourcesOf).sort()).toEqual([stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(executionArnsOf).sort());
   });
 
   it('give task-token calls to the upgrades function (success, failure) and the task function (success) only, on "*" alone', () => {
@@ -454,8 +468,8 @@ describe('event bus', () => {
     template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
   });
 
-  it('takes events from the task function only', () => {
-    expect(rolesAllowedTo('events:PutEvents')).toEqual([logicalIdOf(stack.taskFunction.role)]);
+  it('takes events from the task function and the timeline pipe only', () => {
+    expect(rolesAllowedTo('events:PutEvents').sort()).toEqual([logicalIdOf(stack.taskFunction.role), logicalIdOf(timeline().role)].sort());
     const puts = statements().filter(({ statement }) => actionsOf(statement).includes('events:PutEvents'));
     for (const { statement } of puts) {
       expect(actionsOf(statement)).toEqual(['events:PutEvents']);
@@ -465,6 +479,101 @@ describe('event bus', () => {
 
   it('outputs its name', () => {
     template.hasOutput('EventBusName', { Value: { Ref: logicalIdOf(stack.eventBus) } });
+  });
+});
+
+describe('timeline publisher', () => {
+  // The pipe is an L1: it is its own CloudFormation resource, with no default child.
+  const pipeId = () => stack.resolve(timeline().pipe.logicalId) as string;
+  const pipeProperties = () => resources[pipeId()]?.Properties ?? {};
+  const streamArn = () => ({ 'Fn::GetAtt': [logicalIdOf(stack.table), 'StreamArn'] });
+
+  it('reads a NEW_IMAGE stream of the table', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+  });
+
+  it('is one pipe from the table stream, from the latest record, 10 at a time, with bounded retries into its DLQ', () => {
+    template.resourceCountIs('AWS::Pipes::Pipe', 1);
+    expect(pipeProperties()['Source']).toEqual(streamArn());
+    expect(pipeProperties()['RoleArn']).toEqual(arnOf(timeline().role));
+    const source = (pipeProperties()['SourceParameters'] as { DynamoDBStreamParameters: Record<string, unknown> }).DynamoDBStreamParameters;
+    expect(source).toMatchObject({
+      StartingPosition: 'LATEST',
+      BatchSize: 10,
+      DeadLetterConfig: { Arn: arnOf(timeline().deadLetterQueue) },
+    });
+    expect(source['MaximumRetryAttempts']).toBeGreaterThanOrEqual(0);
+    expect(source['MaximumRetryAttempts']).toBeLessThanOrEqual(10);
+  });
+
+  it('lets through only INSERTs of EVENT# items', () => {
+    const { FilterCriteria } = pipeProperties()['SourceParameters'] as { FilterCriteria: { Filters: { Pattern: string }[] } };
+    expect(FilterCriteria.Filters).toHaveLength(1);
+    expect(JSON.parse(FilterCriteria.Filters[0]!.Pattern)).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] } } },
+    });
+  });
+
+  it('puts on the bus with source sluice.upgrades and the item type as detail-type', () => {
+    expect(pipeProperties()['Target']).toEqual(arnOf(stack.eventBus));
+    expect(pipeProperties()['TargetParameters']).toEqual({
+      EventBridgeEventBusParameters: { Source: 'sluice.upgrades', DetailType: '$.dynamodb.NewImage.type.S' },
+      InputTemplate: TIMELINE_INPUT_TEMPLATE,
+    });
+    expect([TIMELINE_EVENT_SOURCE, TIMELINE_DETAIL_TYPE_PATH]).toEqual(['sluice.upgrades', '$.dynamodb.NewImage.type.S']);
+  });
+
+  it('makes the detail from the new image: key, type, time, actor, and the detail map as DynamoDB JSON', () => {
+    // Sample values in place of the <$.…> variables must give valid JSON with exactly these fields.
+    const sample: Record<string, string> = {
+      '$.dynamodb.NewImage.executionId.S': 'upg_exec1',
+      '$.dynamodb.NewImage.type.S': 'BatchCompleted',
+      '$.dynamodb.NewImage.at.S': '2025-01-01T00:00:00.000Z',
+      '$.dynamodb.NewImage.actor.S': 'alice',
+      '$.dynamodb.NewImage.detail.M': '{"batch":{"N":"2"}}',
+    };
+    const rendered = TIMELINE_INPUT_TEMPLATE.replace(/<(\$[^>]+)>/g, (_m, path: string) => sample[path] ?? `MISSING:${path}`);
+    expect(JSON.parse(rendered)).toEqual({
+      executionId: 'upg_exec1',
+      type: 'BatchCompleted',
+      at: '2025-01-01T00:00:00.000Z',
+      actor: 'alice',
+      detailDynamoDb: { batch: { N: '2' } },
+    });
+  });
+
+  it('has a role that may read the stream, put on the bus and send to its DLQ, and nothing else', () => {
+    expect(statementsOf(timeline().role).map((s) => ({ effect: s.Effect, actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        resources: [streamArn()],
+      },
+      { effect: 'Allow', actions: ['events:PutEvents'], resources: [arnOf(stack.eventBus)] },
+      { effect: 'Allow', actions: ['sqs:SendMessage'], resources: [arnOf(timeline().deadLetterQueue)] },
+    ]);
+    expect(resources[logicalIdOf(timeline().role)]?.Properties?.['ManagedPolicyArns']).toBeUndefined();
+    expect(resources[logicalIdOf(timeline().role)]?.Properties?.['AssumeRolePolicyDocument']).toMatchObject({
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'pipes.amazonaws.com' } }],
+    });
+  });
+
+  it('is created after its role policy (Pipes checks permissions at creation)', () => {
+    const dependsOn = (template.toJSON() as { Resources: Record<string, { DependsOn?: string[] }> }).Resources[pipeId()]?.DependsOn;
+    expect(dependsOn).toContain(logicalIdOf(timeline().role.node.findChild('DefaultPolicy') as IConstruct));
+  });
+
+  it('has an encrypted dead-letter queue that refuses plain HTTP', () => {
+    expect(resources[logicalIdOf(timeline().deadLetterQueue)]?.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalIdOf(timeline().deadLetterQueue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
   });
 });
 
@@ -591,11 +700,14 @@ describe('cdk-nag (AwsSolutions)', () => {
         // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
-        `AwsSolutions-IAM5[Resource::${executions(stack.flows.rolling)}] @ SluiceTest/UpgradesFunction/Role`,
-        // Log delivery and X-Ray on every flow role; the parent follows its children's executions.
-        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/BatchFlow/Role',
-        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RollingFlow/Role',
-        `AwsSolutions-IAM5[Resource::${executions(stack.flows.batch)}] @ SluiceTest/RollingFlow/Role`,
+        ...[stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map((machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/UpgradesFunction/Role`),
+        // Log delivery and X-Ray on every flow role; a parent follows its children's executions.
+        ...flowMachines().map(([, machine]) => `AwsSolutions-IAM5[Resource::*] @ ${machine.role.node.path}`),
+        ...flowMachines().flatMap(([flow, machine]) =>
+          childFlowsOf(flow).map((child) => `AwsSolutions-IAM5[Resource::${executions(stack.flows[child.name as keyof typeof stack.flows])}] @ ${machine.role.node.path}`),
+        ),
+        // The pipe's DLQ is a DLQ through the pipe's DeadLetterConfig, which SQS3 does not see.
+        'AwsSolutions-SQS3 @ SluiceTest/Timeline/DeadLetterQueue',
       ].sort(),
     );
   });

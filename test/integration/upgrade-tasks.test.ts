@@ -51,7 +51,7 @@ async function runningExecution(): Promise<ExecutionRecord> {
     executionId, tenantId, project: 'p', service: 's', componentId: 'cmp_x', fromVersion: '1.0.0', toVersion: '1.1.0',
     strategy: 'ROLLING', status: 'IN_PROGRESS', canaryPercentage: 10, batchSize: 4, batchDelaySeconds: 0,
     healthCheckIntervalSeconds: 1, healthCheckTimeoutSeconds: 60, maxUnavailablePercentage: 100, autoRollbackEnabled: false,
-    failureThreshold: 10, installedComponents: {}, batchBounds: [0, 4], completedBatches: 0, preChecks: [], totalInstances: 4,
+    failureThreshold: 10, installedComponents: {}, gateTimeoutSeconds: 60, onGateTimeout: 'reject', batchBounds: [0, 4], completedBatches: 0, preChecks: [], totalInstances: 4,
     completedCount: 0, failedCount: 0, rolledBackInstances: [], initiatedBy: 'test', createdAt: now,
   };
   const instances: InstanceRecord[] = service.instances.map((instance, index) => ({ executionId, index, instanceId: instance.id, batch: 0, status: 'PENDING', attempts: 0, updatedAt: now }));

@@ -1,0 +1,49 @@
+import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { createServiceRepository } from '../services/service-repository.js';
+import type { Principal } from '../shared/http/principal.js';
+import type { BaseSetup } from '../shared/setup.js';
+import { CreateUpgradeBody } from '../upgrades/schemas.js';
+import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
+import { makeUpgrades } from '../upgrades/upgrades.js';
+import { makePipeline, type Pipeline, type UpgradeStarter } from './pipeline.js';
+import { createPipelineRepository } from './pipeline-repository.js';
+import { createSchedulerSchedules } from './scheduler-schedules.js';
+import { makeUpgradeGuard } from './upgrade-guard.js';
+
+/** Who the audit trail names for what the pipeline does by itself. */
+export const PIPELINE_PRINCIPAL: Principal = { subject: 'sluice-pipeline', roles: new Set(['operator']) };
+
+/**
+ * The pipeline use cases wired to DynamoDB, EventBridge Scheduler and (when
+ * `startsUpgrades`) the upgrade flows. Shared by the pipeline API, the scheduled
+ * function and the upgrade tasks, so the three cannot be wired differently.
+ */
+export function pipelineSetup(base: BaseSetup, options: { startsUpgrades: boolean }): Pipeline {
+  const pipeline = createPipelineRepository(base.db, base.tableName);
+  const services = createServiceRepository(base.db, base.tableName);
+  const catalog = createCatalogRepository(base.db, base.tableName);
+  const upgrades = createUpgradeRepository(base.db, base.tableName, () => base.clock.now());
+  let starter: UpgradeStarter | undefined;
+  if (options.startsUpgrades) {
+    const useCase = makeUpgrades({ upgrades, services, catalog, workflow: createSfnWorkflow(base.env), clock: base.clock, pipeline: makeUpgradeGuard({ pipeline }) });
+    starter = {
+      async start(tenantId, request) {
+        // The service's defaultUpgrade supplies the strategy and knobs (DESIGN §8).
+        const created = await useCase.create(tenantId, CreateUpgradeBody.parse(request), PIPELINE_PRINCIPAL);
+        await useCase.start(tenantId, created.executionId, PIPELINE_PRINCIPAL);
+        return { executionId: created.executionId };
+      },
+    };
+  }
+  return makePipeline({
+    pipeline,
+    services,
+    catalog,
+    upgrades,
+    schedules: createSchedulerSchedules(base.env),
+    ...(starter ? { starter } : {}),
+    clock: base.clock,
+    logger: base.logger,
+  });
+}

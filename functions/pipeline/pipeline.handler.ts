@@ -1,0 +1,22 @@
+import { createApiHandler } from '../shared/http/api-handler.js';
+import { baseSetup } from '../shared/setup.js';
+import { pipelineContracts } from './contract.js';
+import { pipelineSetup } from './pipeline-setup.js';
+
+export const handler = createApiHandler({
+  group: 'pipeline',
+  contracts: pipelineContracts,
+  setup: () => {
+    const base = baseSetup();
+    return { ...base, dependencies: pipelineSetup(base, { startsUpgrades: true }) };
+  },
+  operations: {
+    createUpgradeStep: ({ params, body }, pipeline) => pipeline.createStep(params.tenantId, body),
+    listUpgradeSteps: ({ params, query }, pipeline) => pipeline.listSteps(params.tenantId, query),
+    getUpgradeStep: ({ params }, pipeline) => pipeline.getStep(params.tenantId, params.stepId),
+    updateUpgradeStep: ({ params, body }, pipeline) => pipeline.updateStep(params.tenantId, params.stepId, body),
+    deleteUpgradeStep: ({ params }, pipeline) => pipeline.deleteStep(params.tenantId, params.stepId),
+    validateUpgrade: ({ params, body, principal }, pipeline) => pipeline.validate(params.tenantId, params.projectName, params.serviceName, body.comment, principal),
+    getUpgradePipeline: ({ params }, pipeline) => pipeline.view(params.tenantId),
+  },
+});

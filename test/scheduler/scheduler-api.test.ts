@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+  UpdateScheduleCommand,
+  ValidationException,
+  type CreateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
+import { afterEach, describe, expect, it } from 'vitest';
+import { atExpression } from '../../functions/pipeline/schedules.js';
+import { LocalScheduler, startSchedulerServer, type SchedulerServer } from '../../local/scheduler/index.js';
+
+const TARGET = 'arn:aws:lambda:us-east-1:000000000000:function:target';
+const ROLE = 'arn:aws:iam::000000000000:role/scheduler';
+
+interface World {
+  scheduler: LocalScheduler;
+  server: SchedulerServer;
+  client: SchedulerClient;
+  invoked: { arn: string; payload: unknown }[];
+}
+const worlds: World[] = [];
+const dirs: string[] = [];
+
+async function world(options: { timeScale?: number; persistDir?: string; fail?: (payload: unknown) => boolean } = {}): Promise<World> {
+  const invoked: World['invoked'] = [];
+  const scheduler = await LocalScheduler.create({
+    timeScale: options.timeScale ?? 1,
+    ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+    invoke: async (arn, payload) => {
+      if (options.fail?.(payload)) throw new Error('target failed');
+      invoked.push({ arn, payload });
+    },
+  });
+  scheduler.start();
+  const server = await startSchedulerServer(scheduler, { port: 0 });
+  const client = new SchedulerClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const created = { scheduler, server, client, invoked };
+  worlds.push(created);
+  return created;
+}
+
+async function stop(w: World): Promise<void> {
+  w.client.destroy();
+  await w.server.close();
+  await w.scheduler.close();
+  worlds.splice(worlds.indexOf(w), 1);
+}
+
+afterEach(async () => {
+  for (const w of [...worlds]) await stop(w);
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const input = (name: string, at: Date, extra: Partial<CreateScheduleCommandInput> = {}): CreateScheduleCommandInput => ({
+  Name: name,
+  ScheduleExpression: atExpression(at),
+  ScheduleExpressionTimezone: 'UTC',
+  FlexibleTimeWindow: { Mode: 'OFF' },
+  Target: { Arn: TARGET, RoleArn: ROLE, Input: JSON.stringify({ name }) },
+  ActionAfterCompletion: 'DELETE',
+  ...extra,
+});
+
+const waitUntil = async (predicate: () => boolean, timeoutMs = 5000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((done) => setTimeout(done, 10));
+  }
+};
+
+describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', () => {
+  it('creates, gets, updates, lists and deletes a one-time schedule', async () => {
+    const { client } = await world();
+    const far = new Date(Date.now() + 86_400_000);
+    const created = await client.send(new CreateScheduleCommand({ ...input('one', far), Description: 'first' }));
+    expect(created.ScheduleArn).toBe('arn:aws:scheduler:us-east-1:000000000000:schedule/default/one');
+
+    const got = await client.send(new GetScheduleCommand({ Name: 'one' }));
+    expect(got).toMatchObject({ Name: 'one', GroupName: 'default', State: 'ENABLED', ScheduleExpression: atExpression(far), ActionAfterCompletion: 'DELETE', Description: 'first' });
+    expect(got.Target).toMatchObject({ Arn: TARGET, RoleArn: ROLE, Input: '{"name":"one"}' });
+    expect(got.CreationDate).toBeInstanceOf(Date);
+    expect(Math.abs((got.CreationDate?.getTime() ?? 0) - Date.now())).toBeLessThan(5000);
+
+    const later = new Date(far.getTime() + 3_600_000);
+    await client.send(new UpdateScheduleCommand(input('one', later)));
+    expect((await client.send(new GetScheduleCommand({ Name: 'one' }))).ScheduleExpression).toBe(atExpression(later));
+
+    await client.send(new CreateScheduleCommand(input('two', far)));
+    await client.send(new CreateScheduleCommand(input('other', far)));
+    const listed = await client.send(new ListSchedulesCommand({ NamePrefix: 't' }));
+    expect(listed.Schedules?.map((s) => s.Name)).toEqual(['two']);
+    const paged = await client.send(new ListSchedulesCommand({ MaxResults: 2 }));
+    expect(paged.Schedules).toHaveLength(2);
+    expect(paged.NextToken).toBeDefined();
+    const rest = await client.send(new ListSchedulesCommand({ MaxResults: 2, NextToken: paged.NextToken }));
+    expect([...(paged.Schedules ?? []), ...(rest.Schedules ?? [])].map((s) => s.Name)).toEqual(['one', 'other', 'two']);
+
+    await client.send(new DeleteScheduleCommand({ Name: 'one' }));
+    await expect(client.send(new GetScheduleCommand({ Name: 'one' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('answers the SDK error types: ConflictException, ResourceNotFoundException, ValidationException', async () => {
+    const { client } = await world();
+    const far = new Date(Date.now() + 86_400_000);
+    await client.send(new CreateScheduleCommand(input('dup', far)));
+    await expect(client.send(new CreateScheduleCommand(input('dup', far)))).rejects.toBeInstanceOf(ConflictException);
+    await expect(client.send(new DeleteScheduleCommand({ Name: 'missing' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new UpdateScheduleCommand(input('missing', far)))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new CreateScheduleCommand(input('bad', far, { ScheduleExpression: 'at(tomorrow)' })))).rejects.toBeInstanceOf(ValidationException);
+    await expect(client.send(new CreateScheduleCommand(input('in-no-group', far, { GroupName: 'nope' })))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await client.send(new CreateScheduleGroupCommand({ Name: 'mine' }));
+    await client.send(new CreateScheduleCommand(input('grouped', far, { GroupName: 'mine' })));
+    expect((await client.send(new GetScheduleCommand({ Name: 'grouped', GroupName: 'mine' }))).GroupName).toBe('mine');
+    await expect(client.send(new GetScheduleCommand({ Name: 'grouped' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('fires a due schedule with its Input as the event, then deletes it (ActionAfterCompletion DELETE)', async () => {
+    const w = await world();
+    await w.client.send(new CreateScheduleCommand(input('soon', new Date(Date.now() + 1000))));
+    await waitUntil(() => w.invoked.length === 1);
+    expect(w.invoked[0]).toEqual({ arn: TARGET, payload: { name: 'soon' } });
+    await waitUntil(() => w.scheduler.pendingCount === 0);
+    await expect(w.client.send(new GetScheduleCommand({ Name: 'soon' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('compresses the wait by the time scale: a day passes in a tenth of a second at 864000x', async () => {
+    const w = await world({ timeScale: 864_000 });
+    const started = Date.now();
+    await w.client.send(new CreateScheduleCommand(input('a-day', new Date(Date.now() + 86_400_000))));
+    await waitUntil(() => w.invoked.length === 1, 3000);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('retries a failing target, then puts the event in the dead-letter list', async () => {
+    const w = await world({ timeScale: 1000, fail: () => true });
+    await w.client.send(
+      new CreateScheduleCommand(input('doomed', new Date(Date.now() - 1000), { Target: { Arn: TARGET, RoleArn: ROLE, Input: '{"x":1}', RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:000000000000:dlq' } } })),
+    );
+    await waitUntil(() => w.scheduler.deadLetters.length === 1);
+    expect(w.scheduler.deadLetters[0]).toMatchObject({ schedule: 'doomed', deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:dlq', input: '{"x":1}' });
+  });
+
+  it('survives a restart with persistDir, and fires overdue schedules on start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-scheduler-'));
+    dirs.push(dir);
+    const first = await world({ persistDir: dir });
+    await first.client.send(new CreateScheduleCommand(input('overdue', new Date(Date.now() + 1500))));
+    await first.client.send(new CreateScheduleCommand(input('later', new Date(Date.now() + 86_400_000))));
+    await stop(first);
+    expect(first.invoked).toEqual([]);
+    await new Promise((done) => setTimeout(done, 2000));
+
+    const second = await world({ persistDir: dir });
+    await waitUntil(() => second.invoked.length === 1);
+    expect(second.invoked[0]?.payload).toEqual({ name: 'overdue' });
+    expect((await second.client.send(new GetScheduleCommand({ Name: 'later' }))).Name).toBe('later');
+    await expect(second.client.send(new GetScheduleCommand({ Name: 'overdue' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});
