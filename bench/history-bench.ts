@@ -80,6 +80,59 @@ export async function runHistoryBench({ instances = 10_000, batchSize = 50, heal
   }
 }
 
+export interface CanaryMonitoringFigures {
+  readonly checks: number;
+  readonly intervalSeconds: number;
+  readonly parentEvents: number;
+  readonly largestChildEvents: number;
+  readonly monitorChildren: number;
+  readonly historyLimit: number;
+}
+
+/**
+ * A canary left in CANARY_MONITORING for 7 days at 30-second checks (20,160 checks),
+ * then promoted: the real canary, monitor, batch and rolling ASL files on the engine,
+ * with stand-in tasks. What matters is the parent's history against the limit.
+ */
+export async function runCanaryMonitoringBench({ checks = 20_160, instances = 20 } = {}): Promise<CanaryMonitoringFigures> {
+  let checked = 0;
+  let completedBatches = 0;
+  const batches = 3;
+  const task = async (_name: string, payload: unknown): Promise<unknown> => {
+    const event = payload as { task: string; batch?: number };
+    switch (event.task) {
+      case 'preChecks': return { passed: true };
+      case 'startBatch': return { pending: 0, intervalSeconds: 30 };
+      case 'checkBatchHealth': return { pending: 0, intervalSeconds: 30 };
+      case 'finishCanary': completedBatches = 1; return { action: 'monitor' };
+      case 'monitorCanary':
+        checked += 1;
+        return { decision: checked >= checks ? 'promoted' : 'continue', intervalSeconds: 30 };
+      case 'control': return { action: completedBatches < batches ? 'run' : 'complete', batch: completedBatches, batchDelaySeconds: 60, gate: 0, gateTimeoutSeconds: 60 };
+      case 'finishBatch':
+        completedBatches = (event.batch ?? 0) + 1;
+        return { action: completedBatches < batches ? 'continue' : 'complete' };
+      case 'complete': return { action: 'done' };
+      default: throw new Error(`unexpected task ${event.task}`);
+    }
+  };
+  void instances;
+  const engine = await createEngine({ invokeLambda: task, timeScale: 1_000_000 });
+  try {
+    const arns = await createFlows(engine);
+    const { executionArn } = await engine.startExecution({ stateMachineArn: arns.canary ?? '', input: JSON.stringify({ tenantId: 't', executionId: 'e' }) });
+    const result = await engine.waitForExecution(executionArn);
+    if (result.status !== 'SUCCEEDED') throw new Error(`the canary flow ended ${result.status}`);
+    const parent = await allEvents(engine, executionArn);
+    const monitors = (await engine.listExecutions({ stateMachineArn: arns['canary-monitor'] ?? '', maxResults: 1000 })).executions ?? [];
+    let largestChildEvents = 0;
+    for (const child of monitors) largestChildEvents = Math.max(largestChildEvents, (await allEvents(engine, child.executionArn ?? '')).length);
+    return { checks: checked, intervalSeconds: 30, parentEvents: parent.length, largestChildEvents, monitorChildren: monitors.length, historyLimit: MAX_HISTORY_EVENTS };
+  } finally {
+    await engine.close();
+  }
+}
+
 async function createFlows(engine: SfnEngine): Promise<Record<string, string>> {
   const substitutions: Record<string, string> = { [TASK_FUNCTION_ARN_KEY]: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks' };
   const arns: Record<string, string> = {};

@@ -48,3 +48,12 @@ line();
   line(`  state transitions, parent and children: ${figures.stateTransitions}`);
   line();
 }
+
+{
+  const { runCanaryMonitoringBench } = await import('./history-bench.js');
+  const figures = await runCanaryMonitoringBench();
+  line('## A canary monitored for 7 days at 30 s checks, then promoted (real ASL files, stand-in tasks)');
+  line(`  health checks: ${figures.checks} in ${figures.monitorChildren} monitor chunks (largest chunk history: ${figures.largestChildEvents} events)`);
+  line(`  canary flow history events: ${figures.parentEvents} of the ${figures.historyLimit} limit (${((figures.parentEvents / figures.historyLimit) * 100).toFixed(1)}%)`);
+  line();
+}
