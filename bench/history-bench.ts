@@ -34,7 +34,7 @@ export async function runHistoryBench({ instances = 10_000, batchSize = 50, heal
     const event = payload as { task: string; batch?: number };
     switch (event.task) {
       case 'preChecks': return { passed: true };
-      case 'control': return { action: completedBatches < batches ? 'run' : 'complete', batch: completedBatches, batchDelaySeconds: 60 };
+      case 'control': return { action: completedBatches < batches ? 'run' : 'complete', batch: completedBatches, batchDelaySeconds: 60, gate: 0, gateTimeoutSeconds: 60 };
       case 'startBatch':
       case 'checkBatchHealth': {
         const seen = (polls.get(event.batch ?? 0) ?? 0) + (event.task === 'checkBatchHealth' ? 1 : 0);

@@ -45,5 +45,11 @@ describe('the README walkthrough', () => {
     expect(lines[4]).toBe('stable');
     const problem = JSON.parse(lines[5] ?? '');
     expect(problem).toMatchObject({ status: 422, errors: [{ field: 'body.version' }] });
+    expect(lines[6]).toBe('VALIDATING');
+    expect(lines[7]).toBe('COMPLETED');
+    const timeline = (lines[8] ?? '').split(' ');
+    expect(timeline[0]).toBe('UpgradeCreated');
+    expect(timeline.filter((type) => type === 'BatchCompleted')).toHaveLength(2);
+    expect(timeline.at(-1)).toBe('UpgradeCompleted');
   });
 });
