@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../shared/errors.js';
+import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
 import type { Component, Version } from './schemas.js';
 import { versionSortKey } from './version-policy.js';
@@ -101,37 +102,18 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
       return Item ? toVersion(Item) : undefined;
     },
 
-    async listVersions(componentId, { limit, nextToken }) {
-      const pk = componentKey(componentId).pk;
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': 'VERSION#' },
-          ScanIndexForward: false,
-          Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
-        }),
-      );
-      return toPage((result.Items ?? []).map(toVersion), result.LastEvaluatedKey);
+    async listVersions(componentId, page) {
+      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: componentKey(componentId).pk, prefix: 'VERSION#', newestFirst: true, ...page });
+      return toPage(items.map(toVersion), undefined, nextToken);
     },
 
     async allVersions(componentId) {
-      const versions: Version[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const result = await db.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': componentKey(componentId).pk, ':prefix': 'VERSION#' },
-            ExclusiveStartKey: start,
-          }),
-        );
-        versions.push(...(result.Items ?? []).map(toVersion));
-        start = result.LastEvaluatedKey;
-      } while (start);
-      return versions;
+      const items = await queryAll(db, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': componentKey(componentId).pk, ':prefix': 'VERSION#' },
+      });
+      return items.map(toVersion);
     },
   };
 }

@@ -1,6 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import { queryPrefixPage } from '../shared/ddb-query.js';
+import { toPage, type Page } from '../shared/pagination.js';
 import type { ServiceRecord } from './service.js';
 
 export interface ServiceKey {
@@ -52,18 +53,9 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
       return Item ? toRecord(Item) : undefined;
     },
 
-    async list(tenantId, project, { limit, nextToken }) {
-      const pk = `TENANT#${tenantId}`;
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': `SERVICE#${project}#` },
-          Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
-        }),
-      );
-      return toPage((result.Items ?? []).map(toRecord), result.LastEvaluatedKey);
+    async list(tenantId, project, page) {
+      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `TENANT#${tenantId}`, prefix: `SERVICE#${project}#`, ...page });
+      return toPage(items.map(toRecord), undefined, nextToken);
     },
 
     async replace(next) {

@@ -48,8 +48,11 @@ export function decodeNextToken(token: string | undefined, expected: Key): Key |
   return key as Key;
 }
 
-/** A page of items with the token that resumes after `lastKey`, if any. */
-export function toPage<T>(items: readonly T[], lastKey: Record<string, unknown> | undefined): Page<T> {
-  const nextToken = encodeNextToken(lastKey);
+/**
+ * A page of items with the token that resumes after `lastKey`, if any; or with a
+ * token already encoded (when re-mapping the items of a page).
+ */
+export function toPage<T>(items: readonly T[], lastKey: Record<string, unknown> | undefined, encoded?: string): Page<T> {
+  const nextToken = encoded ?? encodeNextToken(lastKey);
   return nextToken === undefined ? { items } : { items, nextToken };
 }

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
 import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
 import type { TimelineEvent } from './schemas.js';
@@ -317,52 +318,25 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       await db.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: eventItem(executionId, event) } }] }));
     },
 
-    async events(executionId, { limit, nextToken }) {
-      const pk = `UPGRADE#${executionId}`;
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': 'EVENT#' },
-          Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
-        }),
-      );
-      return toPage((result.Items ?? []).map(({ executionId: _id, ...item }) => strip<TimelineEvent>(item)), result.LastEvaluatedKey);
+    async events(executionId, page) {
+      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `UPGRADE#${executionId}`, prefix: 'EVENT#', ...page });
+      return toPage(items.map(({ executionId: _id, ...item }) => strip<TimelineEvent>(item)), undefined, nextToken);
     },
 
-    async instances(executionId, { limit, nextToken }) {
-      const pk = `UPGRADE#${executionId}`;
-      const result = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': 'INSTANCE#' },
-          Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
-        }),
-      );
-      return toPage((result.Items ?? []).map((item) => strip<InstanceRecord>(item)), result.LastEvaluatedKey);
+    async instances(executionId, page) {
+      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `UPGRADE#${executionId}`, prefix: 'INSTANCE#', ...page });
+      return toPage(items.map((item) => strip<InstanceRecord>(item)), undefined, nextToken);
     },
 
     async instanceRange(executionId, start, end) {
       if (end <= start) return [];
-      const items: InstanceRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const result = await db.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': `UPGRADE#${executionId}`, ':from': instanceKey(executionId, start).sk, ':to': instanceKey(executionId, end - 1).sk },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(result.Items ?? []).map((item) => strip<InstanceRecord>(item)));
-        startKey = result.LastEvaluatedKey;
-      } while (startKey);
-      return items;
+      const items = await queryAll(db, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `UPGRADE#${executionId}`, ':from': instanceKey(executionId, start).sk, ':to': instanceKey(executionId, end - 1).sk },
+        ConsistentRead: true,
+      });
+      return items.map((item) => strip<InstanceRecord>(item));
     },
 
     async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, rolledBack }) {
