@@ -32,7 +32,11 @@ const SimulatedTarget = z.strictObject({
 /** The secret signs webhook calls (HMAC-SHA256). It is stored, never returned. */
 const WebhookTarget = z.strictObject({
   type: z.literal('webhook'),
-  url: z.url({ protocol: /^https$/ }).max(2048),
+  url: z
+    .url({ protocol: /^https$/ })
+    .max(2048)
+    // Credentials in the URL would travel in every call and show in the service's view.
+    .refine((url) => { const parsed = new URL(url); return parsed.username === '' && parsed.password === ''; }, 'the URL must not carry credentials; use the secret'),
   secret: z.string().min(16).max(256),
   timeoutSeconds: z.number().int().min(1).max(30).optional(),
 });

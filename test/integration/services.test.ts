@@ -72,6 +72,7 @@ describe('services', () => {
     ['a name with a path separator', { name: '../etc' }, 'body.name'],
     ['an unknown field', { color: 'blue' }, 'body.color'],
     ['a plain-http webhook', { target: { type: 'webhook', url: 'http://x.example.com', secret: 'a'.repeat(20) } }, 'body.target.url'],
+    ['a webhook URL with credentials', { target: { type: 'webhook', url: 'https://user:pass@x.example.com', secret: 'a'.repeat(20) } }, 'body.target.url'],
     ['a short webhook secret', { target: { type: 'webhook', url: 'https://x.example.com', secret: 'short' } }, 'body.target.secret'],
     ['an unknown channel', { autoUpgradeChannel: 'nightly' }, 'body.autoUpgradeChannel'],
     ['a window hour of 24', { maintenanceWindow: { dayOfWeek: 'sunday', startHour: 24, durationHours: 2 } }, 'body.maintenanceWindow.startHour'],
