@@ -153,6 +153,26 @@ describe('lifecycle actions', () => {
         await world.act(id, 'cancel');
         return id;
       },
+      IN_PROGRESS: async () => {
+        const id = await startUpgrade(world, 'table', SLOW);
+        await world.waitFor(id, (execution) => execution.status === 'IN_PROGRESS');
+        return id;
+      },
+      FAILED: async () => {
+        const id = (await world.create({ service: 'table', toVersion: '1.1.0', batchSize: 1 })).body.executionId;
+        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { powered: false } });
+        await world.act(id, 'start');
+        await world.waitFor(id, done);
+        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { powered: true } });
+        return id;
+      },
+      ROLLED_BACK: async () => {
+        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { target: { type: 'simulated', failInstances: ['i-0'] } } });
+        const id = await startUpgrade(world, 'table', { batchSize: 4, autoRollbackEnabled: true, failureThreshold: 1 });
+        await world.waitFor(id, done);
+        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { target: { type: 'simulated' } } });
+        return id;
+      },
       COMPLETED: async () => {
         const id = await startUpgrade(world, 'table', { batchSize: 4 });
         await world.waitFor(id, done);
