@@ -46,9 +46,11 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.stdout.write(
     [
-      `Sluice is running at ${runtime.url}`,
-      `  data:      ${values.persist ? `kept in ${values.persist}` : 'in memory (use --persist DIR to keep it)'}`,
-      `  dynamodb:  ${runtime.endpoints.dynamodb}`,
+      `Sluice is running at ${runtime.url}  (time scale ${process.env.SLUICE_TIME_SCALE ?? '1'})`,
+      `  data:          ${values.persist ? `kept in ${values.persist}` : 'in memory (use --persist DIR to keep it)'}`,
+      ...Object.entries(runtime.endpoints)
+        .filter(([name]) => name !== 'api')
+        .map(([name, url]) => `  ${`${name}:`.padEnd(15)}${url}   (point the AWS SDK or CLI here)`),
       '',
       'Get a token:',
       '  export TOKEN=$(npm run --silent token -- --tenant acme --roles viewer,operator,approver --user alice)',
