@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
@@ -8,10 +8,12 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { ROUTE_GROUPS, ROUTES } from '../functions/api/routes.js';
+import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/api/routes.js';
 import type { RouteGroup } from '../functions/api/routes.js';
 import { readSluiceConfig } from './config.js';
 import type { SluiceConfig } from './config.js';
+import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
+import { IdempotencyTable } from './constructs/idempotency-table.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
 import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
@@ -33,6 +35,11 @@ export function upgradeTasksEntry(root: string = PROJECT_ROOT): string {
   return join(root, 'functions', 'upgrade-tasks', 'upgrade-tasks.handler.ts');
 }
 
+/** The function the upgrade pipelines' schedules invoke (not behind the API). */
+export function pipelineScheduledEntry(root: string = PROJECT_ROOT): string {
+  return join(root, 'functions', 'pipeline', 'scheduled.handler.ts');
+}
+
 export interface SluiceStackProps extends StackProps {
   /** @default read from CDK context with {@link readSluiceConfig} */
   readonly config?: SluiceConfig;
@@ -51,6 +58,8 @@ export interface SluiceStackProps extends StackProps {
 export class SluiceStack extends Stack {
   readonly config: SluiceConfig;
   readonly table: Table;
+  /** Idempotency-Key records (24 h TTL); only the API functions of groups with mutations use it. */
+  readonly idempotencyTable: Table;
   /** The function serving each route group of `functions/api/routes.ts`. */
   readonly functions: Readonly<Record<RouteGroup, SluiceFunction>>;
   /** The function behind every Task state of every flow. */
@@ -60,6 +69,10 @@ export class SluiceStack extends Stack {
   /** Progress events (UpgradeStarted, BatchCompleted, GateWaiting, …); only the task function puts to it. */
   readonly eventBus: EventBus;
   readonly api: SluiceHttpApi;
+  /** What the upgrade pipelines' one-time schedules invoke: auto-validation, start-upgrade. */
+  readonly scheduledFunction: SluiceFunction;
+  /** The pipelines' schedule group, the role Scheduler invokes with, and its dead-letter queue. */
+  readonly scheduler: PipelineScheduler;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, {
@@ -99,6 +112,14 @@ export class SluiceStack extends Stack {
       RouteGroup,
       SluiceFunction
     >;
+
+    // Idempotency-Key (DESIGN §6): the API functions whose group has a mutation keep their
+    // records in a table of their own; no other function (system, tasks, schedules) may.
+    const idempotency = new IdempotencyTable(this, 'Idempotency');
+    this.idempotencyTable = idempotency.table;
+    for (const group of ROUTE_GROUPS) {
+      if (ROUTES.some((route) => route.group === group && acceptsIdempotencyKey(route))) idempotency.grantToApiFunction(this.functions[group]);
+    }
 
     // `system` (health, OpenAPI) reads nothing from the table, so it gets no grant.
     // catalog and services read and write their items; the grants narrow to the exact
@@ -150,6 +171,45 @@ export class SluiceStack extends Stack {
       });
     }
     this.allowTaskResponses(upgrades, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
+
+    // Upgrade pipelines (DESIGN §3): the pipeline API and the scheduled function read and
+    // write steps and services, and start the upgrades a validated version releases; the
+    // schedules they create may invoke the scheduled function and nothing else.
+    // A fixed name, so the task function (which the flows invoke) can target it by an ARN
+    // built from the name: a reference would close a cycle flows → task function →
+    // scheduled function → flows (it starts them).
+    const scheduledFunctionName = `${this.stackName}-pipeline-scheduled`.slice(-64);
+    const scheduledFunctionArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: scheduledFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.scheduledFunction = new SluiceFunction(this, 'PipelineScheduledFunction', {
+      functionName: scheduledFunctionName,
+      entry: pipelineScheduledEntry(),
+      projectRoot: PROJECT_ROOT,
+      description: 'Sluice pipelines: the target of every pipeline schedule (auto-validation, start-upgrade)',
+      environment: { TABLE_NAME: this.table.tableName },
+      logRetention: config.logRetention,
+      tracing: config.tracing,
+      bundleAwsSdk: config.bundleAwsSdk,
+      timeout: Duration.minutes(1),
+    });
+    this.scheduler = new PipelineScheduler(this, 'PipelineScheduler', { target: this.scheduledFunction.lambda });
+    const pipeline = this.functions.pipeline;
+    const startable = FLOWS.filter((flow) => 'apiEnvVar' in flow);
+    for (const fn of [pipeline, this.scheduledFunction]) {
+      this.table.grantReadWriteData(fn);
+      this.acknowledgeIndexGrant(fn);
+      for (const flow of startable) fn.lambda.addEnvironment(flow.apiEnvVar, this.flows[flow.name].stateMachine.stateMachineArn);
+      // A policy of its own, not the role's default one: a function waits for its default
+      // policy, and the flows (through the task function, which targets the scheduled
+      // function) would then wait for the function, a cycle.
+      new Policy(fn, 'StartFlowsPolicy', {
+        roles: [fn.role],
+        statements: [new PolicyStatement({ actions: ['states:StartExecution'], resources: startable.map((flow) => this.flows[flow.name].stateMachine.stateMachineArn) })],
+      });
+    }
+    this.scheduler.grantSchedules(pipeline, 'create-and-delete', scheduledFunctionArn);
+    // The scheduled function reads its own ARN from the invocation context (no self-reference).
+    this.scheduler.grantSchedules(this.scheduledFunction, 'create');
+    this.scheduler.grantSchedules(this.taskFunction, 'create', scheduledFunctionArn);
 
     this.api = new SluiceHttpApi(this, 'Http', {
       routes: ROUTES,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../lib/table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../lib/table-schema.js';
 
 const run = promisify(execFile);
 
@@ -179,6 +179,30 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
           ],
           Projection: { ProjectionType: 'ALL' },
         })),
+      }),
+    );
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Creates the idempotency table from {@link IDEMPOTENCY_TABLE_SCHEMA} (a hash key and
+ * TTL, nothing else); an existing table is left as it is.
+ */
+export async function ensureIdempotencyTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localClient(endpoint);
+  const { partitionKey, timeToLiveAttribute } = IDEMPOTENCY_TABLE_SCHEMA;
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
       }),
     );
     await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }));

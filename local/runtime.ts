@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { LOCAL_TABLE_NAME } from '../lib/table-schema.js';
+import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../lib/table-schema.js';
 import type { RouteDefinition } from '../functions/api/routes.js';
 import { createLogger, type Logger, type LogLevel } from '../functions/shared/logger.js';
 import { createLocalGateway } from './api-gateway.js';
 import { loadOrCreateDevKey, verifyDevToken, type DevKey } from './dev-auth.js';
-import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { ROUTE_HANDLERS } from './handlers.js';
 import { startLocalFlows } from './flows.js';
 import { startLocalSchedules, type LocalSchedules } from './schedules.js';
@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   /** Keep all data (DynamoDB Local's files) in this folder; in memory when absent. */
   readonly persistDir?: string;
   readonly tableName?: string;
+  /** Where Idempotency-Key records live. @default LOCAL_IDEMPOTENCY_TABLE_NAME */
+  readonly idempotencyTableName?: string;
   readonly logLevel?: LogLevel;
   /** Defaults to the shared dev key file that `npm run token` also uses. */
   readonly devKey?: DevKey;
@@ -47,6 +49,7 @@ export class PortInUseError extends Error {
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = createLogger(options.logLevel ?? 'info');
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  const idempotencyTableName = options.idempotencyTableName ?? LOCAL_IDEMPOTENCY_TABLE_NAME;
   // Stopped in reverse order of start, except the HTTP server, which closes first so
   // that no request arrives while the parts behind it go away.
   const stops: Array<() => Promise<void>> = [];
@@ -96,11 +99,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dynamodb = local.endpoint;
     }
     await ensureTable(dynamodb, tableName);
+    await ensureIdempotencyTable(dynamodb, idempotencyTableName);
     endpoints.dynamodb = dynamodb;
 
     // The handlers read their configuration from the environment, as in Lambda.
     Object.assign(process.env, {
       TABLE_NAME: tableName,
+      IDEMPOTENCY_TABLE_NAME: idempotencyTableName,
       DYNAMODB_ENDPOINT: dynamodb,
       AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
       LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',

@@ -1,8 +1,16 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { ProblemSchema } from './problem-schema.js';
 import { CONTRACTS } from './contracts.js';
-import { ROUTES, type RouteDefinition } from './routes.js';
+import { IdempotencyKey } from '../shared/http/idempotency.js';
+import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from './routes.js';
+
+/** Every mutation accepts it (see `readIdempotencyKey`). */
+const IDEMPOTENCY_REQUEST_HEADERS = z.object({ 'Idempotency-Key': IdempotencyKey.optional() });
+/** Present only on a replayed answer. */
+const IDEMPOTENCY_RESPONSE_HEADERS = z.object({
+  'Idempotency-Replayed': z.literal('true').optional().meta({ description: 'Present when this is the stored answer of an earlier request with the same Idempotency-Key.' }),
+});
 
 const PROBLEM_STATUSES = { 400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Payload too large', 415: 'Unsupported media type', 422: 'Unprocessable content' } as const;
 
@@ -16,6 +24,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
     const contract = CONTRACTS[route.id as keyof typeof CONTRACTS] as {
       params?: z.ZodType; query?: z.ZodType; body?: z.ZodType; status: number; response?: z.ZodType;
     };
+    const idempotent = acceptsIdempotencyKey(route);
     const operation: ZodOpenApiOperationObject = {
       operationId: route.id,
       summary: route.summary,
@@ -24,12 +33,16 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
       requestParams: {
         ...(contract.params ? { path: contract.params as z.ZodObject } : {}),
         ...(contract.query ? { query: contract.query as z.ZodObject } : {}),
+        ...(idempotent ? { header: IDEMPOTENCY_REQUEST_HEADERS } : {}),
       },
       ...(contract.body ? { requestBody: { required: true, content: { 'application/json': { schema: contract.body } } } } : {}),
       responses: {
-        [contract.status]: contract.response
-          ? { description: 'Success', content: { 'application/json': { schema: contract.response } } }
-          : { description: 'Success, no content' },
+        [contract.status]: {
+          ...(contract.response
+            ? { description: 'Success', content: { 'application/json': { schema: contract.response } } }
+            : { description: 'Success, no content' }),
+          ...(idempotent ? { headers: IDEMPOTENCY_RESPONSE_HEADERS } : {}),
+        },
         ...Object.fromEntries(
           Object.entries(PROBLEM_STATUSES).map(([status, description]) => [
             status,

@@ -88,3 +88,12 @@ export type RouteId = (typeof ROUTES)[number]['id'];
 export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
 }
+
+/**
+ * Whether a route honours an `Idempotency-Key` header: every authenticated route that
+ * changes something (any method but GET). Public routes change nothing and have no
+ * caller to scope a key to.
+ */
+export function acceptsIdempotencyKey(route: Pick<RouteDefinition, 'method' | 'access'>): boolean {
+  return route.method !== 'GET' && route.access !== 'public';
+}

@@ -1,5 +1,5 @@
 import { createApiHandler } from '../shared/http/api-handler.js';
-import { baseSetup } from '../shared/setup.js';
+import { apiSetup } from '../shared/http/api-setup.js';
 import { createCatalogRepository } from './catalog-repository.js';
 import { makeCatalog } from './catalog.js';
 import { catalogContracts } from './contract.js';
@@ -8,7 +8,7 @@ export const handler = createApiHandler({
   group: 'catalog',
   contracts: catalogContracts,
   setup: () => {
-    const base = baseSetup();
+    const base = apiSetup();
     const catalog = makeCatalog({ catalog: createCatalogRepository(base.db, base.tableName), clock: base.clock });
     return { ...base, dependencies: catalog };
   },

@@ -1,5 +1,5 @@
 import { createApiHandler } from '../shared/http/api-handler.js';
-import { baseSetup } from '../shared/setup.js';
+import { apiSetup } from '../shared/http/api-setup.js';
 import { pipelineContracts } from './contract.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
@@ -7,7 +7,7 @@ export const handler = createApiHandler({
   group: 'pipeline',
   contracts: pipelineContracts,
   setup: () => {
-    const base = baseSetup();
+    const base = apiSetup();
     return { ...base, dependencies: pipelineSetup(base, { startsUpgrades: true }) };
   },
   operations: {

@@ -85,19 +85,33 @@ export function makePipeline(deps: PipelineDeps) {
     return step;
   };
 
+  /** Tail of each tenant's queue of locked writes in this process. */
+  const queues = new Map<string, Promise<unknown>>();
+
   /**
    * Runs `attempt` against the latest graph until its locked write lands: every
    * structural change of a tenant's pipeline moves one revision, so the rules checked
-   * on a graph hold for the graph the write lands on.
+   * on a graph hold for the graph the write lands on. Writes of one tenant in this
+   * process also queue up here, so a burst does not spend itself on lost races; the
+   * conditional write is what guarantees correctness across processes.
    */
-  const underLock = async <T>(tenantId: string, attempt: (graph: { revision: number; edges: readonly Edge[] }) => Promise<{ retry: true } | { value: T }>): Promise<T> => {
-    const deadline = Date.now() + LOCK_PATIENCE_MS;
-    for (let round = 0; ; round += 1) {
-      const outcome = await attempt(await pipeline.graph(tenantId));
-      if ('value' in outcome) return outcome.value;
-      if (Date.now() > deadline) throw new ConflictError('The pipeline kept changing concurrently; retry the request.');
-      await sleep(Math.random() * Math.min(500, 10 * 2 ** Math.min(round, 6)));
-    }
+  const underLock = <T>(tenantId: string, attempt: (graph: { revision: number; edges: readonly Edge[] }) => Promise<{ retry: true } | { value: T }>): Promise<T> => {
+    const run = async (): Promise<T> => {
+      const deadline = Date.now() + LOCK_PATIENCE_MS;
+      for (let round = 0; ; round += 1) {
+        const outcome = await attempt(await pipeline.graph(tenantId));
+        if ('value' in outcome) return outcome.value;
+        if (Date.now() > deadline) throw new ConflictError('The pipeline kept changing concurrently; retry the request.');
+        await sleep(Math.random() * Math.min(500, 10 * 2 ** Math.min(round, 6)));
+      }
+    };
+    const result = (queues.get(tenantId) ?? Promise.resolve()).then(run, run);
+    const tail = result.catch(() => undefined);
+    queues.set(tenantId, tail);
+    void tail.then(() => {
+      if (queues.get(tenantId) === tail) queues.delete(tenantId);
+    });
+    return result;
   };
 
   /** The version a new destination is pinned to: what it runs, or what it is being upgraded to. */
@@ -168,6 +182,7 @@ export function makePipeline(deps: PipelineDeps) {
         });
       }
       const edge = { source: serviceRef(source.project, source.name), destination: serviceRef(destination.project, destination.name) };
+      const ceiling = await initialCeiling(destination);
       return underLock<UpgradeStepView>(tenantId, async (graph) => {
         const refusal = refuseEdge(graph.edges, edge);
         if (refusal?.code === 'DESTINATION_HAS_SOURCE') {
@@ -180,8 +195,6 @@ export function makePipeline(deps: PipelineDeps) {
           throw new ValidationError(`A tenant may have at most ${MAX_STEPS_PER_TENANT} upgrade steps.`, { errors: [{ field: 'body', code: 'TOO_MANY_STEPS', message: 'steps limit reached' }] });
         }
         const now = clock.now();
-        const current = await services.get({ tenantId, project: destination.project, name: destination.name });
-        if (!current) throw new NotFoundError(`The destination service ${destination.project}/${destination.name} was not found.`);
         const step: StepRecord = {
           tenantId,
           componentId: source.componentId,
@@ -196,7 +209,7 @@ export function makePipeline(deps: PipelineDeps) {
         };
         const written = await pipeline.addStep(step, graph.revision, { stepId: step.stepId, ...edge }, {
           key: { tenantId, project: destination.project, name: destination.name },
-          version: await initialCeiling(current),
+          version: ceiling,
         });
         if (written === 'stale') return { retry: true };
         if (written === 'service-gone') throw new NotFoundError(`The destination service ${destination.project}/${destination.name} was not found.`);

@@ -12,14 +12,23 @@ const ScheduledEvent = z.discriminatedUnion('kind', [
 
 let pipeline: Pipeline | undefined;
 
+/** `arn:aws:lambda:r:a:function:name[:qualifier]` without the qualifier. */
+const unqualified = (arn: string) => arn.split(':').slice(0, 7).join(':');
+
 /**
  * The target of every pipeline schedule (EventBridge Scheduler invokes it with the
  * schedule's input). A malformed event throws: Scheduler retries, then parks it in the
  * dead-letter queue, where it can be read.
  */
-export const handler = middy<unknown, unknown>().handler(async (raw) => {
+export const handler = middy<unknown, unknown>().handler(async (raw, context) => {
   const event = ScheduledEvent.parse(raw);
-  pipeline ??= pipelineSetup(baseSetup(), { startsUpgrades: true });
+  if (!pipeline) {
+    const base = baseSetup();
+    // Its own ARN comes from the invocation: an environment variable naming the function
+    // itself would be a circular reference in the stack.
+    const env = { ...base.env, SCHEDULED_FUNCTION_ARN: base.env.SCHEDULED_FUNCTION_ARN ?? unqualified(context.invokedFunctionArn) };
+    pipeline = pipelineSetup({ ...base, env }, { startsUpgrades: true });
+  }
   if (event.kind === 'auto-validate') await pipeline.autoValidate(event);
   else await pipeline.startScheduledUpgrade(event);
   return { ok: true };

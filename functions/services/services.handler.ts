@@ -1,6 +1,6 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
-import { baseSetup } from '../shared/setup.js';
+import { apiSetup } from '../shared/http/api-setup.js';
 import { servicesContracts } from './contract.js';
 import { createServiceRepository } from './service-repository.js';
 import { makeServices } from './service.js';
@@ -15,7 +15,7 @@ export const handler = createApiHandler({
   group: 'services',
   contracts: servicesContracts,
   setup: () => {
-    const base = baseSetup();
+    const base = apiSetup();
     const services = makeServices({
       services: createServiceRepository(base.db, base.tableName),
       catalog: createCatalogRepository(base.db, base.tableName),

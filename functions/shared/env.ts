@@ -6,6 +6,8 @@ import * as z from 'zod';
  */
 const EnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
+  /** Where Idempotency-Key records live (API functions only). Absent: the header is checked but not honoured. */
+  IDEMPOTENCY_TABLE_NAME: z.string().min(1).optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   TENANT_CLAIM: z.string().min(1).default('tenant'),

@@ -14,6 +14,8 @@ export const handler = createApiHandler({
     dependencies: { openApi: buildOpenApiDocument() },
     logger: createLogger((process.env.LOG_LEVEL as 'info' | undefined) ?? 'info'),
     claims: { tenant: 'tenant', roles: 'roles' },
+    // Public, read-only routes: nothing to make idempotent.
+    idempotency: undefined,
   }),
   operations: {
     getHealth: async () => ({ status: 'ok' }),

@@ -3,7 +3,7 @@ import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
-import { baseSetup } from '../shared/setup.js';
+import { apiSetup } from '../shared/http/api-setup.js';
 import { upgradesContracts } from './contract.js';
 import { createSfnWorkflow } from './sfn-workflow.js';
 import { createUpgradeRepository } from './upgrade-repository.js';
@@ -13,7 +13,7 @@ export const handler = createApiHandler({
   group: 'upgrades',
   contracts: upgradesContracts,
   setup: () => {
-    const base = baseSetup();
+    const base = apiSetup();
     const upgrades = makeUpgrades({
       upgrades: createUpgradeRepository(base.db, base.tableName, () => base.clock.now()),
       services: createServiceRepository(base.db, base.tableName),

@@ -12,7 +12,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/api/routes.js';
+import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/api/routes.js';
 import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
 import type { SluiceFunction } from '../../lib/constructs/sluice-function.js';
 import type { SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
@@ -25,7 +25,8 @@ import {
 } from '../../lib/constructs/timeline-publisher.js';
 import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../lib/flows.js';
 import { PROJECT_ROOT, SluiceStack } from '../../lib/sluice-stack.js';
-import { TABLE_SCHEMA } from '../../lib/table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../lib/table-schema.js';
+import { IDEMPOTENCY_ACTIONS } from '../../lib/constructs/idempotency-table.js';
 
 const ISSUER = 'https://issuer.example.com/sluice-test';
 const AUDIENCE = 'sluice-test';
@@ -48,11 +49,17 @@ const resourcesOfType = (type: string): [string, CfnResource][] =>
 const logicalIdOf = (construct: IConstruct): string =>
   stack.resolve((construct.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
 
-/** Every function of the stack: one per route group, then the flows' task function. */
-const FUNCTION_NAMES = [...ROUTE_GROUPS, 'upgrade-tasks'] as const;
+/** Every function of the stack: one per route group, the flows' task function, the schedules' target. */
+const FUNCTION_NAMES = [...ROUTE_GROUPS, 'upgrade-tasks', 'pipeline-scheduled'] as const;
 const functionNamed = (name: (typeof FUNCTION_NAMES)[number]): SluiceFunction =>
-  name === 'upgrade-tasks' ? stack.taskFunction : stack.functions[name];
+  name === 'upgrade-tasks' ? stack.taskFunction : name === 'pipeline-scheduled' ? stack.scheduledFunction : stack.functions[name];
 const allFunctions = (): SluiceFunction[] => FUNCTION_NAMES.map(functionNamed);
+/** A CfnResource is its own default child. */
+const groupId = (): string => stack.resolve(stack.scheduler.group.logicalId) as string;
+/** The scheduled function's ARN, built from its fixed name (a reference would close a cycle). */
+const scheduledFunctionArn = () => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:SluiceTest-pipeline-scheduled']],
+});
 
 const statements = (): { policyId: string; statement: Statement }[] =>
   resourcesOfType('AWS::IAM::Policy').flatMap(([policyId, policy]) =>
@@ -131,7 +138,8 @@ afterAll(() => {
 describe('table', () => {
   it('has the key schema, GSI and TTL of TABLE_SCHEMA', () => {
     const gsi = TABLE_SCHEMA.globalSecondaryIndexes[0]!;
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    // The single table, and the idempotency table (below).
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
@@ -168,9 +176,52 @@ describe('table', () => {
   });
 });
 
+describe('idempotency table', () => {
+  const mutatingGroups = ROUTE_GROUPS.filter((group) => ROUTES.some((route) => route.group === group && acceptsIdempotencyKey(route)));
+  const idempotencyArn = () => arnOf(stack.idempotencyTable);
+
+  it('has the hash key and TTL of IDEMPOTENCY_TABLE_SCHEMA, on demand, and nothing else', () => {
+    const table = resources[logicalIdOf(stack.idempotencyTable)];
+    expect(table?.Properties).toEqual({
+      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE_SCHEMA.partitionKey, AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: IDEMPOTENCY_TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+    });
+  });
+
+  it('has no point-in-time recovery and goes with the stack (records matter for 24 h only)', () => {
+    expect(resources[logicalIdOf(stack.idempotencyTable)]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+
+  it('is read and written by the API functions of groups with mutations, with exactly the calls Powertools makes', () => {
+    expect(mutatingGroups.sort()).toEqual(['catalog', 'pipeline', 'services', 'upgrades']);
+    for (const group of mutatingGroups) {
+      const onTable = statementsOf(stack.functions[group].role).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(idempotencyArn())));
+      expect(onTable.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([{ actions: [...IDEMPOTENCY_ACTIONS].sort(), resources: [idempotencyArn()] }]);
+    }
+  });
+
+  it('is reachable by no other role: not system, the task or scheduled functions, the flows or the pipe', () => {
+    const granted = statements()
+      .filter(({ statement }) => resourcesOf(statement).some((r) => JSON.stringify(r).includes(logicalIdOf(stack.idempotencyTable))))
+      .flatMap(({ policyId }) => (resources[policyId]?.Properties?.['Roles'] as { Ref: string }[]).map((r) => r.Ref));
+    expect([...new Set(granted)].sort()).toEqual(mutatingGroups.map((group) => logicalIdOf(stack.functions[group].role)).sort());
+  });
+
+  it('is named to those functions by IDEMPOTENCY_TABLE_NAME, and to no other', () => {
+    for (const fn of allFunctions()) {
+      const variables = (resources[logicalIdOf(fn.lambda)]?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      const isApiWithMutations = mutatingGroups.some((group) => stack.functions[group] === fn);
+      expect(variables['IDEMPOTENCY_TABLE_NAME']).toEqual(isApiWithMutations ? { Ref: logicalIdOf(stack.idempotencyTable) } : undefined);
+    }
+  });
+});
+
 describe('functions', () => {
-  it('are one per route group plus the task function, and nothing else', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 1);
+  it('are one per route group plus the task function and the scheduled function, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 2);
     expect(Object.keys(stack.functions).sort()).toEqual([...ROUTE_GROUPS].sort());
   });
 
@@ -212,6 +263,11 @@ describe('functions', () => {
       TABLE_NAME: { Ref: logicalIdOf(stack.table) },
       EVENT_BUS_NAME: { Ref: logicalIdOf(stack.eventBus) },
       NODE_OPTIONS: '--enable-source-maps',
+      // Where a completed upgrade schedules its pipeline's auto-validations.
+      SCHEDULE_GROUP: { Ref: groupId() },
+      SCHEDULER_ROLE_ARN: arnOf(stack.scheduler.role),
+      SCHEDULER_DLQ_ARN: arnOf(stack.scheduler.deadLetterQueue),
+      SCHEDULED_FUNCTION_ARN: scheduledFunctionArn(),
     });
   });
 
@@ -245,17 +301,18 @@ describe('permissions', () => {
     }
   });
 
-  it('aim every DynamoDB grant at the table and its indexes, or stream reads at its stream, only', () => {
+  it('aim every DynamoDB grant at the table and its indexes, its stream (reads), or the idempotency table, only', () => {
     const tableId = logicalIdOf(stack.table);
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     const streamArn = { 'Fn::GetAtt': [tableId, 'StreamArn'] };
+    const idempotencyArn = arnOf(stack.idempotencyTable);
     const streamReads = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
     const dynamoStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
     expect(dynamoStatements.length).toBeGreaterThan(0);
     for (const { statement } of dynamoStatements) {
       const targets = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const target of targets) {
-        expect([tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }, streamArn]).toContainEqual(target);
+        expect([tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }, streamArn, idempotencyArn]).toContainEqual(target);
         if (JSON.stringify(target) === JSON.stringify(streamArn)) expect(streamReads).toEqual(expect.arrayContaining(actionsOf(statement)));
       }
     }
@@ -276,8 +333,9 @@ describe('permissions', () => {
   it('let the upgrades function start the top-level flows (rolling, canary, blue-green) and nothing else', () => {
     const starts = statementsOf(stack.functions.upgrades.role).filter((s) => actionsOf(s).includes('states:StartExecution'));
     expect(starts.flatMap(resourcesOf).sort()).toEqual([stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort());
-    // Only the upgrades function and parent flows (for their children) start executions at all.
-    const starters = [logicalIdOf(stack.functions.upgrades.role), ...flowMachines().filter(([flow]) => childFlowsOf(flow).length > 0).map(([, m]) => logicalIdOf(m.role))];
+    // Only the upgrades function, the pipeline functions (upgrades a validation releases) and
+    // parent flows (for their children) start executions at all.
+    const starters = [logicalIdOf(stack.functions.upgrades.role), logicalIdOf(stack.functions.pipeline.role), logicalIdOf(stack.scheduledFunction.role), ...flowMachines().filter(([flow]) => childFlowsOf(flow).length > 0).map(([, m]) => logicalIdOf(m.role))];
     expect([...new Set(rolesAllowedTo('states:StartExecution'))].sort()).toEqual(starters.sort());
   });
 
@@ -384,10 +442,12 @@ describe('flows', () => {
 
   it('have roles that may invoke the task function by its unqualified ARN and nothing else', () => {
     const invokers = rolesAllowedTo('lambda:InvokeFunction');
-    expect(invokers.sort()).toEqual(flowMachines().map(([, m]) => logicalIdOf(m.role)).sort());
-    for (const { statement } of statements().filter(({ statement }) => actionsOf(statement).includes('lambda:InvokeFunction'))) {
+    // Besides the flows, only the Scheduler role invokes anything (see "pipeline scheduler").
+    expect(invokers.sort()).toEqual([...flowMachines().map(([, m]) => logicalIdOf(m.role)), logicalIdOf(stack.scheduler.role)].sort());
+    for (const { statement, policyId } of statements().filter(({ statement }) => actionsOf(statement).includes('lambda:InvokeFunction'))) {
       expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
-      expect(resourcesOf(statement)).toEqual([arnOf(stack.taskFunction.lambda)]);
+      const roles = (resources[policyId]?.Properties?.['Roles'] as { Ref: string }[]).map((r) => r.Ref);
+      expect(resourcesOf(statement)).toEqual([arnOf(roles.includes(logicalIdOf(stack.scheduler.role)) ? stack.scheduledFunction.lambda : stack.taskFunction.lambda)]);
     }
   });
 
@@ -577,11 +637,93 @@ describe('timeline publisher', () => {
   });
 });
 
+
+describe('pipeline scheduler', () => {
+  const scheduleArns = () => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/', { Ref: groupId() }, '/*']],
+  });
+
+  it('has a schedule group of its own', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    expect(resources[groupId()]?.Type).toBe('AWS::Scheduler::ScheduleGroup');
+  });
+
+  it('has a role only Scheduler may assume, for this account and group, that invokes only the scheduled function and dead-letters', () => {
+    const role = resources[logicalIdOf(stack.scheduler.role)];
+    expect(role?.Properties?.['AssumeRolePolicyDocument']).toEqual({
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnEquals: { 'aws:SourceArn': scheduleArns() } },
+        },
+      ],
+      Version: '2012-10-17',
+    });
+    const granted = statementsOf(stack.scheduler.role).map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }));
+    expect(granted).toEqual([
+      { actions: ['lambda:InvokeFunction'], resources: [arnOf(stack.scheduledFunction.lambda)] },
+      { actions: ['sqs:SendMessage'], resources: [arnOf(stack.scheduler.deadLetterQueue)] },
+    ]);
+  });
+
+  it('has an encrypted, SSL-only dead-letter queue', () => {
+    expect(resources[logicalIdOf(stack.scheduler.deadLetterQueue)]?.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalIdOf(stack.scheduler.deadLetterQueue) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('lets the pipeline API create and delete schedules, the scheduled and task functions create them, in its group only', () => {
+    const scheduleActions = (fn: SluiceFunction) => statementsOf(fn.role).filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    expect(scheduleActions(stack.functions.pipeline).map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+      { actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'], resources: [scheduleArns()] },
+    ]);
+    for (const fn of [stack.scheduledFunction, stack.taskFunction]) {
+      expect(scheduleActions(fn).map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+        { actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'], resources: [scheduleArns()] },
+      ]);
+    }
+    const schedulers = [stack.functions.pipeline, stack.scheduledFunction, stack.taskFunction].map((fn) => logicalIdOf(fn.role)).sort();
+    expect([...new Set(rolesAllowedTo('scheduler:CreateSchedule'))].sort()).toEqual(schedulers);
+    expect(rolesAllowedTo('scheduler:DeleteSchedule')).toEqual([logicalIdOf(stack.functions.pipeline.role)]);
+  });
+
+  it('lets only those functions pass the scheduler role, and only to Scheduler', () => {
+    const passes = statements().filter(({ statement }) => actionsOf(statement).includes('iam:PassRole'));
+    expect(passes.length).toBe(3);
+    for (const { statement } of passes) {
+      expect(resourcesOf(statement)).toEqual([arnOf(stack.scheduler.role)]);
+      expect((statement as Statement & { Condition?: unknown }).Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    }
+  });
+
+  it('tells the functions where to schedule, with what role, and which function to target', () => {
+    const variables = (fn: SluiceFunction) => (resources[logicalIdOf(fn.lambda)]?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    for (const fn of [stack.functions.pipeline, stack.scheduledFunction, stack.taskFunction]) {
+      expect(variables(fn)).toMatchObject({
+        SCHEDULE_GROUP: { Ref: groupId() },
+        SCHEDULER_ROLE_ARN: arnOf(stack.scheduler.role),
+        SCHEDULER_DLQ_ARN: arnOf(stack.scheduler.deadLetterQueue),
+      });
+    }
+    expect(variables(stack.functions.pipeline).SCHEDULED_FUNCTION_ARN).toEqual(scheduledFunctionArn());
+    expect(variables(stack.taskFunction).SCHEDULED_FUNCTION_ARN).toEqual(scheduledFunctionArn());
+    // The name that ARN is built from is the function's own.
+    expect(resources[logicalIdOf(stack.scheduledFunction.lambda)]?.Properties?.['FunctionName']).toBe('SluiceTest-pipeline-scheduled');
+    // Its own ARN would be a circular reference: it reads it from the invocation context.
+    expect(variables(stack.scheduledFunction).SCHEDULED_FUNCTION_ARN).toBeUndefined();
+    expect(variables(stack.scheduledFunction).ROLLING_STATE_MACHINE_ARN).toEqual(stateMachineArnOf(stack.flows.rolling));
+  });
+});
+
 describe('log groups', () => {
   it('all have the retention from context', () => {
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    // One per function (route groups and the task function), one per flow, and the API access log.
-    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 1 + FLOWS.length + 1);
+    // One per function (route groups, the task and scheduled functions), one per flow, and the API access log.
+    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 2 + FLOWS.length + 1);
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties?.['RetentionInDays']).toBe(RETENTION_DAYS);
     }
@@ -697,6 +839,13 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/ServicesFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradesFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradeTasksFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineScheduledFunction/Role`,
+        // Schedules are named per step and version: "<the pipelines' group>/*", in a policy of its own.
+        ...['PipelineFunction', 'PipelineScheduledFunction', 'UpgradeTasksFunction'].map(
+          (fn) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${groupId()}>/*] @ SluiceTest/${fn}/SchedulesPolicy`,
+        ),
+        'AwsSolutions-SQS3 @ SluiceTest/PipelineScheduler/DeadLetterQueue',
         // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',

@@ -16,7 +16,8 @@ const fill = (route: RouteDefinition, tenantId: string) =>
     .replace('{componentId}', 'cmp_none')
     .replace('{projectName}', 'proj')
     .replace('{serviceName}', 'svc')
-    .replace('{executionId}', 'upg_0000000000');
+    .replace('{executionId}', 'upg_0000000000')
+    .replace('{stepId}', 'stp_0000000000');
 
 const protectedRoutes = (ROUTES as readonly RouteDefinition[]).filter((route) => route.access !== 'public');
 

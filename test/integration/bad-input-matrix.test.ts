@@ -13,7 +13,7 @@ const tenant = unique('badinput');
 const routes = (ROUTES as readonly RouteDefinition[]).filter((route) => route.access !== 'public');
 const contractOf = (route: RouteDefinition) => CONTRACTS[route.id as keyof typeof CONTRACTS] as { body?: unknown; params?: unknown };
 const tokenFor = (route: RouteDefinition) => api.token({ ...(route.path.includes('{tenantId}') ? { tenant } : {}), roles: route.access as Role[] });
-const VALID: Record<string, string> = { componentId: 'cmp_none', projectName: 'proj', serviceName: 'svc', executionId: 'upg_0000000000' };
+const VALID: Record<string, string> = { componentId: 'cmp_none', projectName: 'proj', serviceName: 'svc', executionId: 'upg_0000000000', stepId: 'stp_0000000000' };
 const fill = (route: RouteDefinition, overrides: Record<string, string> = {}) =>
   route.path.replace(/\{(\w+)\}/g, (_match, name: string) => overrides[name] ?? (name === 'tenantId' ? tenant : (VALID[name] ?? 'x')));
 const valid = (route: RouteDefinition) => fill(route);

@@ -26,6 +26,14 @@ async function chain(world: PipelineWorld, body: Record<string, unknown> = {}) {
   return { first: first.body, second: second.body };
 }
 
+describe('the local runtime', () => {
+  it('reports the embedded scheduler among the /health endpoints', async () => {
+    const health = await api.request('GET', '/health');
+    expect(health.body.endpoints).toMatchObject({ scheduler: api.runtime.endpoints.scheduler });
+    expect(health.body.endpoints.scheduler).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
+
 describe('upgrade steps: create, list, get, patch, delete', () => {
   it('creates a step between services of different projects, with the default delay of 7 days', async () => {
     const world = await pipelineWorld(api);
@@ -305,7 +313,7 @@ describe('auto-validation schedules and the pipeline view', () => {
     expect(after.steps.map((step: any) => step.stepId)).toContain(naStep);
   });
 
-  it('deleting a step removes its pending schedules', async () => {
+  it('moves a pending auto-validation with the delay, and deleting a step removes its pending schedules', async () => {
     const world = await pipelineWorld(api);
     await world.service('p', 'src');
     await world.service('p', 'dst');
@@ -313,6 +321,15 @@ describe('auto-validation schedules and the pipeline view', () => {
     const src = await world.upgrade('p/src', '1.0.1');
     await api.request('POST', `${world.base}/upgrades/${src.body.executionId}/start`, { token: world.operator });
     await world.until(() => world.schedules(`val-${stepId}-`), (names) => names.length === 1);
+    // Changing the delay moves the pending auto-validation: completion + the new delay.
+    const before = (await world.view()).steps[0].pendingValidation;
+    const completedAt = Date.parse((await world.execution(src.body.executionId)).finishedAt);
+    expect(Date.parse(before.dueAt) - completedAt).toBeGreaterThanOrEqual(7 * 86_400_000);
+    expect((await api.request('PATCH', `${world.base}/upgrade-pipeline/steps/${stepId}`, { token: world.operator, body: { autoValidationDelayDays: 10 } })).status).toBe(200);
+    const moved = (await world.view()).steps[0].pendingValidation;
+    expect(Date.parse(moved.dueAt) - completedAt).toBeGreaterThanOrEqual(10 * 86_400_000);
+    expect(Date.parse(moved.dueAt) - completedAt).toBeLessThan(10 * 86_400_000 + 2000);
+    expect(await world.schedules(`val-${stepId}-`)).toEqual([`val-${stepId}-1.0.1`]);
     expect((await api.request('DELETE', `${world.base}/upgrade-pipeline/steps/${stepId}`, { token: world.operator })).status).toBe(204);
     expect(await world.schedules(`val-${stepId}-`)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { ROUTES, routeKey, type RouteDefinition, type RouteGroup, type RouteId } from '../../api/routes.js';
+import { acceptsIdempotencyKey, ROUTES, routeKey, type RouteDefinition, type RouteGroup, type RouteId } from '../../api/routes.js';
 import {
   AppError,
   BadRequestError,
@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
+import { readIdempotencyKey, type Idempotency } from './idempotency.js';
 import { principalFromEvent, type Principal } from './principal.js';
 import { fieldErrors } from './zod-errors.js';
 
@@ -71,6 +72,11 @@ export interface HandlerSetup<D> {
   readonly dependencies: D;
   readonly logger: Logger;
   readonly claims: { readonly tenant: string; readonly roles: string };
+  /**
+   * Makes mutations honour `Idempotency-Key` (see `apiSetup`). Required so that a group
+   * cannot drop it by accident; `undefined` turns it off (logged once per cold start).
+   */
+  readonly idempotency: Idempotency | undefined;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -78,7 +84,11 @@ export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Pr
 /**
  * The handler of one route group: middy core with a fixed middleware order
  * (problem errors outermost), then routing by API Gateway's `routeKey`,
- * authentication, tenant and role checks, parsing, and the operation.
+ * authentication, tenant and role checks, the `Idempotency-Key` header, parsing, and
+ * the operation — run through {@link Idempotency} when the route mutates and the
+ * caller sent a key. The idempotency wrapper sits inside the problem-errors middleware
+ * and sees only the operation's 2xx answer: an error thrown by the operation frees the
+ * key and becomes problem+json outside it, so error answers are never stored.
  *
  * @example
  * export const handler = createApiHandler({ group: 'catalog', contracts, operations, setup: () => catalogSetup(readEnv()) });
@@ -92,8 +102,16 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
       throw new Error(`Route ${route.id} of group ${options.group} has no contract or operation`);
     }
   }
+  const mutates = [...routes.values()].some(acceptsIdempotencyKey);
   let setup: HandlerSetup<D> | undefined;
-  const ready = (): HandlerSetup<D> => (setup ??= options.setup());
+  const ready = (): HandlerSetup<D> => {
+    if (setup) return setup;
+    setup = options.setup();
+    if (mutates && !setup.idempotency) {
+      setup.logger.warn('Idempotency-Key is checked but not honoured: IDEMPOTENCY_TABLE_NAME is not set', { group: options.group });
+    }
+    return setup;
+  };
 
   const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const route = routes.get(event.routeKey);
@@ -101,19 +119,35 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
     const contract = options.contracts[route.id as keyof Cs] as Contract;
     const operation = options.operations[route.id as keyof Cs] as Operation<Contract, D>;
 
-    const { dependencies, claims } = ready();
+    const { dependencies, claims, idempotency } = ready();
     const principal = authorize(route, event, claims);
+    const idempotencyKey = acceptsIdempotencyKey(route) ? readIdempotencyKey(event.headers ?? {}) : undefined;
     const params = parsePart('path', contract.params, event.pathParameters ?? {});
     const query = parsePart('query', contract.query, event.queryStringParameters ?? {});
     const body = parseBody(contract.body, event);
 
-    const result = await operation(
-      { params, query, body, principal: principal as Principal, headers: event.headers ?? {}, requestId: context.awsRequestId },
-      dependencies,
+    const execute = async (): Promise<APIGatewayProxyStructuredResultV2> => {
+      const result = await operation(
+        { params, query, body, principal: principal as Principal, headers: event.headers ?? {}, requestId: context.awsRequestId },
+        dependencies,
+      );
+      return contract.status === 204 || result === undefined
+        ? { statusCode: contract.status }
+        : json(contract.status, result);
+    };
+    if (idempotencyKey === undefined || !idempotency || !principal) return execute();
+    const tenantId = event.pathParameters?.tenantId;
+    return idempotency.run(
+      {
+        // authorize() has checked that a path's tenant is the token's tenant.
+        scope: route.path.includes('{tenantId}') && tenantId !== undefined ? `tenant/${tenantId}` : 'platform',
+        subject: principal.subject,
+        key: idempotencyKey,
+        request: { routeKey: event.routeKey, params: params ?? null, query: query ?? null, body: body ?? null },
+      },
+      context,
+      execute,
     );
-    return contract.status === 204 || result === undefined
-      ? { statusCode: contract.status }
-      : json(contract.status, result);
   };
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()

@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from '../support/api.js';
+import { upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+
+let api: TestApi;
+let world: UpgradeWorld;
+beforeAll(async () => {
+  api = await startTestApi();
+  world = await upgradeWorld(api);
+});
+afterAll(() => api.stop());
+
+describe('cancelling mid-batch', () => {
+  // BUG (functions/, found by the soak): POST /v1/tenants/{t}/upgrades/{id}/cancel while a
+  // batch is UPGRADING answers 200 CANCELLED, but the instances of that batch move on to
+  // HEALTH_CHECKING and stay there for good (seen 5,000 scaled seconds later): nothing
+  // settles in-flight instances of a cancelled execution. Remove `.fails` once fixed.
+  it.fails('leaves no instance DRAINING, UPGRADING or HEALTH_CHECKING once the execution is CANCELLED', async () => {
+    await world.service('cancel-mid-batch', 3, { type: 'simulated', upgradeSeconds: 2000 });
+    const created = await world.create({ service: 'cancel-mid-batch', toVersion: '1.1.0', strategy: 'RECREATE' });
+    expect(created.status).toBe(201);
+    const id = created.body.executionId as string;
+    expect((await world.act(id, 'start')).status).toBe(200);
+    const deadline = Date.now() + 15_000;
+    while (!(await world.instances(id)).some((instance) => instance.status === 'UPGRADING') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+    expect((await world.act(id, 'cancel')).body.status).toBe('CANCELLED');
+    await new Promise((done) => setTimeout(done, 5000));
+    expect((await world.get(id)).status).toBe('CANCELLED');
+    const stranded = (await world.instances(id)).filter((instance) => ['DRAINING', 'UPGRADING', 'HEALTH_CHECKING'].includes(instance.status));
+    expect(stranded).toEqual([]);
+  });
+});
