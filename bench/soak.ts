@@ -375,7 +375,6 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       'a cancelled execution leaves no instance in flight (DRAINING/UPGRADING/HEALTH_CHECKING)',
       executions.filter((execution) => execution.status === 'CANCELLED').length,
       strandedByCancel,
-      'cancel stops the flow mid-batch and nothing moves its in-flight instances on: they stay DRAINING/UPGRADING/HEALTH_CHECKING for good',
     );
 
     const finalServices = await pages(`${base}/projects/${project}/services`);

@@ -107,8 +107,11 @@ function toEvent(input: {
   claims?: Record<string, string>;
 }): APIGatewayProxyEventV2 {
   const { url, method, route, headers, body, claims } = input;
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  // API Gateway joins repeated parameters with commas. Collected in a Map and turned into
+  // own properties, so a parameter named `__proto__` arrives as AWS would send it.
+  const joined = new Map<string, string>();
+  for (const [name, value] of url.searchParams) joined.set(name, joined.has(name) ? `${joined.get(name)},${value}` : value);
+  const query = Object.fromEntries(joined);
   const text = isTextual(headers['content-type'], body);
   const now = new Date();
   const requestId = randomUUID();
@@ -154,11 +157,11 @@ function isTextual(contentType: string | undefined, body: Buffer): boolean {
 }
 
 function flattenHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
-  return headers;
+  return Object.fromEntries(
+    Object.entries(request.headers)
+      .filter((entry): entry is [string, string | string[]] => entry[1] !== undefined)
+      .map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(',') : value]),
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {

@@ -65,7 +65,16 @@ export interface UpgradeRepository {
   moveInstance(
     tenantId: string,
     instance: InstanceRecord,
-    move: { from: readonly InstanceStatus[]; to: InstanceStatus; set?: Partial<InstanceRecord>; countCompleted?: boolean; countFailed?: boolean; rolledBack?: boolean },
+    move: {
+      from: readonly InstanceStatus[];
+      to: InstanceStatus;
+      set?: Partial<InstanceRecord>;
+      countCompleted?: boolean;
+      countFailed?: boolean;
+      rolledBack?: boolean;
+      /** Settle an instance of an execution that already ended (cancel); otherwise an ended execution refuses every move. */
+      afterEnd?: boolean;
+    },
   ): Promise<boolean>;
   statistics(tenantId: string, componentId: string): Promise<ComponentStatistics>;
 }
@@ -339,7 +348,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       return items.map((item) => strip<InstanceRecord>(item));
     },
 
-    async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, rolledBack }) {
+    async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, rolledBack, afterEnd }) {
       const update = expression({ ...set, status: to, updatedAt: now().toISOString() });
       const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
       const counters: string[] = [];
@@ -359,21 +368,27 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
           },
         },
       ];
+      // A task still running when its execution ended (a cancel) must not move instances
+      // on behind its back: every move is also conditional on the execution being live.
+      const live = afterEnd ? {} : { ConditionExpression: 'NOT #status IN (:c, :f, :d, :r)', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':c': 'CANCELLED', ':f': 'FAILED', ':d': 'COMPLETED', ':r': 'ROLLED_BACK' } };
       if (counters.length > 0 || rolledBack) {
         items.push({
           Update: {
             TableName: tableName,
             Key: executionKey(tenantId, instance.executionId),
             UpdateExpression: [counters.length ? `ADD ${counters.join(', ')}` : '', rolledBack ? 'SET rolledBackInstances = list_append(rolledBackInstances, :rolled)' : ''].filter(Boolean).join(' '),
-            ExpressionAttributeValues: { ...counterValues, ...(rolledBack ? { ':rolled': [instance.instanceId] } : {}) },
+            ...live,
+            ExpressionAttributeValues: { ...counterValues, ...(rolledBack ? { ':rolled': [instance.instanceId] } : {}), ...(live.ExpressionAttributeValues ?? {}) },
           },
         });
+      } else if (!afterEnd) {
+        items.push({ ConditionCheck: { TableName: tableName, Key: executionKey(tenantId, instance.executionId), ...live } as never });
       }
       try {
         await db.send(new TransactWriteCommand({ TransactItems: items }));
         return true;
       } catch (error) {
-        if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+        if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
         throw error;
       }
     },

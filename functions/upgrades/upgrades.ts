@@ -17,7 +17,7 @@ import {
   type UpgradeExecutionView,
   type UpgradeInstanceView,
 } from './schemas.js';
-import { sourcesOf, type Status } from './status.js';
+import { sourcesOf, type InstanceStatus, type Status } from './status.js';
 import type { UpgradeRepository } from './upgrade-repository.js';
 import type { Workflow, WorkflowName } from './workflow.js';
 import type { UpgradeGuard } from '../pipeline/upgrade-guard.js';
@@ -30,6 +30,8 @@ export const FLOW_OF: Record<Strategy, WorkflowName> = {
   CANARY: 'canary',
   BLUE_GREEN: 'blue-green',
 };
+
+const IN_FLIGHT: readonly InstanceStatus[] = ['DRAINING', 'UPGRADING', 'HEALTH_CHECKING'];
 
 /** Time-ordered, so that listing by id lists by creation. */
 export function newExecutionId(now: Date): string {
@@ -69,6 +71,18 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     const record = await upgrades.get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
     return record;
+  };
+  /**
+   * Instances caught mid-action by a cancel end FAILED: their state is unknown, and no
+   * task moves them on any more (moves are conditional on a live execution). Only the
+   * batch in flight can hold such instances, so this reads one batch.
+   */
+  const settleInFlight = async (execution: ExecutionRecord) => {
+    const batch = Math.min(execution.completedBatches, execution.batchBounds.length - 2);
+    const instances = await upgrades.instanceRange(execution.executionId, execution.batchBounds[batch] ?? 0, execution.batchBounds[batch + 1] ?? 0);
+    for (const instance of instances.filter((i) => IN_FLIGHT.includes(i.status))) {
+      await upgrades.moveInstance(execution.tenantId, instance, { from: IN_FLIGHT, to: 'FAILED', set: { detail: `cancelled while ${instance.status}; its state is unknown` }, countFailed: true, afterEnd: true });
+    }
   };
   const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({ items: page.items.map(map), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
 
@@ -230,6 +244,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       await upgrades.take(tenantId, executionId, 'resumeToken');
       await upgrades.take(tenantId, executionId, 'gateToken');
       if (cancelled.workflowArn) await workflow.stop(cancelled.workflowArn, `Cancelled by ${principal.subject}`);
+      await settleInFlight(cancelled);
       return toExecutionView(cancelled);
     },
 

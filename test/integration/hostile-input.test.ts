@@ -382,12 +382,9 @@ describe('hostile input on every mutating route answers 4xx problem+json and cha
     expect(await snapshot()).toEqual(before);
   });
 
-  // BUG (local runtime, not functions/): local/api-gateway.ts builds the query map by
-  // assignment on a plain object, so `?__proto__=x` sets nothing and the event carries no
-  // query at all; the handler then runs as if no query had been sent. In AWS the event is
-  // parsed JSON, where `__proto__` is an own key, so the handler answers 400. Locally, a
-  // mutation with `?__proto__=x` and a valid body succeeds (PATCH answered 200 here).
-  it.fails('answers 400 to a mutation whose only query parameter is __proto__ (local gateway drops it)', async () => {
+  // The local gateway once built the query map by assignment, so `?__proto__=x` vanished
+  // and the mutation succeeded locally where AWS would pass the key and answer 400.
+  it('answers 400 to a mutation whose only query parameter is __proto__', async () => {
     const operator = tokens.get('operator') ?? '';
     const throwaway = unique('proto');
     const created = await api.request('POST', `/v1/tenants/${tenant}/projects/q/services`, { token: operator, body: { name: throwaway, componentId: world.componentId, version: '1.0.0' } });
