@@ -1,6 +1,6 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { Clock } from '../shared/clock.js';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
 import type { UpgradeKnobs } from '../upgrades/knobs.js';
 import type { CreateServiceBody, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
@@ -32,7 +32,20 @@ export interface Services {
   delete(key: ServiceKey): Promise<void>;
 }
 
-export function makeServices({ services, catalog, clock }: { services: ServiceRepository; catalog: CatalogRepository; clock: Clock }): Services {
+/** Why a service may not be deleted now (an active upgrade, a pipeline step), or undefined. */
+export type DeletionGuard = (service: ServiceRecord) => Promise<string | undefined>;
+
+export function makeServices({
+  services,
+  catalog,
+  clock,
+  deletionGuard = async () => undefined,
+}: {
+  services: ServiceRepository;
+  catalog: CatalogRepository;
+  clock: Clock;
+  deletionGuard?: DeletionGuard;
+}): Services {
   const load = async (key: ServiceKey): Promise<ServiceRecord> => {
     const record = await services.get(key);
     if (!record) throw new NotFoundError(`Service ${key.project}/${key.name} was not found.`);
@@ -91,6 +104,10 @@ export function makeServices({ services, catalog, clock }: { services: ServiceRe
       return toServiceView(next);
     },
 
-    delete: (key) => services.delete(key),
+    async delete(key) {
+      const reason = await deletionGuard(await load(key));
+      if (reason) throw new ConflictError(reason);
+      await services.delete(key);
+    },
   };
 }

@@ -2,6 +2,9 @@ import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
 import { servicesContracts } from './contract.js';
+import { serviceRef } from '../pipeline/graph.js';
+import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
+import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { createServiceRepository } from './service-repository.js';
 import { makeServices } from './service.js';
 
@@ -16,10 +19,21 @@ export const handler = createApiHandler({
   contracts: servicesContracts,
   setup: () => {
     const base = apiSetup();
+    const pipeline = createPipelineRepository(base.db, base.tableName);
+    const upgrades = createUpgradeRepository(base.db, base.tableName, () => base.clock.now());
     const services = makeServices({
       services: createServiceRepository(base.db, base.tableName),
       catalog: createCatalogRepository(base.db, base.tableName),
       clock: base.clock,
+      // Deleting a service under an upgrade or inside a pipeline would strand either.
+      deletionGuard: async (service) => {
+        const ref = serviceRef(service.project, service.name);
+        const active = (await upgrades.active(service.tenantId, service.componentId)).find((e) => e.project === service.project && e.service === service.name);
+        if (active) return `Service ${ref} has an active upgrade (${active.executionId}); cancel it first.`;
+        const steps = (await pipeline.graph(service.tenantId)).edges.filter((edge) => edge.source === ref || edge.destination === ref);
+        if (steps.length > 0) return `Service ${ref} is in ${steps.length} upgrade pipeline step(s); delete the step(s) first.`;
+        return undefined;
+      },
     });
     return { ...base, dependencies: services };
   },

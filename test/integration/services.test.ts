@@ -187,3 +187,34 @@ describe('services', () => {
     expect(response.body.errors[0].field).toBe('path.projectName');
   });
 });
+
+describe('deleting a service that something depends on', () => {
+  it('answers 409 while the service has an active upgrade, and deletes it once that ended', async () => {
+    const { tenant, operator } = await tenantTokens();
+    await api.request('POST', servicesPath(tenant), { token: operator, body: { name: 'busy', componentId, version: '16.0.0', instances: [{ id: 'i-1' }] } });
+    const upgrade = await api.request('POST', `/v1/tenants/${tenant}/upgrades`, { token: operator, body: { project: 'dev-project', service: 'busy', toVersion: '16.1.0' } });
+    expect(upgrade.status).toBe(201);
+    const refused = await api.request('DELETE', `${servicesPath(tenant)}/busy`, { token: operator });
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toContain(upgrade.body.executionId);
+    await api.request('POST', `/v1/tenants/${tenant}/upgrades/${upgrade.body.executionId}/cancel`, { token: operator });
+    expect((await api.request('DELETE', `${servicesPath(tenant)}/busy`, { token: operator })).status).toBe(204);
+  });
+
+  it('answers 409 while the service is a step of an upgrade pipeline', async () => {
+    const { tenant, operator } = await tenantTokens();
+    for (const name of ['dev', 'prod']) await api.request('POST', servicesPath(tenant), { token: operator, body: { name, componentId, version: '16.0.0' } });
+    const step = await api.request('POST', `/v1/tenants/${tenant}/upgrade-pipeline/steps`, {
+      token: operator,
+      body: { sourceProjectName: 'dev-project', sourceServiceName: 'dev', destinationProjectName: 'dev-project', destinationServiceName: 'prod' },
+    });
+    expect(step.status).toBe(201);
+    for (const name of ['dev', 'prod']) {
+      const refused = await api.request('DELETE', `${servicesPath(tenant)}/${name}`, { token: operator });
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain('pipeline');
+    }
+    await api.request('DELETE', `/v1/tenants/${tenant}/upgrade-pipeline/steps/${step.body.stepId}`, { token: operator });
+    expect((await api.request('DELETE', `${servicesPath(tenant)}/prod`, { token: operator })).status).toBe(204);
+  });
+});
