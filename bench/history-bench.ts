@@ -1,9 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { FLOWS, TASK_FUNCTION_ARN_KEY, stateMachineArnKey } from '../lib/flows.js';
-import { applySubstitutions, createEngine, MAX_HISTORY_EVENTS, type SfnEngine } from '../local/engine/index.js';
-
-const ROOT = join(import.meta.dirname, '..');
+import { createEngine, MAX_HISTORY_EVENTS, type SfnEngine } from '../local/engine/index.js';
+import { createFlowStateMachines } from '../local/flows.js';
 
 export interface HistoryFigures {
   readonly instances: number;
@@ -51,7 +47,7 @@ export async function runHistoryBench({ instances = 10_000, batchSize = 50, heal
   // Waits pass a million times faster: a 60 s batch delay takes 60 µs.
   const engine = await createEngine({ invokeLambda: task, timeScale: 1_000_000 });
   try {
-    const arns = await createFlows(engine);
+    const arns = await createFlowStateMachines(engine, { taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks', prefix: 'bench-' });
     const { executionArn } = await engine.startExecution({ stateMachineArn: arns.rolling ?? '', input: JSON.stringify({ tenantId: 't', executionId: 'e' }) });
     const result = await engine.waitForExecution(executionArn);
     if (result.status !== 'SUCCEEDED') throw new Error(`the flow ended ${result.status}`);
@@ -119,7 +115,7 @@ export async function runCanaryMonitoringBench({ checks = 20_160, instances = 20
   void instances;
   const engine = await createEngine({ invokeLambda: task, timeScale: 1_000_000 });
   try {
-    const arns = await createFlows(engine);
+    const arns = await createFlowStateMachines(engine, { taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks', prefix: 'bench-' });
     const { executionArn } = await engine.startExecution({ stateMachineArn: arns.canary ?? '', input: JSON.stringify({ tenantId: 't', executionId: 'e' }) });
     const result = await engine.waitForExecution(executionArn);
     if (result.status !== 'SUCCEEDED') throw new Error(`the canary flow ended ${result.status}`);
@@ -131,19 +127,6 @@ export async function runCanaryMonitoringBench({ checks = 20_160, instances = 20
   } finally {
     await engine.close();
   }
-}
-
-async function createFlows(engine: SfnEngine): Promise<Record<string, string>> {
-  const substitutions: Record<string, string> = { [TASK_FUNCTION_ARN_KEY]: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks' };
-  const arns: Record<string, string> = {};
-  for (const flow of FLOWS) {
-    const text = await readFile(join(ROOT, flow.file), 'utf8');
-    const definition = applySubstitutions(text, Object.fromEntries(flow.substitutionKeys.map((key) => [key, substitutions[key] ?? ''])));
-    const { stateMachineArn } = await engine.createStateMachine({ name: `bench-${flow.name}`, definition });
-    arns[flow.name] = stateMachineArn;
-    substitutions[stateMachineArnKey(flow.name)] = stateMachineArn;
-  }
-  return arns;
 }
 
 async function allEvents(engine: SfnEngine, executionArn: string): Promise<{ type: string }[]> {

@@ -29,15 +29,10 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
     logger: { debug: (message, fields) => options.logger.debug(message, fields) },
     ...(options.persistDir ? { persistDir: options.persistDir } : {}),
   });
-  const substitutions: Record<string, string> = { [TASK_FUNCTION_ARN_KEY]: localFunctionArn('sluice-upgrade-tasks') };
+  const arns = await createFlowStateMachines(engine, { taskFunctionArn: localFunctionArn('sluice-upgrade-tasks'), prefix: 'sluice-' });
   const environment: Record<string, string> = {};
   for (const flow of FLOWS) {
-    const text = await readFile(join(ROOT, flow.file), 'utf8');
-    const definition = applySubstitutions(text, Object.fromEntries(flow.substitutionKeys.map((key) => [key, substitutions[key] ?? ''])));
-    const name = `sluice-${flow.name}`;
-    const stateMachineArn = await createOrReplace(engine, name, definition);
-    substitutions[stateMachineArnKey(flow.name)] = stateMachineArn;
-    if ('apiEnvVar' in flow && flow.apiEnvVar) environment[flow.apiEnvVar] = stateMachineArn;
+    if ('apiEnvVar' in flow && flow.apiEnvVar) environment[flow.apiEnvVar] = arns[flow.name] ?? '';
   }
   const server = await startSfnServer(engine, { port: 0 });
   return {
@@ -51,6 +46,22 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
   };
 }
 
+/**
+ * Creates every flow of `lib/flows.ts` on an engine from its ASL file, children first,
+ * substituted exactly as CDK does. Returns each flow's state machine ARN by name.
+ */
+export async function createFlowStateMachines(engine: SfnEngine, options: { taskFunctionArn: string; prefix: string }): Promise<Record<string, string>> {
+  const substitutions: Record<string, string> = { [TASK_FUNCTION_ARN_KEY]: options.taskFunctionArn };
+  const arns: Record<string, string> = {};
+  for (const flow of FLOWS) {
+    const text = await readFile(join(ROOT, flow.file), 'utf8');
+    const definition = applySubstitutions(text, Object.fromEntries(flow.substitutionKeys.map((key) => [key, substitutions[key] ?? ''])));
+    arns[flow.name] = await createOrReplace(engine, `${options.prefix}${flow.name}`, definition);
+    substitutions[stateMachineArnKey(flow.name)] = arns[flow.name] ?? '';
+  }
+  return arns;
+}
+
 /** A persisted engine may hold an older definition from a previous start: replace it. */
 async function createOrReplace(engine: SfnEngine, name: string, definition: string): Promise<string> {
   try {
@@ -58,6 +69,7 @@ async function createOrReplace(engine: SfnEngine, name: string, definition: stri
   } catch (error) {
     if (!(error instanceof SfnApiError) || error.code !== 'StateMachineAlreadyExists') throw error;
     const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+    // Running executions keep the definition they started with.
     await engine.deleteStateMachine({ stateMachineArn: arn });
     return (await engine.createStateMachine({ name, definition })).stateMachineArn;
   }

@@ -281,6 +281,19 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
       return { pending, intervalSeconds };
     },
 
+    /**
+     * The batch's child execution failed even after its retries (a task that keeps
+     * throwing): the instances it left unfinished fail — counted, so the threshold
+     * applies — and the upgrade carries on or stops by the usual rules.
+     */
+    async settleBatch(ids: Ids & { batch: number; error?: { Error?: string; Cause?: string } }): Promise<void> {
+      const execution = await load(ids);
+      const unfinished = (await batchRange(execution, ids.batch)).filter((instance) => ['PENDING', 'DRAINING', 'UPGRADING', 'HEALTH_CHECKING'].includes(instance.status));
+      for (const instance of unfinished) {
+        await failInstance(execution, instance, instance.status, `the batch task failed after its retries (${childErrorName(ids.error)})`);
+      }
+    },
+
     async finishBatch(ids: Ids & { batch: number }): Promise<{ action: 'continue' | 'complete' | 'rollback' | 'stop' }> {
       let execution = await load(ids);
       if (execution.completedBatches === ids.batch) {
@@ -663,6 +676,22 @@ async function setServiceVersion(services: ServiceRepository, execution: Executi
     }
   }
   throw new Error(`Could not record version ${execution.toVersion} on service ${execution.project}/${execution.service}`);
+}
+
+/**
+ * The error a failed child execution ended with: `.sync` reports it as
+ * `States.TaskFailed` with the child's description, holding its own Error, as Cause.
+ */
+export function childErrorName(error: { Error?: string; Cause?: string } | undefined): string {
+  if (error?.Error === 'States.TaskFailed' && error.Cause) {
+    try {
+      const described = JSON.parse(error.Cause) as { Error?: unknown };
+      if (typeof described.Error === 'string') return described.Error;
+    } catch {
+      // not a child description: fall through to the name we have
+    }
+  }
+  return error?.Error ?? 'error';
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */

@@ -23,6 +23,7 @@ const TaskEvent = z.discriminatedUnion('task', [
   z.object({ task: z.literal('startBatch'), ...Batch }),
   z.object({ task: z.literal('checkBatchHealth'), ...Batch }),
   z.object({ task: z.literal('finishBatch'), ...Batch }),
+  z.object({ task: z.literal('settleBatch'), ...Batch, error: StatesError }),
   z.object({ task: z.literal('rollbackBatch'), ...Ids }),
   z.object({ task: z.literal('finishRollback'), ...Ids }),
   z.object({ task: z.literal('complete'), ...Ids }),
@@ -72,6 +73,7 @@ async function run(event: TaskEvent): Promise<unknown> {
     case 'startBatch': return tasks.startBatch(event);
     case 'checkBatchHealth': return tasks.checkBatchHealth(event);
     case 'finishBatch': return tasks.finishBatch(event);
+    case 'settleBatch': return tasks.settleBatch(event);
     case 'rollbackBatch': return tasks.rollbackBatch(event);
     case 'finishRollback': return tasks.finishRollback(event);
     case 'complete': return tasks.complete(event);

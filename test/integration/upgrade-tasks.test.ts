@@ -92,3 +92,15 @@ describe('upgrade tasks under Step Functions retries', () => {
     expect((await upgrades.get(tenantId, executionId))?.resumeToken).toBeUndefined();
   });
 });
+
+describe('settleBatch', () => {
+  it('fails (and counts) the unfinished instances of a batch whose child flow failed, once', async () => {
+    const { tenantId, executionId } = await runningExecution();
+    await tasks.settleBatch({ tenantId, executionId, batch: 0, error: { Error: 'TypeError' } });
+    await tasks.settleBatch({ tenantId, executionId, batch: 0, error: { Error: 'TypeError' } });
+    const execution = await upgrades.get(tenantId, executionId);
+    expect(execution?.failedCount).toBe(4);
+    const instances = (await upgrades.instances(executionId, { limit: 10 })).items;
+    expect(instances.every((instance) => instance.status === 'FAILED' && instance.detail?.includes('TypeError'))).toBe(true);
+  });
+});
