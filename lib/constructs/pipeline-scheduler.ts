@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { createDeadLetterQueue } from './dead-letter-queue.js';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SluiceFunction } from './sluice-function.js';
 
@@ -35,17 +36,7 @@ export class PipelineScheduler extends Construct {
 
     this.group = new CfnScheduleGroup(this, 'Group', {});
 
-    // SSE-SQS: encrypted at rest (cdk-nag SQS2) without Scheduler needing a KMS grant.
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself a dead-letter queue: every pipeline schedule's Target.DeadLetterConfig. cdk-nag only recognises SQS redrive policies as DLQ use, and a DLQ of a DLQ would hold nothing.",
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetterQueue', "every pipeline schedule's Target.DeadLetterConfig");
 
     // Confused-deputy guard: only Scheduler, for schedules of this account's group.
     this.role = new Role(this, 'Role', {

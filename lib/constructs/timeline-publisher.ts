@@ -1,9 +1,9 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { createDeadLetterQueue } from './dead-letter-queue.js';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** The `source` of every event the publisher puts on the bus. */
@@ -85,18 +85,7 @@ export class TimelinePublisher extends Construct {
       throw new Error(`TimelinePublisher ${this.node.path} needs a table with a stream (NEW_IMAGE); ${props.table.node.path} has none`);
     }
 
-    // SSE-SQS rather than a KMS key: encrypted at rest (cdk-nag SQS2) without the pipe
-    // role needing kms:GenerateDataKey. 14 days (the maximum) to look into a failure.
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself a dead-letter queue: the timeline pipe's DeadLetterConfig. cdk-nag only recognises SQS redrive policies as DLQ use, and a DLQ of a DLQ would hold nothing.",
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetterQueue', "the timeline pipe's DeadLetterConfig");
 
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('pipes.amazonaws.com'),

@@ -3,9 +3,9 @@
  * {@link SfnEngine}, so that `@aws-sdk/client-sfn` pointed at `url` works
  * unchanged. SigV4 is not checked: any credentials are accepted.
  */
+import { listen } from '../listen.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SfnApiError } from './errors.js';
 import type { SfnEngine } from './engine.js';
 
@@ -132,20 +132,5 @@ export async function startSfnServer(engine: SfnEngine, options: { port: number;
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, { port: options.port, host });
 }

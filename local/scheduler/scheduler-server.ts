@@ -7,9 +7,9 @@
  * (`groupName` in the query for GET and DELETE), GET `/schedules` (`ScheduleGroup`,
  * `NamePrefix`, `State`, `NextToken`, `MaxResults`), and the schedule-group routes.
  */
+import { listen } from '../listen.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SchedulerApiError, type LocalScheduler, type ScheduleInput } from './scheduler.js';
 
 export interface SchedulerServer {
@@ -123,20 +123,5 @@ export async function startSchedulerServer(scheduler: LocalScheduler, options: {
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, { port: options.port, host });
 }
