@@ -567,11 +567,12 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
     // ---- BLUE_GREEN ----
 
     /** After green came up: wait for the switch, or abort on a failed green instance. */
-    async finishGreen(ids: Ids): Promise<{ action: 'gate' | 'abort' | 'stop'; gateTimeoutSeconds: number }> {
+    async finishGreen(ids: Ids): Promise<{ action: 'gate' | 'abort' | 'control' | 'stop'; gateTimeoutSeconds: number }> {
       let execution = await load(ids);
       if (execution.completedBatches === 0) execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
       const gateTimeoutSeconds = execution.autoPromotionSeconds ?? execution.gateTimeoutSeconds;
       if (execution.status === 'ROLLING_BACK') return { action: 'abort', gateTimeoutSeconds };
+      if (execution.status === 'PAUSED') return { action: 'control', gateTimeoutSeconds };
       if (execution.status !== 'IN_PROGRESS') return { action: 'stop', gateTimeoutSeconds };
       if (execution.failedCount > 0) {
         await startRollback(execution, `${execution.failedCount} green instance(s) did not come up healthy`);
@@ -605,15 +606,39 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
         await upgrades.update(ids.tenantId, ids.executionId, { gateToken: ids.taskToken }, { whileStatus: ['IN_PROGRESS'] });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        await workflow.fail(ids.taskToken, 'RollbackRequested', 'The upgrade left IN_PROGRESS while blue was held');
+        await workflow.fail(ids.taskToken, 'HoldInterrupted', 'The upgrade is no longer IN_PROGRESS');
       }
     },
 
-    /** The scale-down delay passed: retire blue and complete, unless a rollback came first. */
-    async retireBlue(ids: Ids): Promise<{ action: 'done' | 'rollback' }> {
+    /**
+     * Where a blue-green flow goes after an interruption: revert on a rollback, park
+     * while paused, else back to the phase it was in (the switch gate, the switch, or
+     * holding blue for another scale-down delay).
+     */
+    async blueGreenControl(ids: Ids): Promise<{ action: 'revert' | 'park' | 'gate' | 'switch' | 'hold' | 'stop'; gateTimeoutSeconds: number }> {
+      const execution = await load(ids);
+      const gateTimeoutSeconds = execution.autoPromotionSeconds ?? execution.gateTimeoutSeconds;
+      const action =
+        execution.status === 'ROLLING_BACK'
+          ? 'revert'
+          : execution.status === 'PAUSED'
+            ? 'park'
+            : execution.status !== 'IN_PROGRESS'
+              ? 'stop'
+              : execution.trafficSwitchedAt
+                ? 'hold'
+                : (execution.gatesPassed ?? 0) >= 1
+                  ? 'switch'
+                  : 'gate';
+      return { action, gateTimeoutSeconds };
+    },
+
+    /** The scale-down delay passed: retire blue and complete, unless a rollback or a pause came first. */
+    async retireBlue(ids: Ids): Promise<{ action: 'done' | 'rollback' | 'control' }> {
       const execution = await load(ids);
       await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
       if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
+      if (execution.status === 'PAUSED') return { action: 'control' };
       if (execution.status === 'IN_PROGRESS') {
         const service = await loadService(execution);
         const adapter = service ? deps.targets(service.target) : undefined;
@@ -628,7 +653,7 @@ export function makeUpgradeTasks(deps: UpgradeTasksDeps) {
         await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'BlueRetired', actor: 'sluice', detail: { instances: blue.length } });
       }
       const completion = await this.complete(ids);
-      return { action: completion.action === 'rollback' ? 'rollback' : 'done' };
+      return { action: completion.action === 'done' ? 'done' : completion.action === 'rollback' ? 'rollback' : 'control' };
     },
 
     /** Rolls a blue-green back: traffic to blue if it had moved, green retired, blue untouched. */

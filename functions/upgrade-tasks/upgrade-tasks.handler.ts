@@ -38,6 +38,7 @@ const TaskEvent = z.discriminatedUnion('task', [
   z.object({ task: z.literal('switchTraffic'), ...Ids, to: z.enum(['green', 'blue']) }),
   z.object({ task: z.literal('holdBlue'), ...Ids, taskToken: z.string().min(1) }),
   z.object({ task: z.literal('retireBlue'), ...Ids }),
+  z.object({ task: z.literal('blueGreenControl'), ...Ids }),
   z.object({ task: z.literal('revertGreen'), ...Ids }),
 ]);
 type TaskEvent = z.infer<typeof TaskEvent>;
@@ -88,6 +89,7 @@ async function run(event: TaskEvent): Promise<unknown> {
     case 'switchTraffic': return tasks.switchTraffic(event);
     case 'holdBlue': return tasks.holdBlue(event);
     case 'retireBlue': return tasks.retireBlue(event);
+    case 'blueGreenControl': return tasks.blueGreenControl(event);
     case 'revertGreen': return tasks.revertGreen(event);
   }
 }

@@ -158,6 +158,23 @@ describe('BLUE_GREEN', () => {
     expect(after.versions['i-0'] ?? '1.0.0').toBe('1.0.0');
   });
 
+  it('a pause while green comes up holds the flow; after resume it waits at the switch and completes', async () => {
+    await world.service('bg-pause', 2, { type: 'simulated', upgradeSeconds: 1500 });
+    const id = await create('bg-pause', { strategy: 'BLUE_GREEN', scaleDownDelaySeconds: 10 });
+    await world.waitFor(id, (execution) => execution.status === 'IN_PROGRESS');
+    expect((await world.act(id, 'pause')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const held = await world.get(id);
+    expect(held.status).toBe('PAUSED');
+    expect(held.waitingFor).toBeUndefined();
+    expect((await world.act(id, 'resume')).status).toBe(200);
+    await world.waitFor(id, (execution) => execution.waitingFor?.gate === 'traffic-switch');
+    expect((await decide(id, 'approve', approver)).status).toBe(200);
+    const finished = await world.waitFor(id, done);
+    expect(finished.status).toBe('COMPLETED');
+    expect(simulatedTraffic.get(world.tenant, 'p', 'bg-pause').weights).toEqual({ blue: 0, green: 100 });
+  });
+
   it('aborting before the switch retires green and leaves blue untouched', async () => {
     await world.service('bg-abort', 3);
     const id = await create('bg-abort', { strategy: 'BLUE_GREEN' });
