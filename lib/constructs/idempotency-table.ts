@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_TABLE_SCHEMA } from '../table-schema.js';
@@ -35,6 +35,11 @@ export class IdempotencyTable extends Construct {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.table).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'Idempotency records live 24 hours and only let a retried request replay its first answer; a point-in-time restore of them would bring back nothing worth restoring, and the table is deleted with the stack.',
     });
   }
 

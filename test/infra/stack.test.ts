@@ -794,13 +794,12 @@ describe('HTTP API', () => {
 });
 
 describe('cdk-nag (AwsSolutions)', () => {
-  it('finds no unacknowledged error during synthesis', () => {
-    const errors = validationReport.pluginReports.flatMap((report) =>
-      report.violations
-        .filter((v) => v.severity === 'error' || v.severity === 'fatal')
-        .map((v) => `${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`),
+  it('finds no unacknowledged finding of any severity during synthesis (cdk synth fails on warnings too)', () => {
+    const findings = validationReport.pluginReports.flatMap((report) =>
+      report.violations.map((v) => `${v.severity ?? ''} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`),
     );
-    expect(errors).toEqual([]);
+    expect(findings).toEqual([]);
+    expect(validationReport.pluginReports.every((report) => report.conclusion === 'success')).toBe(true);
   });
 
   it('finds no unacknowledged error when run directly on the stack', () => {
@@ -857,6 +856,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         ),
         // The pipe's DLQ is a DLQ through the pipe's DeadLetterConfig, which SQS3 does not see.
         'AwsSolutions-SQS3 @ SluiceTest/Timeline/DeadLetterQueue',
+        // Idempotency records live 24 h: a point-in-time restore of them has nothing to give back.
+        'AwsSolutions-DDB3 @ SluiceTest/Idempotency/Table',
       ].sort(),
     );
   });
