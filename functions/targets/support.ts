@@ -22,20 +22,10 @@ export function capDetail(text: string): string {
  * `deliveryAttempt` counts the adapter's own retries of this one call (the webhook's
  * backoff); `attempt` is the caller's.
  */
-export interface ActionBody {
+/** What a webhook or Lambda target receives: the request itself, versioned, with the delivery attempt. */
+export interface ActionBody extends ActionRequest {
   readonly specVersion: 1;
-  readonly action: ActionRequest['action'];
-  readonly tenantId: string;
-  readonly project: string;
-  readonly service: string;
-  readonly executionId: string;
-  readonly instanceId: string;
-  readonly fromVersion: string;
-  readonly toVersion: string;
-  readonly attempt: number;
   readonly deliveryAttempt: number;
-  readonly idempotencyKey: string;
-  readonly payload?: Readonly<Record<string, unknown>>;
 }
 
 export function actionBody(request: ActionRequest, deliveryAttempt = 1): ActionBody {
