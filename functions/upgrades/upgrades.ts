@@ -190,16 +190,15 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async start(tenantId, executionId, principal) {
-      await load(tenantId, executionId);
-      await upgrades.transition(tenantId, executionId, {
+      // transition() reads the execution itself (404 when it does not exist).
+      const validating = await upgrades.transition(tenantId, executionId, {
         from: ['PENDING'],
         to: 'VALIDATING',
         set: { startedAt: clock.now().toISOString() },
         event: { type: 'UpgradeStarted', actor: principal.subject },
       });
       try {
-        const execution = await load(tenantId, executionId);
-        const workflowArn = await workflow.start({ flow: FLOW_OF[execution.strategy], name: executionId, input: { tenantId, executionId } });
+        const workflowArn = await workflow.start({ flow: FLOW_OF[validating.strategy], name: executionId, input: { tenantId, executionId } });
         return toExecutionView(await upgrades.update(tenantId, executionId, { workflowArn }));
       } catch (error) {
         // Without a flow nothing would ever move it on: fail it now, visibly.
@@ -214,7 +213,6 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async pause(tenantId, executionId, principal) {
-      await load(tenantId, executionId);
       const paused = await upgrades.transition(tenantId, executionId, {
         from: ['IN_PROGRESS', 'CANARY_RUNNING'],
         to: 'PAUSED',
@@ -224,7 +222,6 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async resume(tenantId, executionId, principal) {
-      await load(tenantId, executionId);
       const resumed = await upgrades.transition(tenantId, executionId, { from: ['PAUSED'], to: 'IN_PROGRESS', event: { type: 'UpgradeResumed', actor: principal.subject } });
       // The flow parks on a task token once it reaches the batch boundary. If it has not
       // parked yet there is no token, and it will see IN_PROGRESS and carry on by itself.
@@ -234,7 +231,6 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async cancel(tenantId, executionId, principal) {
-      await load(tenantId, executionId);
       const cancelled = await upgrades.transition(tenantId, executionId, {
         from: sourcesOf('CANCELLED'),
         to: 'CANCELLED',
@@ -249,7 +245,6 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async rollback(tenantId, executionId, reason, principal) {
-      await load(tenantId, executionId);
       const rolling = await upgrades.transition(tenantId, executionId, {
         from: sourcesOf('ROLLING_BACK'),
         to: 'ROLLING_BACK',
@@ -264,7 +259,6 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async promoteCanary(tenantId, executionId, principal) {
-      await load(tenantId, executionId);
       const promoted = await upgrades.transition(tenantId, executionId, {
         from: ['CANARY_MONITORING'],
         to: 'IN_PROGRESS',
