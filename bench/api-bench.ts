@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { Agent, request } from 'node:http';
-import { LOCAL_TABLE_NAME } from '../lib/table-schema.js';
+import { LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
 import { loadOrCreateDevKey, signDevToken } from '../local/dev-auth.js';
 import { freePort } from '../local/dynamodb-local.js';
 import { measure, type LoadFigures } from './stats.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import semver from 'semver';
-import { STATUSES, TRANSITIONS, isTerminal, type Status } from '../functions/upgrades/status.js';
+import { STATUSES, TRANSITIONS, isTerminal, type Status } from '../functions/domain/status.js';
 import { generateDevKey, signDevToken } from '../local/dev-auth.js';
 import { startRuntime } from '../local/runtime.js';
 

@@ -8,8 +8,8 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/api/routes.js';
-import type { RouteGroup } from '../functions/api/routes.js';
+import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/domain/routes.js';
+import type { RouteGroup } from '../functions/domain/routes.js';
 import { readSluiceConfig } from './config.js';
 import type { SluiceConfig } from './config.js';
 import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
@@ -19,25 +19,25 @@ import { SluiceHttpApi } from './constructs/sluice-http-api.js';
 import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
 import { SluiceTable } from './constructs/sluice-table.js';
 import { TimelinePublisher } from './constructs/timeline-publisher.js';
-import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from './flows.js';
-import type { FlowName } from './flows.js';
+import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
+import type { FlowName } from '../functions/domain/flows.js';
 
 /** Repository root: esbuild's project root and the base of every handler entry. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Where the handler of a route group lives: `functions/<group>/<group>.handler.ts`. */
+/** Where the handler of a route group lives: `functions/handlers/<group>.handler.ts`. */
 export function routeGroupEntry(group: RouteGroup, root: string = PROJECT_ROOT): string {
-  return join(root, 'functions', group, `${group}.handler.ts`);
+  return join(root, 'functions', 'handlers', `${group}.handler.ts`);
 }
 
 /** The task function the flows invoke (not behind the API). */
 export function upgradeTasksEntry(root: string = PROJECT_ROOT): string {
-  return join(root, 'functions', 'upgrade-tasks', 'upgrade-tasks.handler.ts');
+  return join(root, 'functions', 'handlers', 'upgrade-tasks.handler.ts');
 }
 
 /** The function the upgrade pipelines' schedules invoke (not behind the API). */
 export function pipelineScheduledEntry(root: string = PROJECT_ROOT): string {
-  return join(root, 'functions', 'pipeline', 'scheduled.handler.ts');
+  return join(root, 'functions', 'handlers', 'scheduled.handler.ts');
 }
 
 export interface SluiceStackProps extends StackProps {
@@ -48,7 +48,7 @@ export interface SluiceStackProps extends StackProps {
 /**
  * The whole control plane in one stack: the table, one function per route group, the
  * HTTP API in front of them, the upgrade flows (one state machine per entry of
- * `lib/flows.ts`) with the task function they invoke, and the progress event bus.
+ * `functions/domain/flows.ts`) with the task function they invoke, and the progress event bus.
  *
  * Later parts (the scheduler, more flows) plug in through the public fields: `table`
  * for grants and `TABLE_NAME`, `functions` for grants and environment, `api` for
@@ -60,11 +60,11 @@ export class SluiceStack extends Stack {
   readonly table: Table;
   /** Idempotency-Key records (24 h TTL); only the API functions of groups with mutations use it. */
   readonly idempotencyTable: Table;
-  /** The function serving each route group of `functions/api/routes.ts`. */
+  /** The function serving each route group of `functions/domain/routes.ts`. */
   readonly functions: Readonly<Record<RouteGroup, SluiceFunction>>;
   /** The function behind every Task state of every flow. */
   readonly taskFunction: SluiceFunction;
-  /** The state machine of each flow of `lib/flows.ts`. */
+  /** The state machine of each flow of `functions/domain/flows.ts`. */
   readonly flows: Readonly<Record<FlowName, SluiceStateMachine>>;
   /** Progress events (UpgradeStarted, BatchCompleted, GateWaiting, …); only the task function puts to it. */
   readonly eventBus: EventBus;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ROUTES, routeKey, type RouteDefinition, type RouteGroup } from '../functions/api/routes.js';
+import { ROUTES, routeKey, type RouteDefinition, type RouteGroup } from '../functions/domain/routes.js';
 import type { Logger } from '../functions/shared/logger.js';
 import { PROBLEM_TYPE_BASE } from '../functions/shared/problem.js';
 import type { HttpLambda } from './handlers.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../lib/table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../functions/domain/table-schema.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FLOWS, TASK_FUNCTION_ARN_KEY, stateMachineArnKey } from '../lib/flows.js';
+import { FLOWS, TASK_FUNCTION_ARN_KEY, stateMachineArnKey } from '../functions/domain/flows.js';
 import type { Logger } from '../functions/shared/logger.js';
 import { applySubstitutions, createEngine, SfnApiError, startSfnServer, type SfnEngine } from './engine/index.js';
 import { invokeLocalFunction, localFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './lambdas.js';
@@ -17,7 +17,7 @@ export interface LocalFlows {
 }
 
 /**
- * The embedded Step Functions engine with every flow of `lib/flows.ts` created from
+ * The embedded Step Functions engine with every flow of `functions/domain/flows.ts` created from
  * its ASL file, substituted exactly as CDK does, behind the SFN API on localhost.
  */
 export async function startLocalFlows(options: { timeScale: number; persistDir?: string; logger: Logger }): Promise<LocalFlows> {
@@ -47,7 +47,7 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
 }
 
 /**
- * Creates every flow of `lib/flows.ts` on an engine from its ASL file, children first,
+ * Creates every flow of `functions/domain/flows.ts` on an engine from its ASL file, children first,
  * substituted exactly as CDK does. Returns each flow's state machine ARN by name.
  */
 export async function createFlowStateMachines(engine: SfnEngine, options: { taskFunctionArn: string; prefix: string }): Promise<Record<string, string>> {

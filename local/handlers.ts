@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { RouteGroup } from '../functions/api/routes.js';
-import { handler as catalog } from '../functions/catalog/catalog.handler.js';
-import { handler as pipeline } from '../functions/pipeline/pipeline.handler.js';
-import { handler as services } from '../functions/services/services.handler.js';
-import { handler as system } from '../functions/system/system.handler.js';
-import { handler as upgrades } from '../functions/upgrades/upgrades.handler.js';
+import type { RouteGroup } from '../functions/domain/routes.js';
+import { handler as catalog } from '../functions/handlers/catalog.handler.js';
+import { handler as pipeline } from '../functions/handlers/pipeline.handler.js';
+import { handler as services } from '../functions/handlers/services.handler.js';
+import { handler as system } from '../functions/handlers/system.handler.js';
+import { handler as upgrades } from '../functions/handlers/upgrades.handler.js';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../lib/table-schema.js';
-import type { RouteDefinition } from '../functions/api/routes.js';
+import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
+import type { RouteDefinition } from '../functions/domain/routes.js';
 import { createLogger, type Logger, type LogLevel } from '../functions/shared/logger.js';
 import { createLocalGateway } from './api-gateway.js';
 import { loadOrCreateDevKey, verifyDevToken, type DevKey } from './dev-auth.js';

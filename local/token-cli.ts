@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ROLES } from '../functions/api/routes.js';
+import { ROLES } from '../functions/domain/routes.js';
 import { loadOrCreateDevKey, signDevToken } from './dev-auth.js';
 
 /**

@@ -4,7 +4,7 @@ import { servicesContracts } from '../services/contract.js';
 import type { Contract } from '../shared/http/api-handler.js';
 import { systemContracts } from '../system/contract.js';
 import { upgradesContracts } from '../upgrades/contract.js';
-import type { RouteId } from './routes.js';
+import type { RouteId } from '../domain/routes.js';
 
 /** Every route's contract, keyed by route id: what the OpenAPI document is made of. */
 export const CONTRACTS = {

@@ -3,7 +3,7 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 import { ProblemSchema } from './problem-schema.js';
 import { CONTRACTS } from './contracts.js';
 import { IdempotencyKey } from '../shared/http/idempotency.js';
-import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from './routes.js';
+import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from '../domain/routes.js';
 
 /** Every mutation accepts it (see `readIdempotencyKey`). */
 const IDEMPOTENCY_REQUEST_HEADERS = z.object({ 'Idempotency-Key': IdempotencyKey.optional() });

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../shared/ddb-items.js';
 import { ConflictError } from '../shared/errors.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
@@ -90,7 +91,7 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
           }),
         );
       } catch (error) {
-        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+        if (isConditionFailure(error)) {
           throw new ConflictError(`Version ${version.version} is already published.`, { cause: error });
         }
         throw error;

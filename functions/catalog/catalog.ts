@@ -3,18 +3,11 @@ import { NotFoundError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Page } from '../shared/pagination.js';
 import type { CatalogRepository } from './catalog-repository.js';
-import type { Component, Version } from './schemas.js';
-import { checkUpgradePath, type Blocker, type UpgradePathResult } from './version-policy.js';
+import type { CatalogVersion, Component, Version } from './schemas.js';
+import { checkUpgradePath, type UpgradePathResult } from './version-policy.js';
 
-export interface PublishVersionInput {
-  version: string;
-  channel: string;
-  security: boolean;
-  notes?: string;
-  impact?: string;
-  blockers?: Blocker[];
-  requires?: Record<string, string>;
-}
+/** What a platform admin publishes: a version and its policy facts. */
+export type PublishVersionInput = CatalogVersion;
 
 /** The catalog use cases: components, versions and the path check. */
 export interface Catalog {

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import * as z from 'zod';
 import { PageQuery } from '../shared/pagination.js';
+import { ReleaseChannel } from '../domain/channels.js';
 import { isValidVersion } from './version-policy.js';
 
 export const ComponentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a component id');
@@ -12,7 +13,7 @@ export const ComponentName = z
 
 export const SemVer = z.string().max(128).refine(isValidVersion, 'must be a semantic version such as 16.1.0');
 
-export const Channel = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a channel name such as stable or rapid');
+export const Channel = ReleaseChannel;
 
 export const Blocker = z.strictObject({
   code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE_CASE code'),
@@ -36,9 +37,11 @@ export const CreateComponentBody = z.strictObject({
   description: z.string().max(1024).optional(),
 });
 
-export const Version = z.strictObject({
-  versionId: z.string(),
-  componentId: ComponentId,
+/**
+ * One published version of a component as the version policy sees it: the one
+ * definition of a version's shape; the stored `Version` adds its identifiers.
+ */
+export const CatalogVersion = z.strictObject({
   version: z.string(),
   channel: Channel,
   security: z.boolean(),
@@ -46,6 +49,13 @@ export const Version = z.strictObject({
   impact: z.string().optional(),
   blockers: z.array(Blocker).optional(),
   requires: z.record(z.string(), z.string()).optional(),
+});
+export type CatalogVersion = z.infer<typeof CatalogVersion>;
+export type Blocker = z.infer<typeof Blocker>;
+
+export const Version = CatalogVersion.extend({
+  versionId: z.string(),
+  componentId: ComponentId,
   publishedAt: z.iso.datetime(),
   publishedBy: z.string(),
 });

@@ -19,23 +19,8 @@
  */
 import semver from 'semver';
 import type { SemVer } from 'semver';
-
-/** A reason that stops an upgrade path, e.g. `{ code: 'MINOR_SKIP', reason: '…' }`. */
-export interface Blocker {
-  code: string;
-  reason: string;
-}
-
-/** One published version of a component (DESIGN §8, without storage identifiers). */
-export interface CatalogVersion {
-  version: string;
-  channel: string;
-  security: boolean;
-  notes?: string;
-  impact?: string;
-  blockers?: Blocker[];
-  requires?: Record<string, string>;
-}
+import type { AutoUpgradeChannel } from '../domain/channels.js';
+import type { Blocker, CatalogVersion } from './schemas.js';
 
 /** Verdict of {@link checkUpgradePath}: `allowed` is true exactly when `blockers` is empty. */
 export interface UpgradePathResult {
@@ -43,12 +28,6 @@ export interface UpgradePathResult {
   blockers: Blocker[];
   impact: string[];
 }
-
-/**
- * A service's auto-upgrade channel (DESIGN §2). `none` is accepted so callers can pass
- * a service's setting straight through; it never admits anything.
- */
-export type AutoUpgradeChannel = 'none' | 'patch' | 'stable' | 'rapid' | 'security-only';
 
 /** Impact notes for the kind of move; exported so callers and tests share the wording. */
 export const PATH_IMPACT = {

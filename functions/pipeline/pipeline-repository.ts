@@ -3,6 +3,7 @@ import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, Update
 import { compareVersions } from '../catalog/version-policy.js';
 import type { ServiceRecord } from '../services/service.js';
 import { serviceKey, type ServiceKey } from '../services/service-repository.js';
+import { conditionFailuresOf, isConditionFailure, withoutKeys as strip } from '../shared/ddb-items.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
 import type { Edge } from './graph.js';
@@ -62,9 +63,6 @@ const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const pipelineKey = (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'PIPELINE' });
 const stepKey = (tenantId: string, stepId: string) => ({ pk: tenantPk(tenantId), sk: `STEP#${stepId}` });
 
-const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
-const strip = <T>(item: Record<string, unknown>): T => Object.fromEntries(Object.entries(item).filter(([key]) => !KEY_FIELDS.has(key))) as T;
-const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 type StoredEdges = Record<string, { s: string; d: string }>;
 
@@ -80,10 +78,11 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
       await db.send(new TransactWriteCommand({ TransactItems: items }));
       return 'done';
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
+      const failed = conditionFailuresOf(error);
+      if (!failed || !(error instanceof TransactionCanceledException)) throw error;
+      if (failed.includes(0)) return 'stale';
+      if (serviceIndex !== undefined && failed.includes(serviceIndex)) return 'service-gone';
       const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'stale';
-      if (serviceIndex !== undefined && reasons[serviceIndex]?.Code === 'ConditionalCheckFailed') return 'service-gone';
       // Another transaction touching the same items at the same moment: try again.
       if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return 'stale';
       throw error;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ComponentId } from '../catalog/schemas.js';
-import { AutoUpgradeChannel, MaintenanceWindow } from '../services/schemas.js';
+import { AutoUpgradeChannel } from '../domain/channels.js';
+import { MaintenanceWindow } from '../services/schemas.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, TenantId, Timestamp } from '../shared/schemas.js';
 

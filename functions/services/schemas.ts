@@ -1,8 +1,9 @@
 import * as z from 'zod';
+import { AutoUpgradeChannel } from '../domain/channels.js';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
-import { UpgradeKnobs } from '../upgrades/knobs.js';
+import { UpgradeKnobs } from '../domain/knobs.js';
 
 export const MAX_INSTANCES = 10_000;
 
@@ -57,8 +58,6 @@ export const TargetView = z.discriminatedUnion('type', [
 ]);
 export type TargetView = z.infer<typeof TargetView>;
 
-export const AUTO_UPGRADE_CHANNELS = ['none', 'patch', 'stable', 'rapid', 'security-only'] as const;
-export const AutoUpgradeChannel = z.enum(AUTO_UPGRADE_CHANNELS);
 
 export const MaintenanceWindow = z.strictObject({
   dayOfWeek: z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']),

@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { queryPrefixPage } from '../shared/ddb-query.js';
+import { isConditionFailure } from '../shared/ddb-items.js';
 import { toPage, type Page } from '../shared/pagination.js';
 import type { ServiceRecord } from './service.js';
 
@@ -27,7 +28,6 @@ export interface ServiceRepository {
 
 export const serviceKey = ({ tenantId, project, name }: ServiceKey) => ({ pk: `TENANT#${tenantId}`, sk: `SERVICE#${project}#${name}` });
 
-const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export function createServiceRepository(db: DynamoDBDocumentClient, tableName: string): ServiceRepository {
   const toRecord = ({ pk, sk, ...record }: Record<string, unknown>): ServiceRecord => record as unknown as ServiceRecord;

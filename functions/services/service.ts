@@ -2,7 +2,7 @@ import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
-import type { UpgradeKnobs } from '../upgrades/knobs.js';
+import type { UpgradeKnobs } from '../domain/knobs.js';
 import type { CreateServiceBody, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
 import type { ServiceKey, ServiceRepository } from './service-repository.js';
 

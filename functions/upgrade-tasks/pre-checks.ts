@@ -1,4 +1,5 @@
-import { checkRequirements, checkUpgradePath, type CatalogVersion } from '../catalog/version-policy.js';
+import type { CatalogVersion } from '../catalog/schemas.js';
+import { checkRequirements, checkUpgradePath } from '../catalog/version-policy.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
 import type { PreCheck } from '../upgrades/schemas.js';

@@ -7,7 +7,7 @@ import type { ServiceRepository } from '../services/service-repository.js';
 import type { Target } from '../services/schemas.js';
 import { actionIdempotencyKey, type ActionResult, type TargetAction, type TargetAdapter } from '../targets/target-adapter.js';
 import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
-import { isTerminal, type InstanceStatus, type Status } from '../upgrades/status.js';
+import { isTerminal, type InstanceStatus, type Status } from '../domain/status.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import type { Workflow } from '../upgrades/workflow.js';
 import type { HealthProbe } from './health-probe.js';

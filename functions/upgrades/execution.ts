@@ -1,5 +1,5 @@
 import type { PreCheck, Strategy, TimelineEvent, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
-import type { InstanceStatus, Status } from './status.js';
+import type { InstanceStatus, Status } from '../domain/status.js';
 
 /** An execution as stored. Secret-bearing fields (task tokens) never leave through a view. */
 export interface ExecutionRecord {

@@ -2,10 +2,10 @@ import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
-import { Strategy, UpgradeKnobs } from './knobs.js';
-import { INSTANCE_STATUSES, STATUSES } from './status.js';
+import { Strategy, UpgradeKnobs } from '../domain/knobs.js';
+import { INSTANCE_STATUSES, STATUSES } from '../domain/status.js';
 
-export { Strategy, STRATEGIES } from './knobs.js';
+export { Strategy, STRATEGIES } from '../domain/knobs.js';
 export type Strategy = z.infer<typeof Strategy>;
 
 /** DESIGN §4 defaults for every knob a request leaves out. */

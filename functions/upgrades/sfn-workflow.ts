@@ -1,6 +1,7 @@
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Env } from '../shared/env.js';
-import type { Workflow, WorkflowName } from './workflow.js';
+import type { StartableFlowName } from '../domain/flows.js';
+import type { Workflow } from './workflow.js';
 
 /**
  * The Step Functions adapter of the workflow port. In AWS it talks to Step Functions;
@@ -11,7 +12,7 @@ export function createSfnWorkflow(env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' |
     region: env.AWS_REGION,
     ...(env.SFN_ENDPOINT ? { endpoint: env.SFN_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
-  const machines: Record<WorkflowName, string | undefined> = {
+  const machines: Record<StartableFlowName, string | undefined> = {
     rolling: env.ROLLING_STATE_MACHINE_ARN,
     canary: env.CANARY_STATE_MACHINE_ARN,
     'blue-green': env.BLUE_GREEN_STATE_MACHINE_ARN,

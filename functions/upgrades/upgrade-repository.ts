@@ -11,10 +11,11 @@ import {
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
+import { conditionFailuresOf, isConditionFailure, withoutKeys as strip } from '../shared/ddb-items.js';
 import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
 import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
 import type { TimelineEvent } from './schemas.js';
-import { isTerminal, type InstanceStatus, type Status } from './status.js';
+import { assertLegalTransition, isTerminal, type InstanceStatus, type Status } from '../domain/status.js';
 
 /** Fields a transition or update may set on an execution (never its identity). */
 export type ExecutionPatch = Partial<Omit<ExecutionRecord, 'executionId' | 'tenantId' | 'project' | 'service' | 'componentId' | 'status'>>;
@@ -45,7 +46,8 @@ export interface UpgradeRepository {
   active(tenantId: string, componentId: string): Promise<ExecutionRecord[]>;
   /**
    * A conditional status change: succeeds only from one of `from`, else `ConflictError`
-   * carrying the current status. A terminal `to` also releases the service's active
+   * carrying the current status. `from` must hold only sources of `to` in the status
+   * table (`assertLegalTransition`); anything else throws before a write. A terminal `to` also releases the service's active
    * lock and counts the execution in its component's statistics, in the same transaction.
    */
   transition(tenantId: string, executionId: string, request: TransitionRequest): Promise<ExecutionRecord>;
@@ -87,12 +89,6 @@ const instanceKey = (executionId: string, index: number) => ({ pk: `UPGRADE#${ex
 const statusIndexPk = (tenantId: string, status: Status) => `UPGRADES#${tenantId}#STATUS#${status}`;
 const componentIndexPk = (tenantId: string, componentId: string) => `UPGRADES#${tenantId}#COMPONENT#${componentId}`;
 
-const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
-function strip<T>(item: Record<string, unknown>): T {
-  return Object.fromEntries(Object.entries(item).filter(([key]) => !KEY_FIELDS.has(key))) as T;
-}
-
-const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): UpgradeRepository {
   const eventItem = (executionId: string, event: NewTimelineEvent) => {
@@ -231,6 +227,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     async transition(tenantId, executionId, { from, to, set = {}, remove = [], event }) {
+      assertLegalTransition(from, to);
       const current = await require(tenantId, executionId);
       const terminal = isTerminal(to);
       const finishedAt = terminal ? (set.finishedAt ?? now().toISOString()) : set.finishedAt;
@@ -388,7 +385,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
         await db.send(new TransactWriteCommand({ TransactItems: items }));
         return true;
       } catch (error) {
-        if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
+        if (conditionFailuresOf(error)?.length) return false;
         throw error;
       }
     },

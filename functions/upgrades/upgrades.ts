@@ -17,13 +17,14 @@ import {
   type UpgradeExecutionView,
   type UpgradeInstanceView,
 } from './schemas.js';
-import { sourcesOf, type InstanceStatus, type Status } from './status.js';
+import { sourcesOf, type InstanceStatus, type Status } from '../domain/status.js';
 import type { UpgradeRepository } from './upgrade-repository.js';
-import type { Workflow, WorkflowName } from './workflow.js';
-import type { UpgradeGuard } from '../pipeline/upgrade-guard.js';
+import type { StartableFlowName } from '../domain/flows.js';
+import type { Workflow } from './workflow.js';
+import type { UpgradeGuard } from './upgrade-guard.js';
 
 /** The flow (state machine) that runs each strategy; STAGED is ROLLING with gates. */
-export const FLOW_OF: Record<Strategy, WorkflowName> = {
+export const FLOW_OF: Record<Strategy, StartableFlowName> = {
   ROLLING: 'rolling',
   RECREATE: 'rolling',
   STAGED: 'rolling',

@@ -1,7 +1,7 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_TABLE_SCHEMA } from '../table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import type { SluiceFunction } from './sluice-function.js';
 
 /**

@@ -70,7 +70,7 @@ export interface SluiceFunctionProps {
  * @example
  * ```ts
  * const fn = new SluiceFunction(this, 'Catalog', {
- *   entry: join(root, 'functions/catalog/catalog.handler.ts'),
+ *   entry: join(root, 'functions/handlers/catalog.handler.ts'),
  *   projectRoot: root,
  *   environment: { TABLE_NAME: table.tableName },
  * });

@@ -15,7 +15,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteDefinition, RouteGroup } from '../../functions/api/routes.js';
+import type { RouteDefinition, RouteGroup } from '../../functions/domain/routes.js';
 
 export interface SluiceHttpApiProps {
   /** Every route to serve; each entry becomes one API Gateway route. */
@@ -104,7 +104,7 @@ export class SluiceHttpApi extends Construct {
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (route access 'public' in functions/api/routes.ts): liveness and the OpenAPI document carry no tenant data.`,
+          reason: `${route.method} ${route.path} is public by design (route access 'public' in functions/domain/routes.ts): liveness and the OpenAPI document carry no tenant data.`,
         });
       }
       routes.set(route.id, httpRoute);

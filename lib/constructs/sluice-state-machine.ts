@@ -7,8 +7,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { placeholdersOf } from '../flows.js';
-import type { FlowDefinition } from '../flows.js';
+import { placeholdersOf } from '../../functions/domain/flows.js';
+import type { FlowDefinition } from '../../functions/domain/flows.js';
 
 /**
  * The managed EventBridge rule through which Step Functions learns that a child
@@ -19,7 +19,7 @@ import type { FlowDefinition } from '../flows.js';
 export const SYNC_EXECUTION_RULE_NAME = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
 
 export interface SluiceStateMachineProps {
-  /** The flow's entry in `lib/flows.ts`: its ASL file and the placeholders it may use. */
+  /** The flow's entry in `functions/domain/flows.ts`: its ASL file and the placeholders it may use. */
   readonly flow: FlowDefinition;
   /** Repository root; `flow.file` is relative to it. */
   readonly projectRoot: string;

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../table-schema.js';
+import { TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 
 export interface SluiceTableProps {
   /** Refuse DeleteTable until this is turned off. @default true */

@@ -1,5 +1,5 @@
 /**
- * The flow list (`lib/flows.ts`) and the state machine construct, without synthesizing
+ * The flow list (`functions/domain/flows.ts`) and the state machine construct, without synthesizing
  * the whole stack: what a new ASL file must satisfy before the stack test even runs.
  */
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { FlowSubstitutionError, SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
-import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../lib/flows.js';
+import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
 import { PROJECT_ROOT } from '../../lib/sluice-stack.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:tasks';

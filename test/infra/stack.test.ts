@@ -12,7 +12,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/api/routes.js';
+import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/domain/routes.js';
 import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
 import type { SluiceFunction } from '../../lib/constructs/sluice-function.js';
 import type { SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
@@ -23,9 +23,9 @@ import {
   TIMELINE_INPUT_TEMPLATE,
   TimelinePublisher,
 } from '../../lib/constructs/timeline-publisher.js';
-import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../lib/flows.js';
+import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
 import { PROJECT_ROOT, SluiceStack } from '../../lib/sluice-stack.js';
-import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../lib/table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { IDEMPOTENCY_ACTIONS } from '../../lib/constructs/idempotency-table.js';
 
 const ISSUER = 'https://issuer.example.com/sluice-test';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, ROUTES, type RouteDefinition } from '../../functions/api/routes.js';
+import { ROLES, ROUTES, type RouteDefinition } from '../../functions/domain/routes.js';
 import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { startTestApi, unique, type TestApi } from '../support/api.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../functions/api/contracts.js';
-import { ROUTES, type Role, type RouteDefinition } from '../../functions/api/routes.js';
+import { ROUTES, type Role, type RouteDefinition } from '../../functions/domain/routes.js';
 import { startTestApi, unique, type TestApi } from '../support/api.js';
 
 let api: TestApi;

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../functions/api/contracts.js';
-import { ROUTES, type Role, type RouteDefinition } from '../../functions/api/routes.js';
-import { LOCAL_TABLE_NAME } from '../../lib/table-schema.js';
+import { ROUTES, type Role, type RouteDefinition } from '../../functions/domain/routes.js';
+import { LOCAL_TABLE_NAME } from '../../functions/domain/table-schema.js';
 import { startTestApi, unique, type TestApi } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 

@@ -6,7 +6,7 @@ import { ConflictError } from '../../functions/shared/errors.js';
 import { createDynamoDbClient } from '../../functions/shared/ddb.js';
 import { IDEMPOTENCY_RETENTION_SECONDS, type IdempotentRequest } from '../../functions/shared/http/idempotency.js';
 import { createPowertoolsIdempotency } from '../../functions/shared/http/powertools-idempotency.js';
-import { IDEMPOTENCY_TABLE_SCHEMA } from '../../lib/table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { ensureIdempotencyTable } from '../../local/dynamodb-local.js';
 import { startTestApi, unique, type ApiResponse, type TestApi } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';

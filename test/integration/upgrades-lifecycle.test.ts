@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRANSITIONS, type Status } from '../../functions/upgrades/status.js';
+import { TRANSITIONS, type Status } from '../../functions/domain/status.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { startUpgrade, TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
 

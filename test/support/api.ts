@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { Role } from '../../functions/api/routes.js';
+import type { Role } from '../../functions/domain/routes.js';
 import { generateDevKey, signDevToken, type DevKey } from '../../local/dev-auth.js';
 import { startRuntime, type Runtime } from '../../local/runtime.js';
 

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, acceptsIdempotencyKey, type RouteDefinition } from '../../functions/api/routes.js';
+import { ROUTES, acceptsIdempotencyKey, type RouteDefinition } from '../../functions/domain/routes.js';
 import { servicesContracts } from '../../functions/services/contract.js';
 import { BadRequestError } from '../../functions/shared/errors.js';
 import { createApiHandler } from '../../functions/shared/http/api-handler.js';

@@ -11,7 +11,8 @@ import {
   nextInChannel,
   versionSortKey,
 } from '../../functions/catalog/version-policy.js';
-import type { AutoUpgradeChannel, CatalogVersion } from '../../functions/catalog/version-policy.js';
+import type { CatalogVersion } from '../../functions/catalog/schemas.js';
+import type { AutoUpgradeChannel } from '../../functions/domain/channels.js';
 
 function v(version: string, extra: Partial<CatalogVersion> = {}): CatalogVersion {
   return { version, channel: 'stable', security: false, ...extra };

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { acceptsIdempotencyKey, ROUTES, routeKey, type RouteDefinition, type RouteGroup, type RouteId } from '../../api/routes.js';
+import { acceptsIdempotencyKey, ROUTES, routeKey, type RouteDefinition, type RouteGroup, type RouteId } from '../../domain/routes.js';
 import {
   AppError,
   BadRequestError,

@@ -8,7 +8,7 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { IDEMPOTENCY_TABLE_SCHEMA } from '../../../lib/table-schema.js';
+import { IDEMPOTENCY_TABLE_SCHEMA } from '../../domain/table-schema.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import {
   IDEMPOTENCY_KEY_HEADER,

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ROLES, type Role } from '../../api/routes.js';
+import { ROLES, type Role } from '../../domain/routes.js';
 
 /** Who is calling, as read from the verified JWT claims. */
 export interface Principal {

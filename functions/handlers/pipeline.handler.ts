@@ -1,6 +1,6 @@
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
-import { pipelineContracts } from './contract.js';
+import { pipelineContracts } from '../pipeline/contract.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
 export const handler = createApiHandler({

@@ -42,5 +42,16 @@ export function sourcesOf(to: Status): Status[] {
   return STATUSES.filter((from) => TRANSITIONS[from].includes(to));
 }
 
+/**
+ * Throws unless every status of `from` may move to `to` by {@link TRANSITIONS}: a
+ * caller asking for an edge the table does not have is a bug, refused before any write.
+ */
+export function assertLegalTransition(from: readonly Status[], to: Status): void {
+  const illegal = from.filter((status) => !TRANSITIONS[status].includes(to));
+  if (from.length === 0 || illegal.length > 0) {
+    throw new Error(`Not a legal transition: ${from.length === 0 ? '(no source)' : illegal.join(', ')} -> ${to}; the sources of ${to} are ${sourcesOf(to).join(', ') || 'none'}`);
+  }
+}
+
 export const INSTANCE_STATUSES = ['PENDING', 'DRAINING', 'UPGRADING', 'HEALTH_CHECKING', 'COMPLETED', 'FAILED', 'ROLLED_BACK'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];

@@ -1,12 +1,12 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
-import { servicesContracts } from './contract.js';
+import { servicesContracts } from '../services/contract.js';
 import { serviceRef } from '../pipeline/graph.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
-import { createServiceRepository } from './service-repository.js';
-import { makeServices } from './service.js';
+import { createServiceRepository } from '../services/service-repository.js';
+import { makeServices } from '../services/service.js';
 
 const keyOf = (params: { tenantId: string; projectName: string; serviceName: string }) => ({
   tenantId: params.tenantId,

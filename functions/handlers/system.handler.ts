@@ -1,7 +1,7 @@
 import { buildOpenApiDocument } from '../api/openapi.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { createLogger } from '../shared/logger.js';
-import { systemContracts } from './contract.js';
+import { systemContracts } from '../system/contract.js';
 
 /**
  * Liveness and the OpenAPI document: public, and independent of the table, so the

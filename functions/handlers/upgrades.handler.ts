@@ -4,10 +4,10 @@ import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
-import { upgradesContracts } from './contract.js';
-import { createSfnWorkflow } from './sfn-workflow.js';
-import { createUpgradeRepository } from './upgrade-repository.js';
-import { makeUpgrades } from './upgrades.js';
+import { upgradesContracts } from '../upgrades/contract.js';
+import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
+import { makeUpgrades } from '../upgrades/upgrades.js';
 
 export const handler = createApiHandler({
   group: 'upgrades',

@@ -6,9 +6,9 @@ import { baseSetup } from '../shared/setup.js';
 import { createTargetAdapter } from '../targets/target-adapter.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
-import { createHttpHealthProbe } from './health-probe.js';
-import { makeUpgradeTasks, type UpgradeTasks } from './tasks.js';
-import { pipelineSetup } from '../pipeline/pipeline-setup.js';
+import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
+import { makeUpgradeTasks, type UpgradeTasks } from '../upgrade-tasks/tasks.js';
+import { pipelineSetup } from './pipeline-setup.js';
 
 const Ids = { tenantId: z.string().min(1), executionId: z.string().min(1) };
 const Batch = { ...Ids, batch: z.number().int().min(0) };

@@ -76,6 +76,9 @@ export const FLOWS = [
 
 export type FlowName = (typeof FLOWS)[number]['name'];
 
+/** The flows the upgrades API starts: those with an `apiEnvVar`. */
+export type StartableFlowName = Extract<(typeof FLOWS)[number], { apiEnvVar: string }>['name'];
+
 /** The flows `flow` starts as children: those whose ARN key it substitutes. */
 export function childFlowsOf(flow: FlowDefinition): FlowDefinition[] {
   return FLOWS.filter((child) => flow.substitutionKeys.includes(stateMachineArnKey(child.name)));

@@ -6,10 +6,10 @@ import { CreateUpgradeBody } from '../upgrades/schemas.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { makeUpgrades } from '../upgrades/upgrades.js';
-import { makePipeline, type Pipeline, type UpgradeStarter } from './pipeline.js';
-import { createPipelineRepository } from './pipeline-repository.js';
-import { createSchedulerSchedules } from './scheduler-schedules.js';
-import { makeUpgradeGuard } from './upgrade-guard.js';
+import { makePipeline, type Pipeline, type UpgradeStarter } from '../pipeline/pipeline.js';
+import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
+import { createSchedulerSchedules } from '../pipeline/scheduler-schedules.js';
+import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 
 /** Who the audit trail names for what the pipeline does by itself. */
 export const PIPELINE_PRINCIPAL: Principal = { subject: 'sluice-pipeline', roles: new Set(['operator']) };
