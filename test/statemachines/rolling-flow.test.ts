@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../local/engine/index.js';
-import { childErrorName } from '../../functions/upgrade-tasks/tasks.js';
+import { childErrorName } from '../../functions/upgrade-tasks/batch-tasks.js';
 import { createFlowStateMachines } from '../../local/flows.js';
 
 /**

@@ -1,0 +1,202 @@
+import { isTerminal, type Status } from '../domain/status.js';
+import { ConflictError } from '../shared/errors.js';
+import { ACTION_ATTEMPTS, forEachLimited, INSTANCE_CONCURRENCY, type Ids, type StatesError, type TaskContext } from './context.js';
+import { afterBatch, nextMove, type ControlAction } from './decisions.js';
+import { runPreChecks } from './pre-checks.js';
+
+/** Statuses in which a batch may act on instances. */
+const RUNNING: readonly Status[] = ['IN_PROGRESS', 'PAUSED', 'CANARY_RUNNING'];
+/** Instance statuses a batch's child flow can leave behind unfinished. */
+const UNFINISHED = ['PENDING', 'DRAINING', 'UPGRADING', 'HEALTH_CHECKING'];
+
+/**
+ * The rolling flow and its batch child: pre-checks, the control step, pause parking,
+ * one batch (drain, upgrade, health), the threshold rule, completion and failure.
+ */
+export function makeBatchTasks(ctx: TaskContext) {
+  const { upgrades, workflow, clock, logger, probe, catalog } = ctx.deps;
+
+  return {
+    async preChecks(ids: Ids): Promise<{ passed: boolean }> {
+      const execution = await ctx.load(ids);
+      // A flow started as the child of another (CANARY's rollout) finds the checks done:
+      // it carries on unless the execution already ended.
+      if (execution.status !== 'VALIDATING') return { passed: !isTerminal(execution.status) };
+      const [service, versions, instances] = await Promise.all([ctx.loadService(execution), catalog.allVersions(execution.componentId), ctx.allInstances(execution)]);
+      const preChecks = await runPreChecks({ execution, service, versions, instances, probe });
+      const failed = preChecks.filter((check) => !check.passed);
+      try {
+        if (failed.length > 0) {
+          const reason = `Pre-checks failed: ${failed.map((check) => `${check.name} (${check.detail})`).join('; ')}`;
+          await upgrades.transition(ids.tenantId, ids.executionId, {
+            from: ['VALIDATING'],
+            to: 'FAILED',
+            set: { preChecks, statusReason: reason },
+            event: { type: 'PreChecksFailed', actor: 'sluice', detail: { preChecks } },
+          });
+          return { passed: false };
+        }
+        await upgrades.transition(ids.tenantId, ids.executionId, {
+          from: ['VALIDATING'],
+          to: execution.strategy === 'CANARY' ? 'CANARY_RUNNING' : 'IN_PROGRESS',
+          set: { preChecks },
+          event: { type: 'PreChecksPassed', actor: 'sluice', detail: { preChecks } },
+        });
+        return { passed: true };
+      } catch (error) {
+        // Cancelled while the checks ran: nothing more to do.
+        if (error instanceof ConflictError) return { passed: false };
+        throw error;
+      }
+    },
+
+    async control(ids: Ids): Promise<{ action: ControlAction; batch: number; batchDelaySeconds: number; gate: number; gateTimeoutSeconds: number }> {
+      const execution = await ctx.load(ids);
+      return {
+        action: nextMove(execution),
+        batch: execution.completedBatches,
+        batchDelaySeconds: execution.batchDelaySeconds,
+        gate: execution.gatesPassed ?? 0,
+        gateTimeoutSeconds: execution.gateTimeoutSeconds,
+      };
+    },
+
+    /** Stores the flow's resume token while PAUSED; if already resumed, wakes the flow at once. */
+    async park(ids: Ids & { taskToken: string }): Promise<void> {
+      try {
+        await upgrades.update(ids.tenantId, ids.executionId, { resumeToken: ids.taskToken }, { whileStatus: ['PAUSED'] });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        await workflow.succeed(ids.taskToken, { resumedBy: 'sluice' });
+      }
+    },
+
+    async startBatch(ids: Ids & { batch: number }): Promise<{ pending: number; intervalSeconds: number }> {
+      const execution = await ctx.load(ids);
+      const intervalSeconds = execution.healthCheckIntervalSeconds;
+      if (!RUNNING.includes(execution.status)) return { pending: 0, intervalSeconds };
+      const adapter = await ctx.adapterOf(execution);
+      const instances = await ctx.batchRange(execution, ids.batch);
+      if (!adapter) {
+        for (const instance of instances.filter((i) => i.status === 'PENDING')) await ctx.failInstance(execution, instance, 'PENDING', 'the service no longer exists');
+        return { pending: 0, intervalSeconds };
+      }
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'BatchStarted', detail: { batch: ids.batch, instances: instances.length } });
+      const deadline = () => new Date(clock.now().getTime() + (execution.healthCheckTimeoutSeconds * 1000) / ctx.deps.timeScale).toISOString();
+
+      await forEachLimited(instances, INSTANCE_CONCURRENCY, async (instance) => {
+        // Resume from wherever a previous attempt of this task left the instance.
+        let status = instance.status;
+        if (status === 'PENDING' && execution.strategy === 'BLUE_GREEN') {
+          // Surge: green comes up beside blue, nothing is drained.
+          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'UPGRADING', set: { attempts: instance.attempts + 1 } }))) return;
+          status = 'UPGRADING';
+        }
+        if (status === 'PENDING') {
+          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'DRAINING', set: { attempts: instance.attempts + 1 } }))) return;
+          status = 'DRAINING';
+        }
+        if (status === 'DRAINING') {
+          const drained = await ctx.act(adapter, execution, instance, 'drain');
+          if (!drained.ok) return ctx.failInstance(execution, instance, 'DRAINING', `drain failed: ${drained.detail}`);
+          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['DRAINING'], to: 'UPGRADING' }))) return;
+          status = 'UPGRADING';
+        }
+        if (status === 'UPGRADING') {
+          const upgraded = await ctx.act(adapter, execution, instance, 'upgrade');
+          if (!upgraded.ok) return ctx.failInstance(execution, instance, 'UPGRADING', `upgrade failed after ${ACTION_ATTEMPTS} attempts: ${upgraded.detail}`);
+          await upgrades.moveInstance(ids.tenantId, instance, { from: ['UPGRADING'], to: 'HEALTH_CHECKING', set: { healthDeadline: deadline() } });
+        }
+      });
+      const after = await ctx.batchRange(execution, ids.batch);
+      return { pending: after.filter((instance) => instance.status === 'HEALTH_CHECKING').length, intervalSeconds };
+    },
+
+    async checkBatchHealth(ids: Ids & { batch: number }): Promise<{ pending: number; intervalSeconds: number }> {
+      const execution = await ctx.load(ids);
+      const intervalSeconds = execution.healthCheckIntervalSeconds;
+      if (isTerminal(execution.status)) return { pending: 0, intervalSeconds };
+      const adapter = await ctx.adapterOf(execution);
+      const checking = (await ctx.batchRange(execution, ids.batch)).filter((instance) => instance.status === 'HEALTH_CHECKING');
+      let pending = 0;
+      await forEachLimited(checking, INSTANCE_CONCURRENCY, async (instance) => {
+        const health = await ctx.pollHealth(adapter, execution, instance);
+        if (health.healthy) {
+          if (await upgrades.moveInstance(ids.tenantId, instance, { from: ['HEALTH_CHECKING'], to: 'COMPLETED', countCompleted: true })) {
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'InstanceUpgraded', detail: { instanceId: instance.instanceId, batch: instance.batch } });
+          }
+          return;
+        }
+        if (clock.now().toISOString() >= (instance.healthDeadline ?? '')) {
+          return ctx.failInstance(execution, instance, 'HEALTH_CHECKING', `not healthy within ${execution.healthCheckTimeoutSeconds}s: ${health.detail ?? 'reported unhealthy'}`);
+        }
+        pending += 1;
+      });
+      return { pending, intervalSeconds };
+    },
+
+    /**
+     * The batch's child execution failed even after its retries (a task that keeps
+     * throwing): the instances it left unfinished fail — counted, so the threshold
+     * applies — and the upgrade carries on or stops by the usual rules.
+     */
+    async settleBatch(ids: Ids & { batch: number; error?: StatesError }): Promise<void> {
+      const execution = await ctx.load(ids);
+      const unfinished = (await ctx.batchRange(execution, ids.batch)).filter((instance) => UNFINISHED.includes(instance.status));
+      for (const instance of unfinished) {
+        await ctx.failInstance(execution, instance, instance.status, `the batch task failed after its retries (${childErrorName(ids.error)})`);
+      }
+    },
+
+    async finishBatch(ids: Ids & { batch: number }): Promise<{ action: 'continue' | 'complete' | 'rollback' | 'stop' }> {
+      let execution = await ctx.load(ids);
+      if (execution.completedBatches === ids.batch) {
+        execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: ids.batch + 1 });
+        const instances = await ctx.batchRange(execution, ids.batch);
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+          type: 'BatchCompleted',
+          detail: {
+            batch: ids.batch,
+            completed: instances.filter((i) => i.status === 'COMPLETED').length,
+            failed: instances.filter((i) => i.status === 'FAILED').length,
+            progress: { total: execution.totalInstances, completed: execution.completedCount, failed: execution.failedCount },
+          },
+        });
+      }
+      const next = afterBatch(execution);
+      if (next.action === 'start-rollback') {
+        await ctx.startRollback(execution, next.reason);
+        return { action: 'rollback' };
+      }
+      if (next.action === 'fail') {
+        await ctx.failExecution(execution, next.reason);
+        return { action: 'stop' };
+      }
+      return { action: next.action };
+    },
+
+    complete: (ids: Ids) => ctx.complete(ids),
+
+    async fail(ids: Ids & { error?: StatesError }): Promise<void> {
+      const execution = await ctx.load(ids);
+      logger.error('upgrade flow failed', { executionId: ids.executionId, error: ids.error?.Error });
+      await ctx.failExecution(execution, `The upgrade flow failed unexpectedly (${ids.error?.Error ?? 'unknown error'}).`);
+    },
+  };
+}
+
+/**
+ * The error a failed child execution ended with: `.sync` reports it as
+ * `States.TaskFailed` with the child's description, holding its own Error, as Cause.
+ */
+export function childErrorName(error: StatesError | undefined): string {
+  if (error?.Error === 'States.TaskFailed' && error.Cause) {
+    try {
+      const described = JSON.parse(error.Cause) as { Error?: unknown };
+      if (typeof described.Error === 'string') return described.Error;
+    } catch {
+      // not a child description: fall through to the name we have
+    }
+  }
+  return error?.Error ?? 'error';
+}

@@ -1,0 +1,78 @@
+import { ConflictError } from '../shared/errors.js';
+import { forEachLimited, INSTANCE_CONCURRENCY, type Ids, type TaskContext } from './context.js';
+import { afterCanaryBatch, canaryMonitorExit, canaryVerdict } from './decisions.js';
+
+/** CANARY: the verdict on the canary batch, then monitoring until promotion or rollback. */
+export function makeCanaryTasks(ctx: TaskContext) {
+  const { upgrades, clock } = ctx.deps;
+
+  return {
+    /** After the canary batch: monitor, or roll back / fail on a failed canary. */
+    async finishCanary(ids: Ids): Promise<{ action: 'monitor' | 'rollout' }> {
+      let execution = await ctx.load(ids);
+      if (execution.completedBatches === 0) execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+      const next = afterCanaryBatch(execution);
+      if (next.action === 'start-rollback') {
+        // The table reaches ROLLING_BACK from CANARY_MONITORING only: record the hop.
+        await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_RUNNING'], to: 'CANARY_MONITORING', event: { type: 'CanaryUnhealthy', actor: 'sluice', detail: { reason: next.reason } } });
+        await ctx.startRollback({ ...execution, status: 'CANARY_MONITORING' }, next.reason);
+        return { action: 'rollout' };
+      }
+      if (next.action === 'fail') {
+        await ctx.failExecution(execution, next.reason);
+        return { action: 'rollout' };
+      }
+      if (next.action === 'rollout') return next;
+      await upgrades.transition(ids.tenantId, ids.executionId, {
+        from: ['CANARY_RUNNING'],
+        to: 'CANARY_MONITORING',
+        set: { monitoringSince: clock.now().toISOString() },
+        event: { type: 'CanaryMonitoring', actor: 'sluice', detail: { canaries: execution.batchBounds[1] ?? 0, intervalSeconds: execution.healthCheckIntervalSeconds, autoPromoteSeconds: execution.canaryAutoPromoteSeconds } },
+      });
+      return { action: 'monitor' };
+    },
+
+    /** One health check of the canaries while CANARY_MONITORING. */
+    async monitorCanary(ids: Ids): Promise<{ decision: 'continue' | 'promoted' | 'rollback' | 'stopped'; intervalSeconds: number }> {
+      const execution = await ctx.load(ids);
+      const intervalSeconds = execution.healthCheckIntervalSeconds;
+      const exit = canaryMonitorExit(execution.status);
+      if (exit) return { decision: exit, intervalSeconds };
+      const adapter = await ctx.adapterOf(execution);
+      const canaries = (await ctx.batchRange(execution, 0)).filter((instance) => instance.status === 'COMPLETED');
+      const unhealthy: string[] = [];
+      await forEachLimited(canaries, INSTANCE_CONCURRENCY, async (instance) => {
+        if (!(await ctx.pollHealth(adapter, execution, instance)).healthy) unhealthy.push(instance.instanceId);
+      });
+      const since = Date.parse(execution.monitoringSince ?? execution.startedAt ?? execution.createdAt);
+      const verdict = canaryVerdict(execution, { unhealthy, elapsedMs: (clock.now().getTime() - since) * ctx.deps.timeScale });
+      try {
+        switch (verdict.decision) {
+          case 'start-rollback':
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+            await ctx.startRollback(execution, verdict.reason);
+            return { decision: 'rollback', intervalSeconds };
+          case 'fail':
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+            // The table has no CANARY_MONITORING -> FAILED edge: pass through IN_PROGRESS, on record.
+            await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_MONITORING'], to: 'IN_PROGRESS', event: { type: 'CanaryMonitoringEnded', actor: 'sluice', detail: { reason: verdict.reason } } });
+            await ctx.failExecution({ ...execution, status: 'IN_PROGRESS' }, verdict.reason);
+            return { decision: 'stopped', intervalSeconds };
+          case 'promote':
+            await upgrades.transition(ids.tenantId, ids.executionId, {
+              from: ['CANARY_MONITORING'],
+              to: 'IN_PROGRESS',
+              event: { type: 'CanaryPromoted', actor: 'sluice', detail: { automatic: true, afterSeconds: execution.canaryAutoPromoteSeconds } },
+            });
+            return { decision: 'promoted', intervalSeconds };
+          case 'continue':
+            return { decision: 'continue', intervalSeconds };
+        }
+      } catch (error) {
+        // Promoted, rolled back or cancelled through the API meanwhile: look again next time.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+      return { decision: 'continue', intervalSeconds };
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import { isTerminal, type InstanceStatus } from '../domain/status.js';
+import type { ServiceRecord } from '../services/service.js';
+import type { ServiceRepository } from '../services/service-repository.js';
+import type { Target } from '../services/schemas.js';
+import type { Clock } from '../shared/clock.js';
+import { ConflictError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { actionIdempotencyKey, type ActionRequest, type ActionResult, type TargetAction, type TargetAdapter } from '../targets/target-adapter.js';
+import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
+import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
+import type { Workflow } from '../upgrades/workflow.js';
+import type { HealthProbe } from './health-probe.js';
+
+export interface UpgradeTasksDeps {
+  readonly upgrades: UpgradeRepository;
+  readonly services: ServiceRepository;
+  readonly catalog: CatalogRepository;
+  readonly workflow: Workflow;
+  readonly targets: (target: Target) => TargetAdapter;
+  readonly probe: HealthProbe;
+  readonly clock: Clock;
+  /** Waits between retries of an instance action (scaled locally by SLUICE_TIME_SCALE). */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Local runtime only: how many times faster than real time deadlines pass. */
+  readonly timeScale: number;
+  readonly logger: Logger;
+  /** Where the API is reached, for the approve/reject links of gate events. */
+  readonly apiBaseUrl?: string;
+  /** Upgrade pipelines: a completed upgrade schedules its source's auto-validations (docs/architecture.md#upgrade-pipelines). */
+  readonly pipeline?: { onUpgradeCompleted(execution: ExecutionRecord): Promise<void> };
+}
+
+/** What every task receives from the flow: the execution it works on. */
+export type Ids = { tenantId: string; executionId: string };
+/** A failed state's error as a Catch hands it over (`$.error`). */
+export type StatesError = { Error?: string; Cause?: string };
+
+/** Attempts of one instance action before it counts as a failure. */
+export const ACTION_ATTEMPTS = 3;
+const RETRY_BASE_MS = 1000;
+/** Instances of one batch acted on at once inside the task. */
+export const INSTANCE_CONCURRENCY = 16;
+
+/** Instances an upgrade has acted on: what a rollback reverts. */
+export const TOUCHED: readonly InstanceStatus[] = ['DRAINING', 'UPGRADING', 'HEALTH_CHECKING', 'COMPLETED', 'FAILED'];
+
+/** BLUE_GREEN acts on a green twin of each instance; blue keeps serving meanwhile. */
+export const greenOf = (instanceId: string) => `${instanceId}-green`;
+
+/** What a target hears when the service it acts on was deleted under a running upgrade. */
+const SERVICE_GONE: ActionResult = { ok: false, retryable: false, detail: 'the service no longer exists' };
+
+/** One target action of an execution, as {@link TaskContext.request} builds it. */
+export interface ActionSpec {
+  readonly action: TargetAction;
+  /** The instance acted on (a green twin, or `*` for a service-level action). */
+  readonly instanceId: string;
+  /** The instance the idempotency key names; defaults to `instanceId`. */
+  readonly keyInstanceId?: string;
+  /** Tells repeated calls of one action apart (a health poll's time, a switch's direction). */
+  readonly step?: string | number;
+  readonly attempt?: number;
+  /** A rollback goes from `toVersion` back to `fromVersion`. */
+  readonly reverse?: boolean;
+  readonly payload?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the tasks of every phase share: loading what they act on, the one builder of
+ * target action requests, instance failures, and the status changes more than one
+ * phase makes (fail, start a rollback, complete, end a rollback).
+ */
+export function makeTaskContext(deps: UpgradeTasksDeps) {
+  const { upgrades, services, clock, logger } = deps;
+
+  const load = async ({ tenantId, executionId }: Ids): Promise<ExecutionRecord> => {
+    const execution = await upgrades.get(tenantId, executionId);
+    if (!execution) throw new Error(`Upgrade ${executionId} of tenant ${tenantId} does not exist`);
+    return execution;
+  };
+
+  const loadService = (execution: ExecutionRecord) => services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
+
+  /** The target adapter of the execution's service, or `undefined` when the service was deleted. */
+  const adapterOf = async (execution: ExecutionRecord): Promise<TargetAdapter | undefined> => {
+    const service = await loadService(execution);
+    return service ? deps.targets(service.target) : undefined;
+  };
+
+  const batchRange = (execution: ExecutionRecord, batch: number) =>
+    upgrades.instanceRange(execution.executionId, execution.batchBounds[batch] ?? 0, execution.batchBounds[batch + 1] ?? 0);
+
+  const allInstances = (execution: ExecutionRecord) => upgrades.instanceRange(execution.executionId, 0, execution.totalInstances);
+
+  const request = (execution: ExecutionRecord, spec: ActionSpec): ActionRequest => ({
+    action: spec.action,
+    tenantId: execution.tenantId,
+    project: execution.project,
+    service: execution.service,
+    executionId: execution.executionId,
+    instanceId: spec.instanceId,
+    fromVersion: spec.reverse ? execution.toVersion : execution.fromVersion,
+    toVersion: spec.reverse ? execution.fromVersion : execution.toVersion,
+    attempt: spec.attempt ?? 1,
+    idempotencyKey: actionIdempotencyKey({
+      executionId: execution.executionId,
+      instanceId: spec.keyInstanceId ?? spec.instanceId,
+      action: spec.action,
+      ...(spec.step === undefined ? {} : { step: spec.step }),
+    }),
+    ...(spec.payload ? { payload: spec.payload } : {}),
+  });
+
+  /** One call, or the deleted-service failure when there is no adapter. */
+  const perform = (adapter: TargetAdapter | undefined, execution: ExecutionRecord, spec: ActionSpec): Promise<ActionResult> =>
+    adapter ? adapter.perform(request(execution, spec)) : Promise.resolve(SERVICE_GONE);
+
+  /**
+   * One instance action with retries and exponential backoff; only the last failure
+   * counts. BLUE_GREEN acts on the green twin (but drains nothing) and keys the action
+   * by the blue instance it stands for.
+   */
+  const act = async (adapter: TargetAdapter | undefined, execution: ExecutionRecord, instance: InstanceRecord, action: TargetAction, options: { reverse?: boolean } = {}): Promise<ActionResult> => {
+    if (!adapter) return SERVICE_GONE;
+    const blueGreen = execution.strategy === 'BLUE_GREEN';
+    let result: ActionResult = { ok: false, retryable: true, detail: 'not attempted' };
+    for (let attempt = 1; attempt <= ACTION_ATTEMPTS; attempt += 1) {
+      result = await adapter.perform(
+        request(execution, {
+          action,
+          instanceId: blueGreen && action !== 'drain' ? greenOf(instance.instanceId) : instance.instanceId,
+          keyInstanceId: instance.instanceId,
+          attempt,
+          ...(options.reverse ? { reverse: true } : {}),
+          ...(blueGreen ? { payload: { color: 'green', blueInstanceId: instance.instanceId } } : {}),
+        }),
+      );
+      if (result.ok || !result.retryable || attempt === ACTION_ATTEMPTS) break;
+      await deps.sleep(RETRY_BASE_MS * 2 ** (attempt - 1));
+    }
+    return result;
+  };
+
+  /** One health poll of an instance (its green twin under BLUE_GREEN): healthy or not, and why not. */
+  const pollHealth = async (adapter: TargetAdapter | undefined, execution: ExecutionRecord, instance: InstanceRecord): Promise<{ healthy: boolean; detail?: string }> => {
+    const result = await perform(adapter, execution, {
+      action: 'health',
+      instanceId: execution.strategy === 'BLUE_GREEN' ? greenOf(instance.instanceId) : instance.instanceId,
+      keyInstanceId: instance.instanceId,
+      step: clock.now().getTime(),
+    });
+    return result.ok ? { healthy: result.healthy !== false } : { healthy: false, detail: result.detail };
+  };
+
+  const failInstance = async (execution: ExecutionRecord, instance: InstanceRecord, from: InstanceStatus, detail: string) => {
+    const moved = await upgrades.moveInstance(execution.tenantId, instance, { from: [from], to: 'FAILED', set: { detail }, countFailed: true });
+    if (moved) await upgrades.appendEvent(execution.tenantId, execution.executionId, { type: 'InstanceFailed', detail: { instanceId: instance.instanceId, batch: instance.batch, reason: detail } });
+  };
+
+  /**
+   * Moves a paused execution back to IN_PROGRESS first where the table demands it: a
+   * threshold reached during a batch that was paused mid-way still rolls back or fails.
+   */
+  const leavePause = async (execution: ExecutionRecord, reason: string): Promise<ExecutionRecord> => {
+    if (execution.status !== 'PAUSED') return execution;
+    await upgrades.take(execution.tenantId, execution.executionId, 'resumeToken');
+    return upgrades.transition(execution.tenantId, execution.executionId, { from: ['PAUSED'], to: 'IN_PROGRESS', event: { type: 'UpgradeResumed', actor: 'sluice', detail: { reason } } });
+  };
+
+  /** Ends the execution FAILED unless it already ended. */
+  const failExecution = async (execution: ExecutionRecord, reason: string) => {
+    const current = await leavePause(execution, reason);
+    if (isTerminal(current.status)) return;
+    await upgrades
+      .transition(current.tenantId, current.executionId, {
+        from: ['VALIDATING', 'IN_PROGRESS', 'CANARY_RUNNING', 'ROLLING_BACK'],
+        to: 'FAILED',
+        set: { statusReason: reason },
+        event: { type: 'UpgradeFailed', actor: 'sluice', detail: { reason } },
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
+  };
+
+  /** An automatic rollback: the flow's next control step walks the batches back. */
+  const startRollback = async (execution: ExecutionRecord, reason: string) => {
+    const current = await leavePause(execution, reason);
+    await upgrades.transition(current.tenantId, current.executionId, {
+      from: ['IN_PROGRESS', 'CANARY_MONITORING'],
+      to: 'ROLLING_BACK',
+      set: { rollbackReason: reason, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: 'sluice (auto-rollback)' },
+      event: { type: 'RollbackStarted', actor: 'sluice', detail: { reason, automatic: true } },
+    });
+  };
+
+  /**
+   * IN_PROGRESS → COMPLETED, then its consequences: the service's version and the
+   * pipeline's schedules. Safe to repeat: a retried task finds COMPLETED and redoes
+   * only the idempotent consequences.
+   */
+  const complete = async (ids: Ids): Promise<{ action: 'done' | 'rollback' | 'control' }> => {
+    const execution = await load(ids);
+    if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
+    if (execution.status !== 'COMPLETED') {
+      if (execution.status !== 'IN_PROGRESS') return { action: isTerminal(execution.status) ? 'done' : 'control' };
+      try {
+        await upgrades.transition(ids.tenantId, ids.executionId, {
+          from: ['IN_PROGRESS'],
+          to: 'COMPLETED',
+          event: { type: 'UpgradeCompleted', actor: 'sluice', detail: { toVersion: execution.toVersion, completed: execution.completedCount, failed: execution.failedCount } },
+        });
+      } catch (error) {
+        if (error instanceof ConflictError) return { action: 'control' };
+        throw error;
+      }
+    }
+    await setServiceVersion(services, execution, clock, logger);
+    // Idempotent (deterministic schedule names), so a retried task schedules nothing twice.
+    await deps.pipeline?.onUpgradeCompleted(await load(ids));
+    return { action: 'done' };
+  };
+
+  /** ROLLING_BACK → ROLLED_BACK, or FAILED when an instance could not be rolled back. */
+  const finishRollback = async (ids: Ids): Promise<void> => {
+    const execution = await load(ids);
+    if (execution.status !== 'ROLLING_BACK') return;
+    const failures = execution.rollbackFailures ?? 0;
+    await upgrades.transition(ids.tenantId, ids.executionId, {
+      from: ['ROLLING_BACK'],
+      to: failures === 0 ? 'ROLLED_BACK' : 'FAILED',
+      ...(failures === 0 ? {} : { set: { statusReason: `${failures} instance(s) could not be rolled back` } }),
+      event: {
+        type: failures === 0 ? 'UpgradeRolledBack' : 'UpgradeFailed',
+        actor: 'sluice',
+        detail: { rolledBackInstances: execution.rolledBackInstances.length, rollbackFailures: failures, reason: execution.rollbackReason },
+      },
+    });
+  };
+
+  return { deps, load, loadService, adapterOf, batchRange, allInstances, request, perform, act, pollHealth, failInstance, leavePause, failExecution, startRollback, complete, finishRollback };
+}
+
+export type TaskContext = ReturnType<typeof makeTaskContext>;
+
+/** The service now runs the new version; a concurrent patch of the service is retried. */
+async function setServiceVersion(services: ServiceRepository, execution: ExecutionRecord, clock: Clock, logger: Logger): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const service: ServiceRecord | undefined = await services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
+    if (!service || service.version === execution.toVersion) return;
+    try {
+      await services.replace({ ...service, version: execution.toVersion, revision: service.revision + 1, updatedAt: clock.now().toISOString() });
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      logger.warn('service changed while recording the new version; retrying', { executionId: execution.executionId });
+    }
+  }
+  throw new Error(`Could not record version ${execution.toVersion} on service ${execution.project}/${execution.service}`);
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next];
+        next += 1;
+        if (item !== undefined) await work(item);
+      }
+    }),
+  );
+}
