@@ -337,7 +337,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     );
 
     check(
-      'every observed status path follows the DESIGN §4 table; terminal ones stay terminal',
+      'every observed status path follows the status transition table; terminal ones stay terminal',
       executions.length,
       executions.flatMap((execution) => {
         const problems: string[] = [];

@@ -113,7 +113,7 @@ export class SluiceStack extends Stack {
       SluiceFunction
     >;
 
-    // Idempotency-Key (DESIGN §6): the API functions whose group has a mutation keep their
+    // Idempotency-Key (docs/decisions/0003-separate-idempotency-table.md): the API functions whose group has a mutation keep their
     // records in a table of their own; no other function (system, tasks, schedules) may.
     const idempotency = new IdempotencyTable(this, 'Idempotency');
     this.idempotencyTable = idempotency.table;
@@ -172,7 +172,7 @@ export class SluiceStack extends Stack {
     }
     this.allowTaskResponses(upgrades, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
 
-    // Upgrade pipelines (DESIGN §3): the pipeline API and the scheduled function read and
+    // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the
     // schedules they create may invoke the scheduled function and nothing else.
     // A fixed name, so the task function (which the flows invoke) can target it by an ARN

@@ -1,11 +1,11 @@
 /**
- * Version policy (DESIGN §5): which upgrade paths are supported, what they cost, and
+ * Version policy (docs/architecture.md#version-policy): which upgrade paths are supported, what they cost, and
  * which release an auto-upgrade channel moves a service to next.
  *
  * Pure on purpose: no I/O, no clock, no AWS. The catalog is passed in, so the same
  * rules serve the API, the executions' pre-checks, the pipelines and the tests.
  *
- * Decisions that the design left open, in one place:
+ * Decisions the rules leave open, in one place (docs/decisions/0017-version-policy-as-a-pure-module.md):
  * - A "minor step" is the next minor series *published in the catalog*, not
  *   `minor + 1`: a gap in the numbering (1.2 → 1.4 with no 1.3 published) is not a
  *   step that could never be taken, since nothing may block forever.
@@ -119,7 +119,7 @@ export function versionSortKey(v: string): string {
 
 /**
  * Checks one move of a service from `from` to `to` against the version policy
- * (DESIGN §5) and lists the impact notes that apply.
+ * (docs/architecture.md#version-policy) and lists the impact notes that apply.
  *
  * Rules, in the order they are reported:
  * - `INVALID_VERSION`: either side is not a strict semver (nothing else is checked).
@@ -223,7 +223,7 @@ export function checkUpgradePath(input: {
 
 /**
  * Checks a version's dependency constraints against what is installed beside the
- * service (the executions' dependency pre-check, DESIGN §4).
+ * service (the executions' dependency pre-check, docs/architecture.md#pre-checks).
  *
  * Each `name: range` uses semver range syntax (`>=15`, `^3.6`). Installed versions
  * are often written loosely (`15`, `v16.1`), so a non-strict one is coerced

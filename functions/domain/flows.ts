@@ -1,7 +1,7 @@
 /**
  * Every upgrade flow (one ASL file each), as plain data.
  *
- * The ASL files in `statemachines/` are the only definition of a flow (STYLE habit 5).
+ * The ASL files in `statemachines/` are the only definition of a flow (docs/decisions/0012-asl-files-are-the-only-flow-definition.md).
  * This list says which files exist, in which order to create them, which `${Key}`
  * placeholders each one may use, and which flows the upgrades API starts. The CDK
  * stack, the local runtime (which creates the same state machines on its embedded

@@ -4,7 +4,7 @@ export const STRATEGIES = ['ROLLING', 'CANARY', 'BLUE_GREEN', 'RECREATE', 'STAGE
 export const Strategy = z.enum(STRATEGIES);
 
 /**
- * The tuning knobs of an upgrade request (DESIGN §4), all optional here: a service's
+ * The tuning knobs of an upgrade request (docs/architecture.md#defaults-and-effective-batch), all optional here: a service's
  * `defaultUpgrade` stores the ones it wants, the execution fills the rest with defaults.
  */
 export const UpgradeKnobs = z.strictObject({

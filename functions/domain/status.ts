@@ -1,5 +1,5 @@
 /**
- * The execution statuses and their only legal transitions (DESIGN §4). Every status
+ * The execution statuses and their only legal transitions (docs/architecture.md#statuses-and-transitions). Every status
  * change in the repository is a conditional write against this table, so concurrent
  * actions can never produce a transition that is not listed here.
  */

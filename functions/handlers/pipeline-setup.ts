@@ -29,7 +29,7 @@ export function pipelineSetup(base: BaseSetup, options: { startsUpgrades: boolea
     const useCase = makeUpgrades({ upgrades, services, catalog, workflow: createSfnWorkflow(base.env), clock: base.clock, pipeline: makeUpgradeGuard({ pipeline }) });
     starter = {
       async start(tenantId, request) {
-        // The service's defaultUpgrade supplies the strategy and knobs (DESIGN §8).
+        // The service's defaultUpgrade supplies the strategy and knobs (docs/architecture.md#propagation-into-maintenance-windows).
         const created = await useCase.create(tenantId, CreateUpgradeBody.parse(request), PIPELINE_PRINCIPAL);
         await useCase.start(tenantId, created.executionId, PIPELINE_PRINCIPAL);
         return { executionId: created.executionId };

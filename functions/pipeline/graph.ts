@@ -1,5 +1,5 @@
 /**
- * The pipeline graph's rules (DESIGN §3 rules 2 and 3), pure: no I/O, so the same
+ * The pipeline graph's rules (docs/architecture.md#steps-and-graph-rules), pure: no I/O, so the same
  * checks serve step creation (under the per-tenant pipeline lock) and the tests.
  *
  * A service is named by its key `project/name`. An edge is one upgrade step.

@@ -66,7 +66,7 @@ function earliestPending(step: StepRecord): PendingRecord | undefined {
 export type Pipeline = ReturnType<typeof makePipeline>;
 
 /**
- * The upgrade pipelines (DESIGN §3): steps, validations, auto-validation schedules and
+ * The upgrade pipelines (docs/architecture.md#upgrade-pipelines): steps, validations, auto-validation schedules and
  * the propagation of validated versions to destinations.
  */
 export function makePipeline(deps: PipelineDeps) {
@@ -251,8 +251,8 @@ export function makePipeline(deps: PipelineDeps) {
     },
 
     /**
-     * Validates the source's current version for every destination at once (DESIGN §3
-     * rule 5) and removes the pending auto-validations it makes pointless.
+     * Validates the source's current version for every destination at once
+     * (docs/architecture.md#validation) and removes the pending auto-validations it makes pointless.
      */
     async validate(tenantId: string, project: string, name: string, comment: string | undefined, principal: Principal): Promise<ValidationView> {
       const source = await services.get({ tenantId, project, name });
@@ -284,7 +284,7 @@ export function makePipeline(deps: PipelineDeps) {
       return { project, service: name, ...validation, stepIds: applied };
     },
 
-    /** The auto-validation schedule of one step fired (DESIGN §3 rule 10: it always does). */
+    /** The auto-validation schedule of one step fired (docs/architecture.md#auto-validation-schedules: it always does). */
     async autoValidate(event: Extract<ScheduledEvent, { kind: 'auto-validate' }>): Promise<void> {
       const step = await pipeline.getStep(event.tenantId, event.stepId);
       if (!step) return;
@@ -315,7 +315,7 @@ export function makePipeline(deps: PipelineDeps) {
 
     /**
      * A service completed an upgrade: each of its outgoing steps gets a one-time
-     * auto-validation schedule at completion + the step's delay (DESIGN §3 rule 5).
+     * auto-validation schedule at completion + the step's delay (docs/architecture.md#auto-validation-schedules).
      */
     async onUpgradeCompleted(execution: Pick<ExecutionRecord, 'tenantId' | 'project' | 'service' | 'toVersion' | 'finishedAt'>): Promise<void> {
       const { edges } = await pipeline.graph(execution.tenantId);

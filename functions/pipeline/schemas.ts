@@ -5,11 +5,11 @@ import { MaintenanceWindow } from '../services/schemas.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, TenantId, Timestamp } from '../shared/schemas.js';
 
-/** DESIGN §3 rule 4. */
+/** The auto-validation delay: whole days, default 7, from 1 to 30 (docs/architecture.md#steps-and-graph-rules). */
 export const DEFAULT_DELAY_DAYS = 7;
 export const MIN_DELAY_DAYS = 1;
 export const MAX_DELAY_DAYS = 30;
-/** DESIGN §3 rule 3: the longest chain, in services. */
+/** The longest chain, in services (docs/architecture.md#steps-and-graph-rules). */
 export const MAX_CHAIN_SERVICES = 3;
 
 export const StepId = z.string().regex(/^stp_[0-9a-z]{10,40}$/, 'not an upgrade step id');
@@ -59,7 +59,7 @@ export type CreateStepBody = z.infer<typeof CreateStepBody>;
 
 const immutable = (field: string) => z.never({ error: `${field} is immutable; delete the step and create a new one` }).optional();
 
-/** Only the delay is mutable (DESIGN §3 rule 4); naming the others says so. */
+/** Only the delay is mutable (docs/architecture.md#steps-and-graph-rules); naming the others says so. */
 export const UpdateStepBody = z.strictObject({
   stepId: immutable('stepId'),
   sourceProjectName: immutable('sourceProjectName'),
@@ -96,7 +96,7 @@ export const PipelineService = z.strictObject({
   maintenanceWindow: MaintenanceWindow.optional(),
   /** The validated version a destination may not go above. */
   ceiling: z.string().optional(),
-  /** False when every upstream service is powered off: the ceiling does not hold then (DESIGN §3 rule 8). */
+  /** False when every upstream service is powered off: the ceiling does not hold then (docs/architecture.md#powered-off-services). */
   ceilingEnforced: z.boolean(),
   /**
    * The version an added or replaced instance gets: the service's own version, which the

@@ -9,7 +9,7 @@ import type { HealthProbe } from './health-probe.js';
 export const MAX_PROBED_HEALTH_URLS = 50;
 
 /**
- * The five named pre-checks of DESIGN §4, each with pass/fail and a detail a person can act on.
+ * The five named pre-checks (docs/architecture.md#pre-checks), each with pass/fail and a detail a person can act on.
  */
 export async function runPreChecks(input: {
   execution: ExecutionRecord;

@@ -2,7 +2,7 @@ import type { Strategy } from './schemas.js';
 
 /**
  * The size of one batch: the smaller of `batchSize` and `maxUnavailablePercentage` of
- * the instances, at least 1 (DESIGN §4). RECREATE takes every instance at once: taking
+ * the instances, at least 1 (docs/architecture.md#defaults-and-effective-batch). RECREATE takes every instance at once: taking
  * them all down together is what the strategy means.
  */
 export function effectiveBatchSize(input: { strategy: Strategy; instances: number; batchSize: number; maxUnavailablePercentage: number }): number {

@@ -8,7 +8,7 @@ import { INSTANCE_STATUSES, STATUSES } from '../domain/status.js';
 export { Strategy, STRATEGIES } from '../domain/knobs.js';
 export type Strategy = z.infer<typeof Strategy>;
 
-/** DESIGN §4 defaults for every knob a request leaves out. */
+/** The defaults of every knob a request leaves out (docs/architecture.md#defaults-and-effective-batch). */
 export const KNOB_DEFAULTS = {
   strategy: 'ROLLING',
   canaryPercentage: 10,
@@ -25,7 +25,7 @@ export const ExecutionStatus = z.enum(STATUSES);
 export const InstanceStatus = z.enum(INSTANCE_STATUSES);
 export const ExecutionId = z.string().regex(/^upg_[0-9a-z]{10,40}$/, 'not an upgrade execution id');
 
-/** Seven days, and at most thirty: nothing waits forever (DESIGN §3 rule 10, §4). */
+/** Seven days, and at most thirty: nothing waits forever (docs/architecture.md#gates-and-self-approval). */
 export const DEFAULT_GATE_TIMEOUT_SECONDS = 7 * 86_400;
 export const MAX_GATE_TIMEOUT_SECONDS = 30 * 86_400;
 

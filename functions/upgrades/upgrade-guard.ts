@@ -10,7 +10,7 @@ export interface GuardEvent {
 
 /**
  * What the upgrades use case asks the pipelines before it creates an execution
- * (DESIGN §3 rules 6, 8, 9): may this service go to this version?
+ * (docs/architecture.md#validation-ceiling): may this service go to this version?
  */
 export interface UpgradeGuard {
   /**

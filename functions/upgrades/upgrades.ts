@@ -46,7 +46,7 @@ export interface UpgradesDeps {
   readonly catalog: CatalogRepository;
   readonly workflow: Workflow;
   readonly clock: Clock;
-  /** Upgrade pipelines' ceiling check (DESIGN §3 rules 6, 8, 9); absent, nothing is capped. */
+  /** Upgrade pipelines' ceiling check (docs/architecture.md#validation-ceiling); absent, nothing is capped. */
   readonly pipeline?: UpgradeGuard;
 }
 

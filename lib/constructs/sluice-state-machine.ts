@@ -47,7 +47,7 @@ export class FlowSubstitutionError extends Error {
  *   transition is recorded for operators (and cdk-nag SF1 holds without a suppression),
  *   while inputs and outputs, which carry tenant data, are never written. Without
  *   payloads an event is a few hundred bytes, and a flow's history grows per batch, not
- *   per instance (DESIGN §7), so ALL stays cheap.
+ *   per instance (docs/decisions/0002-child-execution-per-batch.md), so ALL stays cheap.
  * - X-Ray tracing on (cdk-nag SF2).
  * - a role of its own that holds nothing until the stack grants it what the flow calls:
  *   {@link allowInvoking} for task functions, {@link allowRunningChild} for nested flows.

@@ -279,7 +279,7 @@ describe('functions', () => {
     const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
     expect(bundle.startsWith("import { createRequire as __sluiceCreateRequire } from 'node:module';")).toBe(true);
     expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
-    // DESIGN §7: small bundles. The SDK comes from the runtime, zod's locales are shaken out.
+    // Small bundles (docs/decisions/0007-aws-sdk-from-the-lambda-runtime.md). The SDK comes from the runtime, zod's locales are shaken out.
     expect(Buffer.byteLength(bundle)).toBeLessThan(300 * 1024);
     expect(bundle).not.toMatch(/from\s*["']@smithy\//);
   });

@@ -16,7 +16,7 @@ const done = (execution: { status: string }) => TERMINAL.includes(execution.stat
 const SLOW = { batchSize: 2, maxUnavailablePercentage: 50, batchDelaySeconds: 2000 };
 
 describe('creating an upgrade', () => {
-  it('applies the DESIGN defaults and records the initiator from the token', async () => {
+  it('applies the default knobs and records the initiator from the token', async () => {
     await world.service('defaults', 4);
     const created = await world.create({ service: 'defaults', toVersion: '1.1.0', initiatedBy: undefined });
     expect(created.status).toBe(201);

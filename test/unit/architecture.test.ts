@@ -1,5 +1,5 @@
 /**
- * Which way the imports point (docs/architecture.md#which-way-imports-point): nothing in
+ * Which way the imports point (docs/architecture.md#import-direction): nothing in
  * functions/ imports the CDK side or the local runtime, and the folders of functions/
  * import each other in one direction only, so every feature can change without pulling
  * the others along.
