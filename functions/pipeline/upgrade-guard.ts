@@ -1,5 +1,4 @@
 import { compareVersions } from '../catalog/version-policy.js';
-import type { ServiceRecord } from '../services/service.js';
 import { ValidationError } from '../shared/errors.js';
 import { serviceRef, upstreamOf } from './graph.js';
 import type { PipelineRepository } from './pipeline-repository.js';

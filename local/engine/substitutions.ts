@@ -19,7 +19,7 @@ export function applySubstitutions(
   definitionText: string,
   substitutions: Readonly<Record<string, string | number | boolean>>,
 ): string {
-  return definitionText.replace(/\$\{([^}]*)\}/g, (match, key: string) => {
+  return definitionText.replace(/\$\{([^}]*)\}/g, (_match, key: string) => {
     if (key.startsWith('!')) return `\${${key.slice(1)}}`;
     const value = Object.hasOwn(substitutions, key) ? substitutions[key] : undefined;
     if (value === undefined) throw new SubstitutionError(key);
