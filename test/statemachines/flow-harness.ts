@@ -7,7 +7,7 @@
  */
 import { createEngine, type Clock, type ExecutionDescription, type SfnEngine } from '../../local/engine/index.js';
 import { createFlowStateMachines } from '../../local/flows.js';
-import type { FlowName } from '../../lib/flows.js';
+import type { FlowName } from '../../functions/domain/flows.js';
 
 /** What a flow sends the task function: `task` and its arguments. */
 export interface TaskCall {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FLOWS, type FlowName } from '../../lib/flows.js';
+import { FLOWS, type FlowName } from '../../functions/domain/flows.js';
 
 /**
  * Blocks of states that several flows carry as copies. Each ASL file stays
