@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ReleaseChannel } from '../domain/channels.js';
 import { isConditionFailure } from '../shared/ddb-items.js';
 import { ConflictError } from '../shared/errors.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
@@ -17,7 +18,8 @@ export interface CatalogRepository {
   putVersion(version: Version): Promise<void>;
   getVersion(componentId: string, version: string): Promise<Version | undefined>;
   /** Newest first. */
-  listVersions(componentId: string, page: { limit: number; nextToken?: string }): Promise<Page<Version>>;
+  /** Newest first; `channel` keeps only the versions published on it. */
+  listVersions(componentId: string, page: { limit: number; nextToken?: string; channel?: ReleaseChannel }): Promise<Page<Version>>;
   /** Every version of a component (the policy needs the whole catalog of one component). */
   allVersions(componentId: string): Promise<Version[]>;
 }
@@ -103,8 +105,9 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
       return Item ? toVersion(Item) : undefined;
     },
 
-    async listVersions(componentId, page) {
-      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: componentKey(componentId).pk, prefix: 'VERSION#', newestFirst: true, ...page });
+    async listVersions(componentId, { channel, ...page }) {
+      const filter = channel ? { expression: '#channel = :channel', names: { '#channel': 'channel' }, values: { ':channel': channel } } : undefined;
+      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: componentKey(componentId).pk, prefix: 'VERSION#', newestFirst: true, ...page, ...(filter ? { filter } : {}) });
       return toPage(items.map(toVersion), undefined, nextToken);
     },
 

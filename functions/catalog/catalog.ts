@@ -1,3 +1,4 @@
+import type { ReleaseChannel } from '../domain/channels.js';
 import type { Clock } from '../shared/clock.js';
 import { NotFoundError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
@@ -15,7 +16,7 @@ export interface Catalog {
   getComponent(componentId: string): Promise<Component>;
   listComponents(page: { limit: number; nextToken?: string; name?: string }): Promise<Page<Component>>;
   publishVersion(componentId: string, input: PublishVersionInput, publishedBy: string): Promise<Version>;
-  listVersions(componentId: string, page: { limit: number; nextToken?: string }): Promise<Page<Version>>;
+  listVersions(componentId: string, page: { limit: number; nextToken?: string; channel?: ReleaseChannel }): Promise<Page<Version>>;
   checkUpgradePath(componentId: string, from: string, to: string): Promise<UpgradePathResult>;
 }
 

@@ -9,7 +9,10 @@ export const AutoUpgradeChannel = z.enum(AUTO_UPGRADE_CHANNELS);
 export type AutoUpgradeChannel = z.infer<typeof AutoUpgradeChannel>;
 
 /**
- * The release channel a version is published on (`stable`, `rapid`, or a name of the
- * platform's own): open-ended, so only its form is checked.
+ * The release channels a version is published on: `stable` for general use, `rapid`
+ * for early adopters (pre-releases may only go there). A closed list, so a filter or a
+ * profile that names a channel that cannot exist is refused instead of matching nothing.
  */
-export const ReleaseChannel = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a channel name such as stable or rapid');
+export const RELEASE_CHANNELS = ['stable', 'rapid'] as const;
+export const ReleaseChannel = z.enum(RELEASE_CHANNELS);
+export type ReleaseChannel = z.infer<typeof ReleaseChannel>;
