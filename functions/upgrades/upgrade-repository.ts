@@ -34,6 +34,8 @@ export interface ComponentStatistics {
   successfulExecutions: number;
   failedExecutions: number;
   durationSecondsSum: number;
+  /** Executions that started and so have a duration (in `durationSecondsSum`). */
+  timedExecutions: number;
 }
 
 /** The executions' storage port. */
@@ -248,8 +250,9 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
         { Put: { TableName: tableName, Item: eventItem(executionId, event) } },
       ];
       if (terminal) {
-        const started = Date.parse(current.startedAt ?? current.createdAt);
-        const seconds = Math.max(0, (Date.parse(finishedAt ?? now().toISOString()) - started) / 1000);
+        // An execution cancelled before it started has no duration to count.
+        const timed = current.startedAt === undefined ? 0 : 1;
+        const seconds = timed === 0 ? 0 : Math.max(0, (Date.parse(finishedAt ?? now().toISOString()) - Date.parse(current.startedAt ?? '')) / 1000);
         const success = to === 'COMPLETED' ? 1 : 0;
         const failure = to === 'FAILED' || to === 'ROLLED_BACK' ? 1 : 0;
         items.push(
@@ -258,8 +261,8 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
             Update: {
               TableName: tableName,
               Key: statsKey(tenantId, current.componentId),
-              UpdateExpression: 'ADD totalExecutions :one, successfulExecutions :success, failedExecutions :failure, durationSecondsSum :seconds',
-              ExpressionAttributeValues: { ':one': 1, ':success': success, ':failure': failure, ':seconds': seconds },
+              UpdateExpression: 'ADD totalExecutions :one, successfulExecutions :success, failedExecutions :failure, durationSecondsSum :seconds, timedExecutions :timed',
+              ExpressionAttributeValues: { ':one': 1, ':success': success, ':failure': failure, ':seconds': seconds, ':timed': timed },
             },
           },
         );
@@ -397,6 +400,8 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
         successfulExecutions: Number(Item?.successfulExecutions ?? 0),
         failedExecutions: Number(Item?.failedExecutions ?? 0),
         durationSecondsSum: Number(Item?.durationSecondsSum ?? 0),
+        // Items counted before timedExecutions existed timed every execution.
+        timedExecutions: Number(Item?.timedExecutions ?? Item?.totalExecutions ?? 0),
       };
     },
   };

@@ -301,7 +301,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
 
     /** Over finished executions (cancelled ones count in the total only). */
     async statistics(tenantId, componentId) {
-      const stats = await upgrades.statistics(tenantId, componentId);
+      const [component, stats] = await Promise.all([catalog.getComponent(componentId), upgrades.statistics(tenantId, componentId)]);
+      if (!component) throw new NotFoundError(`Component ${componentId} was not found.`);
       const finished = stats.totalExecutions;
       return {
         componentId,
@@ -309,7 +310,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         successfulExecutions: stats.successfulExecutions,
         failedExecutions: stats.failedExecutions,
         successRate: finished === 0 ? 0 : Math.round((stats.successfulExecutions / finished) * 10_000) / 100,
-        averageDurationSeconds: finished === 0 ? 0 : Math.round((stats.durationSecondsSum / finished) * 100) / 100,
+        // Only executions that ran have a duration: one cancelled before it started has none.
+        averageDurationSeconds: stats.timedExecutions === 0 ? 0 : Math.round((stats.durationSecondsSum / stats.timedExecutions) * 100) / 100,
       };
     },
   };
