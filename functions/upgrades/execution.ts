@@ -54,6 +54,8 @@ export interface ExecutionRecord {
   scaleDownDelaySeconds?: number;
   trafficSwitchedAt?: string;
   initiatedBy: string;
+  /** The initiator may decide the gates: fixed at creation (absent on records older than the field: false). */
+  allowSelfApproval?: boolean;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -126,6 +128,7 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
       rolledBackInstances: record.rolledBackInstances,
     },
     initiatedBy: record.initiatedBy,
+    allowSelfApproval: record.allowSelfApproval === true,
     createdAt: record.createdAt,
     ...optional('startedAt'),
     ...optional('finishedAt'),

@@ -56,6 +56,8 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
   gateTimeoutSeconds: z.number().int().min(1).max(MAX_GATE_TIMEOUT_SECONDS).optional(),
   /** What a gate decides on its own when nobody answered in time. */
   onGateTimeout: z.enum(['reject', 'approve']).optional(),
+  /** The initiator may decide this upgrade's gates: said once, at creation, and kept on record. */
+  allowSelfApproval: z.boolean().optional(),
 })
   .strict()
   .superRefine((body, ctx) => {
@@ -113,6 +115,8 @@ export const UpgradeExecution = z.strictObject({
   waitingFor: WaitingFor.optional(),
   rollbackInfo: RollbackInfo,
   initiatedBy: z.string(),
+  /** Whether the initiator may decide the gates (set at creation only). */
+  allowSelfApproval: z.boolean(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().optional(),
   finishedAt: z.iso.datetime().optional(),
@@ -156,11 +160,8 @@ export const PageOnlyQuery = PageQuery.strict();
 
 export const RollbackBody = z.strictObject({ reason: z.string().min(1).max(1024) });
 export const NoteBody = z.strictObject({ comment: z.string().max(1024).optional() });
-export const DecisionBody = z.strictObject({
-  comment: z.string().max(1024).optional(),
-  /** The initiator may decide their own gate only when they say so explicitly. */
-  allowSelfApproval: z.boolean().optional(),
-});
+/** A gate decision. Whether the initiator may make it was settled when the upgrade was created. */
+export const DecisionBody = z.strictObject({ comment: z.string().max(1024).optional() });
 
 const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), nextToken: z.string().optional() });
 export const UpgradePage = page(UpgradeExecution);

@@ -63,7 +63,7 @@ export interface Upgrades {
   cancel(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   rollback(tenantId: string, executionId: string, reason: string, principal: Principal): Promise<UpgradeExecutionView>;
   promoteCanary(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
-  decideGate(tenantId: string, executionId: string, decision: 'approve' | 'reject', body: { comment?: string; allowSelfApproval?: boolean }, principal: Principal): Promise<UpgradeExecutionView>;
+  decideGate(tenantId: string, executionId: string, decision: 'approve' | 'reject', body: { comment?: string }, principal: Principal): Promise<UpgradeExecutionView>;
   statistics(tenantId: string, componentId: string): Promise<{ componentId: string; totalExecutions: number; successfulExecutions: number; failedExecutions: number; successRate: number; averageDurationSeconds: number }>;
 }
 
@@ -153,6 +153,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         failedCount: 0,
         rolledBackInstances: [],
         initiatedBy: principal.subject,
+        allowSelfApproval: body.allowSelfApproval === true,
         createdAt: now.toISOString(),
       };
       const instances: InstanceRecord[] = instanceOrder.map((instance, index) => ({
@@ -168,7 +169,15 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       await upgrades.create(record, instances, {
         type: 'UpgradeCreated',
         actor: principal.subject,
-        detail: { fromVersion: record.fromVersion, toVersion: record.toVersion, strategy: record.strategy, instances: record.totalInstances, batches: batchBounds.length - 1, impact: path.impact },
+        detail: {
+          fromVersion: record.fromVersion,
+          toVersion: record.toVersion,
+          strategy: record.strategy,
+          instances: record.totalInstances,
+          batches: batchBounds.length - 1,
+          impact: path.impact,
+          allowSelfApproval: record.allowSelfApproval,
+        },
       });
       if (guard.event) await upgrades.appendEvent(tenantId, executionId, guard.event);
       return toExecutionView(record);
@@ -273,14 +282,15 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       if (!execution.waitingFor || execution.status !== 'IN_PROGRESS') {
         throw new ConflictError(`No gate of upgrade ${executionId} is waiting for a decision.`, { extensions: { currentStatus: execution.status } });
       }
-      if (execution.initiatedBy === principal.subject && body.allowSelfApproval !== true) {
-        throw new ForbiddenError('The initiator of an upgrade may not decide its gates unless the request says allowSelfApproval: true.');
+      const selfDecided = execution.initiatedBy === principal.subject;
+      if (selfDecided && execution.allowSelfApproval !== true) {
+        throw new ForbiddenError('The initiator of an upgrade may not decide its gates: it was not created with allowSelfApproval: true.');
       }
       const { gate, stage } = execution.waitingFor;
       // Taking the token is the decision: of two concurrent deciders exactly one gets it.
       const token = await upgrades.take(tenantId, executionId, 'gateToken');
       if (!token) throw new ConflictError('The gate was decided meanwhile.', { extensions: { currentStatus: execution.status } });
-      const detail = { gate, gateIndex: execution.gatesPassed ?? 0, ...(stage ? { stage } : {}), ...(body.comment ? { comment: body.comment } : {}), ...(body.allowSelfApproval ? { selfApproved: true } : {}) };
+      const detail = { gate, gateIndex: execution.gatesPassed ?? 0, ...(stage ? { stage } : {}), ...(body.comment ? { comment: body.comment } : {}), ...(selfDecided ? { selfApproved: true } : {}) };
       if (decision === 'approve') {
         const approved = await upgrades.update(tenantId, executionId, { gatesPassed: (execution.gatesPassed ?? 0) + 1 }, { remove: ['waitingFor'] });
         await upgrades.appendEvent(tenantId, executionId, { type: 'GateApproved', actor: principal.subject, detail });

@@ -79,7 +79,7 @@ describe('STAGED', () => {
     expect(timedOut.detail.cause).toContain('gateTimeoutSeconds (2000s)');
   });
 
-  it('refuses viewers and operators (403), other tenants (404), and the initiator unless allowSelfApproval', async () => {
+  it('refuses viewers and operators (403), other tenants (404), and the initiator of an upgrade not created with allowSelfApproval', async () => {
     await world.service('staged-auth', 4);
     const id = await create('staged-auth', { strategy: 'STAGED', stages: [{ name: 'a', percentage: 50 }, { name: 'b' }] });
     await world.waitFor(id, (execution) => execution.waitingFor !== undefined);
@@ -92,11 +92,30 @@ describe('STAGED', () => {
     const self = await decide(id, 'approve', initiator);
     expect(self.status).toBe(403);
     expect(self.body.detail).toContain('allowSelfApproval');
-    expect((await decide(id, 'approve', initiator, { allowSelfApproval: true })).status).toBe(200);
-    const approval = (await world.events(id)).find((event) => event.type === 'GateApproved');
-    expect(approval).toMatchObject({ actor: 'olga', detail: { selfApproved: true } });
+    // The decision body cannot grant it: the field is unknown there (422), and nothing moved.
+    const claimed = await decide(id, 'approve', initiator, { allowSelfApproval: true });
+    expect(claimed.status).toBe(422);
+    expect(claimed.body.errors.map((error: { field: string }) => error.field)).toContain('body.allowSelfApproval');
+    expect((await world.get(id)).waitingFor).toBeDefined();
+    expect((await world.events(id)).some((event) => event.type === 'GateApproved')).toBe(false);
+    const other = await api.token({ tenant: world.tenant, roles: ['approver'], user: 'petra' });
+    expect((await decide(id, 'approve', other)).status).toBe(200);
     await world.waitFor(id, done);
   });
+
+  it('lets the initiator decide the gates of an upgrade created with allowSelfApproval: true, on record', async () => {
+    await world.service('staged-self', 4);
+    const id = await create('staged-self', { strategy: 'STAGED', stages: [{ name: 'a', percentage: 50 }, { name: 'b' }], allowSelfApproval: true });
+    const waiting = await world.waitFor(id, (execution) => execution.waitingFor !== undefined);
+    expect(waiting.allowSelfApproval).toBe(true);
+    const initiator = await api.token({ tenant: world.tenant, roles: ['approver'], user: 'olga' });
+    expect((await decide(id, 'approve', initiator, { comment: 'on call alone tonight' })).status).toBe(200);
+    const events = await world.events(id);
+    expect(events.find((event) => event.type === 'UpgradeCreated')).toMatchObject({ actor: 'olga', detail: { allowSelfApproval: true } });
+    expect(events.find((event) => event.type === 'GateApproved')).toMatchObject({ actor: 'olga', detail: { selfApproved: true, comment: 'on call alone tonight' } });
+    await world.waitFor(id, done);
+  });
+
 });
 
 describe('CANARY', () => {
