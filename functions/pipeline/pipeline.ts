@@ -114,10 +114,15 @@ export function makePipeline(deps: PipelineDeps) {
     return result;
   };
 
-  /** The version a new destination is pinned to: what it runs, or what it is being upgraded to. */
+  /**
+   * The version a new destination is pinned to: what it runs, or what a started upgrade
+   * is taking it to. A PENDING upgrade has not begun (it may never run) and a rollback is
+   * taking the service back, so neither lifts the ceiling.
+   */
   const initialCeiling = async (service: ServiceRecord): Promise<string> => {
     const active = (await deps.upgrades.active(service.tenantId, service.componentId)).find((e) => e.project === service.project && e.service === service.name);
-    return active && compareVersions(active.toVersion, service.version) > 0 ? active.toVersion : service.version;
+    const underway = active && active.status !== 'PENDING' && active.status !== 'ROLLING_BACK';
+    return underway && compareVersions(active.toVersion, service.version) > 0 ? active.toVersion : service.version;
   };
 
   /** The newest version at or below `ceiling` that the service's channel admits from where it is. */

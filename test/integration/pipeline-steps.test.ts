@@ -238,10 +238,30 @@ describe('ceilings', () => {
     const world = await pipelineWorld(api);
     await world.service('p', 'src');
     await world.service('p', 'busy');
-    const pending = await world.upgrade('p/busy', '1.0.1');
-    expect(pending.status).toBe(201);
+    // Two batches a day apart (86 s at the test's time scale): still under way when the step is made.
+    const created = await world.upgrade('p/busy', '1.0.1', { batchSize: 1, batchDelaySeconds: 86_400, healthCheckIntervalSeconds: 1 });
+    expect(created.status).toBe(201);
+    const id = created.body.executionId;
+    expect((await api.request('POST', `${world.base}/upgrades/${id}/start`, { token: world.operator })).status).toBe(200);
+    await world.until(() => world.execution(id), (execution) => execution.completedBatches === 1);
     expect((await world.step('p/src', 'p/busy')).status).toBe(201);
     expect((await world.getService('p/busy')).validatedVersion).toBe('1.0.1');
+    expect((await api.request('POST', `${world.base}/upgrades/${id}/cancel`, { token: world.operator })).status).toBe(200);
+  });
+
+  it('pins a destination whose upgrade was created but never started to the version it runs', async () => {
+    const world = await pipelineWorld(api);
+    await world.service('p', 'src');
+    await world.service('p', 'idle');
+    const pending = await world.upgrade('p/idle', '1.0.1');
+    expect(pending.status).toBe(201);
+    expect((await world.step('p/src', 'p/idle')).status).toBe(201);
+    expect((await world.getService('p/idle')).validatedVersion).toBe('1.0.0');
+    // Cancelled, the PENDING upgrade leaves nothing behind that would let 1.0.1 through unvalidated.
+    expect((await api.request('POST', `${world.base}/upgrades/${pending.body.executionId}/cancel`, { token: world.operator })).status).toBe(200);
+    const again = await world.upgrade('p/idle', '1.0.1');
+    expect(again.status).toBe(422);
+    expect(problemOf(again)).toMatchObject({ ceiling: '1.0.0', errors: [{ field: 'body.toVersion', code: 'ABOVE_VALIDATED_VERSION' }] });
   });
 
   it('lets a version flagged security through before validation and records the override in the timeline', async () => {
