@@ -116,6 +116,8 @@ export const Service = z.strictObject({
   maintenanceWindow: MaintenanceWindow.optional(),
   defaultUpgrade: UpgradeKnobs.optional(),
   validatedVersion: z.string().optional(),
+  /** The upgrade that last completed on this service: what `rollbackOf` may name. */
+  lastUpgrade: z.strictObject({ executionId: z.string(), fromVersion: z.string(), toVersion: z.string(), completedAt: z.iso.datetime() }).optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

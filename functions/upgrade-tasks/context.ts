@@ -244,13 +244,15 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
 
 export type TaskContext = ReturnType<typeof makeTaskContext>;
 
-/** The service now runs the new version; a concurrent patch of the service is retried. */
+/** The service now runs the new version, and remembers the upgrade that took it there; a concurrent patch of the service is retried. */
 async function setServiceVersion(services: ServiceRepository, execution: ExecutionRecord, clock: Clock, logger: Logger): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const service: ServiceRecord | undefined = await services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
-    if (!service || service.version === execution.toVersion) return;
+    if (!service || service.lastUpgrade?.executionId === execution.executionId) return;
+    const now = clock.now().toISOString();
+    const lastUpgrade = { executionId: execution.executionId, fromVersion: execution.fromVersion, toVersion: execution.toVersion, completedAt: execution.finishedAt ?? now };
     try {
-      await services.replace({ ...service, version: execution.toVersion, revision: service.revision + 1, updatedAt: clock.now().toISOString() });
+      await services.replace({ ...service, version: execution.toVersion, lastUpgrade, revision: service.revision + 1, updatedAt: now });
       return;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;

@@ -21,7 +21,9 @@ export async function runPreChecks(input: {
   const { execution, service, versions, probe } = input;
   const checks: PreCheck[] = [];
 
-  const path = checkUpgradePath({ from: execution.fromVersion, to: execution.toVersion, versions });
+  // A rollback (`rollbackOf`, checked at creation) is the exact reverse of the upgrade it undoes.
+  const rollbackOf = execution.rollbackOf ? { fromVersion: execution.toVersion, toVersion: execution.fromVersion } : undefined;
+  const path = checkUpgradePath({ from: execution.fromVersion, to: execution.toVersion, versions, ...(rollbackOf ? { rollbackOf } : {}) });
   checks.push({
     name: 'version-compatibility',
     passed: path.allowed,

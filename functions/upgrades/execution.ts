@@ -56,6 +56,8 @@ export interface ExecutionRecord {
   initiatedBy: string;
   /** The initiator may decide the gates: fixed at creation (absent on records older than the field: false). */
   allowSelfApproval?: boolean;
+  /** The completed upgrade this one undoes (a minor rollback). */
+  rollbackOf?: string;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -129,6 +131,7 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
     },
     initiatedBy: record.initiatedBy,
     allowSelfApproval: record.allowSelfApproval === true,
+    ...optional('rollbackOf'),
     createdAt: record.createdAt,
     ...optional('startedAt'),
     ...optional('finishedAt'),

@@ -58,6 +58,11 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
   onGateTimeout: z.enum(['reject', 'approve']).optional(),
   /** The initiator may decide this upgrade's gates: said once, at creation, and kept on record. */
   allowSelfApproval: z.boolean().optional(),
+  /**
+   * This upgrade undoes that one (a minor rollback): allowed only for the service's
+   * latest completed upgrade, back to its `fromVersion`.
+   */
+  rollbackOf: ExecutionId.optional(),
 })
   .strict()
   .superRefine((body, ctx) => {
@@ -117,6 +122,8 @@ export const UpgradeExecution = z.strictObject({
   initiatedBy: z.string(),
   /** Whether the initiator may decide the gates (set at creation only). */
   allowSelfApproval: z.boolean(),
+  /** The upgrade this one rolls back (a minor rollback). */
+  rollbackOf: z.string().optional(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().optional(),
   finishedAt: z.iso.datetime().optional(),

@@ -6,6 +6,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { Principal } from '../shared/http/principal.js';
 import type { Page } from '../shared/pagination.js';
 import type { ServiceRepository } from '../services/service-repository.js';
+import type { ServiceRecord } from '../services/service.js';
 import { toExecutionView, toInstanceView, type ExecutionRecord, type InstanceRecord } from './execution.js';
 import { planBatches, planStages } from './plan.js';
 import {
@@ -97,7 +98,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         throw new ValidationError(`Service ${body.project}/${body.service} has no instances to upgrade.`, { errors: [{ field: 'body.service', message: 'no instances' }] });
       }
       const versions = await catalog.allVersions(service.componentId);
-      const path = checkUpgradePath({ from: service.version, to: body.toVersion, versions });
+      const rollbackOf = body.rollbackOf === undefined ? undefined : rollbackOfLatest(service, body.rollbackOf, body.toVersion);
+      const path = checkUpgradePath({ from: service.version, to: body.toVersion, versions, ...(rollbackOf ? { rollbackOf } : {}) });
       if (!path.allowed) {
         throw new ValidationError(`The upgrade ${service.version} → ${body.toVersion} is blocked by the version policy.`, {
           errors: path.blockers.map((blocker) => ({ field: 'body.toVersion', message: blocker.reason, code: blocker.code })),
@@ -154,6 +156,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         rolledBackInstances: [],
         initiatedBy: principal.subject,
         allowSelfApproval: body.allowSelfApproval === true,
+        ...(body.rollbackOf === undefined ? {} : { rollbackOf: body.rollbackOf }),
         createdAt: now.toISOString(),
       };
       const instances: InstanceRecord[] = instanceOrder.map((instance, index) => ({
@@ -177,6 +180,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
           batches: batchBounds.length - 1,
           impact: path.impact,
           allowSelfApproval: record.allowSelfApproval,
+          ...(record.rollbackOf === undefined ? {} : { rollbackOf: record.rollbackOf }),
         },
       });
       if (guard.event) await upgrades.appendEvent(tenantId, executionId, guard.event);
@@ -325,6 +329,26 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       };
     },
   };
+}
+
+/**
+ * The AME minor rollback: an upgrade back to the version the service ran before its
+ * latest completed upgrade, named by `rollbackOf`. Anything else is 422
+ * `ROLLBACK_NOT_ALLOWED` with the reason; the version policy then waives the minor
+ * downgrade rule for exactly that reverse move.
+ */
+export function rollbackOfLatest(service: Pick<ServiceRecord, 'project' | 'name' | 'version' | 'lastUpgrade'>, rollbackOf: string, toVersion: string): { fromVersion: string; toVersion: string } {
+  const latest = service.lastUpgrade;
+  const refuse = (message: string) => {
+    throw new ValidationError(`Upgrade ${rollbackOf} cannot be rolled back: ${message}.`, {
+      errors: [{ field: 'body.rollbackOf', message, code: 'ROLLBACK_NOT_ALLOWED' }],
+    });
+  };
+  if (!latest) return refuse(`${service.project}/${service.name} has no completed upgrade on record`);
+  if (latest.executionId !== rollbackOf) return refuse(`it is not the latest completed upgrade of ${service.project}/${service.name} (that is ${latest.executionId})`);
+  if (service.version !== latest.toVersion) return refuse(`the service runs ${service.version}, not the ${latest.toVersion} that upgrade installed`);
+  if (toVersion !== latest.fromVersion) return refuse(`a rollback of it goes back to ${latest.fromVersion}, not ${toVersion}`);
+  return { fromVersion: latest.fromVersion, toVersion: latest.toVersion };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
