@@ -1,6 +1,6 @@
 import { isTerminal, type Status } from '../domain/status.js';
 import { ConflictError } from '../shared/errors.js';
-import { ACTION_ATTEMPTS, forEachLimited, INSTANCE_CONCURRENCY, type Ids, type StatesError, type TaskContext } from './context.js';
+import { forEachLimited, INSTANCE_CONCURRENCY, type Ids, type StatesError, type TaskContext } from './context.js';
 import { afterBatch, nextMove, type ControlAction } from './decisions.js';
 import { runPreChecks } from './pre-checks.js';
 
@@ -89,23 +89,24 @@ export function makeBatchTasks(ctx: TaskContext) {
         let status = instance.status;
         if (status === 'PENDING' && execution.strategy === 'BLUE_GREEN') {
           // Surge: green comes up beside blue, nothing is drained.
-          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'UPGRADING', set: { attempts: instance.attempts + 1 } }))) return;
+          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'UPGRADING' }))) return;
           status = 'UPGRADING';
         }
         if (status === 'PENDING') {
-          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'DRAINING', set: { attempts: instance.attempts + 1 } }))) return;
+          if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'DRAINING' }))) return;
           status = 'DRAINING';
         }
         if (status === 'DRAINING') {
           const drained = await ctx.act(adapter, execution, instance, 'drain');
-          if (!drained.ok) return ctx.failInstance(execution, instance, 'DRAINING', `drain failed: ${drained.detail}`);
+          if (!drained.ok) return ctx.failInstance(execution, instance, 'DRAINING', `drain failed after ${attemptsText(drained.attempts)}: ${drained.detail}`, { attempts: instance.attempts + drained.attempts });
           if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['DRAINING'], to: 'UPGRADING' }))) return;
           status = 'UPGRADING';
         }
         if (status === 'UPGRADING') {
           const upgraded = await ctx.act(adapter, execution, instance, 'upgrade');
-          if (!upgraded.ok) return ctx.failInstance(execution, instance, 'UPGRADING', `upgrade failed after ${ACTION_ATTEMPTS} attempts: ${upgraded.detail}`);
-          await upgrades.moveInstance(ids.tenantId, instance, { from: ['UPGRADING'], to: 'HEALTH_CHECKING', set: { healthDeadline: deadline() } });
+          const attempts = instance.attempts + upgraded.attempts;
+          if (!upgraded.ok) return ctx.failInstance(execution, instance, 'UPGRADING', `upgrade failed after ${attemptsText(upgraded.attempts)}: ${upgraded.detail}`, { attempts });
+          await upgrades.moveInstance(ids.tenantId, instance, { from: ['UPGRADING'], to: 'HEALTH_CHECKING', set: { healthDeadline: deadline(), attempts } });
         }
       });
       const after = await ctx.batchRange(execution, ids.batch);
@@ -184,6 +185,8 @@ export function makeBatchTasks(ctx: TaskContext) {
     },
   };
 }
+
+const attemptsText = (attempts: number) => (attempts === 1 ? '1 attempt' : `${attempts} attempts`);
 
 /**
  * The error a failed child execution ended with: `.sync` reports it as

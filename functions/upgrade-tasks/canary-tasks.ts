@@ -1,4 +1,5 @@
 import { ConflictError } from '../shared/errors.js';
+import type { InstanceRecord } from '../upgrades/execution.js';
 import { forEachLimited, INSTANCE_CONCURRENCY, type Ids, type TaskContext } from './context.js';
 import { afterCanaryBatch, canaryMonitorExit, canaryVerdict } from './decisions.js';
 
@@ -40,20 +41,29 @@ export function makeCanaryTasks(ctx: TaskContext) {
       if (exit) return { decision: exit, intervalSeconds };
       const adapter = await ctx.adapterOf(execution);
       const canaries = (await ctx.batchRange(execution, 0)).filter((instance) => instance.status === 'COMPLETED');
-      const unhealthy: string[] = [];
+      const sick: InstanceRecord[] = [];
       await forEachLimited(canaries, INSTANCE_CONCURRENCY, async (instance) => {
-        if (!(await ctx.pollHealth(adapter, execution, instance)).healthy) unhealthy.push(instance.instanceId);
+        if (!(await ctx.pollHealth(adapter, execution, instance)).healthy) sick.push(instance);
       });
+      const unhealthy = sick.map((instance) => instance.instanceId);
+      // An unhealthy canary is a failed instance: it counts in rollbackInfo.currentFailures.
+      const failCanaries = async () => {
+        for (const instance of sick) {
+          await upgrades.moveInstance(ids.tenantId, instance, { from: ['COMPLETED'], to: 'FAILED', set: { detail: 'unhealthy while the canary was monitored' }, countFailed: true, uncountCompleted: true });
+        }
+      };
       const since = Date.parse(execution.monitoringSince ?? execution.startedAt ?? execution.createdAt);
       const verdict = canaryVerdict(execution, { unhealthy, elapsedMs: (clock.now().getTime() - since) * ctx.deps.timeScale });
       try {
         switch (verdict.decision) {
           case 'start-rollback':
             await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+            await failCanaries();
             await ctx.startRollback(execution, verdict.reason);
             return { decision: 'rollback', intervalSeconds };
           case 'fail':
             await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+            await failCanaries();
             // The table has no CANARY_MONITORING -> FAILED edge: pass through IN_PROGRESS, on record.
             await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_MONITORING'], to: 'IN_PROGRESS', event: { type: 'CanaryMonitoringEnded', actor: 'sluice', detail: { reason: verdict.reason } } });
             await ctx.failExecution({ ...execution, status: 'IN_PROGRESS' }, verdict.reason);

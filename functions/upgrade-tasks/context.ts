@@ -121,11 +121,18 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
    * counts. BLUE_GREEN acts on the green twin (but drains nothing) and keys the action
    * by the blue instance it stands for.
    */
-  const act = async (adapter: TargetAdapter | undefined, execution: ExecutionRecord, instance: InstanceRecord, action: TargetAction, options: { reverse?: boolean } = {}): Promise<ActionResult> => {
-    if (!adapter) return SERVICE_GONE;
+  const act = async (
+    adapter: TargetAdapter | undefined,
+    execution: ExecutionRecord,
+    instance: InstanceRecord,
+    action: TargetAction,
+    options: { reverse?: boolean } = {},
+  ): Promise<ActionResult & { attempts: number }> => {
+    if (!adapter) return { ...SERVICE_GONE, attempts: 0 };
     const blueGreen = execution.strategy === 'BLUE_GREEN';
     let result: ActionResult = { ok: false, retryable: true, detail: 'not attempted' };
-    for (let attempt = 1; attempt <= ACTION_ATTEMPTS; attempt += 1) {
+    let attempt = 1;
+    for (; attempt <= ACTION_ATTEMPTS; attempt += 1) {
       result = await adapter.perform(
         request(execution, {
           action,
@@ -139,7 +146,7 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
       if (result.ok || !result.retryable || attempt === ACTION_ATTEMPTS) break;
       await deps.sleep(RETRY_BASE_MS * 2 ** (attempt - 1));
     }
-    return result;
+    return { ...result, attempts: Math.min(attempt, ACTION_ATTEMPTS) };
   };
 
   /** One health poll of an instance (its green twin under BLUE_GREEN): healthy or not, and why not. */
@@ -153,8 +160,8 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     return result.ok ? { healthy: result.healthy !== false } : { healthy: false, detail: result.detail };
   };
 
-  const failInstance = async (execution: ExecutionRecord, instance: InstanceRecord, from: InstanceStatus, detail: string) => {
-    const moved = await upgrades.moveInstance(execution.tenantId, instance, { from: [from], to: 'FAILED', set: { detail }, countFailed: true });
+  const failInstance = async (execution: ExecutionRecord, instance: InstanceRecord, from: InstanceStatus, detail: string, set: Partial<InstanceRecord> = {}) => {
+    const moved = await upgrades.moveInstance(execution.tenantId, instance, { from: [from], to: 'FAILED', set: { ...set, detail }, countFailed: true });
     if (moved) await upgrades.appendEvent(execution.tenantId, execution.executionId, { type: 'InstanceFailed', detail: { instanceId: instance.instanceId, batch: instance.batch, reason: detail } });
   };
 

@@ -75,6 +75,8 @@ export interface UpgradeRepository {
       set?: Partial<InstanceRecord>;
       countCompleted?: boolean;
       countFailed?: boolean;
+      /** The instance was counted completed and no longer is (a canary found unhealthy later). */
+      uncountCompleted?: boolean;
       rolledBack?: boolean;
       /** Settle an instance of an execution that already ended (cancel); otherwise an ended execution refuses every move. */
       afterEnd?: boolean;
@@ -348,14 +350,16 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       return items.map((item) => strip<InstanceRecord>(item));
     },
 
-    async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, rolledBack, afterEnd }) {
+    async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, uncountCompleted, rolledBack, afterEnd }) {
       const update = expression({ ...set, status: to, updatedAt: now().toISOString() });
       const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
       const counters: string[] = [];
       const counterValues: Record<string, unknown> = {};
       if (countCompleted) counters.push('completedCount :one');
       if (countFailed) counters.push('failedCount :one');
+      if (uncountCompleted) counters.push('completedCount :minusOne');
       if (countCompleted || countFailed) counterValues[':one'] = 1;
+      if (uncountCompleted) counterValues[':minusOne'] = -1;
       const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
         {
           Update: {
