@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedTraffic } from '../../functions/targets/simulated-target.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { recordTaskCalls, type TaskCall } from '../support/tasks.js';
 import { TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+
+const tasks = recordTaskCalls();
 
 let api: TestApi;
 let world: UpgradeWorld;
@@ -105,7 +108,11 @@ describe('CANARY', () => {
     const id = await create('canary-ok', { strategy: 'CANARY', canaryPercentage: 10, batchSize: 5 });
     const monitoring = await world.waitFor(id, (execution) => execution.status === 'CANARY_MONITORING');
     expect(monitoring.progress.completed).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // It keeps monitoring and rolls nothing else out: three health checks of the canaries
+    // decide to carry on, and still only the 2 canaries are done.
+    const decisions = (calls: readonly TaskCall[]) => calls.filter((call) => call.task === 'monitorCanary' && call.settled).map((call) => (call.result as { decision?: string } | undefined)?.decision);
+    const checked = decisions(await tasks.until(id, (calls) => decisions(calls).length >= 3));
+    expect(checked.every((decision) => decision === 'continue'), JSON.stringify(checked)).toBe(true);
     expect((await world.get(id)).progress.completed).toBe(2);
     const promoted = await world.act(id, 'promote-canary');
     expect(promoted.status).toBe(200);
@@ -163,7 +170,9 @@ describe('BLUE_GREEN', () => {
     const id = await create('bg-pause', { strategy: 'BLUE_GREEN', scaleDownDelaySeconds: 10 });
     await world.waitFor(id, (execution) => execution.status === 'IN_PROGRESS');
     expect((await world.act(id, 'pause')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Green finishes coming up, then the flow parks on its resume token: held there, it
+    // cannot reach the switch gate until a resume.
+    await tasks.until(id, (calls) => calls.some((call) => call.task === 'park' && call.settled && call.error === undefined));
     const held = await world.get(id);
     expect(held.status).toBe('PAUSED');
     expect(held.waitingFor).toBeUndefined();
