@@ -5,6 +5,7 @@ import semver from 'semver';
 import { STATUSES, TRANSITIONS, isTerminal, type Status } from '../functions/upgrades/status.js';
 import { generateDevKey, signDevToken } from '../local/dev-auth.js';
 import { startRuntime } from '../local/runtime.js';
+import { createRandom } from '../test/support/random.js';
 
 /**
  * The concurrency soak (`npm run soak`): the whole local runtime, time-scaled 1000x,
@@ -63,27 +64,6 @@ const TERMINAL_EVENT: Record<string, readonly string[]> = {
   ROLLED_BACK: ['UpgradeRolledBack'],
 };
 
-/** Small, seedable PRNG (mulberry32): a failing run can be replayed with `--seed`. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  const weighted = <T extends string>(weights: Partial<Record<T, number>>): T => {
-    const entries = Object.entries(weights) as Array<[T, number]>;
-    let roll = next() * entries.reduce((sum, [, weight]) => sum + weight, 0);
-    for (const [item, weight] of entries) if ((roll -= weight) < 0) return item;
-    return entries[entries.length - 1]?.[0] as T;
-  };
-  return { next, int, pick, weighted, chance: (p: number) => next() < p };
-}
-
 /** Every status reachable from each status in one or more legal steps. */
 const REACHABLE: Record<Status, Set<Status>> = Object.fromEntries(
   STATUSES.map((from) => {
@@ -119,7 +99,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const workerCount = options.workers ?? 8;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => undefined);
-  const random = prng(seed);
+  // Seedable (mulberry32): a failing run can be replayed with `--seed`.
+  const random = createRandom(seed);
 
   const devKey = await generateDevKey();
   const runtime = await startRuntime({ port: 0, devKey, logLevel: 'silent', timeScale: 1000, ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}) });
