@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import semver from 'semver';
+import type { Strategy } from '../functions/upgrades/schemas.js';
 import { STATUSES, TRANSITIONS, isTerminal, type Status } from '../functions/upgrades/status.js';
+import { FLOW_OF } from '../functions/upgrades/upgrades.js';
 import { generateDevKey, signDevToken } from '../local/dev-auth.js';
 import { startRuntime } from '../local/runtime.js';
 import { createRandom } from '../test/support/random.js';
+import { describeFlow, recordTaskCalls } from '../test/support/tasks.js';
+import { waitFor } from '../test/support/wait.js';
 
 /**
  * The concurrency soak (`npm run soak`): the whole local runtime, time-scaled 1000x,
@@ -101,6 +105,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const log = options.log ?? (() => undefined);
   // Seedable (mulberry32): a failing run can be replayed with `--seed`.
   const random = createRandom(seed);
+  const tasks = recordTaskCalls();
 
   const devKey = await generateDevKey();
   const runtime = await startRuntime({ port: 0, devKey, logLevel: 'silent', timeScale: 1000, ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}) });
@@ -295,8 +300,20 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     }
     observing = false;
     await watching;
-    // Give stopped flows time to do anything they still would, then read everything once more.
-    await sleep(1500);
+    // Let the flows do anything they still would, then read everything once more: wait until
+    // no task call of a tracked execution is in flight and no flow of a terminal one still
+    // runs on the engine (a stopped flow runs no further state, but its task in flight
+    // returns and writes). Bounded: an execution left open is the invariants' to report.
+    const atRest = async () => {
+      for (const execution of tracked.values()) {
+        if (tasks.running(execution.executionId).length > 0) return false;
+        if (!execution.terminalSeen) continue;
+        const flow = await describeFlow(runtime.endpoints.stepfunctions, FLOW_OF[execution.strategy as Strategy], execution.executionId);
+        if (flow?.status === 'RUNNING') return false;
+      }
+      return true;
+    };
+    await waitFor(atRest, { timeout: 30_000, interval: 50 }).catch((error: unknown) => log(`soak: ${(error as Error).message}`));
 
     // --- Invariants.
     const executions = [...tracked.values()];

@@ -122,7 +122,7 @@ describe('lifecycle actions', () => {
     expect(cancelled.body.status).toBe('CANCELLED');
     // The flow stops (ABORTED on the engine: it runs no further state) and any task it had
     // in flight has returned, so nothing is left that could still change the execution.
-    expect((await describeFlow(api, 'rolling', id)).status).toBe('ABORTED');
+    expect((await describeFlow(api.runtime.endpoints.stepfunctions, 'rolling', id))?.status).toBe('ABORTED');
     await tasks.settled(id);
     const after = await world.get(id);
     expect(after.status).toBe('CANCELLED');

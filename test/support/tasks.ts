@@ -1,7 +1,6 @@
 import { DescribeExecutionCommand, SFNClient, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { WorkflowName } from '../../functions/upgrades/workflow.js';
 import { LOCAL_ACCOUNT, LOCAL_FUNCTIONS, LOCAL_REGION } from '../../local/lambdas.js';
-import type { TestApi } from './api.js';
 import { waitFor, type WaitOptions } from './wait.js';
 
 /** The function every flow invokes for its tasks (statemachines/*.asl.json). */
@@ -78,12 +77,18 @@ const taskCalls: TaskCalls = {
   },
 };
 
-/** The flow (Step Functions execution) of an upgrade, as the SFN API describes it. */
-export async function describeFlow(api: TestApi, flow: WorkflowName, executionId: string): Promise<DescribeExecutionCommandOutput> {
-  const sfn = new SFNClient({ endpoint: api.runtime.endpoints.stepfunctions, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+/**
+ * The flow (Step Functions execution) of an upgrade, as the SFN API of the local runtime at
+ * `stepfunctions` describes it; undefined when it was never started.
+ */
+export async function describeFlow(stepfunctions: string, flow: WorkflowName, executionId: string): Promise<DescribeExecutionCommandOutput | undefined> {
+  const sfn = new SFNClient({ endpoint: stepfunctions, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     // The upgrades API starts each flow under the execution's id (functions/upgrades/upgrades.ts).
     return await sfn.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:sluice-${flow}:${executionId}` }));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+    throw error;
   } finally {
     sfn.destroy();
   }
