@@ -153,7 +153,10 @@ describe('BLUE_GREEN', () => {
     expect(fleet.weights).toEqual({ blue: 100, green: 0 });
     expect(fleet.versions['i-0-green']).toBe('1.1.0');
     expect((await decide(id, 'approve', approver)).status).toBe(200);
-    await world.waitFor(id, () => simulatedTraffic.get(world.tenant, 'p', 'bg').weights.green === 100);
+    // The switch task moves the traffic first and records TrafficSwitched after: wait for
+    // the task to have returned, not for the weights alone, before looking for the event.
+    await tasks.until(id, (calls) => calls.some((call) => call.task === 'switchTraffic' && call.settled));
+    expect(simulatedTraffic.get(world.tenant, 'p', 'bg').weights).toEqual({ blue: 0, green: 100 });
     expect((await world.events(id)).some((event) => event.type === 'TrafficSwitched')).toBe(true);
     const rollback = await world.act(id, 'rollback', { reason: 'checkout errors on green' });
     expect(rollback.status).toBe(202);
