@@ -4,14 +4,32 @@ import { defineConfig } from 'vitest/config';
 // notice about its future Node 22 floor is noise here. The README says so.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/**
+ * The test tiers, one vitest project each (`npm run test:<tier>`; `npm test` runs them all).
+ * Only the tiers that talk to DynamoDB Local get the global setup that starts it; `unit`
+ * needs neither Java nor a network (test/unit/test-tiers.test.ts checks both).
+ */
+export const TIERS = {
+  unit: { folders: ['unit', 'engine', 'scheduler', 'statemachines', 'infra'], dynamodb: false },
+  integration: { folders: ['integration'], dynamodb: true },
+  e2e: { folders: ['e2e'], dynamodb: true },
+  slow: { folders: ['soak', 'faults'], dynamodb: true },
+} as const satisfies Record<string, { folders: readonly string[]; dynamodb: boolean }>;
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One DynamoDB Local for the whole run; each test file works on its own tenants and keys.
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: Object.entries(TIERS).map(([name, tier]) => ({
+      extends: true as const,
+      test: {
+        name,
+        include: tier.folders.map((folder) => `test/${folder}/**/*.test.ts`),
+        // One DynamoDB Local for the whole run, however many of these projects run (see the file).
+        ...(tier.dynamodb ? { globalSetup: ['test/support/global-setup.ts'] } : {}),
+      },
+    })),
   },
 });

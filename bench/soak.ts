@@ -3,8 +3,13 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import semver from 'semver';
 import { STATUSES, TRANSITIONS, isTerminal, type Status } from '../functions/domain/status.js';
+import type { Strategy } from '../functions/upgrades/schemas.js';
+import { FLOW_OF } from '../functions/upgrades/upgrades.js';
 import { generateDevKey, signDevToken } from '../local/dev-auth.js';
 import { startRuntime } from '../local/runtime.js';
+import { createRandom } from '../test/support/random.js';
+import { describeFlow, recordTaskCalls } from '../test/support/tasks.js';
+import { waitFor } from '../test/support/wait.js';
 
 /**
  * The concurrency soak (`npm run soak`): the whole local runtime, time-scaled 1000x,
@@ -63,27 +68,6 @@ const TERMINAL_EVENT: Record<string, readonly string[]> = {
   ROLLED_BACK: ['UpgradeRolledBack'],
 };
 
-/** Small, seedable PRNG (mulberry32): a failing run can be replayed with `--seed`. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  const weighted = <T extends string>(weights: Partial<Record<T, number>>): T => {
-    const entries = Object.entries(weights) as Array<[T, number]>;
-    let roll = next() * entries.reduce((sum, [, weight]) => sum + weight, 0);
-    for (const [item, weight] of entries) if ((roll -= weight) < 0) return item;
-    return entries[entries.length - 1]?.[0] as T;
-  };
-  return { next, int, pick, weighted, chance: (p: number) => next() < p };
-}
-
 /** Every status reachable from each status in one or more legal steps. */
 const REACHABLE: Record<Status, Set<Status>> = Object.fromEntries(
   STATUSES.map((from) => {
@@ -119,7 +103,9 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const workerCount = options.workers ?? 8;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => undefined);
-  const random = prng(seed);
+  // Seedable (mulberry32): a failing run can be replayed with `--seed`.
+  const random = createRandom(seed);
+  const tasks = recordTaskCalls();
 
   const devKey = await generateDevKey();
   const runtime = await startRuntime({ port: 0, devKey, logLevel: 'silent', timeScale: 1000, ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}) });
@@ -314,8 +300,20 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     }
     observing = false;
     await watching;
-    // Give stopped flows time to do anything they still would, then read everything once more.
-    await sleep(1500);
+    // Let the flows do anything they still would, then read everything once more: wait until
+    // no task call of a tracked execution is in flight and no flow of a terminal one still
+    // runs on the engine (a stopped flow runs no further state, but its task in flight
+    // returns and writes). Bounded: an execution left open is the invariants' to report.
+    const atRest = async () => {
+      for (const execution of tracked.values()) {
+        if (tasks.running(execution.executionId).length > 0) return false;
+        if (!execution.terminalSeen) continue;
+        const flow = await describeFlow(runtime.endpoints.stepfunctions, FLOW_OF[execution.strategy as Strategy], execution.executionId);
+        if (flow?.status === 'RUNNING') return false;
+      }
+      return true;
+    };
+    await waitFor(atRest, { timeout: 30_000, interval: 50 }).catch((error: unknown) => log(`soak: ${(error as Error).message}`));
 
     // --- Invariants.
     const executions = [...tracked.values()];

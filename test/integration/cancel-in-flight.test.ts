@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { recordTaskCalls } from '../support/tasks.js';
 import { upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+import { waitFor } from '../support/wait.js';
+
+const tasks = recordTaskCalls();
 
 let api: TestApi;
 let world: UpgradeWorld;
@@ -20,10 +24,13 @@ describe('cancelling mid-batch', () => {
     expect(created.status).toBe(201);
     const id = created.body.executionId as string;
     expect((await world.act(id, 'start')).status).toBe(200);
-    const deadline = Date.now() + 15_000;
-    while (!(await world.instances(id)).some((instance) => instance.status === 'UPGRADING') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+    await waitFor(async () => (await world.instances(id)).some((instance) => instance.status === 'UPGRADING'), { timeout: 15_000, message: 'an instance UPGRADING' });
+    // Mid-batch: the batch's task is in flight, inside the 2 s upgrade of the simulated target.
+    expect(tasks.running(id).map((call) => call.task)).toContain('startBatch');
     expect((await world.act(id, 'cancel')).body.status).toBe('CANCELLED');
-    await new Promise((done) => setTimeout(done, 5000));
+    // The stopped flow starts no task; the one in flight finishes its upgrade and returns.
+    // Once it has, nothing is left that could move an instance.
+    await tasks.settled(id);
     expect((await world.get(id)).status).toBe('CANCELLED');
     const stranded = (await world.instances(id)).filter((instance) => ['DRAINING', 'UPGRADING', 'HEALTH_CHECKING'].includes(instance.status));
     expect(stranded).toEqual([]);

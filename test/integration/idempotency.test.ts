@@ -11,6 +11,7 @@ import { ensureIdempotencyTable } from '../../local/dynamodb-local.js';
 import { startTestApi, unique, type ApiResponse, type TestApi } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 import { upgradeWorld } from '../support/upgrades.js';
+import { waitFor } from '../support/wait.js';
 
 let api: TestApi;
 let componentId: string;
@@ -287,8 +288,8 @@ describe('the Powertools adapter, on DynamoDB Local', () => {
       return { statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"id":1}' };
     };
     const first = idempotency.run(request('k1'), context, execute);
-    // Wait until the first has claimed the key.
-    for (let i = 0; i < 100 && runs === 0; i++) await new Promise((done) => setTimeout(done, 10));
+    // Wait until the first has claimed the key: it runs only once the claim is stored.
+    await waitFor(() => runs === 1, { timeout: 5000, message: 'the first request to claim the key and run' });
     await expect(idempotency.run(request('k1'), context, execute)).rejects.toBeInstanceOf(ConflictError);
     release();
     expect(await first).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"id":1}' });

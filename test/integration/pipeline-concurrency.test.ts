@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { pipelineWorld } from '../support/pipeline.js';
+import { createRandom } from '../support/random.js';
+import { useSeed } from '../support/seed.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -9,7 +11,8 @@ beforeAll(async () => {
 afterAll(() => api.stop());
 
 describe('pipeline changes under concurrency', () => {
-  it('creates 200 services and their steps concurrently in one tenant; racing creations never leave a cycle or a second source', async () => {
+  it('creates 200 services and their steps concurrently in one tenant; racing creations never leave a cycle or a second source', async (context) => {
+    const random = createRandom(await useSeed(context));
     const world = await pipelineWorld(api, ['1.0.0']);
     const names = Array.from({ length: 200 }, (_, index) => `s${index}`);
     await Promise.all(names.map((name) => world.service('p', name, { instances: [] })));
@@ -24,7 +27,7 @@ describe('pipeline changes under concurrency', () => {
       attempts.push([a, b], [b, a], [other, b]);
     }
     for (let k = 0; k < 50; k += 1) attempts.push([`s${2 * k + 1}`, `s${2 * k + 100}`]);
-    const shuffled = attempts.map((pair) => ({ pair, order: Math.random() })).sort((x, y) => x.order - y.order).map(({ pair }) => pair);
+    const shuffled = random.shuffle(attempts);
     const started = Date.now();
     const results = await Promise.all(shuffled.map(async ([source, destination]) => ({ source, destination, status: (await world.step(`p/${source}`, `p/${destination}`)).status })));
     const elapsed = Date.now() - started;

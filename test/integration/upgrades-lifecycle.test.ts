@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSITIONS, type Status } from '../../functions/domain/status.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { describeFlow, recordTaskCalls } from '../support/tasks.js';
 import { startUpgrade, TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+
+const tasks = recordTaskCalls();
 
 let api: TestApi;
 let world: UpgradeWorld;
@@ -92,8 +95,10 @@ describe('lifecycle actions', () => {
     await world.waitFor(id, (execution) => execution.completedBatches >= 1);
     expect((await world.act(id, 'pause')).body.status).toBe('PAUSED');
     const paused = await world.get(id);
-    // Held: no batch runs while paused, even after the batch delay has passed.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Held: no batch runs while paused, even after the batch delay has passed. The flow
+    // goes from the delay to `park`, which stores its resume token and leaves the flow
+    // waiting on it: once park has returned, nothing but a resume can move it.
+    await tasks.until(id, (calls) => calls.some((call) => call.task === 'park' && call.settled && call.error === undefined));
     const still = await world.get(id);
     expect(still.status).toBe('PAUSED');
     expect(still.completedBatches).toBe(paused.completedBatches);
@@ -115,7 +120,10 @@ describe('lifecycle actions', () => {
     const cancelled = await world.act(id, 'cancel');
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('CANCELLED');
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The flow stops (ABORTED on the engine: it runs no further state) and any task it had
+    // in flight has returned, so nothing is left that could still change the execution.
+    expect((await describeFlow(api.runtime.endpoints.stepfunctions, 'rolling', id))?.status).toBe('ABORTED');
+    await tasks.settled(id);
     const after = await world.get(id);
     expect(after.status).toBe('CANCELLED');
     expect(after.completedBatches).toBe(1);

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedTraffic } from '../../functions/targets/simulated-target.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { recordTaskCalls, type TaskCall } from '../support/tasks.js';
 import { TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+
+const tasks = recordTaskCalls();
 
 let api: TestApi;
 let world: UpgradeWorld;
@@ -124,7 +127,11 @@ describe('CANARY', () => {
     const id = await create('canary-ok', { strategy: 'CANARY', canaryPercentage: 10, batchSize: 5 });
     const monitoring = await world.waitFor(id, (execution) => execution.status === 'CANARY_MONITORING');
     expect(monitoring.progress.completed).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // It keeps monitoring and rolls nothing else out: three health checks of the canaries
+    // decide to carry on, and still only the 2 canaries are done.
+    const decisions = (calls: readonly TaskCall[]) => calls.filter((call) => call.task === 'monitorCanary' && call.settled).map((call) => (call.result as { decision?: string } | undefined)?.decision);
+    const checked = decisions(await tasks.until(id, (calls) => decisions(calls).length >= 3));
+    expect(checked.every((decision) => decision === 'continue'), JSON.stringify(checked)).toBe(true);
     expect((await world.get(id)).progress.completed).toBe(2);
     const promoted = await world.act(id, 'promote-canary');
     expect(promoted.status).toBe(200);
@@ -165,7 +172,10 @@ describe('BLUE_GREEN', () => {
     expect(fleet.weights).toEqual({ blue: 100, green: 0 });
     expect(fleet.versions['i-0-green']).toBe('1.1.0');
     expect((await decide(id, 'approve', approver)).status).toBe(200);
-    await world.waitFor(id, () => simulatedTraffic.get(world.tenant, 'p', 'bg').weights.green === 100);
+    // The switch task moves the traffic first and records TrafficSwitched after: wait for
+    // the task to have returned, not for the weights alone, before looking for the event.
+    await tasks.until(id, (calls) => calls.some((call) => call.task === 'switchTraffic' && call.settled));
+    expect(simulatedTraffic.get(world.tenant, 'p', 'bg').weights).toEqual({ blue: 0, green: 100 });
     expect((await world.events(id)).some((event) => event.type === 'TrafficSwitched')).toBe(true);
     const rollback = await world.act(id, 'rollback', { reason: 'checkout errors on green' });
     expect(rollback.status).toBe(202);
@@ -182,7 +192,9 @@ describe('BLUE_GREEN', () => {
     const id = await create('bg-pause', { strategy: 'BLUE_GREEN', scaleDownDelaySeconds: 10 });
     await world.waitFor(id, (execution) => execution.status === 'IN_PROGRESS');
     expect((await world.act(id, 'pause')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Green finishes coming up, then the flow parks on its resume token: held there, it
+    // cannot reach the switch gate until a resume.
+    await tasks.until(id, (calls) => calls.some((call) => call.task === 'park' && call.settled && call.error === undefined));
     const held = await world.get(id);
     expect(held.status).toBe('PAUSED');
     expect(held.waitingFor).toBeUndefined();

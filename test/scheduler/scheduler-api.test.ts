@@ -15,8 +15,9 @@ import {
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { afterEach, describe, expect, it } from 'vitest';
-import { atExpression } from '../../functions/pipeline/schedules.js';
+import { atExpression, parseAtExpression } from '../../functions/pipeline/schedules.js';
 import { LocalScheduler, startSchedulerServer, type SchedulerServer } from '../../local/scheduler/index.js';
+import { waitFor } from '../support/wait.js';
 
 const TARGET = 'arn:aws:lambda:us-east-1:000000000000:function:target';
 const ROLE = 'arn:aws:iam::000000000000:role/scheduler';
@@ -70,13 +71,7 @@ const input = (name: string, at: Date, extra: Partial<CreateScheduleCommandInput
   ...extra,
 });
 
-const waitUntil = async (predicate: () => boolean, timeoutMs = 5000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((done) => setTimeout(done, 10));
-  }
-};
+const waitUntil = (predicate: () => boolean, timeoutMs = 5000) => waitFor(predicate, { timeout: timeoutMs, interval: 10 });
 
 describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', () => {
   it('creates, gets, updates, lists and deletes a one-time schedule', async () => {
@@ -154,11 +149,15 @@ describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', ()
     const dir = mkdtempSync(join(tmpdir(), 'sluice-scheduler-'));
     dirs.push(dir);
     const first = await world({ persistDir: dir });
-    await first.client.send(new CreateScheduleCommand(input('overdue', new Date(Date.now() + 1500))));
+    const overdue = input('overdue', new Date(Date.now() + 1500));
+    await first.client.send(new CreateScheduleCommand(overdue));
     await first.client.send(new CreateScheduleCommand(input('later', new Date(Date.now() + 86_400_000))));
     await stop(first);
     expect(first.invoked).toEqual([]);
-    await new Promise((done) => setTimeout(done, 2000));
+    // Down past its time: the schedule is overdue once the clock has passed the instant its at() names.
+    const due = parseAtExpression(overdue.ScheduleExpression ?? '');
+    expect(due).toBeInstanceOf(Date);
+    await waitUntil(() => Date.now() > (due?.getTime() ?? Number.POSITIVE_INFINITY), 5000);
 
     const second = await world({ persistDir: dir });
     await waitUntil(() => second.invoked.length === 1);

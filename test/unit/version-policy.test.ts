@@ -13,6 +13,7 @@ import {
 } from '../../functions/catalog/version-policy.js';
 import type { CatalogVersion } from '../../functions/catalog/schemas.js';
 import type { AutoUpgradeChannel } from '../../functions/domain/channels.js';
+import { createRandom } from '../support/random.js';
 
 function v(version: string, extra: Partial<CatalogVersion> = {}): CatalogVersion {
   return { version, channel: 'stable', security: false, ...extra };
@@ -50,18 +51,6 @@ function codes(from: string, to: string, rollbackOf?: { fromVersion: string; toV
   return checkUpgradePath({ from, to, versions: catalog, ...(rollbackOf ? { rollbackOf } : {}) }).blockers.map(
     (b) => b.code,
   );
-}
-
-/** A small seeded PRNG: test data that is shuffled or generated must reproduce exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('isValidVersion', () => {
@@ -523,15 +512,7 @@ describe('versionSortKey', () => {
   ];
 
   /** Seeded Fisher–Yates, so a failure reproduces. */
-  function shuffled<T>(items: readonly T[], seed: number): T[] {
-    const random = mulberry32(seed);
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [out[i], out[j]] = [out[j] as T, out[i] as T];
-    }
-    return out;
-  }
+  const shuffled = <T>(items: readonly T[], seed: number): T[] => createRandom(seed).shuffle(items);
 
   it('lists the fixture in semver order (guards the fixture itself)', () => {
     expect([...inSemverOrder].sort((a, b) => semver.compareBuild(a, b))).toEqual(inSemverOrder);
@@ -553,8 +534,7 @@ describe('versionSortKey', () => {
   });
 
   it('orders generated versions exactly like semver.compareBuild', () => {
-    const random = mulberry32(2024);
-    const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const { pick } = createRandom(2024);
     const ids = ['0', '1', '2', '9', '10', '11', '100', 'a', 'a-', 'a-b', 'alpha', 'b', 'B', 'rc', '-', '1a', '--'];
     const list = (): string => Array.from({ length: pick([1, 1, 2, 3]) }, () => pick(ids)).join('.');
     const generated = Array.from({ length: 150 }, () => {

@@ -10,6 +10,7 @@ import type { ActionRequest, TargetAction } from '../../../functions/targets/tar
 import { actionIdempotencyKey } from '../../../functions/targets/target-adapter.js';
 import type { WebhookTargetDeps } from '../../../functions/targets/webhook-target.js';
 import { createWebhookTarget } from '../../../functions/targets/webhook-target.js';
+import { waitFor } from '../../support/wait.js';
 
 const SECRET = 'whsec_integration-0123456789';
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -312,7 +313,7 @@ describe('webhook target against a real HTTP receiver', () => {
     });
     const controller = new AbortController();
     const pending = createWebhookTarget(target(receiver.url, 30), deps()).perform(request('upgrade'), controller.signal);
-    while (receiver.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => receiver.seen.length > 0, { timeout: 5000, interval: 10, message: 'the request to reach the receiver' });
     controller.abort();
     expect(await pending).toMatchObject({ ok: false, retryable: true });
     expect(receiver.seen).toHaveLength(1);
