@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { Agent, request } from 'node:http';
 import { LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
 import { loadOrCreateDevKey, signDevToken } from '../local/dev-auth.js';
 import { freePort } from '../local/dynamodb-local.js';
-import { measure, type LoadFigures } from './stats.js';
+import { type LoadFigures, measure } from './stats.js';
 
 export interface ApiBenchFigures {
   readonly api: readonly LoadFigures[];
@@ -36,14 +36,23 @@ export async function runApiBench({ requests = 4000, concurrencies = [1, 32] } =
     const admin = await signDevToken(key, { roles: ['platform-admin'], user: 'bench' });
     const operator = await signDevToken(key, { tenant: 'bench', roles: ['operator'], user: 'bench' });
     const post = async (path: string, token: string, body: unknown) => {
-      const response = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
       return (await response.json()) as Record<string, string>;
     };
     const component = await post('/v1/components', admin, { name: `bench-${Date.now()}` });
     await post(`/v1/components/${component.componentId}/versions`, admin, { version: '1.0.0' });
     const instances = Array.from({ length: 20 }, (_, index) => ({ id: `i-${index}` }));
-    await post('/v1/tenants/bench/projects/bench/services', operator, { name: 'svc', componentId: component.componentId, version: '1.0.0', instances });
+    await post('/v1/tenants/bench/projects/bench/services', operator, {
+      name: 'svc',
+      componentId: component.componentId,
+      version: '1.0.0',
+      instances,
+    });
 
     // Plain node:http with keep-alive: the lightest client, so the load generator
     // takes as little CPU as possible from the server on a two-core machine.
@@ -51,18 +60,36 @@ export async function runApiBench({ requests = 4000, concurrencies = [1, 32] } =
     const getService = () =>
       new Promise<void>((done, fail) => {
         const call = request(
-          { host: '127.0.0.1', port, path: '/v1/tenants/bench/projects/bench/services/svc', agent, headers: { authorization: `Bearer ${operator}` } },
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/v1/tenants/bench/projects/bench/services/svc',
+            agent,
+            headers: { authorization: `Bearer ${operator}` },
+          },
           (response) => {
             response.resume();
-            response.on('end', () => (response.statusCode === 200 ? done() : fail(new Error(`GET service answered ${response.statusCode}`))));
+            response.on('end', () =>
+              response.statusCode === 200 ? done() : fail(new Error(`GET service answered ${response.statusCode}`)),
+            );
           },
         );
         call.on('error', fail);
         call.end();
       });
-    const ddb = new DynamoDBClient({ endpoint: health.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const ddb = new DynamoDBClient({
+      endpoint: health.endpoints.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const getItem = async () => {
-      const { Item } = await ddb.send(new GetItemCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: { S: 'TENANT#bench' }, sk: { S: 'SERVICE#bench#svc' } }, ConsistentRead: true }));
+      const { Item } = await ddb.send(
+        new GetItemCommand({
+          TableName: LOCAL_TABLE_NAME,
+          Key: { pk: { S: 'TENANT#bench' }, sk: { S: 'SERVICE#bench#svc' } },
+          ConsistentRead: true,
+        }),
+      );
       if (!Item) throw new Error('raw GetItem found nothing');
     };
 

@@ -14,13 +14,17 @@ export function measureBundleSizes(): Record<string, number> {
     const app = new App({ outdir, context: { 'sluice:jwtIssuer': 'https://issuer.example.com', 'sluice:jwtAudience': 'sluice' } });
     const stack = new SluiceStack(app, 'SluiceBench');
     const assembly = app.synth();
-    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    };
     const sizes: Record<string, number> = {};
     for (const [group, fn] of Object.entries(stack.functions)) {
       const logicalId = stack.getLogicalId(fn.lambda.node.defaultChild as never);
       const s3Key = ((template.Resources[logicalId]?.Properties?.Code ?? {}) as { S3Key?: string }).S3Key ?? '';
       const dir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
-      sizes[group] = readdirSync(dir).filter((file) => file.endsWith('.mjs')).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
+      sizes[group] = readdirSync(dir)
+        .filter((file) => file.endsWith('.mjs'))
+        .reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
     }
     return sizes;
   } finally {

@@ -29,8 +29,16 @@ export async function runHistoryBench({ instances = 10_000, batchSize = 50, heal
   const task = async (_name: string, payload: unknown): Promise<unknown> => {
     const event = payload as { task: string; batch?: number };
     switch (event.task) {
-      case 'preChecks': return { passed: true };
-      case 'control': return { action: completedBatches < batches ? 'run' : 'complete', batch: completedBatches, batchDelaySeconds: 60, gate: 0, gateTimeoutSeconds: 60 };
+      case 'preChecks':
+        return { passed: true };
+      case 'control':
+        return {
+          action: completedBatches < batches ? 'run' : 'complete',
+          batch: completedBatches,
+          batchDelaySeconds: 60,
+          gate: 0,
+          gateTimeoutSeconds: 60,
+        };
       case 'startBatch':
       case 'checkBatchHealth': {
         const seen = (polls.get(event.batch ?? 0) ?? 0) + (event.task === 'checkBatchHealth' ? 1 : 0);
@@ -40,15 +48,23 @@ export async function runHistoryBench({ instances = 10_000, batchSize = 50, heal
       case 'finishBatch':
         completedBatches = (event.batch ?? 0) + 1;
         return { action: completedBatches < batches ? 'continue' : 'complete' };
-      case 'complete': return { action: 'done' };
-      default: throw new Error(`unexpected task ${event.task}`);
+      case 'complete':
+        return { action: 'done' };
+      default:
+        throw new Error(`unexpected task ${event.task}`);
     }
   };
   // Waits pass a million times faster: a 60 s batch delay takes 60 µs.
   const engine = await createEngine({ invokeLambda: task, timeScale: 1_000_000 });
   try {
-    const arns = await createFlowStateMachines(engine, { taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks', prefix: 'bench-' });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: arns.rolling ?? '', input: JSON.stringify({ tenantId: 't', executionId: 'e' }) });
+    const arns = await createFlowStateMachines(engine, {
+      taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks',
+      prefix: 'bench-',
+    });
+    const { executionArn } = await engine.startExecution({
+      stateMachineArn: arns.rolling ?? '',
+      input: JSON.stringify({ tenantId: 't', executionId: 'e' }),
+    });
     const result = await engine.waitForExecution(executionArn);
     if (result.status !== 'SUCCEEDED') throw new Error(`the flow ended ${result.status}`);
     const parent = await allEvents(engine, executionArn);
@@ -97,33 +113,61 @@ export async function runCanaryMonitoringBench({ checks = 20_160, instances = 20
   const task = async (_name: string, payload: unknown): Promise<unknown> => {
     const event = payload as { task: string; batch?: number };
     switch (event.task) {
-      case 'preChecks': return { passed: true };
-      case 'startBatch': return { pending: 0, intervalSeconds: 30 };
-      case 'checkBatchHealth': return { pending: 0, intervalSeconds: 30 };
-      case 'finishCanary': completedBatches = 1; return { action: 'monitor' };
+      case 'preChecks':
+        return { passed: true };
+      case 'startBatch':
+        return { pending: 0, intervalSeconds: 30 };
+      case 'checkBatchHealth':
+        return { pending: 0, intervalSeconds: 30 };
+      case 'finishCanary':
+        completedBatches = 1;
+        return { action: 'monitor' };
       case 'monitorCanary':
         checked += 1;
         return { decision: checked >= checks ? 'promoted' : 'continue', intervalSeconds: 30 };
-      case 'control': return { action: completedBatches < batches ? 'run' : 'complete', batch: completedBatches, batchDelaySeconds: 60, gate: 0, gateTimeoutSeconds: 60 };
+      case 'control':
+        return {
+          action: completedBatches < batches ? 'run' : 'complete',
+          batch: completedBatches,
+          batchDelaySeconds: 60,
+          gate: 0,
+          gateTimeoutSeconds: 60,
+        };
       case 'finishBatch':
         completedBatches = (event.batch ?? 0) + 1;
         return { action: completedBatches < batches ? 'continue' : 'complete' };
-      case 'complete': return { action: 'done' };
-      default: throw new Error(`unexpected task ${event.task}`);
+      case 'complete':
+        return { action: 'done' };
+      default:
+        throw new Error(`unexpected task ${event.task}`);
     }
   };
   void instances;
   const engine = await createEngine({ invokeLambda: task, timeScale: 1_000_000 });
   try {
-    const arns = await createFlowStateMachines(engine, { taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks', prefix: 'bench-' });
-    const { executionArn } = await engine.startExecution({ stateMachineArn: arns.canary ?? '', input: JSON.stringify({ tenantId: 't', executionId: 'e' }) });
+    const arns = await createFlowStateMachines(engine, {
+      taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-tasks',
+      prefix: 'bench-',
+    });
+    const { executionArn } = await engine.startExecution({
+      stateMachineArn: arns.canary ?? '',
+      input: JSON.stringify({ tenantId: 't', executionId: 'e' }),
+    });
     const result = await engine.waitForExecution(executionArn);
     if (result.status !== 'SUCCEEDED') throw new Error(`the canary flow ended ${result.status}`);
     const parent = await allEvents(engine, executionArn);
     const monitors = (await engine.listExecutions({ stateMachineArn: arns['canary-monitor'] ?? '', maxResults: 1000 })).executions ?? [];
     let largestChildEvents = 0;
-    for (const child of monitors) largestChildEvents = Math.max(largestChildEvents, (await allEvents(engine, child.executionArn ?? '')).length);
-    return { checks: checked, intervalSeconds: 30, parentEvents: parent.length, largestChildEvents, monitorChildren: monitors.length, historyLimit: MAX_HISTORY_EVENTS };
+    for (const child of monitors)
+      largestChildEvents = Math.max(largestChildEvents, (await allEvents(engine, child.executionArn ?? '')).length);
+    return {
+      checks: checked,
+      intervalSeconds: 30,
+      parentEvents: parent.length,
+      largestChildEvents,
+      monitorChildren: monitors.length,
+      historyLimit: MAX_HISTORY_EVENTS,
+    };
   } finally {
     await engine.close();
   }

@@ -15,14 +15,17 @@ line(`node ${process.version}, ${process.platform}/${process.arch}, ${new Date()
 line();
 
 line('## Lambda bundles (minified ESM, as cdk deploy uploads them; target < 300 kB)');
-for (const [group, bytes] of Object.entries(measureBundleSizes())) line(`  ${group.padEnd(10)} ${kb(bytes)}${bytes < 300 * 1024 ? '' : '  OVER TARGET'}`);
+for (const [group, bytes] of Object.entries(measureBundleSizes()))
+  line(`  ${group.padEnd(10)} ${kb(bytes)}${bytes < 300 * 1024 ? '' : '  OVER TARGET'}`);
 line();
 
 line('## GET one service: local API vs raw DynamoDB Local GetItem (same run, same DynamoDB Local)');
 const api = await runApiBench();
 line('  path                 clients  requests   p50 ms   p99 ms    req/s');
 const row = (name: string, figures: (typeof api.api)[number]) =>
-  line(`  ${name.padEnd(20)} ${String(figures.concurrency).padStart(7)} ${String(figures.requests).padStart(9)} ${figures.p50Ms.toFixed(2).padStart(8)} ${figures.p99Ms.toFixed(2).padStart(8)} ${String(figures.requestsPerSecond).padStart(8)}`);
+  line(
+    `  ${name.padEnd(20)} ${String(figures.concurrency).padStart(7)} ${String(figures.requests).padStart(9)} ${figures.p50Ms.toFixed(2).padStart(8)} ${figures.p99Ms.toFixed(2).padStart(8)} ${String(figures.requestsPerSecond).padStart(8)}`,
+  );
 api.api.forEach((figures, index) => {
   const raw = api.rawDynamoDb[index];
   if (raw) row('raw GetItem', raw);
@@ -43,7 +46,9 @@ line();
   const figures = await runHistoryBench();
   line('## Execution history of a 10,000-instance ROLLING upgrade (batchSize 50; real ASL files, stand-in tasks)');
   line(`  batches: ${figures.batches}, health polls per batch: ${figures.healthPollsPerBatch}`);
-  line(`  parent history events: ${figures.parentEvents} of the ${figures.historyLimit} limit (${((figures.parentEvents / figures.historyLimit) * 100).toFixed(1)}%), ${figures.parentEventsPerInstance} per instance`);
+  line(
+    `  parent history events: ${figures.parentEvents} of the ${figures.historyLimit} limit (${((figures.parentEvents / figures.historyLimit) * 100).toFixed(1)}%), ${figures.parentEventsPerInstance} per instance`,
+  );
   line(`  largest child (one batch) history: ${figures.largestChildEvents} events`);
   line(`  state transitions, parent and children: ${figures.stateTransitions}`);
   line();
@@ -53,7 +58,11 @@ line();
   const { runCanaryMonitoringBench } = await import('./history-bench.js');
   const figures = await runCanaryMonitoringBench();
   line('## A canary monitored for 7 days at 30 s checks, then promoted (real ASL files, stand-in tasks)');
-  line(`  health checks: ${figures.checks} in ${figures.monitorChildren} monitor chunks (largest chunk history: ${figures.largestChildEvents} events)`);
-  line(`  canary flow history events: ${figures.parentEvents} of the ${figures.historyLimit} limit (${((figures.parentEvents / figures.historyLimit) * 100).toFixed(1)}%)`);
+  line(
+    `  health checks: ${figures.checks} in ${figures.monitorChildren} monitor chunks (largest chunk history: ${figures.largestChildEvents} events)`,
+  );
+  line(
+    `  canary flow history events: ${figures.parentEvents} of the ${figures.historyLimit} limit (${((figures.parentEvents / figures.historyLimit) * 100).toFixed(1)}%)`,
+  );
   line();
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import semver from 'semver';
-import { STATUSES, TRANSITIONS, isTerminal, type Status } from '../functions/domain/status.js';
+import { isTerminal, STATUSES, type Status, TRANSITIONS } from '../functions/domain/status.js';
 import type { Strategy } from '../functions/upgrades/schemas.js';
 import { FLOW_OF } from '../functions/upgrades/upgrades.js';
 import { generateDevKey, signDevToken } from '../local/dev-auth.js';
@@ -108,7 +108,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const tasks = recordTaskCalls();
 
   const devKey = await generateDevKey();
-  const runtime = await startRuntime({ port: 0, devKey, logLevel: 'silent', timeScale: 1000, ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}) });
+  const runtime = await startRuntime({
+    port: 0,
+    devKey,
+    logLevel: 'silent',
+    timeScale: 1000,
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+  });
   const operations: Record<string, Record<string, number>> = {};
   const serverErrors: string[] = [];
   try {
@@ -121,7 +127,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     const viewer = await signDevToken(devKey, { tenant, roles: ['viewer'], user: 'soak-viewer' });
 
     /** One request; `operation` names it in the tally (setup and reads pass none). */
-    const call = async (method: string, path: string, token: string, body?: unknown, operation?: string): Promise<{ status: number; body: any }> => {
+    const call = async (
+      method: string,
+      path: string,
+      token: string,
+      body?: unknown,
+      operation?: string,
+    ): Promise<{ status: number; body: any }> => {
       const response = await fetch(`${runtime.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -138,14 +150,21 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     };
     const must = async (method: string, path: string, token: string, body: unknown, expected: number) => {
       const response = await call(method, path, token, body);
-      if (response.status !== expected) throw new Error(`soak setup: ${method} ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
+      if (response.status !== expected)
+        throw new Error(`soak setup: ${method} ${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
       return response.body;
     };
     const pages = async (path: string): Promise<any[]> => {
       const items: any[] = [];
       let next: string | undefined;
       do {
-        const page = await must('GET', `${path}${path.includes('?') ? '&' : '?'}limit=100${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`, viewer, undefined, 200);
+        const page = await must(
+          'GET',
+          `${path}${path.includes('?') ? '&' : '?'}limit=100${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`,
+          viewer,
+          undefined,
+          200,
+        );
         items.push(...page.items);
         next = page.nextToken;
       } while (next);
@@ -155,7 +174,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     // --- The world: one component, a fleet that fails at random, a few pipeline steps.
     const component = await must('POST', '/v1/components', admin, { name: `soak-${randomUUID().slice(0, 8)}` }, 201);
     const componentId = component.componentId as string;
-    for (const version of VERSIONS) await must('POST', `/v1/components/${componentId}/versions`, admin, { version, channel: 'stable' }, 201);
+    for (const version of VERSIONS)
+      await must('POST', `/v1/components/${componentId}/versions`, admin, { version, channel: 'stable' }, 201);
 
     const services: string[] = [];
     for (let index = 0; index < serviceCount; index += 1) {
@@ -166,13 +186,30 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
         ...(random.chance(0.35) ? { failInstances: [...new Set([random.pick(ids), random.pick(ids)])] } : {}),
         ...(random.chance(0.25) ? { unhealthyInstances: [random.pick(ids)] } : {}),
       };
-      await must('POST', `${base}/projects/${project}/services`, operator, { name, componentId, version: '1.0.0', instances: ids.map((id) => ({ id })), target }, 201);
+      await must(
+        'POST',
+        `${base}/projects/${project}/services`,
+        operator,
+        { name, componentId, version: '1.0.0', instances: ids.map((id) => ({ id })), target },
+        201,
+      );
       services.push(name);
     }
     // Pairs s-0 → s-1, s-2 → s-3, …: the destinations get a validated-version ceiling.
     const sources: string[] = [];
     for (let index = 0; index + 1 < Math.min(serviceCount, 8); index += 2) {
-      await must('POST', `${base}/upgrade-pipeline/steps`, operator, { sourceProjectName: project, sourceServiceName: `s-${index}`, destinationProjectName: project, destinationServiceName: `s-${index + 1}` }, 201);
+      await must(
+        'POST',
+        `${base}/upgrade-pipeline/steps`,
+        operator,
+        {
+          sourceProjectName: project,
+          sourceServiceName: `s-${index}`,
+          destinationProjectName: project,
+          destinationServiceName: `s-${index + 1}`,
+        },
+        201,
+      );
       sources.push(`s-${index}`);
     }
 
@@ -203,11 +240,26 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       };
       switch (strategy) {
         case 'CANARY':
-          return { ...common, canaryPercentage: random.pick([10, 25, 50]), ...(random.chance(0.5) ? { canaryAutoPromoteSeconds: random.int(200, 2000) } : {}) };
+          return {
+            ...common,
+            canaryPercentage: random.pick([10, 25, 50]),
+            ...(random.chance(0.5) ? { canaryAutoPromoteSeconds: random.int(200, 2000) } : {}),
+          };
         case 'BLUE_GREEN':
-          return { ...common, scaleDownDelaySeconds: random.int(0, 2000), ...(random.chance(0.4) ? { autoPromotionSeconds: random.int(200, 2000) } : {}), gateTimeoutSeconds: random.int(1000, 5000), onGateTimeout: random.pick(['approve', 'reject']) };
+          return {
+            ...common,
+            scaleDownDelaySeconds: random.int(0, 2000),
+            ...(random.chance(0.4) ? { autoPromotionSeconds: random.int(200, 2000) } : {}),
+            gateTimeoutSeconds: random.int(1000, 5000),
+            onGateTimeout: random.pick(['approve', 'reject']),
+          };
         case 'STAGED':
-          return { ...common, stages: [{ name: 'first', percentage: random.pick([20, 34, 50]) }, { name: 'second', percentage: 30 }, { name: 'rest' }], gateTimeoutSeconds: random.int(1000, 5000), onGateTimeout: random.pick(['approve', 'reject']) };
+          return {
+            ...common,
+            stages: [{ name: 'first', percentage: random.pick([20, 34, 50]) }, { name: 'second', percentage: 30 }, { name: 'rest' }],
+            gateTimeoutSeconds: random.int(1000, 5000),
+            onGateTimeout: random.pick(['approve', 'reject']),
+          };
         default:
           return common;
       }
@@ -222,7 +274,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       const allowed = VERSIONS.filter((version) => version !== from && (!ceiling || random.chance(0.1) || semver.lte(version, ceiling)));
       if (allowed.length === 0) return;
       const toVersion = random.pick(allowed);
-      const created = await call('POST', `${base}/upgrades`, operator, { project, service, toVersion, strategy, ...knobs(strategy) }, 'create');
+      const created = await call(
+        'POST',
+        `${base}/upgrades`,
+        operator,
+        { project, service, toVersion, strategy, ...knobs(strategy) },
+        'create',
+      );
       if (created.status !== 201) return;
       const execution: Tracked = { executionId: created.body.executionId, service, strategy, toVersion, observed: [], status: 'PENDING' };
       tracked.set(execution.executionId, execution);
@@ -233,7 +291,17 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
 
     const act = async (execution: Tracked) => {
       const path = `${base}/upgrades/${execution.executionId}`;
-      const action = random.weighted({ read: 25, pause: 8, resume: 10, cancel: 4, rollback: 5, 'promote-canary': execution.strategy === 'CANARY' ? 15 : 1, approve: ['STAGED', 'BLUE_GREEN'].includes(execution.strategy) ? 20 : 1, reject: 4, start: 3 });
+      const action = random.weighted({
+        read: 25,
+        pause: 8,
+        resume: 10,
+        cancel: 4,
+        rollback: 5,
+        'promote-canary': execution.strategy === 'CANARY' ? 15 : 1,
+        approve: ['STAGED', 'BLUE_GREEN'].includes(execution.strategy) ? 20 : 1,
+        reject: 4,
+        start: 3,
+      });
       switch (action) {
         case 'read':
           return;
@@ -255,7 +323,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
         const service = random.pick(services);
         const active = tracked.get(current.get(service) ?? '');
         if (random.chance(0.04) && sources.length > 0) {
-          await call('POST', `${base}/projects/${project}/services/${random.pick(sources)}/upgrade-validation`, approver, { comment: 'soak' }, 'validate');
+          await call(
+            'POST',
+            `${base}/projects/${project}/services/${random.pick(sources)}/upgrade-validation`,
+            approver,
+            { comment: 'soak' },
+            'validate',
+          );
         } else if (!active || isTerminal(active.status) || random.chance(0.05)) {
           // Also, now and then, a creation that must lose to the active execution.
           await create(service);
@@ -277,7 +351,9 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
         for (const service of await pages(`${base}/projects/${project}/services`)) {
           ceilingChecks += 1;
           if (service.validatedVersion && semver.gt(service.version, service.validatedVersion)) {
-            ceilingViolations.push(`${service.name} runs ${service.version} above its ceiling ${service.validatedVersion} (during the run)`);
+            ceilingViolations.push(
+              `${service.name} runs ${service.version} above its ceiling ${service.validatedVersion} (during the run)`,
+            );
           }
         }
         await sleep(100);
@@ -294,7 +370,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       if (open.length === 0 || Date.now() > settleDeadline) break;
       for (const execution of open) {
         const response = await read(execution);
-        if (response.status === 200 && !isTerminal(response.body.status)) await call('POST', `${base}/upgrades/${execution.executionId}/cancel`, operator, {}, 'cancel (settle)');
+        if (response.status === 200 && !isTerminal(response.body.status))
+          await call('POST', `${base}/upgrades/${execution.executionId}/cancel`, operator, {}, 'cancel (settle)');
       }
       await sleep(200);
     }
@@ -326,12 +403,18 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     const check = (name: string, checked: number, failures: string[], knownBug?: string) =>
       invariants.push({ name, passed: failures.length === 0, checked, failures, ...(knownBug && failures.length > 0 ? { knownBug } : {}) });
 
-    check('no request answered 5xx', Object.values(operations).reduce((sum, tally) => sum + Object.values(tally).reduce((a, b) => a + b, 0), 0), serverErrors);
+    check(
+      'no request answered 5xx',
+      Object.values(operations).reduce((sum, tally) => sum + Object.values(tally).reduce((a, b) => a + b, 0), 0),
+      serverErrors,
+    );
 
     check(
       'every execution reached a terminal status after the final cancel',
       executions.length,
-      executions.filter((execution) => !isTerminal(execution.status)).map((execution) => `${execution.executionId} (${execution.strategy}) still ${execution.status}`),
+      executions
+        .filter((execution) => !isTerminal(execution.status))
+        .map((execution) => `${execution.executionId} (${execution.strategy}) still ${execution.status}`),
     );
 
     check(
@@ -342,9 +425,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
         execution.observed.forEach((status, index) => {
           const previous = execution.observed[index - 1];
           if (!STATUSES.includes(status)) problems.push(`${execution.executionId}: unknown status ${status}`);
-          else if (previous && !REACHABLE[previous].has(status)) problems.push(`${execution.executionId} (${execution.strategy}): ${previous} → ${status} is not reachable (${execution.observed.join(' → ')})`);
+          else if (previous && !REACHABLE[previous].has(status))
+            problems.push(
+              `${execution.executionId} (${execution.strategy}): ${previous} → ${status} is not reachable (${execution.observed.join(' → ')})`,
+            );
         });
-        if (execution.terminalSeen && execution.status !== execution.terminalSeen) problems.push(`${execution.executionId}: terminal ${execution.terminalSeen} later read as ${execution.status}`);
+        if (execution.terminalSeen && execution.status !== execution.terminalSeen)
+          problems.push(`${execution.executionId}: terminal ${execution.terminalSeen} later read as ${execution.status}`);
         return problems;
       }),
     );
@@ -356,17 +443,21 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       const instances = await pages(`${base}/upgrades/${execution.executionId}/instances`);
       instancesChecked += instances.length;
       const final = finals.get(execution.executionId);
-      const bad = (statuses: readonly string[]) => instances.filter((instance) => statuses.includes(instance.status)).map((instance) => `${instance.instanceId}=${instance.status}`);
+      const bad = (statuses: readonly string[]) =>
+        instances.filter((instance) => statuses.includes(instance.status)).map((instance) => `${instance.instanceId}=${instance.status}`);
       const forbidden: Record<string, readonly string[]> = {
         COMPLETED: ['PENDING', ...IN_FLIGHT],
         ROLLED_BACK: [...IN_FLIGHT, 'COMPLETED'],
         FAILED: IN_FLIGHT,
       };
       const wrong = bad(forbidden[execution.status] ?? []);
-      if (wrong.length > 0) instanceFailures.push(`${execution.executionId} (${execution.strategy}) is ${execution.status} with ${wrong.join(', ')}`);
+      if (wrong.length > 0)
+        instanceFailures.push(`${execution.executionId} (${execution.strategy}) is ${execution.status} with ${wrong.join(', ')}`);
       const stranded = execution.status === 'CANCELLED' ? bad(IN_FLIGHT) : [];
-      if (stranded.length > 0) strandedByCancel.push(`${execution.executionId} (${execution.strategy}) is CANCELLED with ${stranded.join(', ')}`);
-      if (final && final.progress.total !== instances.length) instanceFailures.push(`${execution.executionId}: progress.total ${final.progress.total} but ${instances.length} instances`);
+      if (stranded.length > 0)
+        strandedByCancel.push(`${execution.executionId} (${execution.strategy}) is CANCELLED with ${stranded.join(', ')}`);
+      if (final && final.progress.total !== instances.length)
+        instanceFailures.push(`${execution.executionId}: progress.total ${final.progress.total} but ${instances.length} instances`);
     }
     check('every instance status is consistent with its execution', instancesChecked, instanceFailures);
     check(
@@ -378,14 +469,18 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     const finalServices = await pages(`${base}/projects/${project}/services`);
     for (const service of finalServices) {
       ceilingChecks += 1;
-      if (service.validatedVersion && semver.gt(service.version, service.validatedVersion)) ceilingViolations.push(`${service.name} runs ${service.version} above its ceiling ${service.validatedVersion}`);
+      if (service.validatedVersion && semver.gt(service.version, service.validatedVersion))
+        ceilingViolations.push(`${service.name} runs ${service.version} above its ceiling ${service.validatedVersion}`);
     }
     check('no service runs above its validated-version ceiling', ceilingChecks, ceilingViolations);
 
     const versionFailures: string[] = [];
     for (const service of finalServices) {
       const last = executions.filter((execution) => execution.service === service.name).pop();
-      if (last?.status === 'COMPLETED' && service.version !== last.toVersion) versionFailures.push(`${service.name} runs ${service.version} after its last execution ${last.executionId} completed to ${last.toVersion}`);
+      if (last?.status === 'COMPLETED' && service.version !== last.toVersion)
+        versionFailures.push(
+          `${service.name} runs ${service.version} after its last execution ${last.executionId} completed to ${last.toVersion}`,
+        );
     }
     check("a service whose last execution completed runs that execution's version", finalServices.length, versionFailures);
 
@@ -394,25 +489,34 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       const types = (await pages(`${base}/upgrades/${execution.executionId}/events`)).map((event) => event.type as string);
       if (!types.includes('UpgradeCreated')) timelineFailures.push(`${execution.executionId}: no UpgradeCreated event`);
       const terminal = TERMINAL_EVENT[execution.status];
-      if (terminal && !types.some((type) => terminal.includes(type))) timelineFailures.push(`${execution.executionId} is ${execution.status} with no ${terminal.join('/')} event (${types.join(', ')})`);
+      if (terminal && !types.some((type) => terminal.includes(type)))
+        timelineFailures.push(`${execution.executionId} is ${execution.status} with no ${terminal.join('/')} event (${types.join(', ')})`);
     }
     check('no lost timeline events (creation, and a terminal event for a terminal status)', executions.length, timelineFailures);
 
     const stored = await pages(`${base}/upgrades?componentId=${componentId}`);
     const storedIds = new Set(stored.map((item) => item.executionId as string));
     const listFailures = [
-      ...executions.filter((execution) => !storedIds.has(execution.executionId)).map((execution) => `${execution.executionId} created (201) but not listed`),
+      ...executions
+        .filter((execution) => !storedIds.has(execution.executionId))
+        .map((execution) => `${execution.executionId} created (201) but not listed`),
       ...[...storedIds].filter((id) => !tracked.has(id)).map((id) => `${id} listed but never created by the soak`),
     ];
     check('every created execution is stored, and nothing else', stored.length, listFailures);
 
     const stats = (await call('GET', `${base}/components/${componentId}/upgrade-statistics`, viewer)).body;
     const count = (statuses: readonly string[]) => stored.filter((item) => statuses.includes(item.status)).length;
-    const expected = { totalExecutions: count(['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED']), successfulExecutions: count(['COMPLETED']), failedExecutions: count(['FAILED', 'ROLLED_BACK']) };
+    const expected = {
+      totalExecutions: count(['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED']),
+      successfulExecutions: count(['COMPLETED']),
+      failedExecutions: count(['FAILED', 'ROLLED_BACK']),
+    };
     check(
       'statistics equal the executions stored for the component',
       stored.length,
-      (Object.keys(expected) as Array<keyof typeof expected>).filter((key) => stats?.[key] !== expected[key]).map((key) => `${key}: statistics say ${stats?.[key]}, stored executions say ${expected[key]}`),
+      (Object.keys(expected) as Array<keyof typeof expected>)
+        .filter((key) => stats?.[key] !== expected[key])
+        .map((key) => `${key}: statistics say ${stats?.[key]}, stored executions say ${expected[key]}`),
     );
 
     const byStrategy: Record<string, number> = {};
@@ -422,7 +526,18 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       finalStatuses[execution.status] = (finalStatuses[execution.status] ?? 0) + 1;
     }
     const totalOperations = Object.values(operations).reduce((sum, tally) => sum + Object.values(tally).reduce((a, b) => a + b, 0), 0);
-    return { seed, seconds, services: serviceCount, executions: executions.length, byStrategy, operations, totalOperations, finalStatuses, invariants, passed: invariants.every((invariant) => invariant.passed || invariant.knownBug !== undefined) };
+    return {
+      seed,
+      seconds,
+      services: serviceCount,
+      executions: executions.length,
+      byStrategy,
+      operations,
+      totalOperations,
+      finalStatuses,
+      invariants,
+      passed: invariants.every((invariant) => invariant.passed || invariant.knownBug !== undefined),
+    };
   } finally {
     await runtime.stop();
   }
@@ -432,10 +547,19 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
 export function formatSoakReport(report: SoakReport): string {
   const lines = [
     `# Soak: ${report.seconds}s, seed ${report.seed}, ${report.services} services`,
-    `executions: ${report.executions} (${Object.entries(report.byStrategy).map(([strategy, n]) => `${strategy} ${n}`).join(', ')})`,
-    `final statuses: ${Object.entries(report.finalStatuses).map(([status, n]) => `${status} ${n}`).join(', ')}`,
+    `executions: ${report.executions} (${Object.entries(report.byStrategy)
+      .map(([strategy, n]) => `${strategy} ${n}`)
+      .join(', ')})`,
+    `final statuses: ${Object.entries(report.finalStatuses)
+      .map(([status, n]) => `${status} ${n}`)
+      .join(', ')}`,
     `operations: ${report.totalOperations}`,
-    ...Object.entries(report.operations).map(([operation, tally]) => `  ${operation.padEnd(16)} ${Object.entries(tally).map(([status, n]) => `${status}×${n}`).join(' ')}`),
+    ...Object.entries(report.operations).map(
+      ([operation, tally]) =>
+        `  ${operation.padEnd(16)} ${Object.entries(tally)
+          .map(([status, n]) => `${status}×${n}`)
+          .join(' ')}`,
+    ),
     `invariants: ${report.invariants.filter((invariant) => invariant.passed).length}/${report.invariants.length} hold`,
     ...report.invariants.flatMap((invariant) => [
       `  ${invariant.passed ? 'PASS' : invariant.knownBug ? 'KNOWN BUG' : 'FAIL'} ${invariant.name} (${invariant.checked} checked)${invariant.knownBug && !invariant.passed ? `: ${invariant.knownBug}` : ''}`,
@@ -448,7 +572,9 @@ export function formatSoakReport(report: SoakReport): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, services: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string' }, services: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' } },
+  });
   const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
   const report = await runSoak({
     ...(values.seconds ? { seconds: number(values.seconds) } : {}),

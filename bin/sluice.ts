@@ -11,8 +11,8 @@ const app = new App();
 
 // Pin the environment only when the CLI resolved it (credentials present); otherwise the
 // stack stays environment-agnostic, so `cdk synth` works offline.
-const account = process.env['CDK_DEFAULT_ACCOUNT'];
-const region = process.env['CDK_DEFAULT_REGION'];
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
 
 new SluiceStack(app, 'Sluice', {
   ...(account && region ? { env: { account, region } } : {}),

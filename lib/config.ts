@@ -124,11 +124,7 @@ function readIssuer(raw: unknown): string {
 }
 
 function readStringList(key: string, raw: unknown): readonly string[] {
-  const values = Array.isArray(raw)
-    ? raw.map((v) => String(v).trim())
-    : typeof raw === 'string'
-      ? raw.split(',').map((v) => v.trim())
-      : [];
+  const values = Array.isArray(raw) ? raw.map((v) => String(v).trim()) : typeof raw === 'string' ? raw.split(',').map((v) => v.trim()) : [];
   const list = values.filter((v) => v !== '');
   if (list.length === 0) {
     throw new SluiceConfigError(`Context "${key}" is required: one audience or a comma-separated list`);
@@ -139,7 +135,7 @@ function readStringList(key: string, raw: unknown): readonly string[] {
 function readClaimName(key: string, raw: unknown, fallback: string): string {
   if (raw === undefined || raw === null || raw === '') return fallback;
   // The claim name is also spliced into the access log format (`$context.authorizer.claims.<name>`).
-  if (typeof raw !== 'string' || !/^[A-Za-z0-9_:.\/-]+$/.test(raw)) {
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_:./-]+$/.test(raw)) {
     throw new SluiceConfigError(`Context "${key}" must be a claim name, got ${JSON.stringify(raw)}`);
   }
   return raw;
@@ -172,9 +168,7 @@ function readPositiveNumber(key: string, raw: unknown, fallback: number): number
   return value;
 }
 
-const RETENTION_VALUES: ReadonlySet<number> = new Set(
-  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
-);
+const RETENTION_VALUES: ReadonlySet<number> = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
 
 function readRetention(raw: unknown): RetentionDays {
   const key = CONTEXT_KEYS.logRetentionDays;

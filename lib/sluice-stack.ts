@@ -1,26 +1,26 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/domain/routes.js';
+import type { FlowName } from '../functions/domain/flows.js';
+import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
 import type { RouteGroup } from '../functions/domain/routes.js';
-import { readSluiceConfig } from './config.js';
+import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/domain/routes.js';
 import type { SluiceConfig } from './config.js';
-import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
+import { readSluiceConfig } from './config.js';
 import { IdempotencyTable } from './constructs/idempotency-table.js';
+import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
 import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
 import { SluiceTable } from './constructs/sluice-table.js';
 import { TimelinePublisher } from './constructs/timeline-publisher.js';
-import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
-import type { FlowName } from '../functions/domain/flows.js';
 
 /** Repository root: esbuild's project root and the base of every handler entry. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -108,17 +108,15 @@ export class SluiceStack extends Stack {
         tracing: config.tracing,
         bundleAwsSdk: config.bundleAwsSdk,
       });
-    this.functions = Object.fromEntries(ROUTE_GROUPS.map((group) => [group, makeFunction(group)])) as Record<
-      RouteGroup,
-      SluiceFunction
-    >;
+    this.functions = Object.fromEntries(ROUTE_GROUPS.map((group) => [group, makeFunction(group)])) as Record<RouteGroup, SluiceFunction>;
 
     // Idempotency-Key (docs/decisions/0003-separate-idempotency-table.md): the API functions whose group has a mutation keep their
     // records in a table of their own; no other function (system, tasks, schedules) may.
     const idempotency = new IdempotencyTable(this, 'Idempotency');
     this.idempotencyTable = idempotency.table;
     for (const group of ROUTE_GROUPS) {
-      if (ROUTES.some((route) => route.group === group && acceptsIdempotencyKey(route))) idempotency.grantToApiFunction(this.functions[group]);
+      if (ROUTES.some((route) => route.group === group && acceptsIdempotencyKey(route)))
+        idempotency.grantToApiFunction(this.functions[group]);
     }
 
     // `system` (health, OpenAPI) reads nothing from the table, so it gets no grant.
@@ -179,7 +177,12 @@ export class SluiceStack extends Stack {
     // built from the name: a reference would close a cycle flows → task function →
     // scheduled function → flows (it starts them).
     const scheduledFunctionName = `${this.stackName}-pipeline-scheduled`.slice(-64);
-    const scheduledFunctionArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: scheduledFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const scheduledFunctionArn = this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: scheduledFunctionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.scheduledFunction = new SluiceFunction(this, 'PipelineScheduledFunction', {
       functionName: scheduledFunctionName,
       entry: pipelineScheduledEntry(),
@@ -203,7 +206,12 @@ export class SluiceStack extends Stack {
       // function) would then wait for the function, a cycle.
       new Policy(fn, 'StartFlowsPolicy', {
         roles: [fn.role],
-        statements: [new PolicyStatement({ actions: ['states:StartExecution'], resources: startable.map((flow) => this.flows[flow.name].stateMachine.stateMachineArn) })],
+        statements: [
+          new PolicyStatement({
+            actions: ['states:StartExecution'],
+            resources: startable.map((flow) => this.flows[flow.name].stateMachine.stateMachineArn),
+          }),
+        ],
       });
     }
     this.scheduler.grantSchedules(pipeline, 'create-and-delete', scheduledFunctionArn);
@@ -308,8 +316,7 @@ export class SluiceStack extends Stack {
     const tableLogicalId = this.resolve(cfnTable.logicalId) as string;
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
-      reason:
-        "Queries on the table's own GSIs (TABLE_SCHEMA: gsi1, gsi2) need <table ARN>/index/*; the wildcard never leaves this table.",
+      reason: "Queries on the table's own GSIs (TABLE_SCHEMA: gsi1, gsi2) need <table ARN>/index/*; the wildcard never leaves this table.",
     });
   }
 }

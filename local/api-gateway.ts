@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ROUTES, routeKey, type RouteDefinition, type RouteGroup } from '../functions/domain/routes.js';
+import { ROUTES, type RouteDefinition, type RouteGroup, routeKey } from '../functions/domain/routes.js';
 import type { Logger } from '../functions/shared/logger.js';
 import { PROBLEM_TYPE_BASE } from '../functions/shared/problem.js';
 import type { HttpLambda } from './handlers.js';
@@ -50,7 +50,14 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
         options.logger.error('local gateway failure', { error });
         if (!response.headersSent) sendProblem(response, 500, 'Internal server error', 'The local gateway failed.');
       })
-      .finally(() => options.logger.debug('request', { method: request.method, path: request.url, status: response.statusCode, ms: Math.round(performance.now() - started) }));
+      .finally(() =>
+        options.logger.debug('request', {
+          method: request.method,
+          path: request.url,
+          status: response.statusCode,
+          ms: Math.round(performance.now() - started),
+        }),
+      );
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -61,7 +68,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request);
-    if (body === 'too-large') return sendProblem(response, 413, 'Payload too large', 'The request body exceeds the gateway limit of 10 MB.');
+    if (body === 'too-large')
+      return sendProblem(response, 413, 'Payload too large', 'The request body exceeds the gateway limit of 10 MB.');
 
     let matched: { compiled: CompiledRoute; values: string[] } | undefined;
     for (const compiled of routes) {
@@ -123,13 +131,21 @@ function toEvent(input: {
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     ...(Object.keys(input.pathParameters).length > 0 ? { pathParameters: input.pathParameters } : {}),
-    ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text } : { isBase64Encoded: false }),
+    ...(body.length > 0
+      ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text }
+      : { isBase64Encoded: false }),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method, path: url.pathname, protocol: `HTTP/${input.request.httpVersion}`, sourceIp: input.request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${input.request.httpVersion}`,
+        sourceIp: input.request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: routeKey(route),
       stage: '$default',
@@ -196,7 +212,8 @@ function lambdaContext(group: string, requestId: string): Context {
 function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2, requestId: string): void {
   const headers: Record<string, string> = { 'x-request-id': requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  const body = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  const body =
+    result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
   response.writeHead(result.statusCode ?? 200, body ? { ...headers, 'content-length': String(body.length) } : headers);
   response.end(body);
 }

@@ -58,7 +58,9 @@ try {
       const key = `${executionId}/${event.at}/${event.type}`;
       if (printed.has(key) || ['InstanceUpgraded', 'BatchStarted'].includes(event.type)) continue;
       printed.add(key);
-      say(`  ${event.type}${event.actor ? ` by ${event.actor}` : ''}${event.detail?.batch === undefined ? '' : ` (batch ${event.detail.batch})`}`);
+      say(
+        `  ${event.type}${event.actor ? ` by ${event.actor}` : ''}${event.detail?.batch === undefined ? '' : ` (batch ${event.detail.batch})`}`,
+      );
     }
   };
   const follow = async (executionId: string) => {
@@ -86,19 +88,49 @@ try {
   const services = [
     ['dev-project', 'pg-dev', {}],
     ['staging-project', 'pg-staging', { autoUpgradeChannel: 'stable' }],
-    ['prod-project', 'pg-prod', { autoUpgradeChannel: 'stable', defaultUpgrade: { strategy: 'ROLLING', batchSize: 1 }, maintenanceWindow: { dayOfWeek: DAYS[windowDay.getUTCDay()], startHour: windowDay.getUTCHours(), durationHours: 2 } }],
+    [
+      'prod-project',
+      'pg-prod',
+      {
+        autoUpgradeChannel: 'stable',
+        defaultUpgrade: { strategy: 'ROLLING', batchSize: 1 },
+        maintenanceWindow: { dayOfWeek: DAYS[windowDay.getUTCDay()], startHour: windowDay.getUTCHours(), durationHours: 2 },
+      },
+    ],
   ] as const;
   for (const [project, name, extra] of services) {
-    await call('POST', `${base}/projects/${project}/services`, operator, { name, componentId: component.componentId, version: '16.0.0', instances, ...extra });
+    await call('POST', `${base}/projects/${project}/services`, operator, {
+      name,
+      componentId: component.componentId,
+      version: '16.0.0',
+      instances,
+      ...extra,
+    });
   }
   say('services pg-dev, pg-staging (channel stable), pg-prod (channel stable, maintenance window in 2 days) run 16.0.0');
-  const toStaging = await call('POST', `${base}/upgrade-pipeline/steps`, operator, { sourceProjectName: 'dev-project', sourceServiceName: 'pg-dev', destinationProjectName: 'staging-project', destinationServiceName: 'pg-staging', autoValidationDelayDays: 3 });
-  const toProd = await call('POST', `${base}/upgrade-pipeline/steps`, operator, { sourceProjectName: 'staging-project', sourceServiceName: 'pg-staging', destinationProjectName: 'prod-project', destinationServiceName: 'pg-prod', autoValidationDelayDays: 7 });
+  const toStaging = await call('POST', `${base}/upgrade-pipeline/steps`, operator, {
+    sourceProjectName: 'dev-project',
+    sourceServiceName: 'pg-dev',
+    destinationProjectName: 'staging-project',
+    destinationServiceName: 'pg-staging',
+    autoValidationDelayDays: 3,
+  });
+  const toProd = await call('POST', `${base}/upgrade-pipeline/steps`, operator, {
+    sourceProjectName: 'staging-project',
+    sourceServiceName: 'pg-staging',
+    destinationProjectName: 'prod-project',
+    destinationServiceName: 'pg-prod',
+    autoValidationDelayDays: 7,
+  });
   say(`pipeline: pg-dev →(${toStaging.autoValidationDelayDays} days) pg-staging →(${toProd.autoValidationDelayDays} days) pg-prod`);
 
   await call('POST', `/v1/components/${component.componentId}/versions`, admin, { version: '16.1.0', notes: 'Faster vacuum.' });
   say('16.1.0 is released');
-  const refused = await fetch(`${runtime.url}${base}/upgrades`, { method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ project: 'prod-project', service: 'pg-prod', toVersion: '16.1.0' }) });
+  const refused = await fetch(`${runtime.url}${base}/upgrades`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ project: 'prod-project', service: 'pg-prod', toVersion: '16.1.0' }),
+  });
   say(`an upgrade of pg-prod to 16.1.0 now is refused: ${refused.status} ${((await refused.json()) as { detail: string }).detail}`);
 
   const dev = await call('POST', `${base}/upgrades`, operator, { project: 'dev-project', service: 'pg-dev', toVersion: '16.1.0' });
@@ -106,29 +138,44 @@ try {
   say('olga upgrades pg-dev to 16.1.0');
   await follow(dev.executionId);
   const pending = await until(view, (graph) => graph.services.some((s: any) => s.name === 'pg-dev' && s.pendingValidation));
-  say(`pg-dev runs 16.1.0; auto-validation of 16.1.0 is due ${pending.services.find((s: any) => s.name === 'pg-dev').pendingValidation.dueAt}`);
+  say(
+    `pg-dev runs 16.1.0; auto-validation of 16.1.0 is due ${pending.services.find((s: any) => s.name === 'pg-dev').pendingValidation.dueAt}`,
+  );
 
-  const auto = await until(() => call('GET', `${base}/upgrade-pipeline/steps/${toStaging.stepId}`, operator), (step) => step.lastValidation !== undefined);
+  const auto = await until(
+    () => call('GET', `${base}/upgrade-pipeline/steps/${toStaging.stepId}`, operator),
+    (step) => step.lastValidation !== undefined,
+  );
   say(`16.1.0 validated automatically on pg-dev → pg-staging (validatedByUser "${auto.lastValidation.validatedByUser}")`);
   const staging = await executionOf('pg-staging');
   say(`the pipeline upgrades pg-staging to 16.1.0 at once (no maintenance window): ${staging.executionId}`);
   await follow(staging.executionId);
   const stagingPending = await until(view, (graph) => graph.services.some((s: any) => s.name === 'pg-staging' && s.pendingValidation));
-  say(`pg-staging runs 16.1.0; its auto-validation would come at ${stagingPending.services.find((s: any) => s.name === 'pg-staging').pendingValidation.dueAt}`);
+  say(
+    `pg-staging runs 16.1.0; its auto-validation would come at ${stagingPending.services.find((s: any) => s.name === 'pg-staging').pendingValidation.dueAt}`,
+  );
 
-  const validated = await call('POST', `${base}/projects/staging-project/services/pg-staging/upgrade-validation`, approver, { comment: 'Soaked in staging, looks good' });
+  const validated = await call('POST', `${base}/projects/staging-project/services/pg-staging/upgrade-validation`, approver, {
+    comment: 'Soaked in staging, looks good',
+  });
   say(`april validates 16.1.0 on pg-staging: "${validated.comment}"; pg-prod may now go to 16.1.0 in its window`);
   const prod = await executionOf('pg-prod');
-  say(`pg-prod's maintenance window opens: the pipeline upgrades it with its default strategy (${prod.strategy}, batches of ${prod.batchSize})`);
+  say(
+    `pg-prod's maintenance window opens: the pipeline upgrades it with its default strategy (${prod.strategy}, batches of ${prod.batchSize})`,
+  );
   await follow(prod.executionId);
 
   const final = await view();
   say('the pipeline now:');
   for (const service of final.services) {
-    say(`  ${`${service.project}/${service.name}`.padEnd(28)} runs ${service.version}${service.ceiling ? `, validated ${service.ceiling}` : ''}`);
+    say(
+      `  ${`${service.project}/${service.name}`.padEnd(28)} runs ${service.version}${service.ceiling ? `, validated ${service.ceiling}` : ''}`,
+    );
   }
   for (const step of final.steps) {
-    say(`  ${step.sourceServiceName} → ${step.destinationServiceName}: last validated ${step.lastValidation?.version} by ${step.lastValidation?.validatedByUser || '(automatic)'}`);
+    say(
+      `  ${step.sourceServiceName} → ${step.destinationServiceName}: last validated ${step.lastValidation?.version} by ${step.lastValidation?.validatedByUser || '(automatic)'}`,
+    );
   }
 } finally {
   await runtime.stop();

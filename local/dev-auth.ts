@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, type KeyObject, SignJWT } from 'jose';
 
 /**
  * Local stand-in for the identity provider that API Gateway's JWT authorizer trusts
@@ -15,7 +15,9 @@ export interface DevKey {
   readonly publicKey: CryptoKey | KeyObject;
 }
 
-export const DEFAULT_DEV_KEY_FILE = resolve(process.env.SLUICE_DEV_KEY_FILE ?? join(import.meta.dirname, '..', '.sluice', 'dev-signing-key.json'));
+export const DEFAULT_DEV_KEY_FILE = resolve(
+  process.env.SLUICE_DEV_KEY_FILE ?? join(import.meta.dirname, '..', '.sluice', 'dev-signing-key.json'),
+);
 
 export async function generateDevKey(): Promise<DevKey> {
   return generateKeyPair('ES256', { extractable: true });
@@ -31,7 +33,10 @@ export async function loadOrCreateDevKey(file: string = DEFAULT_DEV_KEY_FILE): P
   const key = await generateDevKey();
   await mkdir(dirname(file), { recursive: true });
   try {
-    await writeFile(file, JSON.stringify({ privateJwk: await exportJWK(key.privateKey), publicJwk: await exportJWK(key.publicKey) }), { flag: 'wx', mode: 0o600 });
+    await writeFile(file, JSON.stringify({ privateJwk: await exportJWK(key.privateKey), publicJwk: await exportJWK(key.publicKey) }), {
+      flag: 'wx',
+      mode: 0o600,
+    });
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readDevKey(file);
@@ -76,7 +81,10 @@ export async function verifyDevToken(key: DevKey, authorization: string | undefi
   try {
     const { payload } = await jwtVerify(match[1], key.publicKey, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, algorithms: ['ES256'] });
     return Object.fromEntries(
-      Object.entries(payload).map(([name, value]) => [name, Array.isArray(value) ? `[${value.join(' ')}]` : typeof value === 'string' ? value : JSON.stringify(value)]),
+      Object.entries(payload).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? `[${value.join(' ')}]` : typeof value === 'string' ? value : JSON.stringify(value),
+      ]),
     );
   } catch {
     return undefined;

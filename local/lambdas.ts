@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
+import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 
 /** The account and region the local runtime pretends to be. */
 export const LOCAL_ACCOUNT = '000000000000';

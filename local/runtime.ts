@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
 import type { RouteDefinition } from '../functions/domain/routes.js';
+import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
 import { createLogger, type Logger, type LogLevel } from '../functions/shared/logger.js';
 import { createLocalGateway } from './api-gateway.js';
-import { loadOrCreateDevKey, verifyDevToken, type DevKey } from './dev-auth.js';
+import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
-import { ROUTE_HANDLERS } from './handlers.js';
 import { startLocalFlows } from './flows.js';
-import { startLocalSchedules, type LocalSchedules } from './schedules.js';
+import { ROUTE_HANDLERS } from './handlers.js';
+import { type LocalSchedules, startLocalSchedules } from './schedules.js';
 
 export interface RuntimeOptions {
   /** 0 picks a free port. */
@@ -78,7 +78,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     await new Promise<void>((listening, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        fail(error.code === 'EADDRINUSE' ? new PortInUseError(`Port ${options.port} is already in use: stop whatever holds it, or start with PORT=<another port>.`) : error),
+        fail(
+          error.code === 'EADDRINUSE'
+            ? new PortInUseError(`Port ${options.port} is already in use: stop whatever holds it, or start with PORT=<another port>.`)
+            : error,
+        ),
       );
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', listening);
     });
@@ -115,11 +119,19 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     const timeScale = options.timeScale ?? Number(process.env.SLUICE_TIME_SCALE ?? 1);
     process.env.SLUICE_TIME_SCALE = String(timeScale);
-    const flows = await startLocalFlows({ timeScale, logger, ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'stepfunctions') } : {}) });
+    const flows = await startLocalFlows({
+      timeScale,
+      logger,
+      ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'stepfunctions') } : {}),
+    });
     stops.push(flows.stop);
     endpoints.stepfunctions = flows.endpoint;
     Object.assign(process.env, { SFN_ENDPOINT: flows.endpoint, ...flows.environment });
-    const schedules = await startLocalSchedules({ timeScale, logger, ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'scheduler') } : {}) });
+    const schedules = await startLocalSchedules({
+      timeScale,
+      logger,
+      ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'scheduler') } : {}),
+    });
     stops.push(schedules.stop);
     endpoints.scheduler = schedules.endpoint;
     Object.assign(process.env, schedules.environment);

@@ -16,7 +16,10 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const roles = values.roles.split(',').map((role) => role.trim()).filter(Boolean);
+const roles = values.roles
+  .split(',')
+  .map((role) => role.trim())
+  .filter(Boolean);
 const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
 if (unknown.length > 0) {
   process.stderr.write(`Unknown role(s): ${unknown.join(', ')}. Roles: ${ROLES.join(', ')}.\n`);
@@ -27,4 +30,6 @@ if (values.tenant === undefined && !roles.includes('platform-admin')) {
   process.exit(2);
 }
 const key = await loadOrCreateDevKey();
-process.stdout.write(`${await signDevToken(key, { ...(values.tenant === undefined ? {} : { tenant: values.tenant }), roles, user: values.user, ttlSeconds: Number(values['ttl-seconds']) })}\n`);
+process.stdout.write(
+  `${await signDevToken(key, { ...(values.tenant === undefined ? {} : { tenant: values.tenant }), roles, user: values.user, ttlSeconds: Number(values['ttl-seconds']) })}\n`,
+);

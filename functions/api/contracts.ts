@@ -1,10 +1,10 @@
 import { catalogContracts } from '../catalog/contract.js';
+import type { RouteId } from '../domain/routes.js';
 import { pipelineContracts } from '../pipeline/contract.js';
 import { servicesContracts } from '../services/contract.js';
 import type { Contract } from '../shared/http/api-handler.js';
 import { systemContracts } from '../system/contract.js';
 import { upgradesContracts } from '../upgrades/contract.js';
-import type { RouteId } from '../domain/routes.js';
 
 /** Every route's contract, keyed by route id: what the OpenAPI document is made of. */
 export const CONTRACTS = {

@@ -1,18 +1,30 @@
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
-import { ProblemSchema } from './problem-schema.js';
-import { CONTRACTS } from './contracts.js';
-import { IdempotencyKey } from '../shared/http/idempotency.js';
 import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from '../domain/routes.js';
+import { IdempotencyKey } from '../shared/http/idempotency.js';
+import { CONTRACTS } from './contracts.js';
+import { ProblemSchema } from './problem-schema.js';
 
 /** Every mutation accepts it (see `readIdempotencyKey`). */
 const IDEMPOTENCY_REQUEST_HEADERS = z.object({ 'Idempotency-Key': IdempotencyKey.optional() });
 /** Present only on a replayed answer. */
 const IDEMPOTENCY_RESPONSE_HEADERS = z.object({
-  'Idempotency-Replayed': z.literal('true').optional().meta({ description: 'Present when this is the stored answer of an earlier request with the same Idempotency-Key.' }),
+  'Idempotency-Replayed': z
+    .literal('true')
+    .optional()
+    .meta({ description: 'Present when this is the stored answer of an earlier request with the same Idempotency-Key.' }),
 });
 
-const PROBLEM_STATUSES = { 400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Payload too large', 415: 'Unsupported media type', 422: 'Unprocessable content' } as const;
+const PROBLEM_STATUSES = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+} as const;
 
 /**
  * The OpenAPI 3.1 document, generated from the route list and the same zod schemas the
@@ -22,7 +34,11 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of ROUTES as readonly RouteDefinition[]) {
     const contract = CONTRACTS[route.id as keyof typeof CONTRACTS] as {
-      params?: z.ZodType; query?: z.ZodType; body?: z.ZodType; status: number; response?: z.ZodType;
+      params?: z.ZodType;
+      query?: z.ZodType;
+      body?: z.ZodType;
+      status: number;
+      response?: z.ZodType;
     };
     const idempotent = acceptsIdempotencyKey(route);
     const operation: ZodOpenApiOperationObject = {

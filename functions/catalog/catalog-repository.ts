@@ -1,10 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReleaseChannel } from '../domain/channels.js';
 import { isConditionFailure } from '../shared/ddb-items.js';
-import { ConflictError } from '../shared/errors.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
-import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import { ConflictError } from '../shared/errors.js';
+import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
 import type { Component, Version } from './schemas.js';
 import { versionSortKey } from './version-policy.js';
 
@@ -45,7 +45,13 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
           new TransactWriteCommand({
             TransactItems: [
               // The name item makes `name` unique across the catalog: both writes or neither.
-              { Put: { TableName: tableName, Item: { ...nameKey(component.name), componentId: component.componentId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: { ...nameKey(component.name), componentId: component.componentId },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
               {
                 Put: {
                   TableName: tableName,
@@ -106,8 +112,17 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     async listVersions(componentId, { channel, ...page }) {
-      const filter = channel ? { expression: '#channel = :channel', names: { '#channel': 'channel' }, values: { ':channel': channel } } : undefined;
-      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: componentKey(componentId).pk, prefix: 'VERSION#', newestFirst: true, ...page, ...(filter ? { filter } : {}) });
+      const filter = channel
+        ? { expression: '#channel = :channel', names: { '#channel': 'channel' }, values: { ':channel': channel } }
+        : undefined;
+      const { items, nextToken } = await queryPrefixPage(db, {
+        tableName,
+        pk: componentKey(componentId).pk,
+        prefix: 'VERSION#',
+        newestFirst: true,
+        ...page,
+        ...(filter ? { filter } : {}),
+      });
       return toPage(items.map(toVersion), undefined, nextToken);
     },
 
@@ -121,4 +136,3 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
     },
   };
 }
-

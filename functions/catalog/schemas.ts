@@ -1,7 +1,7 @@
 import semver from 'semver';
 import * as z from 'zod';
-import { PageQuery } from '../shared/pagination.js';
 import { ReleaseChannel } from '../domain/channels.js';
+import { PageQuery } from '../shared/pagination.js';
 import { isValidVersion } from './version-policy.js';
 
 export const ComponentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a component id');
@@ -21,7 +21,13 @@ export const Blocker = z.strictObject({
 });
 
 export const Requires = z
-  .record(ComponentName, z.string().max(128).refine((range) => semver.validRange(range) !== null, 'must be a semver range such as >=15 or ^3.6'))
+  .record(
+    ComponentName,
+    z
+      .string()
+      .max(128)
+      .refine((range) => semver.validRange(range) !== null, 'must be a semver range such as >=15 or ^3.6'),
+  )
   .refine((value) => Object.keys(value).length <= 32, 'at most 32 requirements');
 
 export const Component = z.strictObject({

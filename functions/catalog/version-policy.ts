@@ -17,8 +17,9 @@
  * - A pre-release belongs to its release's minor series and sorts before it.
  * - Build metadata has no precedence: versions that differ only by it are the same.
  */
-import semver from 'semver';
+
 import type { SemVer } from 'semver';
+import semver from 'semver';
 import type { AutoUpgradeChannel } from '../domain/channels.js';
 import type { Blocker, CatalogVersion } from './schemas.js';
 
@@ -188,8 +189,7 @@ export function checkUpgradePath(input: {
   }
 
   const impact: string[] = [];
-  const isRollback =
-    order > 0 && rollbackOf !== undefined && rollbackOf.fromVersion === to && rollbackOf.toVersion === from;
+  const isRollback = order > 0 && rollbackOf !== undefined && rollbackOf.fromVersion === to && rollbackOf.toVersion === from;
 
   if (order < 0) {
     const next = nextSeries(catalog, fromSv);
@@ -239,10 +239,7 @@ export function checkUpgradePath(input: {
  * // [{ code: 'DEPENDENCY_UNSATISFIED', reason: 'postgresql 14 does not satisfy >=15.' }]
  * ```
  */
-export function checkRequirements(
-  requires: Record<string, string> | undefined,
-  installed: Record<string, string>,
-): Blocker[] {
+export function checkRequirements(requires: Record<string, string> | undefined, installed: Record<string, string>): Blocker[] {
   const blockers: Blocker[] = [];
   for (const [name, range] of Object.entries(requires ?? {})) {
     if (range.trim() === '' || semver.validRange(range) === null) {
@@ -402,11 +399,7 @@ function seriesSkip(catalog: readonly Entry[], from: SemVer, to: SemVer, next: S
   };
 }
 
-function minorDowngrade(
-  from: SemVer,
-  to: SemVer,
-  rollbackOf: { fromVersion: string; toVersion: string } | undefined,
-): Blocker {
+function minorDowngrade(from: SemVer, to: SemVer, rollbackOf: { fromVersion: string; toVersion: string } | undefined): Blocker {
   const mismatch =
     rollbackOf === undefined
       ? ''

@@ -63,7 +63,12 @@ export const FLOWS = [
   {
     name: 'canary',
     file: 'statemachines/canary.asl.json',
-    substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch'), stateMachineArnKey('canary-monitor'), stateMachineArnKey('rolling')],
+    substitutionKeys: [
+      TASK_FUNCTION_ARN_KEY,
+      stateMachineArnKey('batch'),
+      stateMachineArnKey('canary-monitor'),
+      stateMachineArnKey('rolling'),
+    ],
     apiEnvVar: 'CANARY_STATE_MACHINE_ARN',
   },
   {

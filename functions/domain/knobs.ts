@@ -2,6 +2,7 @@ import * as z from 'zod';
 
 export const STRATEGIES = ['ROLLING', 'CANARY', 'BLUE_GREEN', 'RECREATE', 'STAGED'] as const;
 export const Strategy = z.enum(STRATEGIES);
+export type Strategy = z.infer<typeof Strategy>;
 
 /**
  * The tuning knobs of an upgrade request (docs/architecture.md#defaults-and-effective-batch), all optional here: a service's

@@ -49,7 +49,9 @@ export function sourcesOf(to: Status): Status[] {
 export function assertLegalTransition(from: readonly Status[], to: Status): void {
   const illegal = from.filter((status) => !TRANSITIONS[status].includes(to));
   if (from.length === 0 || illegal.length > 0) {
-    throw new Error(`Not a legal transition: ${from.length === 0 ? '(no source)' : illegal.join(', ')} -> ${to}; the sources of ${to} are ${sourcesOf(to).join(', ') || 'none'}`);
+    throw new Error(
+      `Not a legal transition: ${from.length === 0 ? '(no source)' : illegal.join(', ')} -> ${to}; the sources of ${to} are ${sourcesOf(to).join(', ') || 'none'}`,
+    );
   }
 }
 

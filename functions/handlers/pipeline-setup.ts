@@ -1,4 +1,8 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { makePipeline, type Pipeline, type UpgradeStarter } from '../pipeline/pipeline.js';
+import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
+import { createSchedulerSchedules } from '../pipeline/scheduler-schedules.js';
+import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import type { Principal } from '../shared/http/principal.js';
 import type { BaseSetup } from '../shared/setup.js';
@@ -6,10 +10,6 @@ import { CreateUpgradeBody } from '../upgrades/schemas.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { makeUpgrades } from '../upgrades/upgrades.js';
-import { makePipeline, type Pipeline, type UpgradeStarter } from '../pipeline/pipeline.js';
-import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
-import { createSchedulerSchedules } from '../pipeline/scheduler-schedules.js';
-import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 
 /** Who the audit trail names for what the pipeline does by itself. */
 export const PIPELINE_PRINCIPAL: Principal = { subject: 'sluice-pipeline', roles: new Set(['operator']) };
@@ -26,7 +26,14 @@ export function pipelineSetup(base: BaseSetup, options: { startsUpgrades: boolea
   const upgrades = createUpgradeRepository(base.db, base.tableName, () => base.clock.now());
   let starter: UpgradeStarter | undefined;
   if (options.startsUpgrades) {
-    const useCase = makeUpgrades({ upgrades, services, catalog, workflow: createSfnWorkflow(base.env), clock: base.clock, pipeline: makeUpgradeGuard({ pipeline }) });
+    const useCase = makeUpgrades({
+      upgrades,
+      services,
+      catalog,
+      workflow: createSfnWorkflow(base.env),
+      clock: base.clock,
+      pipeline: makeUpgradeGuard({ pipeline }),
+    });
     starter = {
       async start(tenantId, request) {
         // The service's defaultUpgrade supplies the strategy and knobs (docs/architecture.md#propagation-into-maintenance-windows).

@@ -1,6 +1,6 @@
+import { pipelineContracts } from '../pipeline/contract.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
-import { pipelineContracts } from '../pipeline/contract.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
 export const handler = createApiHandler({
@@ -16,7 +16,8 @@ export const handler = createApiHandler({
     getUpgradeStep: ({ params }, pipeline) => pipeline.getStep(params.tenantId, params.stepId),
     updateUpgradeStep: ({ params, body }, pipeline) => pipeline.updateStep(params.tenantId, params.stepId, body),
     deleteUpgradeStep: ({ params }, pipeline) => pipeline.deleteStep(params.tenantId, params.stepId),
-    validateUpgrade: ({ params, body, principal }, pipeline) => pipeline.validate(params.tenantId, params.projectName, params.serviceName, body.comment, principal),
+    validateUpgrade: ({ params, body, principal }, pipeline) =>
+      pipeline.validate(params.tenantId, params.projectName, params.serviceName, body.comment, principal),
     getUpgradePipeline: ({ params }, pipeline) => pipeline.view(params.tenantId),
   },
 });

@@ -1,13 +1,19 @@
 import middy from '@middy/core';
 import * as z from 'zod';
-import { baseSetup } from '../shared/setup.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import { baseSetup } from '../shared/setup.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
 /** What the pipelines' one-time schedules send (see `schedules.ts`). */
 const ScheduledEvent = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('auto-validate'), tenantId: z.string().min(1), stepId: z.string().min(1), version: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('start-upgrade'), tenantId: z.string().min(1), project: z.string().min(1), service: z.string().min(1), toVersion: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal('start-upgrade'),
+    tenantId: z.string().min(1),
+    project: z.string().min(1),
+    service: z.string().min(1),
+    toVersion: z.string().min(1),
+  }),
 ]);
 
 let pipeline: Pipeline | undefined;

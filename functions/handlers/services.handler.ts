@@ -1,12 +1,12 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
-import { servicesContracts } from '../services/contract.js';
 import { serviceRef } from '../pipeline/graph.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
-import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
-import { createServiceRepository } from '../services/service-repository.js';
+import { servicesContracts } from '../services/contract.js';
 import { makeServices } from '../services/service.js';
+import { createServiceRepository } from '../services/service-repository.js';
+import { createApiHandler } from '../shared/http/api-handler.js';
+import { apiSetup } from '../shared/http/api-setup.js';
+import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 
 const keyOf = (params: { tenantId: string; projectName: string; serviceName: string }) => ({
   tenantId: params.tenantId,
@@ -28,7 +28,9 @@ export const handler = createApiHandler({
       // Deleting a service under an upgrade or inside a pipeline would strand either.
       deletionGuard: async (service) => {
         const ref = serviceRef(service.project, service.name);
-        const active = (await upgrades.active(service.tenantId, service.componentId)).find((e) => e.project === service.project && e.service === service.name);
+        const active = (await upgrades.active(service.tenantId, service.componentId)).find(
+          (e) => e.project === service.project && e.service === service.name,
+        );
         if (active) return `Service ${ref} has an active upgrade (${active.executionId}); cancel it first.`;
         const steps = (await pipeline.graph(service.tenantId)).edges.filter((edge) => edge.source === ref || edge.destination === ref);
         if (steps.length > 0) return `Service ${ref} is in ${steps.length} upgrade pipeline step(s); delete the step(s) first.`;

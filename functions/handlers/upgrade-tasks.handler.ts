@@ -3,11 +3,11 @@ import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { baseSetup } from '../shared/setup.js';
 import { createTargetAdapter } from '../targets/target-adapter.js';
-import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
-import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
 import { runTask } from '../upgrade-tasks/task-table.js';
 import { makeUpgradeTasks, type UpgradeTasks } from '../upgrade-tasks/tasks.js';
+import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
 let tasks: UpgradeTasks | undefined;
@@ -20,7 +20,13 @@ function setup(): UpgradeTasks {
     services: createServiceRepository(base.db, base.tableName),
     catalog: createCatalogRepository(base.db, base.tableName),
     workflow: createSfnWorkflow(base.env),
-    targets: (target) => createTargetAdapter(target, { sleep, logger: base.logger, allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS, allowInsecureHttp: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
+    targets: (target) =>
+      createTargetAdapter(target, {
+        sleep,
+        logger: base.logger,
+        allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS,
+        allowInsecureHttp: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS,
+      }),
     probe: createHttpHealthProbe({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
     clock: base.clock,
     sleep,

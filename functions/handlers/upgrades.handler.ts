@@ -34,10 +34,13 @@ export const handler = createApiHandler({
     pauseUpgrade: ({ params, principal }, upgrades) => upgrades.pause(params.tenantId, params.executionId, principal),
     resumeUpgrade: ({ params, principal }, upgrades) => upgrades.resume(params.tenantId, params.executionId, principal),
     cancelUpgrade: ({ params, principal }, upgrades) => upgrades.cancel(params.tenantId, params.executionId, principal),
-    rollbackUpgrade: ({ params, body, principal }, upgrades) => upgrades.rollback(params.tenantId, params.executionId, body.reason, principal),
+    rollbackUpgrade: ({ params, body, principal }, upgrades) =>
+      upgrades.rollback(params.tenantId, params.executionId, body.reason, principal),
     promoteCanary: ({ params, principal }, upgrades) => upgrades.promoteCanary(params.tenantId, params.executionId, principal),
-    approveGate: ({ params, body, principal }, upgrades) => upgrades.decideGate(params.tenantId, params.executionId, 'approve', body, principal),
-    rejectGate: ({ params, body, principal }, upgrades) => upgrades.decideGate(params.tenantId, params.executionId, 'reject', body, principal),
+    approveGate: ({ params, body, principal }, upgrades) =>
+      upgrades.decideGate(params.tenantId, params.executionId, 'approve', body, principal),
+    rejectGate: ({ params, body, principal }, upgrades) =>
+      upgrades.decideGate(params.tenantId, params.executionId, 'reject', body, principal),
     getActiveUpgrades: ({ params }, upgrades) => upgrades.active(params.tenantId, params.componentId),
     getUpgradeStatistics: ({ params }, upgrades) => upgrades.statistics(params.tenantId, params.componentId),
   },

@@ -1,11 +1,18 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { compareVersions } from '../catalog/version-policy.js';
 import type { ServiceRecord } from '../services/service.js';
-import { serviceKey, type ServiceKey } from '../services/service-repository.js';
+import { type ServiceKey, serviceKey } from '../services/service-repository.js';
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip } from '../shared/ddb-items.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
 import type { Edge } from './graph.js';
 import type { LastValidation, UpgradeStepView } from './schemas.js';
 
@@ -63,7 +70,6 @@ const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const pipelineKey = (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'PIPELINE' });
 const stepKey = (tenantId: string, stepId: string) => ({ pk: tenantPk(tenantId), sk: `STEP#${stepId}` });
 
-
 type StoredEdges = Record<string, { s: string; d: string }>;
 
 export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: string): PipelineRepository {
@@ -73,7 +79,10 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
   };
 
   /** Runs a locked transaction; item 0 is always the pipeline item, the last one the service (if any). */
-  const locked = async (items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>, serviceIndex: number | undefined): Promise<LockedWrite> => {
+  const locked = async (
+    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+    serviceIndex: number | undefined,
+  ): Promise<LockedWrite> => {
     try {
       await db.send(new TransactWriteCommand({ TransactItems: items }));
       return 'done';
@@ -89,7 +98,13 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
     }
   };
 
-  const pipelineUpdate = (tenantId: string, revision: number, expression: string, names: Record<string, string>, values: Record<string, unknown>) => ({
+  const pipelineUpdate = (
+    tenantId: string,
+    revision: number,
+    expression: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ) => ({
     Update: {
       TableName: tableName,
       Key: pipelineKey(tenantId),
@@ -116,9 +131,17 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
           revision,
           revision === 0 ? 'SET #revision = :next, #edges = :edges' : 'SET #revision = :next, #edges.#step = :edge',
           { '#edges': 'edges', ...(revision === 0 ? {} : { '#step': step.stepId }) },
-          revision === 0 ? { ':edges': { [step.stepId]: { s: edge.source, d: edge.destination } } } : { ':edge': { s: edge.source, d: edge.destination } },
+          revision === 0
+            ? { ':edges': { [step.stepId]: { s: edge.source, d: edge.destination } } }
+            : { ':edge': { s: edge.source, d: edge.destination } },
         ),
-        { Put: { TableName: tableName, Item: { ...stepKey(step.tenantId, step.stepId), ...step }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: tableName,
+            Item: { ...stepKey(step.tenantId, step.stepId), ...step },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         {
           Update: {
             TableName: tableName,
@@ -169,7 +192,10 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
           ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
         }),
       );
-      return toPage((result.Items ?? []).map((item) => strip<StepRecord>(item)), result.LastEvaluatedKey);
+      return toPage(
+        (result.Items ?? []).map((item) => strip<StepRecord>(item)),
+        result.LastEvaluatedKey,
+      );
     },
 
     async allSteps(tenantId) {
@@ -282,7 +308,9 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
       const unique = [...new Map(keys.map((key) => [`${key.project}/${key.name}`, key])).values()];
       const records: ServiceRecord[] = [];
       for (let offset = 0; offset < unique.length; offset += 100) {
-        let request: Record<string, unknown>[] | undefined = unique.slice(offset, offset + 100).map((key) => serviceKey({ tenantId, project: key.project, name: key.name }));
+        let request: Record<string, unknown>[] | undefined = unique
+          .slice(offset, offset + 100)
+          .map((key) => serviceKey({ tenantId, project: key.project, name: key.name }));
         for (let attempt = 0; request && request.length > 0; attempt += 1) {
           if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
           const result = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request, ConsistentRead: true } } }));

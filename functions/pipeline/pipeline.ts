@@ -10,11 +10,11 @@ import type { Logger } from '../shared/logger.js';
 import type { Page } from '../shared/pagination.js';
 import type { ExecutionRecord } from '../upgrades/execution.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
-import { refuseEdge, serviceRef, upstreamOf, type Edge } from './graph.js';
+import { type Edge, refuseEdge, serviceRef, upstreamOf } from './graph.js';
 import { nextWindowStart } from './maintenance-window.js';
 import type { PendingRecord, PipelineRepository, StepRecord } from './pipeline-repository.js';
+import { type ScheduledEvent, type Schedules, upgradeScheduleName, validationScheduleName } from './schedules.js';
 import type { CreateStepBody, LastValidation, PipelineGraphView, UpdateStepBody, UpgradeStepView, ValidationView } from './schemas.js';
-import { upgradeScheduleName, validationScheduleName, type ScheduledEvent, type Schedules } from './schedules.js';
 
 /** Steps per tenant: the pipeline item holds every edge, and must stay far below 400 KB. */
 export const MAX_STEPS_PER_TENANT = 1000;
@@ -45,7 +45,9 @@ export interface PipelineDeps {
 
 /** A time-ordered step id. */
 export function newStepId(now: Date): string {
-  const random = BigInt(`0x${randomBytes(8).toString('hex')}`).toString(36).padStart(13, '0');
+  const random = BigInt(`0x${randomBytes(8).toString('hex')}`)
+    .toString(36)
+    .padStart(13, '0');
   return `stp_${now.getTime().toString(36).padStart(9, '0')}${random}`;
 }
 
@@ -75,7 +77,10 @@ export function makePipeline(deps: PipelineDeps) {
 
   const loadService = async (tenantId: string, project: string, name: string, role: string): Promise<ServiceRecord> => {
     const service = await services.get({ tenantId, project, name });
-    if (!service) throw new NotFoundError(`The ${role} service ${project}/${name} was not found.`, { errors: [{ field: `body.${role}ServiceName`, message: 'unknown service' }] });
+    if (!service)
+      throw new NotFoundError(`The ${role} service ${project}/${name} was not found.`, {
+        errors: [{ field: `body.${role}ServiceName`, message: 'unknown service' }],
+      });
     return service;
   };
 
@@ -95,7 +100,10 @@ export function makePipeline(deps: PipelineDeps) {
    * process also queue up here, so a burst does not spend itself on lost races; the
    * conditional write is what guarantees correctness across processes.
    */
-  const underLock = <T>(tenantId: string, attempt: (graph: { revision: number; edges: readonly Edge[] }) => Promise<{ retry: true } | { value: T }>): Promise<T> => {
+  const underLock = <T>(
+    tenantId: string,
+    attempt: (graph: { revision: number; edges: readonly Edge[] }) => Promise<{ retry: true } | { value: T }>,
+  ): Promise<T> => {
     const run = async (): Promise<T> => {
       const deadline = Date.now() + LOCK_PATIENCE_MS;
       for (let round = 0; ; round += 1) {
@@ -120,7 +128,9 @@ export function makePipeline(deps: PipelineDeps) {
    * taking the service back, so neither lifts the ceiling.
    */
   const initialCeiling = async (service: ServiceRecord): Promise<string> => {
-    const active = (await deps.upgrades.active(service.tenantId, service.componentId)).find((e) => e.project === service.project && e.service === service.name);
+    const active = (await deps.upgrades.active(service.tenantId, service.componentId)).find(
+      (e) => e.project === service.project && e.service === service.name,
+    );
     const underway = active && active.status !== 'PENDING' && active.status !== 'ROLLING_BACK';
     return underway && compareVersions(active.toVersion, service.version) > 0 ? active.toVersion : service.version;
   };
@@ -131,7 +141,10 @@ export function makePipeline(deps: PipelineDeps) {
     const versions = await catalog.allVersions(service.componentId);
     return versions
       .map((entry) => entry.version)
-      .filter((version) => compareVersions(version, ceiling) <= 0 && admitsVersion(service.autoUpgradeChannel, service.version, version, versions))
+      .filter(
+        (version) =>
+          compareVersions(version, ceiling) <= 0 && admitsVersion(service.autoUpgradeChannel, service.version, version, versions),
+      )
       .sort(compareVersions)
       .at(-1);
   };
@@ -140,12 +153,24 @@ export function makePipeline(deps: PipelineDeps) {
     if (!deps.starter) return;
     try {
       const { executionId } = await deps.starter.start(service.tenantId, { project: service.project, service: service.name, toVersion });
-      logger.info('pipeline started an upgrade', { tenantId: service.tenantId, project: service.project, service: service.name, toVersion, executionId });
+      logger.info('pipeline started an upgrade', {
+        tenantId: service.tenantId,
+        project: service.project,
+        service: service.name,
+        toVersion,
+        executionId,
+      });
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       // Busy (another upgrade is active) or powered off: nothing blocks forever, try later.
       const at = new Date(clock.now().getTime() + RETRY_START_MS);
-      logger.warn('pipeline could not start an upgrade yet; retrying later', { tenantId: service.tenantId, service: service.name, toVersion, at: at.toISOString(), reason: error.message });
+      logger.warn('pipeline could not start an upgrade yet; retrying later', {
+        tenantId: service.tenantId,
+        service: service.name,
+        toVersion,
+        at: at.toISOString(),
+        reason: error.message,
+      });
       await scheduleStart(service, toVersion, at);
     }
   };
@@ -166,7 +191,7 @@ export function makePipeline(deps: PipelineDeps) {
   const propagate = async (tenantId: string, destination: { project: string; name: string }, version: string): Promise<void> => {
     if (!(await pipeline.raiseCeiling({ tenantId, ...destination }, version))) return;
     const service = await services.get({ tenantId, ...destination });
-    if (!service || !service.powered || !deps.starter) return;
+    if (!service?.powered || !deps.starter) return;
     const target = await autoTarget(service, service.validatedVersion ?? version);
     if (!target) return;
     const now = clock.now();
@@ -175,29 +200,40 @@ export function makePipeline(deps: PipelineDeps) {
     else await scheduleStart(service, target, opens);
   };
 
-  const outgoing = (edges: readonly Edge[], project: string, name: string) => edges.filter((edge) => edge.source === serviceRef(project, name));
+  const outgoing = (edges: readonly Edge[], project: string, name: string) =>
+    edges.filter((edge) => edge.source === serviceRef(project, name));
 
   return {
     async createStep(tenantId: string, body: CreateStepBody): Promise<UpgradeStepView> {
       const source = await loadService(tenantId, body.sourceProjectName, body.sourceServiceName, 'source');
       const destination = await loadService(tenantId, body.destinationProjectName, body.destinationServiceName, 'destination');
       if (source.componentId !== destination.componentId) {
-        throw new ValidationError(`Only services of the same component may be linked: ${source.project}/${source.name} runs ${source.componentId}, ${destination.project}/${destination.name} runs ${destination.componentId}.`, {
-          errors: [{ field: 'body.destinationServiceName', code: 'DIFFERENT_COMPONENTS', message: 'another component than the source' }],
-        });
+        throw new ValidationError(
+          `Only services of the same component may be linked: ${source.project}/${source.name} runs ${source.componentId}, ${destination.project}/${destination.name} runs ${destination.componentId}.`,
+          {
+            errors: [{ field: 'body.destinationServiceName', code: 'DIFFERENT_COMPONENTS', message: 'another component than the source' }],
+          },
+        );
       }
       const edge = { source: serviceRef(source.project, source.name), destination: serviceRef(destination.project, destination.name) };
       const ceiling = await initialCeiling(destination);
       return underLock<UpgradeStepView>(tenantId, async (graph) => {
         const refusal = refuseEdge(graph.edges, edge);
         if (refusal?.code === 'DESTINATION_HAS_SOURCE') {
-          throw new ConflictError(refusal.detail, { errors: [{ field: 'body.destinationServiceName', code: refusal.code, message: 'already has a source' }], extensions: { stepId: refusal.stepId } });
+          throw new ConflictError(refusal.detail, {
+            errors: [{ field: 'body.destinationServiceName', code: refusal.code, message: 'already has a source' }],
+            extensions: { stepId: refusal.stepId },
+          });
         }
         if (refusal) {
-          throw new ValidationError(refusal.detail, { errors: [{ field: 'body.destinationServiceName', code: refusal.code, message: refusal.detail }] });
+          throw new ValidationError(refusal.detail, {
+            errors: [{ field: 'body.destinationServiceName', code: refusal.code, message: refusal.detail }],
+          });
         }
         if (graph.edges.length >= MAX_STEPS_PER_TENANT) {
-          throw new ValidationError(`A tenant may have at most ${MAX_STEPS_PER_TENANT} upgrade steps.`, { errors: [{ field: 'body', code: 'TOO_MANY_STEPS', message: 'steps limit reached' }] });
+          throw new ValidationError(`A tenant may have at most ${MAX_STEPS_PER_TENANT} upgrade steps.`, {
+            errors: [{ field: 'body', code: 'TOO_MANY_STEPS', message: 'steps limit reached' }],
+          });
         }
         const now = clock.now();
         const step: StepRecord = {
@@ -212,12 +248,18 @@ export function makePipeline(deps: PipelineDeps) {
           createdAt: now.toISOString(),
           pending: {},
         };
-        const written = await pipeline.addStep(step, graph.revision, { stepId: step.stepId, ...edge }, {
-          key: { tenantId, project: destination.project, name: destination.name },
-          version: ceiling,
-        });
+        const written = await pipeline.addStep(
+          step,
+          graph.revision,
+          { stepId: step.stepId, ...edge },
+          {
+            key: { tenantId, project: destination.project, name: destination.name },
+            version: ceiling,
+          },
+        );
         if (written === 'stale') return { retry: true };
-        if (written === 'service-gone') throw new NotFoundError(`The destination service ${destination.project}/${destination.name} was not found.`);
+        if (written === 'service-gone')
+          throw new NotFoundError(`The destination service ${destination.project}/${destination.name} was not found.`);
         return { value: toStepView(step) };
       });
     },
@@ -236,7 +278,11 @@ export function makePipeline(deps: PipelineDeps) {
       const now = clock.now().getTime();
       for (const pending of Object.values(step.pending ?? {})) {
         const due = Math.max(Date.parse(pending.completedAt) + step.autoValidationDelayDays * DAY_MS, now + 60_000);
-        await schedules.put({ name: pending.schedule, at: new Date(due), event: { kind: 'auto-validate', tenantId, stepId, version: pending.version } });
+        await schedules.put({
+          name: pending.schedule,
+          at: new Date(due),
+          event: { kind: 'auto-validate', tenantId, stepId, version: pending.version },
+        });
         await pipeline.addPending(tenantId, stepId, { ...pending, dueAt: new Date(due).toISOString() });
       }
       return toStepView(await loadStep(tenantId, stepId));
@@ -259,15 +305,25 @@ export function makePipeline(deps: PipelineDeps) {
      * Validates the source's current version for every destination at once
      * (docs/architecture.md#validation) and removes the pending auto-validations it makes pointless.
      */
-    async validate(tenantId: string, project: string, name: string, comment: string | undefined, principal: Principal): Promise<ValidationView> {
+    async validate(
+      tenantId: string,
+      project: string,
+      name: string,
+      comment: string | undefined,
+      principal: Principal,
+    ): Promise<ValidationView> {
       const source = await services.get({ tenantId, project, name });
       if (!source) throw new NotFoundError(`Service ${project}/${name} was not found.`);
       if (!source.powered) {
-        throw new ConflictError(`Service ${project}/${name} is powered off: a powered-off source receives no updates, so it cannot be validated.`, { extensions: { powered: false } });
+        throw new ConflictError(
+          `Service ${project}/${name} is powered off: a powered-off source receives no updates, so it cannot be validated.`,
+          { extensions: { powered: false } },
+        );
       }
       const { edges } = await pipeline.graph(tenantId);
       const steps = outgoing(edges, project, name);
-      if (steps.length === 0) throw new ConflictError(`Service ${project}/${name} is not the source of any upgrade step; there is nothing to validate.`);
+      if (steps.length === 0)
+        throw new ConflictError(`Service ${project}/${name} is not the source of any upgrade step; there is nothing to validate.`);
       const validation: LastValidation = {
         version: source.version,
         validatedAt: clock.now().toISOString(),
@@ -279,7 +335,15 @@ export function makePipeline(deps: PipelineDeps) {
         const step = await pipeline.getStep(tenantId, edge.stepId);
         if (!step) continue;
         const pending = Object.values(step.pending ?? {});
-        if (!(await pipeline.recordValidation(tenantId, edge.stepId, validation, pending.map((entry) => entry.version)))) continue;
+        if (
+          !(await pipeline.recordValidation(
+            tenantId,
+            edge.stepId,
+            validation,
+            pending.map((entry) => entry.version),
+          ))
+        )
+          continue;
         for (const entry of pending) await schedules.delete(entry.schedule);
         applied.push(edge.stepId);
       }
@@ -296,7 +360,13 @@ export function makePipeline(deps: PipelineDeps) {
       const obsolete = Object.values(step.pending ?? {}).filter((entry) => compareVersions(entry.version, event.version) <= 0);
       if (step.lastValidation && compareVersions(step.lastValidation.version, event.version) >= 0) {
         // Already validated (manually, or by this very schedule on an earlier attempt).
-        if (obsolete.length > 0) await pipeline.recordValidation(event.tenantId, event.stepId, step.lastValidation, obsolete.map((entry) => entry.version));
+        if (obsolete.length > 0)
+          await pipeline.recordValidation(
+            event.tenantId,
+            event.stepId,
+            step.lastValidation,
+            obsolete.map((entry) => entry.version),
+          );
       } else {
         const validation: LastValidation = {
           version: event.version,
@@ -304,7 +374,15 @@ export function makePipeline(deps: PipelineDeps) {
           validatedByUser: '',
           comment: `Automatic validation after ${step.autoValidationDelayDays} day(s)`,
         };
-        if (!(await pipeline.recordValidation(event.tenantId, event.stepId, validation, obsolete.map((entry) => entry.version)))) return;
+        if (
+          !(await pipeline.recordValidation(
+            event.tenantId,
+            event.stepId,
+            validation,
+            obsolete.map((entry) => entry.version),
+          ))
+        )
+          return;
         logger.info('auto-validated', { tenantId: event.tenantId, stepId: event.stepId, version: event.version });
       }
       await propagate(event.tenantId, { project: step.destinationProjectName, name: step.destinationServiceName }, event.version);
@@ -313,7 +391,7 @@ export function makePipeline(deps: PipelineDeps) {
     /** A start-upgrade schedule fired: the destination's maintenance window is open. */
     async startScheduledUpgrade(event: Extract<ScheduledEvent, { kind: 'start-upgrade' }>): Promise<void> {
       const service = await services.get({ tenantId: event.tenantId, project: event.project, name: event.service });
-      if (!service || !service.powered) return;
+      if (!service?.powered) return;
       const target = await autoTarget(service, service.validatedVersion ?? event.toVersion);
       if (target) await startNow(service, target);
     },
@@ -322,7 +400,9 @@ export function makePipeline(deps: PipelineDeps) {
      * A service completed an upgrade: each of its outgoing steps gets a one-time
      * auto-validation schedule at completion + the step's delay (docs/architecture.md#auto-validation-schedules).
      */
-    async onUpgradeCompleted(execution: Pick<ExecutionRecord, 'tenantId' | 'project' | 'service' | 'toVersion' | 'finishedAt'>): Promise<void> {
+    async onUpgradeCompleted(
+      execution: Pick<ExecutionRecord, 'tenantId' | 'project' | 'service' | 'toVersion' | 'finishedAt'>,
+    ): Promise<void> {
       const { edges } = await pipeline.graph(execution.tenantId);
       const completedAt = execution.finishedAt ?? clock.now().toISOString();
       for (const edge of outgoing(edges, execution.project, execution.service)) {
@@ -337,7 +417,12 @@ export function makePipeline(deps: PipelineDeps) {
           event: { kind: 'auto-validate', tenantId: execution.tenantId, stepId: step.stepId, version: execution.toVersion },
           description: `Sluice: auto-validate ${execution.toVersion} on step ${step.stepId}`,
         });
-        await pipeline.addPending(execution.tenantId, step.stepId, { version: execution.toVersion, dueAt: dueAt.toISOString(), completedAt, schedule });
+        await pipeline.addPending(execution.tenantId, step.stepId, {
+          version: execution.toVersion,
+          dueAt: dueAt.toISOString(),
+          completedAt,
+          schedule,
+        });
       }
     },
 
@@ -349,7 +434,9 @@ export function makePipeline(deps: PipelineDeps) {
         refs.add(serviceRef(step.sourceProjectName, step.sourceServiceName));
         refs.add(serviceRef(step.destinationProjectName, step.destinationServiceName));
       }
-      const found = new Map((await pipeline.services(tenantId, [...refs].map(splitRef))).map((service) => [serviceRef(service.project, service.name), service]));
+      const found = new Map(
+        (await pipeline.services(tenantId, [...refs].map(splitRef))).map((service) => [serviceRef(service.project, service.name), service]),
+      );
       const edges: Edge[] = steps.map((step) => ({
         stepId: step.stepId,
         source: serviceRef(step.sourceProjectName, step.sourceServiceName),
@@ -368,7 +455,14 @@ export function makePipeline(deps: PipelineDeps) {
         const base = {
           project,
           name,
-          componentId: service?.componentId ?? steps.find((step) => serviceRef(step.sourceProjectName, step.sourceServiceName) === ref || serviceRef(step.destinationProjectName, step.destinationServiceName) === ref)?.componentId ?? '',
+          componentId:
+            service?.componentId ??
+            steps.find(
+              (step) =>
+                serviceRef(step.sourceProjectName, step.sourceServiceName) === ref ||
+                serviceRef(step.destinationProjectName, step.destinationServiceName) === ref,
+            )?.componentId ??
+            '',
           version: service?.version ?? '',
           instanceVersion: service?.version ?? '',
           powered: service?.powered ?? false,

@@ -1,11 +1,11 @@
 import {
   ConflictException,
   CreateScheduleCommand,
+  type CreateScheduleCommandInput,
   DeleteScheduleCommand,
   ResourceNotFoundException,
   SchedulerClient,
   UpdateScheduleCommand,
-  type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import type { Env } from '../shared/env.js';
 import { atExpression, type Schedules } from './schedules.js';
@@ -15,16 +15,26 @@ import { atExpression, type Schedules } from './schedules.js';
  * service; locally `SCHEDULER_ENDPOINT` points the same client at the embedded scheduler.
  */
 export function createSchedulerSchedules(
-  env: Pick<Env, 'AWS_REGION' | 'SCHEDULER_ENDPOINT' | 'SCHEDULE_GROUP' | 'SCHEDULER_ROLE_ARN' | 'SCHEDULED_FUNCTION_ARN' | 'SCHEDULER_DLQ_ARN'>,
+  env: Pick<
+    Env,
+    'AWS_REGION' | 'SCHEDULER_ENDPOINT' | 'SCHEDULE_GROUP' | 'SCHEDULER_ROLE_ARN' | 'SCHEDULED_FUNCTION_ARN' | 'SCHEDULER_DLQ_ARN'
+  >,
 ): Schedules {
   const client = new SchedulerClient({
     region: env.AWS_REGION,
-    ...(env.SCHEDULER_ENDPOINT ? { endpoint: env.SCHEDULER_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(env.SCHEDULER_ENDPOINT
+      ? { endpoint: env.SCHEDULER_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
   });
   const group = env.SCHEDULE_GROUP;
   const target = () => {
-    if (!env.SCHEDULED_FUNCTION_ARN || !env.SCHEDULER_ROLE_ARN) throw new Error('SCHEDULED_FUNCTION_ARN and SCHEDULER_ROLE_ARN must be set to create schedules');
-    return { Arn: env.SCHEDULED_FUNCTION_ARN, RoleArn: env.SCHEDULER_ROLE_ARN, ...(env.SCHEDULER_DLQ_ARN ? { DeadLetterConfig: { Arn: env.SCHEDULER_DLQ_ARN } } : {}) };
+    if (!env.SCHEDULED_FUNCTION_ARN || !env.SCHEDULER_ROLE_ARN)
+      throw new Error('SCHEDULED_FUNCTION_ARN and SCHEDULER_ROLE_ARN must be set to create schedules');
+    return {
+      Arn: env.SCHEDULED_FUNCTION_ARN,
+      RoleArn: env.SCHEDULER_ROLE_ARN,
+      ...(env.SCHEDULER_DLQ_ARN ? { DeadLetterConfig: { Arn: env.SCHEDULER_DLQ_ARN } } : {}),
+    };
   };
 
   return {

@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 /** What a pipeline schedule does when it fires; the scheduled function's input. */
 export type ScheduledEvent =
   | { readonly kind: 'auto-validate'; readonly tenantId: string; readonly stepId: string; readonly version: string }
-  | { readonly kind: 'start-upgrade'; readonly tenantId: string; readonly project: string; readonly service: string; readonly toVersion: string };
+  | {
+      readonly kind: 'start-upgrade';
+      readonly tenantId: string;
+      readonly project: string;
+      readonly service: string;
+      readonly toVersion: string;
+    };
 
 /**
  * The one-time schedules the pipelines need, as a port: the use cases never see

@@ -1,8 +1,8 @@
 import { compareVersions } from '../catalog/version-policy.js';
 import { ValidationError } from '../shared/errors.js';
+import type { UpgradeGuard } from '../upgrades/upgrade-guard.js';
 import { serviceRef, upstreamOf } from './graph.js';
 import type { PipelineRepository } from './pipeline-repository.js';
-import type { UpgradeGuard } from '../upgrades/upgrade-guard.js';
 
 export function makeUpgradeGuard({ pipeline }: { pipeline: Pick<PipelineRepository, 'graph' | 'services'> }): UpgradeGuard {
   return {

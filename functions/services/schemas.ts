@@ -1,13 +1,15 @@
 import * as z from 'zod';
-import { AutoUpgradeChannel } from '../domain/channels.js';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { AutoUpgradeChannel } from '../domain/channels.js';
+import { UpgradeKnobs } from '../domain/knobs.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
-import { UpgradeKnobs } from '../domain/knobs.js';
 
 export const MAX_INSTANCES = 10_000;
 
-const InstanceId = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,126}[A-Za-z0-9])?$/, 'use 1-128 letters, digits, dots, dashes, colons and underscores');
+const InstanceId = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,126}[A-Za-z0-9])?$/, 'use 1-128 letters, digits, dots, dashes, colons and underscores');
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048);
 
 export const Instance = z.strictObject({ id: InstanceId, healthUrl: HttpUrl.optional() });
@@ -37,14 +39,19 @@ const WebhookTarget = z.strictObject({
     .url({ protocol: /^https$/ })
     .max(2048)
     // Credentials in the URL would travel in every call and show in the service's view.
-    .refine((url) => { const parsed = new URL(url); return parsed.username === '' && parsed.password === ''; }, 'the URL must not carry credentials; use the secret'),
+    .refine((url) => {
+      const parsed = new URL(url);
+      return parsed.username === '' && parsed.password === '';
+    }, 'the URL must not carry credentials; use the secret'),
   secret: z.string().min(16).max(256),
   timeoutSeconds: z.number().int().min(1).max(30).optional(),
 });
 
 const LambdaTarget = z.strictObject({
   type: z.literal('lambda'),
-  functionArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?$/, 'a Lambda function ARN'),
+  functionArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?$/, 'a Lambda function ARN'),
 });
 
 export const Target = z.discriminatedUnion('type', [SimulatedTarget, WebhookTarget, LambdaTarget]);
@@ -57,7 +64,6 @@ export const TargetView = z.discriminatedUnion('type', [
   LambdaTarget,
 ]);
 export type TargetView = z.infer<typeof TargetView>;
-
 
 export const MaintenanceWindow = z.strictObject({
   dayOfWeek: z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']),
@@ -117,7 +123,9 @@ export const Service = z.strictObject({
   defaultUpgrade: UpgradeKnobs.optional(),
   validatedVersion: z.string().optional(),
   /** The upgrade that last completed on this service: what `rollbackOf` may name. */
-  lastUpgrade: z.strictObject({ executionId: z.string(), fromVersion: z.string(), toVersion: z.string(), completedAt: z.iso.datetime() }).optional(),
+  lastUpgrade: z
+    .strictObject({ executionId: z.string(), fromVersion: z.string(), toVersion: z.string(), completedAt: z.iso.datetime() })
+    .optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -1,8 +1,8 @@
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { queryPrefixPage } from '../shared/ddb-query.js';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../shared/ddb-items.js';
-import { toPage, type Page } from '../shared/pagination.js';
+import { queryPrefixPage } from '../shared/ddb-query.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { type Page, toPage } from '../shared/pagination.js';
 import type { ServiceRecord } from './service.js';
 
 export interface ServiceKey {
@@ -28,7 +28,6 @@ export interface ServiceRepository {
 
 export const serviceKey = ({ tenantId, project, name }: ServiceKey) => ({ pk: `TENANT#${tenantId}`, sk: `SERVICE#${project}#${name}` });
 
-
 export function createServiceRepository(db: DynamoDBDocumentClient, tableName: string): ServiceRepository {
   const toRecord = ({ pk, sk, ...record }: Record<string, unknown>): ServiceRecord => record as unknown as ServiceRecord;
 
@@ -43,7 +42,8 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
           }),
         );
       } catch (error) {
-        if (isConditionFailure(error)) throw new ConflictError(`Service ${service.project}/${service.name} already exists.`, { cause: error });
+        if (isConditionFailure(error))
+          throw new ConflictError(`Service ${service.project}/${service.name} already exists.`, { cause: error });
         throw error;
       }
     },
@@ -54,7 +54,12 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     async list(tenantId, project, page) {
-      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `TENANT#${tenantId}`, prefix: `SERVICE#${project}#`, ...page });
+      const { items, nextToken } = await queryPrefixPage(db, {
+        tableName,
+        pk: `TENANT#${tenantId}`,
+        prefix: `SERVICE#${project}#`,
+        ...page,
+      });
       return toPage(items.map(toRecord), undefined, nextToken);
     },
 
@@ -70,7 +75,9 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
         );
       } catch (error) {
         if (isConditionFailure(error)) {
-          throw new ConflictError(`Service ${next.project}/${next.name} was changed or deleted concurrently; read it again and retry.`, { cause: error });
+          throw new ConflictError(`Service ${next.project}/${next.name} was changed or deleted concurrently; read it again and retry.`, {
+            cause: error,
+          });
         }
         throw error;
       }

@@ -1,8 +1,8 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import type { UpgradeKnobs } from '../domain/knobs.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
-import type { UpgradeKnobs } from '../domain/knobs.js';
 import type { CreateServiceBody, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
 import type { ServiceKey, ServiceRepository } from './service-repository.js';
 
@@ -56,7 +56,9 @@ export function makeServices({
     async create(tenantId, project, body) {
       const { name, componentId, version, maintenanceWindow, defaultUpgrade, ...rest } = body;
       if (!(await catalog.getComponent(componentId))) {
-        throw new ValidationError(`Component ${componentId} does not exist.`, { errors: [{ field: 'body.componentId', message: 'unknown component' }] });
+        throw new ValidationError(`Component ${componentId} does not exist.`, {
+          errors: [{ field: 'body.componentId', message: 'unknown component' }],
+        });
       }
       if (!(await catalog.getVersion(componentId, version))) {
         throw new ValidationError(`Version ${version} is not in the catalog of component ${componentId}.`, {

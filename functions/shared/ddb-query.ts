@@ -1,5 +1,5 @@
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { decodeNextToken, toPage, type Page } from './pagination.js';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { decodeNextToken, type Page, toPage } from './pagination.js';
 
 /** A condition on the items of a page that the key cannot express, such as a version's channel. */
 export interface ItemFilter {

@@ -9,9 +9,7 @@ import type { Env } from './env.js';
 export function createDynamoDbClient(env: Pick<Env, 'DYNAMODB_ENDPOINT' | 'AWS_REGION'>): DynamoDBClient {
   return new DynamoDBClient({
     region: env.AWS_REGION,
-    ...(env.DYNAMODB_ENDPOINT
-      ? { endpoint: env.DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
 }
 

@@ -24,7 +24,10 @@ export function redact(value: unknown, depth = 0): unknown {
   );
 }
 
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Logger {
   const emit = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void => {
     if (ORDER[at] < ORDER[level]) return;
     write(JSON.stringify({ level: at.toUpperCase(), message, timestamp: new Date().toISOString(), ...(redact(fields ?? {}) as object) }));

@@ -32,11 +32,12 @@ export function encodeNextToken(key: Record<string, unknown> | undefined): strin
  */
 export function decodeNextToken(token: string | undefined, expected: Key): Key | undefined {
   if (token === undefined) return undefined;
-  const invalid = () => new BadRequestError('The nextToken is not valid for this list.', { errors: [{ field: 'query.nextToken', message: 'invalid token' }] });
+  const invalid = () =>
+    new BadRequestError('The nextToken is not valid for this list.', { errors: [{ field: 'query.nextToken', message: 'invalid token' }] });
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch (error) {
+  } catch {
     throw invalid();
   }
   if (key === null || typeof key !== 'object' || Array.isArray(key)) throw invalid();

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { systemClock, type Clock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { createDocumentClient } from './ddb.js';
-import { readEnv, type Env } from './env.js';
+import { type Env, readEnv } from './env.js';
 import { createLogger, type Logger } from './logger.js';
 
 /** What every route group builds first, once per cold start. */

@@ -99,11 +99,20 @@ export function createLambdaTarget(target: LambdaTargetConfig, deps: { invoker?:
       } catch (error) {
         if (signal?.aborted) return abortedResult(request.action);
         const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-        return { ok: false, retryable: isRetryableLambdaError(error), detail: capDetail(`lambda invoke failed: ${shape.name ?? 'Error'}: ${shape.message ?? String(error)}`) };
+        return {
+          ok: false,
+          retryable: isRetryableLambdaError(error),
+          detail: capDetail(`lambda invoke failed: ${shape.name ?? 'Error'}: ${shape.message ?? String(error)}`),
+        };
       }
-      const text = invocation.payload === undefined ? undefined : new TextDecoder().decode(invocation.payload.subarray(0, MAX_ANSWER_BYTES));
+      const text =
+        invocation.payload === undefined ? undefined : new TextDecoder().decode(invocation.payload.subarray(0, MAX_ANSWER_BYTES));
       if (invocation.functionError !== undefined) {
-        return { ok: false, retryable: false, detail: capDetail(`function error (${invocation.functionError}): ${describeFunctionError(text)}`) };
+        return {
+          ok: false,
+          retryable: false,
+          detail: capDetail(`function error (${invocation.functionError}): ${describeFunctionError(text)}`),
+        };
       }
       return answerToResult(request, text);
     },
@@ -115,7 +124,8 @@ function describeFunctionError(text: string | undefined): string {
   if (text === undefined) return 'no detail';
   try {
     const parsed = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return typeof parsed.errorType === 'string' ? `${parsed.errorType}: ${parsed.errorMessage}` : parsed.errorMessage;
+    if (typeof parsed.errorMessage === 'string')
+      return typeof parsed.errorType === 'string' ? `${parsed.errorType}: ${parsed.errorMessage}` : parsed.errorMessage;
   } catch {
     // not JSON
   }

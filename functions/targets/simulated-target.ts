@@ -147,7 +147,11 @@ export function createSimulatedTarget(target: SimulatedTargetConfig, deps: Simul
         case 'switch-traffic': {
           const payload = SwitchTrafficPayload.safeParse(request.payload ?? {});
           if (!payload.success) {
-            return { ok: false, retryable: false, detail: `switch-traffic needs payload.weights {blue, green} adding up to 100: ${z.prettifyError(payload.error)}` };
+            return {
+              ok: false,
+              retryable: false,
+              detail: `switch-traffic needs payload.weights {blue, green} adding up to 100: ${z.prettifyError(payload.error)}`,
+            };
           }
           state.weights = { blue: payload.data.weights.blue, green: payload.data.weights.green };
           return { ok: true, detail: `simulated: traffic blue ${state.weights.blue} % / green ${state.weights.green} %` };

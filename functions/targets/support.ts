@@ -13,6 +13,7 @@ export const MAX_DETAIL_CHARS = 500;
 
 export function capDetail(text: string): string {
   // Control characters from a receiver have no business in a stored record or a log line.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return clean.length > MAX_DETAIL_CHARS ? `${clean.slice(0, MAX_DETAIL_CHARS - 1)}…` : clean;
 }

@@ -123,7 +123,12 @@ export function createTargetAdapter(target: Target, deps: TargetAdapterDeps = {}
  * like health polls or the steps of a traffic shift) step: `<executionId>:<instanceId>:<action>[#<step>]`.
  * Execution ids hold no `:` and instance ids no `#`, so no two inputs share a key.
  */
-export function actionIdempotencyKey(parts: { executionId: string; instanceId: string; action: TargetAction; step?: string | number }): string {
+export function actionIdempotencyKey(parts: {
+  executionId: string;
+  instanceId: string;
+  action: TargetAction;
+  step?: string | number;
+}): string {
   const base = `${parts.executionId}:${parts.instanceId}:${parts.action}`;
   return parts.step === undefined ? base : `${base}#${parts.step}`;
 }

@@ -186,21 +186,32 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
   // Only the host is logged: a path or query may carry a token of the receiver.
   const where = url?.host ?? 'invalid-url';
 
-  async function attemptOnce(request: ActionRequest, deliveryAttempt: number, endpoint: URL, signal: AbortSignal | undefined): Promise<Delivery> {
+  async function attemptOnce(
+    request: ActionRequest,
+    deliveryAttempt: number,
+    endpoint: URL,
+    signal: AbortSignal | undefined,
+  ): Promise<Delivery> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Timeout()), timeoutMs);
     const onCallerAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     const failure = (error: unknown): Delivery => {
-      if (controller.signal.reason instanceof Timeout) return { kind: 'failed', retryable: true, detail: `webhook timed out after ${timeoutMs / 1000} s` };
+      if (controller.signal.reason instanceof Timeout)
+        return { kind: 'failed', retryable: true, detail: `webhook timed out after ${timeoutMs / 1000} s` };
       if (signal?.aborted === true) return { kind: 'failed', retryable: true, detail: 'aborted by the caller' };
       const code = (error as NodeJS.ErrnoException | undefined)?.code;
       const message = error instanceof Error ? error.message : String(error);
-      return { kind: 'failed', retryable: true, detail: capDetail(`webhook network error${code === undefined ? '' : ` ${code}`}: ${message}`) };
+      return {
+        kind: 'failed',
+        retryable: true,
+        detail: capDetail(`webhook network error${code === undefined ? '' : ` ${code}`}: ${message}`),
+      };
     };
     try {
       const hostname = endpoint.hostname.replace(/^\[(.*)\]$/, '$1');
-      const addresses = isIP(hostname) === 0 ? await abortable(lookup(hostname), controller.signal) : [{ address: hostname, family: isIP(hostname) }];
+      const addresses =
+        isIP(hostname) === 0 ? await abortable(lookup(hostname), controller.signal) : [{ address: hostname, family: isIP(hostname) }];
       if (addresses.length === 0) return { kind: 'failed', retryable: true, detail: `webhook host ${hostname} has no address` };
       for (const { address } of addresses) {
         const verdict = checkAddress(address, { allowPrivateNetworks: deps.allowPrivateNetworks === true });
@@ -217,7 +228,10 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
         [SIGNATURE_HEADER]: signWebhookBody(target.secret, timestamp, body),
         [IDEMPOTENCY_HEADER]: request.idempotencyKey,
       };
-      return await post({ endpoint, hostname, addresses, headers, body, signal: controller.signal, maxBytes: maxResponseBytes, ca: deps.ca }, failure);
+      return await post(
+        { endpoint, hostname, addresses, headers, body, signal: controller.signal, maxBytes: maxResponseBytes, ca: deps.ca },
+        failure,
+      );
     } catch (error) {
       return failure(error);
     } finally {
@@ -234,7 +248,8 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
 
   return {
     async perform(request: ActionRequest, signal?: AbortSignal): Promise<ActionResult> {
-      if (url === undefined || configError !== undefined) return { ok: false, retryable: false, detail: configError ?? 'webhook URL is not valid' };
+      if (url === undefined || configError !== undefined)
+        return { ok: false, retryable: false, detail: configError ?? 'webhook URL is not valid' };
       let last: ActionResult = abortedResult(request.action);
       for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
         if (signal?.aborted) return abortedResult(request.action);
@@ -245,7 +260,13 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
         } else {
           const { status } = delivery;
           if (status >= 200 && status < 300) {
-            deps.logger?.debug('webhook call done', { host: where, action: request.action, instanceId: request.instanceId, status, deliveryAttempt: attempt });
+            deps.logger?.debug('webhook call done', {
+              host: where,
+              action: request.action,
+              instanceId: request.instanceId,
+              status,
+              deliveryAttempt: attempt,
+            });
             return scrubResult(answerToResult(request, delivery.text), target.secret);
           }
           const retryable = status === 408 || status === 429 || status >= 500;
@@ -254,7 +275,13 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
           last = { ok: false, retryable, detail: `webhook answered HTTP ${status}${why}${snippet === '' ? '' : `: ${snippet}`}` };
           retryAfterHeaders = delivery.headers;
         }
-        deps.logger?.warn('webhook call failed', { host: where, action: request.action, instanceId: request.instanceId, deliveryAttempt: attempt, detail: last.detail });
+        deps.logger?.warn('webhook call failed', {
+          host: where,
+          action: request.action,
+          instanceId: request.instanceId,
+          deliveryAttempt: attempt,
+          detail: last.detail,
+        });
         if (last.ok || !last.retryable || attempt === maxAttempts) break;
         try {
           await sleep(backoffMs(attempt, retryAfterHeaders), signal);
@@ -290,10 +317,15 @@ function post(
       resolve(delivery);
     };
     // The pin: Node asks this instead of DNS, and gets the addresses already checked.
-    const pinnedLookup = (_host: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    const pinnedLookup = (
+      _host: string,
+      options: LookupOptions,
+      callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    ): void => {
       const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : [...addresses];
       const first = wanted[0];
-      if (first === undefined) callback(Object.assign(new Error(`no IPv${String(options.family)} address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      if (first === undefined)
+        callback(Object.assign(new Error(`no IPv${String(options.family)} address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
       else if (options.all === true) callback(null, wanted);
       else callback(null, first.address, first.family);
     };
@@ -314,7 +346,12 @@ function post(
       (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        const done = (): Delivery => ({ kind: 'response', status: res.statusCode ?? 0, headers: res.headers, text: new TextDecoder().decode(Buffer.concat(chunks, size)) });
+        const done = (): Delivery => ({
+          kind: 'response',
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: new TextDecoder().decode(Buffer.concat(chunks, size)),
+        });
         res.on('data', (chunk: Buffer) => {
           if (settled) return;
           const room = maxBytes - size;
@@ -332,7 +369,8 @@ function post(
         res.on('end', () => settle(done()));
         res.on('error', (error) => settle(failure(error)));
         res.on('close', () => {
-          if (!res.complete) settle(failure(Object.assign(new Error('connection closed before the response was complete'), { code: 'ECONNRESET' })));
+          if (!res.complete)
+            settle(failure(Object.assign(new Error('connection closed before the response was complete'), { code: 'ECONNRESET' })));
         });
       },
     );
@@ -346,7 +384,10 @@ function post(
  * the request back ("bad signature sha256=…") must not make us store or log them.
  */
 function scrub(text: string, secret: string): string {
-  return text.split(secret).join('[redacted]').replace(/sha256=[0-9a-f]{8,}/gi, 'sha256=[redacted]');
+  return text
+    .split(secret)
+    .join('[redacted]')
+    .replace(/sha256=[0-9a-f]{8,}/gi, 'sha256=[redacted]');
 }
 
 function scrubResult(result: ActionResult, secret: string): ActionResult {

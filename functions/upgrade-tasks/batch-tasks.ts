@@ -1,7 +1,7 @@
 import { isTerminal, type Status } from '../domain/status.js';
 import { ConflictError } from '../shared/errors.js';
-import { forEachLimited, INSTANCE_CONCURRENCY, type Ids, type StatesError, type TaskContext } from './context.js';
-import { afterBatch, nextMove, type ControlAction } from './decisions.js';
+import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type StatesError, type TaskContext } from './context.js';
+import { afterBatch, type ControlAction, nextMove } from './decisions.js';
 import { runPreChecks } from './pre-checks.js';
 
 /** Statuses in which a batch may act on instances. */
@@ -22,7 +22,11 @@ export function makeBatchTasks(ctx: TaskContext) {
       // A flow started as the child of another (CANARY's rollout) finds the checks done:
       // it carries on unless the execution already ended.
       if (execution.status !== 'VALIDATING') return { passed: !isTerminal(execution.status) };
-      const [service, versions, instances] = await Promise.all([ctx.loadService(execution), catalog.allVersions(execution.componentId), ctx.allInstances(execution)]);
+      const [service, versions, instances] = await Promise.all([
+        ctx.loadService(execution),
+        catalog.allVersions(execution.componentId),
+        ctx.allInstances(execution),
+      ]);
       const preChecks = await runPreChecks({ execution, service, versions, instances, probe });
       const failed = preChecks.filter((check) => !check.passed);
       try {
@@ -50,7 +54,9 @@ export function makeBatchTasks(ctx: TaskContext) {
       }
     },
 
-    async control(ids: Ids): Promise<{ action: ControlAction; batch: number; batchDelaySeconds: number; gate: number; gateTimeoutSeconds: number }> {
+    async control(
+      ids: Ids,
+    ): Promise<{ action: ControlAction; batch: number; batchDelaySeconds: number; gate: number; gateTimeoutSeconds: number }> {
       const execution = await ctx.load(ids);
       return {
         action: nextMove(execution),
@@ -78,11 +84,16 @@ export function makeBatchTasks(ctx: TaskContext) {
       const adapter = await ctx.adapterOf(execution);
       const instances = await ctx.batchRange(execution, ids.batch);
       if (!adapter) {
-        for (const instance of instances.filter((i) => i.status === 'PENDING')) await ctx.failInstance(execution, instance, 'PENDING', 'the service no longer exists');
+        for (const instance of instances.filter((i) => i.status === 'PENDING'))
+          await ctx.failInstance(execution, instance, 'PENDING', 'the service no longer exists');
         return { pending: 0, intervalSeconds };
       }
-      await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'BatchStarted', detail: { batch: ids.batch, instances: instances.length } });
-      const deadline = () => new Date(clock.now().getTime() + (execution.healthCheckTimeoutSeconds * 1000) / ctx.deps.timeScale).toISOString();
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+        type: 'BatchStarted',
+        detail: { batch: ids.batch, instances: instances.length },
+      });
+      const deadline = () =>
+        new Date(clock.now().getTime() + (execution.healthCheckTimeoutSeconds * 1000) / ctx.deps.timeScale).toISOString();
 
       await forEachLimited(instances, INSTANCE_CONCURRENCY, async (instance) => {
         // Resume from wherever a previous attempt of this task left the instance.
@@ -98,15 +109,33 @@ export function makeBatchTasks(ctx: TaskContext) {
         }
         if (status === 'DRAINING') {
           const drained = await ctx.act(adapter, execution, instance, 'drain');
-          if (!drained.ok) return ctx.failInstance(execution, instance, 'DRAINING', `drain failed after ${attemptsText(drained.attempts)}: ${drained.detail}`, { attempts: instance.attempts + drained.attempts });
+          if (!drained.ok)
+            return ctx.failInstance(
+              execution,
+              instance,
+              'DRAINING',
+              `drain failed after ${attemptsText(drained.attempts)}: ${drained.detail}`,
+              { attempts: instance.attempts + drained.attempts },
+            );
           if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['DRAINING'], to: 'UPGRADING' }))) return;
           status = 'UPGRADING';
         }
         if (status === 'UPGRADING') {
           const upgraded = await ctx.act(adapter, execution, instance, 'upgrade');
           const attempts = instance.attempts + upgraded.attempts;
-          if (!upgraded.ok) return ctx.failInstance(execution, instance, 'UPGRADING', `upgrade failed after ${attemptsText(upgraded.attempts)}: ${upgraded.detail}`, { attempts });
-          await upgrades.moveInstance(ids.tenantId, instance, { from: ['UPGRADING'], to: 'HEALTH_CHECKING', set: { healthDeadline: deadline(), attempts } });
+          if (!upgraded.ok)
+            return ctx.failInstance(
+              execution,
+              instance,
+              'UPGRADING',
+              `upgrade failed after ${attemptsText(upgraded.attempts)}: ${upgraded.detail}`,
+              { attempts },
+            );
+          await upgrades.moveInstance(ids.tenantId, instance, {
+            from: ['UPGRADING'],
+            to: 'HEALTH_CHECKING',
+            set: { healthDeadline: deadline(), attempts },
+          });
         }
       });
       const after = await ctx.batchRange(execution, ids.batch);
@@ -124,12 +153,20 @@ export function makeBatchTasks(ctx: TaskContext) {
         const health = await ctx.pollHealth(adapter, execution, instance);
         if (health.healthy) {
           if (await upgrades.moveInstance(ids.tenantId, instance, { from: ['HEALTH_CHECKING'], to: 'COMPLETED', countCompleted: true })) {
-            await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'InstanceUpgraded', detail: { instanceId: instance.instanceId, batch: instance.batch } });
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+              type: 'InstanceUpgraded',
+              detail: { instanceId: instance.instanceId, batch: instance.batch },
+            });
           }
           return;
         }
         if (clock.now().toISOString() >= (instance.healthDeadline ?? '')) {
-          return ctx.failInstance(execution, instance, 'HEALTH_CHECKING', `not healthy within ${execution.healthCheckTimeoutSeconds}s: ${health.detail ?? 'reported unhealthy'}`);
+          return ctx.failInstance(
+            execution,
+            instance,
+            'HEALTH_CHECKING',
+            `not healthy within ${execution.healthCheckTimeoutSeconds}s: ${health.detail ?? 'reported unhealthy'}`,
+          );
         }
         pending += 1;
       });
@@ -145,7 +182,12 @@ export function makeBatchTasks(ctx: TaskContext) {
       const execution = await ctx.load(ids);
       const unfinished = (await ctx.batchRange(execution, ids.batch)).filter((instance) => UNFINISHED.includes(instance.status));
       for (const instance of unfinished) {
-        await ctx.failInstance(execution, instance, instance.status, `the batch task failed after its retries (${childErrorName(ids.error)})`);
+        await ctx.failInstance(
+          execution,
+          instance,
+          instance.status,
+          `the batch task failed after its retries (${childErrorName(ids.error)})`,
+        );
       }
     },
 

@@ -1,7 +1,7 @@
 import { ConflictError } from '../shared/errors.js';
 import { ALL_INSTANCES } from '../targets/target-adapter.js';
-import { forEachLimited, greenOf, INSTANCE_CONCURRENCY, TOUCHED, type Ids, type TaskContext } from './context.js';
-import { afterGreen, blueGreenMove, switchGateTimeoutSeconds, type BlueGreenMove } from './decisions.js';
+import { forEachLimited, greenOf, type Ids, INSTANCE_CONCURRENCY, type TaskContext, TOUCHED } from './context.js';
+import { afterGreen, type BlueGreenMove, blueGreenMove, switchGateTimeoutSeconds } from './decisions.js';
 
 /** BLUE_GREEN: green beside blue, the traffic switch, blue held for the scale-down delay, then retired. */
 export function makeBlueGreenTasks(ctx: TaskContext) {
@@ -12,11 +12,20 @@ export function makeBlueGreenTasks(ctx: TaskContext) {
     const adapter = await ctx.adapterOf(execution);
     const weights = ids.to === 'green' ? { blue: 0, green: 100 } : { blue: 100, green: 0 };
     if (adapter) {
-      const result = await ctx.perform(adapter, execution, { action: 'switch-traffic', instanceId: ALL_INSTANCES, step: ids.to, payload: { weights } });
+      const result = await ctx.perform(adapter, execution, {
+        action: 'switch-traffic',
+        instanceId: ALL_INSTANCES,
+        step: ids.to,
+        payload: { weights },
+      });
       if (!result.ok) throw new Error(`switch-traffic to ${ids.to} failed: ${result.detail}`);
     }
     if (ids.to === 'green') await upgrades.update(ids.tenantId, ids.executionId, { trafficSwitchedAt: clock.now().toISOString() });
-    await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: ids.to === 'green' ? 'TrafficSwitched' : 'TrafficSwitchedBack', actor: 'sluice', detail: { weights } });
+    await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+      type: ids.to === 'green' ? 'TrafficSwitched' : 'TrafficSwitchedBack',
+      actor: 'sluice',
+      detail: { weights },
+    });
     return { scaleDownDelaySeconds: execution.scaleDownDelaySeconds ?? 0 };
   };
 
@@ -31,7 +40,12 @@ export function makeBlueGreenTasks(ctx: TaskContext) {
         await ctx.startRollback(execution, next.reason);
         return { action: 'abort', gateTimeoutSeconds };
       }
-      if (next.action === 'gate') await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GreenReady', actor: 'sluice', detail: { instances: execution.totalInstances } });
+      if (next.action === 'gate')
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+          type: 'GreenReady',
+          actor: 'sluice',
+          detail: { instances: execution.totalInstances },
+        });
       return { action: next.action, gateTimeoutSeconds };
     },
 
@@ -65,7 +79,11 @@ export function makeBlueGreenTasks(ctx: TaskContext) {
         await forEachLimited(blue, INSTANCE_CONCURRENCY, async (instance) => {
           await ctx.perform(adapter, execution, { action: 'retire', instanceId: instance.instanceId, payload: { color: 'blue' } });
         });
-        await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'BlueRetired', actor: 'sluice', detail: { instances: blue.length } });
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+          type: 'BlueRetired',
+          actor: 'sluice',
+          detail: { instances: blue.length },
+        });
       }
       return ctx.complete(ids);
     },
@@ -80,9 +98,18 @@ export function makeBlueGreenTasks(ctx: TaskContext) {
       const touched = (await ctx.allInstances(execution)).filter((instance) => TOUCHED.includes(instance.status));
       await forEachLimited(touched, INSTANCE_CONCURRENCY, async (instance) => {
         await ctx.perform(adapter, execution, { action: 'retire', instanceId: greenOf(instance.instanceId), payload: { color: 'green' } });
-        await upgrades.moveInstance(ids.tenantId, instance, { from: TOUCHED, to: 'ROLLED_BACK', set: { detail: 'green retired; blue kept serving' }, rolledBack: true });
+        await upgrades.moveInstance(ids.tenantId, instance, {
+          from: TOUCHED,
+          to: 'ROLLED_BACK',
+          set: { detail: 'green retired; blue kept serving' },
+          rolledBack: true,
+        });
       });
-      await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GreenRetired', actor: 'sluice', detail: { instances: touched.length, trafficWasSwitched: Boolean(execution.trafficSwitchedAt) } });
+      await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+        type: 'GreenRetired',
+        actor: 'sluice',
+        detail: { instances: touched.length, trafficWasSwitched: Boolean(execution.trafficSwitchedAt) },
+      });
       await ctx.finishRollback(ids);
     },
   };

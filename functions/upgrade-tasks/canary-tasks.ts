@@ -1,6 +1,6 @@
 import { ConflictError } from '../shared/errors.js';
 import type { InstanceRecord } from '../upgrades/execution.js';
-import { forEachLimited, INSTANCE_CONCURRENCY, type Ids, type TaskContext } from './context.js';
+import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type TaskContext } from './context.js';
 import { afterCanaryBatch, canaryMonitorExit, canaryVerdict } from './decisions.js';
 
 /** CANARY: the verdict on the canary batch, then monitoring until promotion or rollback. */
@@ -15,7 +15,11 @@ export function makeCanaryTasks(ctx: TaskContext) {
       const next = afterCanaryBatch(execution);
       if (next.action === 'start-rollback') {
         // The table reaches ROLLING_BACK from CANARY_MONITORING only: record the hop.
-        await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_RUNNING'], to: 'CANARY_MONITORING', event: { type: 'CanaryUnhealthy', actor: 'sluice', detail: { reason: next.reason } } });
+        await upgrades.transition(ids.tenantId, ids.executionId, {
+          from: ['CANARY_RUNNING'],
+          to: 'CANARY_MONITORING',
+          event: { type: 'CanaryUnhealthy', actor: 'sluice', detail: { reason: next.reason } },
+        });
         await ctx.startRollback({ ...execution, status: 'CANARY_MONITORING' }, next.reason);
         return { action: 'rollout' };
       }
@@ -28,7 +32,15 @@ export function makeCanaryTasks(ctx: TaskContext) {
         from: ['CANARY_RUNNING'],
         to: 'CANARY_MONITORING',
         set: { monitoringSince: clock.now().toISOString() },
-        event: { type: 'CanaryMonitoring', actor: 'sluice', detail: { canaries: execution.batchBounds[1] ?? 0, intervalSeconds: execution.healthCheckIntervalSeconds, autoPromoteSeconds: execution.canaryAutoPromoteSeconds } },
+        event: {
+          type: 'CanaryMonitoring',
+          actor: 'sluice',
+          detail: {
+            canaries: execution.batchBounds[1] ?? 0,
+            intervalSeconds: execution.healthCheckIntervalSeconds,
+            autoPromoteSeconds: execution.canaryAutoPromoteSeconds,
+          },
+        },
       });
       return { action: 'monitor' };
     },
@@ -49,7 +61,13 @@ export function makeCanaryTasks(ctx: TaskContext) {
       // An unhealthy canary is a failed instance: it counts in rollbackInfo.currentFailures.
       const failCanaries = async () => {
         for (const instance of sick) {
-          await upgrades.moveInstance(ids.tenantId, instance, { from: ['COMPLETED'], to: 'FAILED', set: { detail: 'unhealthy while the canary was monitored' }, countFailed: true, uncountCompleted: true });
+          await upgrades.moveInstance(ids.tenantId, instance, {
+            from: ['COMPLETED'],
+            to: 'FAILED',
+            set: { detail: 'unhealthy while the canary was monitored' },
+            countFailed: true,
+            uncountCompleted: true,
+          });
         }
       };
       const since = Date.parse(execution.monitoringSince ?? execution.startedAt ?? execution.createdAt);
@@ -57,22 +75,38 @@ export function makeCanaryTasks(ctx: TaskContext) {
       try {
         switch (verdict.decision) {
           case 'start-rollback':
-            await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+              type: 'CanaryUnhealthy',
+              actor: 'sluice',
+              detail: { instances: unhealthy },
+            });
             await failCanaries();
             await ctx.startRollback(execution, verdict.reason);
             return { decision: 'rollback', intervalSeconds };
           case 'fail':
-            await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'CanaryUnhealthy', actor: 'sluice', detail: { instances: unhealthy } });
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+              type: 'CanaryUnhealthy',
+              actor: 'sluice',
+              detail: { instances: unhealthy },
+            });
             await failCanaries();
             // The table has no CANARY_MONITORING -> FAILED edge: pass through IN_PROGRESS, on record.
-            await upgrades.transition(ids.tenantId, ids.executionId, { from: ['CANARY_MONITORING'], to: 'IN_PROGRESS', event: { type: 'CanaryMonitoringEnded', actor: 'sluice', detail: { reason: verdict.reason } } });
+            await upgrades.transition(ids.tenantId, ids.executionId, {
+              from: ['CANARY_MONITORING'],
+              to: 'IN_PROGRESS',
+              event: { type: 'CanaryMonitoringEnded', actor: 'sluice', detail: { reason: verdict.reason } },
+            });
             await ctx.failExecution({ ...execution, status: 'IN_PROGRESS' }, verdict.reason);
             return { decision: 'stopped', intervalSeconds };
           case 'promote':
             await upgrades.transition(ids.tenantId, ids.executionId, {
               from: ['CANARY_MONITORING'],
               to: 'IN_PROGRESS',
-              event: { type: 'CanaryPromoted', actor: 'sluice', detail: { automatic: true, afterSeconds: execution.canaryAutoPromoteSeconds } },
+              event: {
+                type: 'CanaryPromoted',
+                actor: 'sluice',
+                detail: { automatic: true, afterSeconds: execution.canaryAutoPromoteSeconds },
+              },
             });
             return { decision: 'promoted', intervalSeconds };
           case 'continue':

@@ -1,12 +1,18 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
-import { isTerminal, type InstanceStatus } from '../domain/status.js';
+import { type InstanceStatus, isTerminal } from '../domain/status.js';
+import type { Target } from '../services/schemas.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import type { Target } from '../services/schemas.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { actionIdempotencyKey, type ActionRequest, type ActionResult, type TargetAction, type TargetAdapter } from '../targets/target-adapter.js';
+import {
+  type ActionRequest,
+  type ActionResult,
+  actionIdempotencyKey,
+  type TargetAction,
+  type TargetAdapter,
+} from '../targets/target-adapter.js';
 import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import type { Workflow } from '../upgrades/workflow.js';
@@ -80,7 +86,8 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     return execution;
   };
 
-  const loadService = (execution: ExecutionRecord) => services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
+  const loadService = (execution: ExecutionRecord) =>
+    services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
 
   /** The target adapter of the execution's service, or `undefined` when the service was deleted. */
   const adapterOf = async (execution: ExecutionRecord): Promise<TargetAdapter | undefined> => {
@@ -150,7 +157,11 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
   };
 
   /** One health poll of an instance (its green twin under BLUE_GREEN): healthy or not, and why not. */
-  const pollHealth = async (adapter: TargetAdapter | undefined, execution: ExecutionRecord, instance: InstanceRecord): Promise<{ healthy: boolean; detail?: string }> => {
+  const pollHealth = async (
+    adapter: TargetAdapter | undefined,
+    execution: ExecutionRecord,
+    instance: InstanceRecord,
+  ): Promise<{ healthy: boolean; detail?: string }> => {
     const result = await perform(adapter, execution, {
       action: 'health',
       instanceId: execution.strategy === 'BLUE_GREEN' ? greenOf(instance.instanceId) : instance.instanceId,
@@ -160,9 +171,24 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     return result.ok ? { healthy: result.healthy !== false } : { healthy: false, detail: result.detail };
   };
 
-  const failInstance = async (execution: ExecutionRecord, instance: InstanceRecord, from: InstanceStatus, detail: string, set: Partial<InstanceRecord> = {}) => {
-    const moved = await upgrades.moveInstance(execution.tenantId, instance, { from: [from], to: 'FAILED', set: { ...set, detail }, countFailed: true });
-    if (moved) await upgrades.appendEvent(execution.tenantId, execution.executionId, { type: 'InstanceFailed', detail: { instanceId: instance.instanceId, batch: instance.batch, reason: detail } });
+  const failInstance = async (
+    execution: ExecutionRecord,
+    instance: InstanceRecord,
+    from: InstanceStatus,
+    detail: string,
+    set: Partial<InstanceRecord> = {},
+  ) => {
+    const moved = await upgrades.moveInstance(execution.tenantId, instance, {
+      from: [from],
+      to: 'FAILED',
+      set: { ...set, detail },
+      countFailed: true,
+    });
+    if (moved)
+      await upgrades.appendEvent(execution.tenantId, execution.executionId, {
+        type: 'InstanceFailed',
+        detail: { instanceId: instance.instanceId, batch: instance.batch, reason: detail },
+      });
   };
 
   /**
@@ -172,7 +198,11 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
   const leavePause = async (execution: ExecutionRecord, reason: string): Promise<ExecutionRecord> => {
     if (execution.status !== 'PAUSED') return execution;
     await upgrades.take(execution.tenantId, execution.executionId, 'resumeToken');
-    return upgrades.transition(execution.tenantId, execution.executionId, { from: ['PAUSED'], to: 'IN_PROGRESS', event: { type: 'UpgradeResumed', actor: 'sluice', detail: { reason } } });
+    return upgrades.transition(execution.tenantId, execution.executionId, {
+      from: ['PAUSED'],
+      to: 'IN_PROGRESS',
+      event: { type: 'UpgradeResumed', actor: 'sluice', detail: { reason } },
+    });
   };
 
   /** Ends the execution FAILED unless it already ended. */
@@ -216,7 +246,11 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
         await upgrades.transition(ids.tenantId, ids.executionId, {
           from: ['IN_PROGRESS'],
           to: 'COMPLETED',
-          event: { type: 'UpgradeCompleted', actor: 'sluice', detail: { toVersion: execution.toVersion, completed: execution.completedCount, failed: execution.failedCount } },
+          event: {
+            type: 'UpgradeCompleted',
+            actor: 'sluice',
+            detail: { toVersion: execution.toVersion, completed: execution.completedCount, failed: execution.failedCount },
+          },
         });
       } catch (error) {
         if (error instanceof ConflictError) return { action: 'control' };
@@ -246,7 +280,24 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     });
   };
 
-  return { deps, load, loadService, adapterOf, batchRange, allInstances, request, perform, act, pollHealth, failInstance, leavePause, failExecution, startRollback, complete, finishRollback };
+  return {
+    deps,
+    load,
+    loadService,
+    adapterOf,
+    batchRange,
+    allInstances,
+    request,
+    perform,
+    act,
+    pollHealth,
+    failInstance,
+    leavePause,
+    failExecution,
+    startRollback,
+    complete,
+    finishRollback,
+  };
 }
 
 export type TaskContext = ReturnType<typeof makeTaskContext>;
@@ -254,10 +305,19 @@ export type TaskContext = ReturnType<typeof makeTaskContext>;
 /** The service now runs the new version, and remembers the upgrade that took it there; a concurrent patch of the service is retried. */
 async function setServiceVersion(services: ServiceRepository, execution: ExecutionRecord, clock: Clock, logger: Logger): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const service: ServiceRecord | undefined = await services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
+    const service: ServiceRecord | undefined = await services.get({
+      tenantId: execution.tenantId,
+      project: execution.project,
+      name: execution.service,
+    });
     if (!service || service.lastUpgrade?.executionId === execution.executionId) return;
     const now = clock.now().toISOString();
-    const lastUpgrade = { executionId: execution.executionId, fromVersion: execution.fromVersion, toVersion: execution.toVersion, completedAt: execution.finishedAt ?? now };
+    const lastUpgrade = {
+      executionId: execution.executionId,
+      fromVersion: execution.fromVersion,
+      toVersion: execution.toVersion,
+      completedAt: execution.finishedAt ?? now,
+    };
     try {
       await services.replace({ ...service, version: execution.toVersion, lastUpgrade, revision: service.revision + 1, updatedAt: now });
       return;

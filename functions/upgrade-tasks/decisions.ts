@@ -22,7 +22,8 @@ export function nextMove(execution: Facts<'status' | 'strategy' | 'batchBounds' 
   switch (execution.status) {
     case 'IN_PROGRESS': {
       const total = totalBatches(execution);
-      const gateDue = execution.strategy === 'STAGED' && (execution.gatesPassed ?? 0) < execution.completedBatches && execution.completedBatches < total;
+      const gateDue =
+        execution.strategy === 'STAGED' && (execution.gatesPassed ?? 0) < execution.completedBatches && execution.completedBatches < total;
       if (gateDue) return 'gate';
       return execution.completedBatches < total ? 'run' : 'complete';
     }
@@ -49,7 +50,9 @@ export type AfterBatch =
  * After a batch: follow a rollback or an end that happened meanwhile; at the threshold,
  * roll back (auto-rollback) or fail; else go on, or complete after the last batch.
  */
-export function afterBatch(execution: Facts<'status' | 'failedCount' | 'failureThreshold' | 'autoRollbackEnabled' | 'completedBatches' | 'batchBounds'>): AfterBatch {
+export function afterBatch(
+  execution: Facts<'status' | 'failedCount' | 'failureThreshold' | 'autoRollbackEnabled' | 'completedBatches' | 'batchBounds'>,
+): AfterBatch {
   if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
   if (isTerminal(execution.status)) return { action: 'stop' };
   const breach = thresholdBreach(execution);
@@ -65,7 +68,10 @@ export type AfterCanaryBatch =
 export function afterCanaryBatch(execution: Facts<'status' | 'failedCount' | 'autoRollbackEnabled'>): AfterCanaryBatch {
   if (execution.status !== 'CANARY_RUNNING') return { action: 'rollout' };
   if (execution.failedCount > 0) {
-    return { action: execution.autoRollbackEnabled ? 'start-rollback' : 'fail', reason: `${execution.failedCount} canary instance(s) failed` };
+    return {
+      action: execution.autoRollbackEnabled ? 'start-rollback' : 'fail',
+      reason: `${execution.failedCount} canary instance(s) failed`,
+    };
   }
   return { action: 'monitor' };
 }
@@ -80,7 +86,9 @@ export function canaryMonitorExit(status: Status): 'promoted' | 'rollback' | 'st
   return status === 'ROLLING_BACK' ? 'rollback' : 'stopped';
 }
 
-export type CanaryVerdict = { readonly decision: 'continue' | 'promote' } | { readonly decision: 'start-rollback' | 'fail'; readonly reason: string };
+export type CanaryVerdict =
+  | { readonly decision: 'continue' | 'promote' }
+  | { readonly decision: 'start-rollback' | 'fail'; readonly reason: string };
 
 /**
  * One look at monitored canaries: an unhealthy canary rolls back (auto-rollback) or
@@ -95,18 +103,22 @@ export function canaryVerdict(
     const reason = `canary ${[...observed.unhealthy].sort().join(', ')} unhealthy while monitoring`;
     return { decision: execution.autoRollbackEnabled ? 'start-rollback' : 'fail', reason };
   }
-  if (execution.canaryAutoPromoteSeconds !== undefined && observed.elapsedMs >= execution.canaryAutoPromoteSeconds * 1000) return { decision: 'promote' };
+  if (execution.canaryAutoPromoteSeconds !== undefined && observed.elapsedMs >= execution.canaryAutoPromoteSeconds * 1000)
+    return { decision: 'promote' };
   return { decision: 'continue' };
 }
 
-export type AfterGreen = { readonly action: 'gate' | 'abort' | 'control' | 'stop' } | { readonly action: 'start-rollback'; readonly reason: string };
+export type AfterGreen =
+  | { readonly action: 'gate' | 'abort' | 'control' | 'stop' }
+  | { readonly action: 'start-rollback'; readonly reason: string };
 
 /** After green came up: wait for the switch gate, or abort on a failed green instance. */
 export function afterGreen(execution: Facts<'status' | 'failedCount'>): AfterGreen {
   if (execution.status === 'ROLLING_BACK') return { action: 'abort' };
   if (execution.status === 'PAUSED') return { action: 'control' };
   if (execution.status !== 'IN_PROGRESS') return { action: 'stop' };
-  if (execution.failedCount > 0) return { action: 'start-rollback', reason: `${execution.failedCount} green instance(s) did not come up healthy` };
+  if (execution.failedCount > 0)
+    return { action: 'start-rollback', reason: `${execution.failedCount} green instance(s) did not come up healthy` };
   return { action: 'gate' };
 }
 
@@ -126,4 +138,5 @@ export function blueGreenMove(execution: Facts<'status' | 'trafficSwitchedAt' | 
 }
 
 /** How long a gate may wait: blue-green's `autoPromotionSeconds` when set, else the gate timeout. */
-export const switchGateTimeoutSeconds = (execution: Facts<'autoPromotionSeconds' | 'gateTimeoutSeconds'>) => execution.autoPromotionSeconds ?? execution.gateTimeoutSeconds;
+export const switchGateTimeoutSeconds = (execution: Facts<'autoPromotionSeconds' | 'gateTimeoutSeconds'>) =>
+  execution.autoPromotionSeconds ?? execution.gateTimeoutSeconds;

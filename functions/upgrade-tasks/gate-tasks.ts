@@ -25,7 +25,10 @@ export function makeGateTasks(ctx: TaskContext) {
         await upgrades.update(
           ids.tenantId,
           ids.executionId,
-          { gateToken: ids.taskToken, waitingFor: { gate: ids.kind, since: since.toISOString(), ...(stage ? { stage } : {}), timeoutAt, onTimeout } },
+          {
+            gateToken: ids.taskToken,
+            waitingFor: { gate: ids.kind, since: since.toISOString(), ...(stage ? { stage } : {}), timeoutAt, onTimeout },
+          },
           { whileStatus: ['IN_PROGRESS'] },
         );
       } catch (error) {
@@ -59,7 +62,12 @@ export function makeGateTasks(ctx: TaskContext) {
       await upgrades.appendEvent(ids.tenantId, ids.executionId, {
         type: 'GateApproved',
         actor: ids.output?.approvedBy ?? 'task-token holder',
-        detail: { gate: execution.waitingFor?.gate, gateIndex: ids.gate, ...(execution.waitingFor?.stage ? { stage: execution.waitingFor.stage } : {}), via: 'SendTaskSuccess' },
+        detail: {
+          gate: execution.waitingFor?.gate,
+          gateIndex: ids.gate,
+          ...(execution.waitingFor?.stage ? { stage: execution.waitingFor.stage } : {}),
+          via: 'SendTaskSuccess',
+        },
       });
     },
 
@@ -87,7 +95,13 @@ export function makeGateTasks(ctx: TaskContext) {
       await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
       const outcome = execution.waitingFor?.onTimeout ?? execution.onGateTimeout;
       const cause = `no decision within ${execution.waitingFor?.gate === 'traffic-switch' && execution.autoPromotionSeconds !== undefined ? `autoPromotionSeconds (${execution.autoPromotionSeconds}s)` : `gateTimeoutSeconds (${execution.gateTimeoutSeconds}s)`}`;
-      const detail = { gate: execution.waitingFor?.gate, gateIndex: ids.gate, ...(execution.waitingFor?.stage ? { stage: execution.waitingFor.stage } : {}), outcome, cause };
+      const detail = {
+        gate: execution.waitingFor?.gate,
+        gateIndex: ids.gate,
+        ...(execution.waitingFor?.stage ? { stage: execution.waitingFor.stage } : {}),
+        outcome,
+        cause,
+      };
       if (execution.status !== 'IN_PROGRESS') return { action: 'rejected' };
       if (outcome === 'approve') {
         await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
@@ -98,7 +112,11 @@ export function makeGateTasks(ctx: TaskContext) {
         from: ['IN_PROGRESS'],
         to: 'ROLLING_BACK',
         remove: ['waitingFor'],
-        set: { rollbackReason: `Gate timed out: ${cause}; onGateTimeout is reject`, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: 'sluice (gate timeout)' },
+        set: {
+          rollbackReason: `Gate timed out: ${cause}; onGateTimeout is reject`,
+          rollbackInitiatedAt: clock.now().toISOString(),
+          rollbackInitiatedBy: 'sluice (gate timeout)',
+        },
         event: { type: 'GateTimedOut', actor: 'sluice', detail },
       });
       return { action: 'rejected' };

@@ -27,11 +27,13 @@ export async function runPreChecks(input: {
   checks.push({
     name: 'version-compatibility',
     passed: path.allowed,
-    detail: path.allowed ? `${execution.fromVersion} → ${execution.toVersion} is allowed: ${path.impact[0] ?? ''}` : path.blockers.map((b) => `${b.code}: ${b.reason}`).join('; '),
+    detail: path.allowed
+      ? `${execution.fromVersion} → ${execution.toVersion} is allowed: ${path.impact[0] ?? ''}`
+      : path.blockers.map((b) => `${b.code}: ${b.reason}`).join('; '),
   });
 
   const instancesNow = service?.instances.length ?? 0;
-  const resourcesOk = service !== undefined && service.powered && instancesNow > 0 && service.version === execution.fromVersion;
+  const resourcesOk = service?.powered === true && instancesNow > 0 && service.version === execution.fromVersion;
   checks.push({
     name: 'resource-availability',
     passed: resourcesOk,
@@ -51,7 +53,9 @@ export async function runPreChecks(input: {
   checks.push({
     name: 'backup-verification',
     passed: rollbackTarget !== undefined,
-    detail: rollbackTarget ? `rollback target ${execution.fromVersion} is available in the catalog` : `rollback target ${execution.fromVersion} is no longer in the catalog`,
+    detail: rollbackTarget
+      ? `rollback target ${execution.fromVersion} is available in the catalog`
+      : `rollback target ${execution.fromVersion} is no longer in the catalog`,
   });
 
   const withUrls = input.instances.filter((instance) => instance.healthUrl);
@@ -67,7 +71,10 @@ export async function runPreChecks(input: {
         ? 'no health URLs configured; instance health comes from the target adapter'
         : unreachable.length === 0
           ? `${sample.length} of ${withUrls.length} health URLs probed, all reachable`
-          : `unreachable: ${unreachable.slice(0, 5).map(({ instance, result }) => `${instance.instanceId} (${result.detail})`).join(', ')}${unreachable.length > 5 ? ` and ${unreachable.length - 5} more` : ''}`,
+          : `unreachable: ${unreachable
+              .slice(0, 5)
+              .map(({ instance, result }) => `${instance.instanceId} (${result.detail})`)
+              .join(', ')}${unreachable.length > 5 ? ` and ${unreachable.length - 5} more` : ''}`,
   });
 
   const target = versions.find((version) => version.version === execution.toVersion);
@@ -75,9 +82,14 @@ export async function runPreChecks(input: {
   checks.push({
     name: 'dependency-check',
     passed: missing.length === 0,
-    detail: missing.length === 0
-      ? target?.requires ? `requires ${Object.entries(target.requires).map(([name, range]) => `${name} ${range}`).join(', ')}: satisfied` : 'no dependency constraints'
-      : missing.map((b) => `${b.code}: ${b.reason}`).join('; '),
+    detail:
+      missing.length === 0
+        ? target?.requires
+          ? `requires ${Object.entries(target.requires)
+              .map(([name, range]) => `${name} ${range}`)
+              .join(', ')}: satisfied`
+          : 'no dependency constraints'
+        : missing.map((b) => `${b.code}: ${b.reason}`).join('; '),
   });
   return checks;
 }

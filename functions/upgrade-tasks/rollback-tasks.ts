@@ -1,4 +1,4 @@
-import { forEachLimited, INSTANCE_CONCURRENCY, TOUCHED, type Ids, type TaskContext } from './context.js';
+import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type TaskContext, TOUCHED } from './context.js';
 
 /** Rolling back, batch by batch from the one in flight down to the first. */
 export function makeRollbackTasks(ctx: TaskContext) {
@@ -11,7 +11,9 @@ export function makeRollbackTasks(ctx: TaskContext) {
       const lastBatch = execution.batchBounds.length - 2;
       if (execution.rollbackCursor === undefined) {
         // The batch in flight may be half done: start there and walk back to the first.
-        execution = await upgrades.update(ids.tenantId, ids.executionId, { rollbackCursor: Math.min(execution.completedBatches, lastBatch) });
+        execution = await upgrades.update(ids.tenantId, ids.executionId, {
+          rollbackCursor: Math.min(execution.completedBatches, lastBatch),
+        });
       }
       const cursor = execution.rollbackCursor ?? -1;
       if (cursor < 0) return { remaining: false };
@@ -22,14 +24,30 @@ export function makeRollbackTasks(ctx: TaskContext) {
         const result = await ctx.act(adapter, execution, instance, 'rollback', { reverse: true });
         if (!result.ok) {
           failures += 1;
-          await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'InstanceRollbackFailed', detail: { instanceId: instance.instanceId, reason: result.detail } });
+          await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+            type: 'InstanceRollbackFailed',
+            detail: { instanceId: instance.instanceId, reason: result.detail },
+          });
           return;
         }
-        if (await upgrades.moveInstance(ids.tenantId, instance, { from: TOUCHED, to: 'ROLLED_BACK', set: { detail: `rolled back to ${execution.fromVersion}` }, rolledBack: true })) {
-          await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'InstanceRolledBack', detail: { instanceId: instance.instanceId } });
+        if (
+          await upgrades.moveInstance(ids.tenantId, instance, {
+            from: TOUCHED,
+            to: 'ROLLED_BACK',
+            set: { detail: `rolled back to ${execution.fromVersion}` },
+            rolledBack: true,
+          })
+        ) {
+          await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+            type: 'InstanceRolledBack',
+            detail: { instanceId: instance.instanceId },
+          });
         }
       });
-      await upgrades.update(ids.tenantId, ids.executionId, { rollbackCursor: cursor - 1, rollbackFailures: (execution.rollbackFailures ?? 0) + failures });
+      await upgrades.update(ids.tenantId, ids.executionId, {
+        rollbackCursor: cursor - 1,
+        rollbackFailures: (execution.rollbackFailures ?? 0) + failures,
+      });
       return { remaining: cursor - 1 >= 0 };
     },
 

@@ -2,11 +2,11 @@ import type { Contract } from '../shared/http/api-handler.js';
 import {
   ComponentScopeParams,
   CreateUpgradeBody,
+  DecisionBody,
   EventPage,
   ExecutionParams,
   InstancePage,
   ListUpgradesQuery,
-  DecisionBody,
   NoteBody,
   PageOnlyQuery,
   RollbackBody,

@@ -1,5 +1,5 @@
-import type { PreCheck, Strategy, TimelineEvent, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
 import type { InstanceStatus, Status } from '../domain/status.js';
+import type { PreCheck, Strategy, TimelineEvent, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
 
 /** An execution as stored. Secret-bearing fields (task tokens) never leave through a view. */
 export interface ExecutionRecord {
@@ -107,7 +107,12 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
     failureThreshold: record.failureThreshold,
     installedComponents: record.installedComponents,
     ...(record.stageNames
-      ? { stages: record.stageNames.map((name, index) => ({ name, instances: (record.batchBounds[index + 1] ?? 0) - (record.batchBounds[index] ?? 0) })) }
+      ? {
+          stages: record.stageNames.map((name, index) => ({
+            name,
+            instances: (record.batchBounds[index + 1] ?? 0) - (record.batchBounds[index] ?? 0),
+          })),
+        }
       : {}),
     ...optional('canaryAutoPromoteSeconds'),
     ...optional('autoPromotionSeconds'),

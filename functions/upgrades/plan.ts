@@ -5,7 +5,12 @@ import type { Strategy } from './schemas.js';
  * the instances, at least 1 (docs/architecture.md#defaults-and-effective-batch). RECREATE takes every instance at once: taking
  * them all down together is what the strategy means.
  */
-export function effectiveBatchSize(input: { strategy: Strategy; instances: number; batchSize: number; maxUnavailablePercentage: number }): number {
+export function effectiveBatchSize(input: {
+  strategy: Strategy;
+  instances: number;
+  batchSize: number;
+  maxUnavailablePercentage: number;
+}): number {
   if (input.strategy === 'RECREATE') return Math.max(1, input.instances);
   const bound = Math.floor((input.maxUnavailablePercentage / 100) * input.instances);
   return Math.max(1, Math.min(input.batchSize, bound));
@@ -63,7 +68,10 @@ export interface StagePlan {
  * and so does the last stage. Answers the problems instead of a plan when the stages
  * do not fit the service.
  */
-export function planStages(stages: readonly { name: string; instances?: string[]; percentage?: number }[], instanceIds: readonly string[]): StagePlan | { problems: string[] } {
+export function planStages(
+  stages: readonly { name: string; instances?: string[]; percentage?: number }[],
+  instanceIds: readonly string[],
+): StagePlan | { problems: string[] } {
   const problems: string[] = [];
   const known = new Set(instanceIds);
   const claimed = new Set<string>();

@@ -1,12 +1,11 @@
 import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
-import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
 import { Strategy, UpgradeKnobs } from '../domain/knobs.js';
 import { INSTANCE_STATUSES, STATUSES } from '../domain/status.js';
+import { PageQuery } from '../shared/pagination.js';
+import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
 
-export { Strategy, STRATEGIES } from '../domain/knobs.js';
-export type Strategy = z.infer<typeof Strategy>;
+export { STRATEGIES, Strategy } from '../domain/knobs.js';
 
 /** The defaults of every knob a request leaves out (docs/architecture.md#defaults-and-effective-batch). */
 export const KNOB_DEFAULTS = {
@@ -43,7 +42,10 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
   service: ServiceName,
   toVersion: SemVer,
   /** Versions of other components installed beside this one, for the dependency pre-check. */
-  installedComponents: z.record(z.string().max(64), z.string().max(64)).refine((value) => Object.keys(value).length <= 64, 'at most 64 entries').optional(),
+  installedComponents: z
+    .record(z.string().max(64), z.string().max(64))
+    .refine((value) => Object.keys(value).length <= 64, 'at most 64 entries')
+    .optional(),
   /** STAGED: the stages in order; a stage without instances or percentage takes the rest. */
   stages: z.array(Stage).min(2).max(20).optional(),
   /** CANARY: promote by itself after this much healthy monitoring. */
@@ -66,8 +68,10 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
 })
   .strict()
   .superRefine((body, ctx) => {
-    if (body.strategy === 'STAGED' && !body.stages) ctx.addIssue({ code: 'custom', path: ['stages'], message: 'a STAGED upgrade needs stages' });
-    if (body.stages && body.strategy !== 'STAGED') ctx.addIssue({ code: 'custom', path: ['stages'], message: 'stages apply to STAGED upgrades only' });
+    if (body.strategy === 'STAGED' && !body.stages)
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'a STAGED upgrade needs stages' });
+    if (body.stages && body.strategy !== 'STAGED')
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'stages apply to STAGED upgrades only' });
   });
 export type CreateUpgradeBody = z.infer<typeof CreateUpgradeBody>;
 
@@ -84,7 +88,13 @@ export const RollbackInfo = z.strictObject({
   rolledBackInstances: z.array(z.string()),
 });
 
-export const WaitingFor = z.strictObject({ gate: z.string(), since: z.iso.datetime(), stage: z.string().optional(), timeoutAt: z.iso.datetime().optional(), onTimeout: z.enum(['reject', 'approve']).optional() });
+export const WaitingFor = z.strictObject({
+  gate: z.string(),
+  since: z.iso.datetime(),
+  stage: z.string().optional(),
+  timeoutAt: z.iso.datetime().optional(),
+  onTimeout: z.enum(['reject', 'approve']).optional(),
+});
 
 export const UpgradeExecution = z.strictObject({
   executionId: ExecutionId,

@@ -1,13 +1,21 @@
-import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Env } from '../shared/env.js';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { StartableFlowName } from '../domain/flows.js';
+import type { Env } from '../shared/env.js';
 import type { Workflow } from './workflow.js';
 
 /**
  * The Step Functions adapter of the workflow port. In AWS it talks to Step Functions;
  * locally `SFN_ENDPOINT` points the same client at the embedded engine.
  */
-export function createSfnWorkflow(env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN' | 'CANARY_STATE_MACHINE_ARN' | 'BLUE_GREEN_STATE_MACHINE_ARN'>): Workflow {
+export function createSfnWorkflow(
+  env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN' | 'CANARY_STATE_MACHINE_ARN' | 'BLUE_GREEN_STATE_MACHINE_ARN'>,
+): Workflow {
   const client = new SFNClient({
     region: env.AWS_REGION,
     ...(env.SFN_ENDPOINT ? { endpoint: env.SFN_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
@@ -17,7 +25,8 @@ export function createSfnWorkflow(env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' |
     canary: env.CANARY_STATE_MACHINE_ARN,
     'blue-green': env.BLUE_GREEN_STATE_MACHINE_ARN,
   };
-  const isGone = (error: unknown) => error instanceof Error && ['TaskDoesNotExist', 'TaskTimedOut', 'ExecutionDoesNotExist'].includes(error.name);
+  const isGone = (error: unknown) =>
+    error instanceof Error && ['TaskDoesNotExist', 'TaskTimedOut', 'ExecutionDoesNotExist'].includes(error.name);
 
   return {
     async start({ flow, name, input }) {

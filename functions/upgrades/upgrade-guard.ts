@@ -18,5 +18,10 @@ export interface UpgradeGuard {
    * unless the version is flagged `security` or every upstream service is powered off;
    * either exception comes back as a timeline event to record.
    */
-  checkTarget(service: ServiceRecord, toVersion: string, versions: readonly CatalogVersion[], actor: string): Promise<{ event?: GuardEvent }>;
+  checkTarget(
+    service: ServiceRecord,
+    toVersion: string,
+    versions: readonly CatalogVersion[],
+    actor: string,
+  ): Promise<{ event?: GuardEvent }>;
 }

@@ -1,21 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
+import { assertLegalTransition, type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip } from '../shared/ddb-items.js';
-import { decodeNextToken, toPage, type Page } from '../shared/pagination.js';
+import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
 import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
 import type { TimelineEvent } from './schemas.js';
-import { assertLegalTransition, isTerminal, type InstanceStatus, type Status } from '../domain/status.js';
 
 /** Fields a transition or update may set on an execution (never its identity). */
 export type ExecutionPatch = Partial<Omit<ExecutionRecord, 'executionId' | 'tenantId' | 'project' | 'service' | 'componentId' | 'status'>>;
@@ -43,7 +43,10 @@ export interface UpgradeRepository {
   /** Fails with `ConflictError` when the service already has an active execution. */
   create(execution: ExecutionRecord, instances: readonly InstanceRecord[], event: NewTimelineEvent): Promise<void>;
   get(tenantId: string, executionId: string): Promise<ExecutionRecord | undefined>;
-  list(tenantId: string, query: { limit: number; nextToken?: string; status?: Status; componentId?: string }): Promise<Page<ExecutionRecord>>;
+  list(
+    tenantId: string,
+    query: { limit: number; nextToken?: string; status?: Status; componentId?: string },
+  ): Promise<Page<ExecutionRecord>>;
   /** The active execution ids of a component's services in a tenant. */
   active(tenantId: string, componentId: string): Promise<ExecutionRecord[]>;
   /**
@@ -54,7 +57,12 @@ export interface UpgradeRepository {
    */
   transition(tenantId: string, executionId: string, request: TransitionRequest): Promise<ExecutionRecord>;
   /** Sets fields without a status change, optionally only while the status is one of `whileStatus`. */
-  update(tenantId: string, executionId: string, set: ExecutionPatch, options?: { whileStatus?: readonly Status[]; remove?: readonly (keyof ExecutionRecord)[] }): Promise<ExecutionRecord>;
+  update(
+    tenantId: string,
+    executionId: string,
+    set: ExecutionPatch,
+    options?: { whileStatus?: readonly Status[]; remove?: readonly (keyof ExecutionRecord)[] },
+  ): Promise<ExecutionRecord>;
   /** Removes an attribute and returns the value it had (used to take a task token exactly once). */
   take(tenantId: string, executionId: string, attribute: 'resumeToken' | 'gateToken'): Promise<string | undefined>;
   appendEvent(tenantId: string, executionId: string, event: NewTimelineEvent): Promise<void>;
@@ -87,12 +95,17 @@ export interface UpgradeRepository {
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const executionKey = (tenantId: string, executionId: string) => ({ pk: tenantPk(tenantId), sk: `UPGRADE#${executionId}` });
-const activeKey = (e: Pick<ExecutionRecord, 'tenantId' | 'componentId' | 'project' | 'service'>) => ({ pk: tenantPk(e.tenantId), sk: `ACTIVE#${e.componentId}#${e.project}#${e.service}` });
+const activeKey = (e: Pick<ExecutionRecord, 'tenantId' | 'componentId' | 'project' | 'service'>) => ({
+  pk: tenantPk(e.tenantId),
+  sk: `ACTIVE#${e.componentId}#${e.project}#${e.service}`,
+});
 const statsKey = (tenantId: string, componentId: string) => ({ pk: tenantPk(tenantId), sk: `STATS#${componentId}` });
-const instanceKey = (executionId: string, index: number) => ({ pk: `UPGRADE#${executionId}`, sk: `INSTANCE#${String(index).padStart(6, '0')}` });
+const instanceKey = (executionId: string, index: number) => ({
+  pk: `UPGRADE#${executionId}`,
+  sk: `INSTANCE#${String(index).padStart(6, '0')}`,
+});
 const statusIndexPk = (tenantId: string, status: Status) => `UPGRADES#${tenantId}#STATUS#${status}`;
 const componentIndexPk = (tenantId: string, componentId: string) => `UPGRADES#${tenantId}#COMPONENT#${componentId}`;
-
 
 export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): UpgradeRepository {
   const eventItem = (executionId: string, event: NewTimelineEvent) => {
@@ -102,7 +115,9 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
   };
 
   const get = async (tenantId: string, executionId: string) => {
-    const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: executionKey(tenantId, executionId), ConsistentRead: true }));
+    const { Item } = await db.send(
+      new GetCommand({ TableName: tableName, Key: executionKey(tenantId, executionId), ConsistentRead: true }),
+    );
     return Item ? strip<ExecutionRecord>(Item) : undefined;
   };
 
@@ -127,7 +142,9 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       names[`#r${index}`] = key;
       return `#r${index}`;
     });
-    const text = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+    const text = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
     return { text, names, values };
   };
 
@@ -166,7 +183,13 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
                 },
               },
               // One active execution per service: the lock item exists exactly while one is active.
-              { Put: { TableName: tableName, Item: { ...activeKey(execution), executionId: execution.executionId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: { ...activeKey(execution), executionId: execution.executionId },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
               { Put: { TableName: tableName, Item: eventItem(execution.executionId, event) } },
             ],
           }),
@@ -206,7 +229,10 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
           ExclusiveStartKey: decodeNextToken(nextToken, query.pk),
         }),
       );
-      return toPage((result.Items ?? []).map((item) => strip<ExecutionRecord>(item)), result.LastEvaluatedKey);
+      return toPage(
+        (result.Items ?? []).map((item) => strip<ExecutionRecord>(item)),
+        result.LastEvaluatedKey,
+      );
     },
 
     async active(tenantId, componentId) {
@@ -223,7 +249,11 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       const records: ExecutionRecord[] = [];
       for (let offset = 0; offset < ids.length; offset += 100) {
         const result = await db.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: ids.slice(offset, offset + 100).map((id) => executionKey(tenantId, id)), ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName]: { Keys: ids.slice(offset, offset + 100).map((id) => executionKey(tenantId, id)), ConsistentRead: true },
+            },
+          }),
         );
         records.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<ExecutionRecord>(item)));
       }
@@ -235,7 +265,10 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       const current = await require(tenantId, executionId);
       const terminal = isTerminal(to);
       const finishedAt = terminal ? (set.finishedAt ?? now().toISOString()) : set.finishedAt;
-      const update = expression({ ...set, ...(finishedAt ? { finishedAt } : {}), status: to, gsi2pk: statusIndexPk(tenantId, to) }, remove as string[]);
+      const update = expression(
+        { ...set, ...(finishedAt ? { finishedAt } : {}), status: to, gsi2pk: statusIndexPk(tenantId, to) },
+        remove as string[],
+      );
       const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
       const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
         {
@@ -254,16 +287,25 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       if (terminal) {
         // An execution cancelled before it started has no duration to count.
         const timed = current.startedAt === undefined ? 0 : 1;
-        const seconds = timed === 0 ? 0 : Math.max(0, (Date.parse(finishedAt ?? now().toISOString()) - Date.parse(current.startedAt ?? '')) / 1000);
+        const seconds =
+          timed === 0 ? 0 : Math.max(0, (Date.parse(finishedAt ?? now().toISOString()) - Date.parse(current.startedAt ?? '')) / 1000);
         const success = to === 'COMPLETED' ? 1 : 0;
         const failure = to === 'FAILED' || to === 'ROLLED_BACK' ? 1 : 0;
         items.push(
-          { Delete: { TableName: tableName, Key: activeKey(current), ConditionExpression: 'executionId = :id', ExpressionAttributeValues: { ':id': executionId } } },
+          {
+            Delete: {
+              TableName: tableName,
+              Key: activeKey(current),
+              ConditionExpression: 'executionId = :id',
+              ExpressionAttributeValues: { ':id': executionId },
+            },
+          },
           {
             Update: {
               TableName: tableName,
               Key: statsKey(tenantId, current.componentId),
-              UpdateExpression: 'ADD totalExecutions :one, successfulExecutions :success, failedExecutions :failure, durationSecondsSum :seconds, timedExecutions :timed',
+              UpdateExpression:
+                'ADD totalExecutions :one, successfulExecutions :success, failedExecutions :failure, durationSecondsSum :seconds, timedExecutions :timed',
               ExpressionAttributeValues: { ':one': 1, ':success': success, ':failure': failure, ':seconds': seconds, ':timed': timed },
             },
           },
@@ -274,7 +316,10 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
           const latest = (await get(tenantId, executionId)) ?? current;
-          throw new ConflictError(`The upgrade is ${latest.status}; it cannot move to ${to}.`, { cause: error, extensions: { currentStatus: latest.status } });
+          throw new ConflictError(`The upgrade is ${latest.status}; it cannot move to ${to}.`, {
+            cause: error,
+            extensions: { currentStatus: latest.status },
+          });
         }
         throw error;
       }
@@ -290,9 +335,13 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
             TableName: tableName,
             Key: executionKey(tenantId, executionId),
             UpdateExpression: update.text,
-            ConditionExpression: options.whileStatus ? `attribute_exists(pk) AND #status IN (${Object.keys(whileValues).join(', ')})` : 'attribute_exists(pk)',
+            ConditionExpression: options.whileStatus
+              ? `attribute_exists(pk) AND #status IN (${Object.keys(whileValues).join(', ')})`
+              : 'attribute_exists(pk)',
             ExpressionAttributeNames: { ...update.names, ...(options.whileStatus ? { '#status': 'status' } : {}) },
-            ...(Object.keys(update.values).length + Object.keys(whileValues).length > 0 ? { ExpressionAttributeValues: { ...update.values, ...whileValues } } : {}),
+            ...(Object.keys(update.values).length + Object.keys(whileValues).length > 0
+              ? { ExpressionAttributeValues: { ...update.values, ...whileValues } }
+              : {}),
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -309,19 +358,21 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     async take(tenantId, executionId, attribute) {
-      const result = await db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: executionKey(tenantId, executionId),
-          UpdateExpression: 'REMOVE #a',
-          ConditionExpression: 'attribute_exists(#a)',
-          ExpressionAttributeNames: { '#a': attribute },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ).catch((error: unknown) => {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      });
+      const result = await db
+        .send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: executionKey(tenantId, executionId),
+            UpdateExpression: 'REMOVE #a',
+            ConditionExpression: 'attribute_exists(#a)',
+            ExpressionAttributeNames: { '#a': attribute },
+            ReturnValues: 'ALL_OLD',
+          }),
+        )
+        .catch((error: unknown) => {
+          if (isConditionFailure(error)) return undefined;
+          throw error;
+        });
       return result?.Attributes?.[attribute] as string | undefined;
     },
 
@@ -331,12 +382,20 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
 
     async events(executionId, page) {
       const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `UPGRADE#${executionId}`, prefix: 'EVENT#', ...page });
-      return toPage(items.map(({ executionId: _id, ...item }) => strip<TimelineEvent>(item)), undefined, nextToken);
+      return toPage(
+        items.map(({ executionId: _id, ...item }) => strip<TimelineEvent>(item)),
+        undefined,
+        nextToken,
+      );
     },
 
     async instances(executionId, page) {
       const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `UPGRADE#${executionId}`, prefix: 'INSTANCE#', ...page });
-      return toPage(items.map((item) => strip<InstanceRecord>(item)), undefined, nextToken);
+      return toPage(
+        items.map((item) => strip<InstanceRecord>(item)),
+        undefined,
+        nextToken,
+      );
     },
 
     async instanceRange(executionId, start, end) {
@@ -344,7 +403,11 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       const items = await queryAll(db, {
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `UPGRADE#${executionId}`, ':from': instanceKey(executionId, start).sk, ':to': instanceKey(executionId, end - 1).sk },
+        ExpressionAttributeValues: {
+          ':pk': `UPGRADE#${executionId}`,
+          ':from': instanceKey(executionId, start).sk,
+          ':to': instanceKey(executionId, end - 1).sk,
+        },
         ConsistentRead: true,
       });
       return items.map((item) => strip<InstanceRecord>(item));
@@ -374,15 +437,30 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       ];
       // A task still running when its execution ended (a cancel) must not move instances
       // on behind its back: every move is also conditional on the execution being live.
-      const live = afterEnd ? {} : { ConditionExpression: 'NOT #status IN (:c, :f, :d, :r)', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':c': 'CANCELLED', ':f': 'FAILED', ':d': 'COMPLETED', ':r': 'ROLLED_BACK' } };
+      const live = afterEnd
+        ? {}
+        : {
+            ConditionExpression: 'NOT #status IN (:c, :f, :d, :r)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':c': 'CANCELLED', ':f': 'FAILED', ':d': 'COMPLETED', ':r': 'ROLLED_BACK' },
+          };
       if (counters.length > 0 || rolledBack) {
         items.push({
           Update: {
             TableName: tableName,
             Key: executionKey(tenantId, instance.executionId),
-            UpdateExpression: [counters.length ? `ADD ${counters.join(', ')}` : '', rolledBack ? 'SET rolledBackInstances = list_append(rolledBackInstances, :rolled)' : ''].filter(Boolean).join(' '),
+            UpdateExpression: [
+              counters.length ? `ADD ${counters.join(', ')}` : '',
+              rolledBack ? 'SET rolledBackInstances = list_append(rolledBackInstances, :rolled)' : '',
+            ]
+              .filter(Boolean)
+              .join(' '),
             ...live,
-            ExpressionAttributeValues: { ...counterValues, ...(rolledBack ? { ':rolled': [instance.instanceId] } : {}), ...(live.ExpressionAttributeValues ?? {}) },
+            ExpressionAttributeValues: {
+              ...counterValues,
+              ...(rolledBack ? { ':rolled': [instance.instanceId] } : {}),
+              ...(live.ExpressionAttributeValues ?? {}),
+            },
           },
         });
       } else if (!afterEnd) {

@@ -1,28 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { checkUpgradePath } from '../catalog/version-policy.js';
+import type { StartableFlowName } from '../domain/flows.js';
+import { type InstanceStatus, type Status, sourcesOf } from '../domain/status.js';
+import type { ServiceRecord } from '../services/service.js';
+import type { ServiceRepository } from '../services/service-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Principal } from '../shared/http/principal.js';
 import type { Page } from '../shared/pagination.js';
-import type { ServiceRepository } from '../services/service-repository.js';
-import type { ServiceRecord } from '../services/service.js';
-import { toExecutionView, toInstanceView, type ExecutionRecord, type InstanceRecord } from './execution.js';
+import { type ExecutionRecord, type InstanceRecord, toExecutionView, toInstanceView } from './execution.js';
 import { planBatches, planStages } from './plan.js';
 import {
+  type CreateUpgradeBody,
   DEFAULT_GATE_TIMEOUT_SECONDS,
   KNOB_DEFAULTS,
-  type CreateUpgradeBody,
   type Strategy,
   type TimelineEvent,
   type UpgradeExecutionView,
   type UpgradeInstanceView,
 } from './schemas.js';
-import { sourcesOf, type InstanceStatus, type Status } from '../domain/status.js';
-import type { UpgradeRepository } from './upgrade-repository.js';
-import type { StartableFlowName } from '../domain/flows.js';
-import type { Workflow } from './workflow.js';
 import type { UpgradeGuard } from './upgrade-guard.js';
+import type { UpgradeRepository } from './upgrade-repository.js';
+import type { Workflow } from './workflow.js';
 
 /** The flow (state machine) that runs each strategy; STAGED is ROLLING with gates. */
 export const FLOW_OF: Record<Strategy, StartableFlowName> = {
@@ -37,7 +37,9 @@ const IN_FLIGHT: readonly InstanceStatus[] = ['DRAINING', 'UPGRADING', 'HEALTH_C
 
 /** Time-ordered, so that listing by id lists by creation. */
 export function newExecutionId(now: Date): string {
-  const random = BigInt(`0x${randomBytes(8).toString('hex')}`).toString(36).padStart(13, '0');
+  const random = BigInt(`0x${randomBytes(8).toString('hex')}`)
+    .toString(36)
+    .padStart(13, '0');
   return `upg_${now.getTime().toString(36).padStart(9, '0')}${random}`;
 }
 
@@ -54,7 +56,10 @@ export interface UpgradesDeps {
 export interface Upgrades {
   create(tenantId: string, body: CreateUpgradeBody, principal: Principal): Promise<UpgradeExecutionView>;
   get(tenantId: string, executionId: string): Promise<UpgradeExecutionView>;
-  list(tenantId: string, query: { limit: number; nextToken?: string; status?: Status; componentId?: string }): Promise<Page<UpgradeExecutionView>>;
+  list(
+    tenantId: string,
+    query: { limit: number; nextToken?: string; status?: Status; componentId?: string },
+  ): Promise<Page<UpgradeExecutionView>>;
   active(tenantId: string, componentId: string): Promise<Page<UpgradeExecutionView>>;
   instances(tenantId: string, executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<UpgradeInstanceView>>;
   events(tenantId: string, executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<TimelineEvent>>;
@@ -64,8 +69,24 @@ export interface Upgrades {
   cancel(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   rollback(tenantId: string, executionId: string, reason: string, principal: Principal): Promise<UpgradeExecutionView>;
   promoteCanary(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
-  decideGate(tenantId: string, executionId: string, decision: 'approve' | 'reject', body: { comment?: string }, principal: Principal): Promise<UpgradeExecutionView>;
-  statistics(tenantId: string, componentId: string): Promise<{ componentId: string; totalExecutions: number; successfulExecutions: number; failedExecutions: number; successRate: number; averageDurationSeconds: number }>;
+  decideGate(
+    tenantId: string,
+    executionId: string,
+    decision: 'approve' | 'reject',
+    body: { comment?: string },
+    principal: Principal,
+  ): Promise<UpgradeExecutionView>;
+  statistics(
+    tenantId: string,
+    componentId: string,
+  ): Promise<{
+    componentId: string;
+    totalExecutions: number;
+    successfulExecutions: number;
+    failedExecutions: number;
+    successRate: number;
+    averageDurationSeconds: number;
+  }>;
 }
 
 export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pipeline }: UpgradesDeps): Upgrades {
@@ -81,12 +102,25 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
    */
   const settleInFlight = async (execution: ExecutionRecord) => {
     const batch = Math.min(execution.completedBatches, execution.batchBounds.length - 2);
-    const instances = await upgrades.instanceRange(execution.executionId, execution.batchBounds[batch] ?? 0, execution.batchBounds[batch + 1] ?? 0);
+    const instances = await upgrades.instanceRange(
+      execution.executionId,
+      execution.batchBounds[batch] ?? 0,
+      execution.batchBounds[batch + 1] ?? 0,
+    );
     for (const instance of instances.filter((i) => IN_FLIGHT.includes(i.status))) {
-      await upgrades.moveInstance(execution.tenantId, instance, { from: IN_FLIGHT, to: 'FAILED', set: { detail: `cancelled while ${instance.status}; its state is unknown` }, countFailed: true, afterEnd: true });
+      await upgrades.moveInstance(execution.tenantId, instance, {
+        from: IN_FLIGHT,
+        to: 'FAILED',
+        set: { detail: `cancelled while ${instance.status}; its state is unknown` },
+        countFailed: true,
+        afterEnd: true,
+      });
     }
   };
-  const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({ items: page.items.map(map), ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
+  const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({
+    items: page.items.map(map),
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  });
 
   return {
     async create(tenantId, body, principal) {
@@ -95,7 +129,9 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       const knobs = { ...KNOB_DEFAULTS, ...service.defaultUpgrade, ...stripUndefined(body) };
       if (!service.powered) throw new ConflictError(`Service ${body.project}/${body.service} is powered off; power it on to upgrade it.`);
       if (service.instances.length === 0) {
-        throw new ValidationError(`Service ${body.project}/${body.service} has no instances to upgrade.`, { errors: [{ field: 'body.service', message: 'no instances' }] });
+        throw new ValidationError(`Service ${body.project}/${body.service} has no instances to upgrade.`, {
+          errors: [{ field: 'body.service', message: 'no instances' }],
+        });
       }
       const versions = await catalog.allVersions(service.componentId);
       const rollbackOf = body.rollbackOf === undefined ? undefined : rollbackOfLatest(service, body.rollbackOf, body.toVersion);
@@ -111,11 +147,18 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       const now = clock.now();
       const executionId = newExecutionId(now);
       let instanceOrder = service.instances;
-      let batchBounds = knobs.strategy === 'BLUE_GREEN' ? [0, service.instances.length] : planBatches({ ...knobs, instances: service.instances.length });
+      let batchBounds =
+        knobs.strategy === 'BLUE_GREEN' ? [0, service.instances.length] : planBatches({ ...knobs, instances: service.instances.length });
       let stageNames: string[] | undefined;
       if (knobs.strategy === 'STAGED') {
-        const plan = planStages(body.stages ?? [], service.instances.map((instance) => instance.id));
-        if ('problems' in plan) throw new ValidationError('The stages do not fit the service.', { errors: plan.problems.map((message) => ({ field: 'body.stages', message })) });
+        const plan = planStages(
+          body.stages ?? [],
+          service.instances.map((instance) => instance.id),
+        );
+        if ('problems' in plan)
+          throw new ValidationError('The stages do not fit the service.', {
+            errors: plan.problems.map((message) => ({ field: 'body.stages', message })),
+          });
         const byId = new Map(service.instances.map((instance) => [instance.id, instance]));
         instanceOrder = plan.order.map((id) => byId.get(id) ?? { id });
         batchBounds = plan.bounds;
@@ -212,7 +255,11 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         event: { type: 'UpgradeStarted', actor: principal.subject },
       });
       try {
-        const workflowArn = await workflow.start({ flow: FLOW_OF[validating.strategy], name: executionId, input: { tenantId, executionId } });
+        const workflowArn = await workflow.start({
+          flow: FLOW_OF[validating.strategy],
+          name: executionId,
+          input: { tenantId, executionId },
+        });
         return toExecutionView(await upgrades.update(tenantId, executionId, { workflowArn }));
       } catch (error) {
         // Without a flow nothing would ever move it on: fail it now, visibly.
@@ -236,7 +283,11 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async resume(tenantId, executionId, principal) {
-      const resumed = await upgrades.transition(tenantId, executionId, { from: ['PAUSED'], to: 'IN_PROGRESS', event: { type: 'UpgradeResumed', actor: principal.subject } });
+      const resumed = await upgrades.transition(tenantId, executionId, {
+        from: ['PAUSED'],
+        to: 'IN_PROGRESS',
+        event: { type: 'UpgradeResumed', actor: principal.subject },
+      });
       // The flow parks on a task token once it reaches the batch boundary. If it has not
       // parked yet there is no token, and it will see IN_PROGRESS and carry on by itself.
       const token = await upgrades.take(tenantId, executionId, 'resumeToken');
@@ -284,7 +335,9 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     async decideGate(tenantId, executionId, decision, body, principal) {
       const execution = await load(tenantId, executionId);
       if (!execution.waitingFor || execution.status !== 'IN_PROGRESS') {
-        throw new ConflictError(`No gate of upgrade ${executionId} is waiting for a decision.`, { extensions: { currentStatus: execution.status } });
+        throw new ConflictError(`No gate of upgrade ${executionId} is waiting for a decision.`, {
+          extensions: { currentStatus: execution.status },
+        });
       }
       const selfDecided = execution.initiatedBy === principal.subject;
       if (selfDecided && execution.allowSelfApproval !== true) {
@@ -294,9 +347,20 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       // Taking the token is the decision: of two concurrent deciders exactly one gets it.
       const token = await upgrades.take(tenantId, executionId, 'gateToken');
       if (!token) throw new ConflictError('The gate was decided meanwhile.', { extensions: { currentStatus: execution.status } });
-      const detail = { gate, gateIndex: execution.gatesPassed ?? 0, ...(stage ? { stage } : {}), ...(body.comment ? { comment: body.comment } : {}), ...(selfDecided ? { selfApproved: true } : {}) };
+      const detail = {
+        gate,
+        gateIndex: execution.gatesPassed ?? 0,
+        ...(stage ? { stage } : {}),
+        ...(body.comment ? { comment: body.comment } : {}),
+        ...(selfDecided ? { selfApproved: true } : {}),
+      };
       if (decision === 'approve') {
-        const approved = await upgrades.update(tenantId, executionId, { gatesPassed: (execution.gatesPassed ?? 0) + 1 }, { remove: ['waitingFor'] });
+        const approved = await upgrades.update(
+          tenantId,
+          executionId,
+          { gatesPassed: (execution.gatesPassed ?? 0) + 1 },
+          { remove: ['waitingFor'] },
+        );
         await upgrades.appendEvent(tenantId, executionId, { type: 'GateApproved', actor: principal.subject, detail });
         await workflow.succeed(token, { approvedBy: principal.subject, ...(body.comment ? { comment: body.comment } : {}) });
         return toExecutionView(approved);
@@ -325,7 +389,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         failedExecutions: stats.failedExecutions,
         successRate: finished === 0 ? 0 : Math.round((stats.successfulExecutions / finished) * 10_000) / 100,
         // Only executions that ran have a duration: one cancelled before it started has none.
-        averageDurationSeconds: stats.timedExecutions === 0 ? 0 : Math.round((stats.durationSecondsSum / stats.timedExecutions) * 100) / 100,
+        averageDurationSeconds:
+          stats.timedExecutions === 0 ? 0 : Math.round((stats.durationSecondsSum / stats.timedExecutions) * 100) / 100,
       };
     },
   };
@@ -337,7 +402,11 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
  * `ROLLBACK_NOT_ALLOWED` with the reason; the version policy then waives the minor
  * downgrade rule for exactly that reverse move.
  */
-export function rollbackOfLatest(service: Pick<ServiceRecord, 'project' | 'name' | 'version' | 'lastUpgrade'>, rollbackOf: string, toVersion: string): { fromVersion: string; toVersion: string } {
+export function rollbackOfLatest(
+  service: Pick<ServiceRecord, 'project' | 'name' | 'version' | 'lastUpgrade'>,
+  rollbackOf: string,
+  toVersion: string,
+): { fromVersion: string; toVersion: string } {
   const latest = service.lastUpgrade;
   const refuse = (message: string) => {
     throw new ValidationError(`Upgrade ${rollbackOf} cannot be rolled back: ${message}.`, {
@@ -345,8 +414,10 @@ export function rollbackOfLatest(service: Pick<ServiceRecord, 'project' | 'name'
     });
   };
   if (!latest) return refuse(`${service.project}/${service.name} has no completed upgrade on record`);
-  if (latest.executionId !== rollbackOf) return refuse(`it is not the latest completed upgrade of ${service.project}/${service.name} (that is ${latest.executionId})`);
-  if (service.version !== latest.toVersion) return refuse(`the service runs ${service.version}, not the ${latest.toVersion} that upgrade installed`);
+  if (latest.executionId !== rollbackOf)
+    return refuse(`it is not the latest completed upgrade of ${service.project}/${service.name} (that is ${latest.executionId})`);
+  if (service.version !== latest.toVersion)
+    return refuse(`the service runs ${service.version}, not the ${latest.toVersion} that upgrade installed`);
   if (toVersion !== latest.fromVersion) return refuse(`a rollback of it goes back to ${latest.fromVersion}, not ${toVersion}`);
   return { fromVersion: latest.fromVersion, toVersion: latest.toVersion };
 }

@@ -1,10 +1,10 @@
-import { createDeadLetterQueue } from './dead-letter-queue.js';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue.js';
 import type { SluiceFunction } from './sluice-function.js';
 
 export interface PipelineSchedulerProps {
@@ -72,7 +72,11 @@ export class PipelineScheduler extends Construct {
    * environment the schedules adapter reads.
    */
   grantSchedules(fn: SluiceFunction, access: ScheduleAccess, targetArn?: string): void {
-    const actions = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', ...(access === 'create-and-delete' ? ['scheduler:DeleteSchedule'] : [])];
+    const actions = [
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      ...(access === 'create-and-delete' ? ['scheduler:DeleteSchedule'] : []),
+    ];
     const policy = new Policy(fn, 'SchedulesPolicy', {
       roles: [fn.role],
       statements: [

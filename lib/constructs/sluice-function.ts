@@ -1,14 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import {
-  ApplicationLogLevel,
-  Architecture,
-  LoggingFormat,
-  Runtime,
-  SystemLogLevel,
-  Tracing,
-} from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -23,8 +16,7 @@ export const SLUICE_ARCHITECTURE = Architecture.ARM_64;
  * aliased import keeps the name clear of anything the bundle itself declares.
  */
 const ESM_REQUIRE_BANNER =
-  "import { createRequire as __sluiceCreateRequire } from 'node:module';" +
-  'const require = __sluiceCreateRequire(import.meta.url);';
+  "import { createRequire as __sluiceCreateRequire } from 'node:module';" + 'const require = __sluiceCreateRequire(import.meta.url);';
 
 export interface SluiceFunctionProps {
   /** Absolute path of the `*.handler.ts` file; it must export `handler`. */
@@ -139,8 +131,7 @@ export class SluiceFunction extends Construct implements IGrantable {
       // Tracing adds xray:PutTraceSegments / xray:PutTelemetryRecords to the role.
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
+        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; "*" is the only valid resource.',
       });
     }
   }

@@ -1,5 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import type { IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   HttpApi,
   HttpMethod,
@@ -9,7 +10,6 @@ import {
   HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -135,7 +135,7 @@ function accessLogFields(tenantClaim: string): Record<string, string> {
   // A claim such as `custom:tenant` or a URL-shaped claim is not addressable as a
   // $context variable; the handlers still log the tenant in that case.
   if (/^[A-Za-z0-9_]+$/.test(tenantClaim)) {
-    fields['tenant'] = `$context.authorizer.claims.${tenantClaim}`;
+    fields.tenant = `$context.authorizer.claims.${tenantClaim}`;
   }
   return fields;
 }

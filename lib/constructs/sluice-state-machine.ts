@@ -7,8 +7,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { placeholdersOf } from '../../functions/domain/flows.js';
 import type { FlowDefinition } from '../../functions/domain/flows.js';
+import { placeholdersOf } from '../../functions/domain/flows.js';
 
 /**
  * The managed EventBridge rule through which Step Functions learns that a child
@@ -115,9 +115,7 @@ export class SluiceStateMachine extends Construct implements IGrantable {
    * name; no version or alias (`:*`) is reachable.
    */
   allowInvoking(fn: IFunction): void {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
-    );
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
   }
 
   /**

@@ -1,10 +1,10 @@
-import { createDeadLetterQueue } from './dead-letter-queue.js';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue.js';
 
 /** The `source` of every event the publisher puts on the bus. */
 export const TIMELINE_EVENT_SOURCE = 'sluice.upgrades';

@@ -3,7 +3,7 @@
  * "Choice workflow state" page of the Step Functions developer guide,
  * including the `...Path` variants, `Is...` type tests and And/Or/Not.
  */
-import { StatesError, runtimeError } from './errors.js';
+import { runtimeError, StatesError } from './errors.js';
 import { readPath } from './jsonpath.js';
 
 /** A Choice rule as written in ASL. */
@@ -50,7 +50,11 @@ function escapeRegex(ch: string): string {
 
 type Compare = (a: unknown, b: unknown) => boolean;
 
-function cmp<T>(guard: (v: unknown) => v is T, key: (v: T) => number | string, test: (x: number | string, y: number | string) => boolean): Compare {
+function cmp<T>(
+  guard: (v: unknown) => v is T,
+  key: (v: T) => number | string,
+  test: (x: number | string, y: number | string) => boolean,
+): Compare {
   return (a, b) => guard(a) && guard(b) && test(key(a), key(b));
 }
 

@@ -35,10 +35,13 @@ export class RealClock implements Clock {
         clearTimeout(timer);
         reject(abortReason(signal as AbortSignal));
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -87,9 +90,10 @@ export class ManualClock implements Clock {
         reject(abortReason(signal));
         return;
       }
+      this.seq += 1;
       const timer: ManualTimer = {
         at: this.current + Math.max(0, ms),
-        seq: (this.seq += 1),
+        seq: this.seq,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();

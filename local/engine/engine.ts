@@ -3,31 +3,32 @@
  * tokens and history behind an API shaped like the SFN API (same operation
  * and field names as `@aws-sdk/client-sfn`, Dates for timestamps).
  */
-import { createRequire } from 'node:module';
+
 import { randomBytes, randomUUID } from 'node:crypto';
-import { RealClock, type Clock } from './clock.js';
-import { HaltSignal, SfnApiError, StatesError, StatesErrors, runtimeError } from './errors.js';
+import { createRequire } from 'node:module';
+import { type Clock, RealClock } from './clock.js';
+import { HaltSignal, runtimeError, SfnApiError, StatesError, StatesErrors } from './errors.js';
 import {
-  MAX_HISTORY_EVENTS,
+  type ApiHistoryEvent,
   decodePageToken,
   encodePageToken,
-  makeEvent,
-  pageHistory,
-  type ApiHistoryEvent,
   type HistoryEvent,
   type HistoryPageOptions,
+  MAX_HISTORY_EVENTS,
+  makeEvent,
+  pageHistory,
 } from './history.js';
 import {
-  lambdaInvokeIntegration,
-  putEventsIntegration,
-  startExecutionIntegration,
   type ChildDescription,
   type Integration,
   type InvokeLambda,
+  lambdaInvokeIntegration,
   type PutEventsEntry,
+  putEventsIntegration,
+  startExecutionIntegration,
 } from './integrations.js';
-import { Interpreter, type FrameState, type Graph, type RuntimePort, type TokenWaiter } from './interpreter.js';
-import { MAX_PAYLOAD_BYTES, assertWithinPayloadLimit } from './paths.js';
+import { type FrameState, type Graph, Interpreter, type RuntimePort, type TokenWaiter } from './interpreter.js';
+import { assertWithinPayloadLimit, MAX_PAYLOAD_BYTES } from './paths.js';
 import { SnapshotStore } from './persistence.js';
 
 /** Receives the engine's debug output (state transitions). Never given task tokens. */
@@ -132,9 +133,13 @@ export interface StateMachineDescription {
 const TOKEN_PATTERN = /^AQ[A-Za-z0-9_-]{128}$/;
 // Names: 1-80 characters, none of whitespace, brackets, wildcards, the listed
 // special characters or control characters (SFN API reference, CreateStateMachine "name").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the API refuses names with control characters.
 const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
-type AslValidator = (definition: unknown, opts?: { checkPaths: boolean; checkArn: boolean }) => {
+type AslValidator = (
+  definition: unknown,
+  opts?: { checkPaths: boolean; checkArn: boolean },
+) => {
   isValid: boolean;
   errorsText: (separator?: string) => string;
 };
@@ -160,7 +165,7 @@ function reuseAslSchemaCompilation(): void {
     const proto = ajvModule.default?.prototype ?? ajvModule.prototype;
     if (proto === undefined || typeof proto.validate !== 'function' || typeof proto.getSchema !== 'function') return;
     const original = proto.validate;
-    let compiled: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+    let compiled: (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
     proto.validate = function validate(this: AjvLike, schema: unknown, data: unknown): boolean {
       if (schema !== SCHEMA_ID) return original.call(this, schema, data);
       compiled ??= this.getSchema(SCHEMA_ID);
@@ -249,7 +254,8 @@ function parseJsonInput(input: string | undefined, code: 'InvalidExecutionInput'
 
 function pageList<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined): { items: T[]; nextToken?: string } {
   const max = maxResults === undefined || maxResults === 0 ? 100 : maxResults;
-  if (!Number.isInteger(max) || max < 0 || max > 1000) throw new SfnApiError('ValidationException', 'maxResults must be between 0 and 1000');
+  if (!Number.isInteger(max) || max < 0 || max > 1000)
+    throw new SfnApiError('ValidationException', 'maxResults must be between 0 and 1000');
   const start = decodePageToken(nextToken);
   const page = items.slice(start, start + max);
   const end = start + page.length;
@@ -548,7 +554,12 @@ export class SfnEngine {
   ): void {
     const { record } = run;
     if (record.status !== 'RUNNING' || this.closed) return;
-    const type = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' }[status];
+    const type = {
+      SUCCEEDED: 'ExecutionSucceeded',
+      FAILED: 'ExecutionFailed',
+      TIMED_OUT: 'ExecutionTimedOut',
+      ABORTED: 'ExecutionAborted',
+    }[status];
     const details =
       status === 'SUCCEEDED'
         ? { output: result.output, outputDetails: { truncated: false } }
@@ -615,7 +626,14 @@ export class SfnEngine {
     maxResults?: number;
     nextToken?: string;
   }): Promise<{
-    executions: { executionArn: string; stateMachineArn: string; name: string; status: ExecutionStatus; startDate: Date; stopDate?: Date }[];
+    executions: {
+      executionArn: string;
+      stateMachineArn: string;
+      name: string;
+      status: ExecutionStatus;
+      startDate: Date;
+      stopDate?: Date;
+    }[];
     nextToken?: string;
   }> {
     this.stateMachine(input.stateMachineArn);
@@ -648,7 +666,9 @@ export class SfnEngine {
   }
 
   /** GetExecutionHistory. */
-  async getExecutionHistory(input: { executionArn: string } & HistoryPageOptions): Promise<{ events: ApiHistoryEvent[]; nextToken?: string }> {
+  async getExecutionHistory(
+    input: { executionArn: string } & HistoryPageOptions,
+  ): Promise<{ events: ApiHistoryEvent[]; nextToken?: string }> {
     const ex = this.execution(input.executionArn);
     return pageHistory(ex.history, input);
   }

@@ -3,7 +3,7 @@
  * built-in ones (Lambda, EventBridge PutEvents, nested Step Functions).
  */
 import { randomUUID } from 'node:crypto';
-import { StatesError, StatesErrors, runtimeError } from './errors.js';
+import { runtimeError, StatesError, StatesErrors } from './errors.js';
 
 /** How the engine waits on an integration, from the resource suffix. */
 export type IntegrationPattern = 'request-response' | 'sync' | 'sync:2' | 'wait-for-task-token';
@@ -167,7 +167,7 @@ export function startExecutionIntegration(port: ChildExecutionPort): Integration
     if (typeof arn !== 'string') throw runtimeError('states:startExecution needs Parameters.StateMachineArn');
     const input = params.Input === undefined ? '{}' : typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input);
     const name = typeof params.Name === 'string' ? params.Name : undefined;
-    let started;
+    let started: Awaited<ReturnType<typeof port.start>>;
     try {
       started = await port.start(arn, name, input);
     } catch (err) {

@@ -10,17 +10,11 @@
  * wait re-registers its token, a Task that was mid-call runs again (as
  * after a worker loss), and a Map/Parallel resumes only its unfinished parts.
  */
+
+import { type ChoiceRule, evaluateRule } from './choice.js';
 import type { Clock } from './clock.js';
-import { evaluateRule, type ChoiceRule } from './choice.js';
-import { HaltSignal, StatesError, StatesErrors, runtimeError } from './errors.js';
-import {
-  lambdaFailure,
-  jsonRoundTrip,
-  parseResource,
-  type Integration,
-  type InvokeLambda,
-  type ParsedResource,
-} from './integrations.js';
+import { HaltSignal, runtimeError, StatesError, StatesErrors } from './errors.js';
+import { type Integration, type InvokeLambda, jsonRoundTrip, lambdaFailure, type ParsedResource, parseResource } from './integrations.js';
 import {
   applyInputPath,
   applyOutputPath,
@@ -333,7 +327,8 @@ export class Interpreter {
     } else {
       const ts = state.Timestamp ?? evaluateExpression(state.TimestampPath ?? '$', effective, {}, 'TimestampPath');
       const at = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
-      if (Number.isNaN(at)) throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${JSON.stringify(ts)}`);
+      if (Number.isNaN(at))
+        throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${JSON.stringify(ts)}`);
       seconds = Math.max(0, (at - now) / 1000);
     }
     return now + this.ms(seconds);
@@ -435,7 +430,11 @@ export class Interpreter {
         frame.step = token === undefined ? { kind: 'task' } : { kind: 'task', token };
         if (deadline !== undefined) frame.step.deadline = deadline;
         if (resource.plainLambda) {
-          this.port.emit(frame, 'LambdaFunctionScheduled', { resource: resource.base, input: json(parameters), timeoutInSeconds: timeoutSeconds });
+          this.port.emit(frame, 'LambdaFunctionScheduled', {
+            resource: resource.base,
+            input: json(parameters),
+            timeoutInSeconds: timeoutSeconds,
+          });
           this.port.emit(frame, 'LambdaFunctionStarted');
         } else {
           this.port.emit(frame, 'TaskScheduled', {
@@ -532,7 +531,11 @@ export class Interpreter {
     if (waiter === undefined) return submitted;
     // For callback tasks the call's own answer is only recorded; the task
     // result is what SendTaskSuccess delivers.
-    this.port.emit(frame, 'TaskSubmitted', { resourceType: resource.resourceType, resource: resource.resourceName, output: json(submitted) });
+    this.port.emit(frame, 'TaskSubmitted', {
+      resourceType: resource.resourceType,
+      resource: resource.resourceName,
+      output: json(submitted),
+    });
     return waiter.promise;
   }
 
@@ -542,7 +545,8 @@ export class Interpreter {
     let step = frame.step?.kind === 'map' ? frame.step : undefined;
     if (step === undefined) {
       const effective = applyInputPath(frame.input, state.InputPath);
-      const items = state.ItemsPath === undefined ? effective : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath');
+      const items =
+        state.ItemsPath === undefined ? effective : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath');
       if (!Array.isArray(items)) throw runtimeError(`Map ItemsPath '${state.ItemsPath ?? '$'}' did not select an array`);
       step = { kind: 'map', items, effective, results: items.map(() => null), done: items.map(() => false), frames: {} };
       frame.step = step;
@@ -554,7 +558,8 @@ export class Interpreter {
     let limit = state.MaxConcurrency ?? 0;
     if (state.MaxConcurrencyPath !== undefined) {
       const v = evaluateExpression(state.MaxConcurrencyPath, current.effective, {}, 'MaxConcurrencyPath');
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw runtimeError('MaxConcurrencyPath must reference a non-negative integer');
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+        throw runtimeError('MaxConcurrencyPath must reference a non-negative integer');
       limit = v;
     }
     const indices = current.items.map((_, i) => i).filter((i) => current.done[i] !== true);
@@ -688,4 +693,3 @@ export class Interpreter {
     }
   }
 }
-

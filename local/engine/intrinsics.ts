@@ -4,13 +4,10 @@
  * Step Functions developer guide.
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { StatesError, StatesErrors, runtimeError } from './errors.js';
+import { runtimeError, StatesError, StatesErrors } from './errors.js';
 import { readPath } from './jsonpath.js';
 
-type Arg =
-  | { t: 'lit'; value: unknown; template?: string }
-  | { t: 'path'; context: boolean; path: string }
-  | { t: 'call'; call: Call };
+type Arg = { t: 'lit'; value: unknown; template?: string } | { t: 'path'; context: boolean; path: string } | { t: 'call'; call: Call };
 
 interface Call {
   name: string;
@@ -84,9 +81,7 @@ class Parser {
         this.pos += 1;
       }
       const text = this.src.slice(start, this.pos).trim();
-      return text.startsWith('$$')
-        ? { t: 'path', context: true, path: text.slice(1) }
-        : { t: 'path', context: false, path: text };
+      return text.startsWith('$$') ? { t: 'path', context: true, path: text.slice(1) } : { t: 'path', context: false, path: text };
     }
     if (this.src.startsWith('States.', this.pos)) return { t: 'call', call: this.call() };
     const m = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(this.src.slice(this.pos));
@@ -276,7 +271,8 @@ function evalCall(call: Call, input: unknown, context: unknown): unknown {
     case 'States.Hash': {
       arity(2);
       const algo = typeof a1 === 'string' ? hashAlgorithms[a1] : undefined;
-      if (typeof a0 !== 'string' || algo === undefined) throw fail('States.Hash needs a string and one of MD5, SHA-1, SHA-256, SHA-384, SHA-512');
+      if (typeof a0 !== 'string' || algo === undefined)
+        throw fail('States.Hash needs a string and one of MD5, SHA-1, SHA-256, SHA-384, SHA-512');
       return createHash(algo).update(a0, 'utf8').digest('hex');
     }
     case 'States.JsonMerge': {

@@ -4,7 +4,7 @@
  * OutputPath, in the order the "Processing input and output" chapter of the
  * Step Functions developer guide gives.
  */
-import { StatesError, StatesErrors, runtimeError } from './errors.js';
+import { runtimeError, StatesError, StatesErrors } from './errors.js';
 import { evaluateIntrinsic, isIntrinsic } from './intrinsics.js';
 import { JsonPathSyntaxError, readPath, writePath } from './jsonpath.js';
 
@@ -23,7 +23,7 @@ function preview(value: unknown): string {
 export function evaluateExpression(expr: string, input: unknown, context: unknown, field: string): unknown {
   if (isIntrinsic(expr)) return evaluateIntrinsic(expr, input, context);
   const fromContext = expr.startsWith('$$');
-  let read;
+  let read: ReturnType<typeof readPath>;
   try {
     read = readPath(fromContext ? context : input, fromContext ? expr.slice(1) : expr);
   } catch (err) {
@@ -73,7 +73,7 @@ export function applyOutputPath(output: unknown, outputPath: string | null | und
 }
 
 function selectPath(data: unknown, path: string, field: string): unknown {
-  let read;
+  let read: ReturnType<typeof readPath>;
   try {
     read = readPath(data, path);
   } catch (err) {

@@ -4,8 +4,9 @@
  * mid-write never leaves a torn file. Writes are coalesced per key: many
  * state transitions in a burst cost one write of the latest snapshot.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A persisted collection. */

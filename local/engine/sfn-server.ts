@@ -3,11 +3,12 @@
  * {@link SfnEngine}, so that `@aws-sdk/client-sfn` pointed at `url` works
  * unchanged. SigV4 is not checked: any credentials are accepted.
  */
-import { listen } from '../listen.js';
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { SfnApiError } from './errors.js';
+import { listen } from '../listen.js';
 import type { SfnEngine } from './engine.js';
+import { SfnApiError } from './errors.js';
 
 /** A running server. */
 export interface SfnServer {

@@ -15,10 +15,7 @@ import { SubstitutionError } from './errors.js';
  * @example
  * applySubstitutions('{"Resource":"${FnArn}"}', { FnArn: 'arn:aws:lambda:...' });
  */
-export function applySubstitutions(
-  definitionText: string,
-  substitutions: Readonly<Record<string, string | number | boolean>>,
-): string {
+export function applySubstitutions(definitionText: string, substitutions: Readonly<Record<string, string | number | boolean>>): string {
   return definitionText.replace(/\$\{([^}]*)\}/g, (_match, key: string) => {
     if (key.startsWith('!')) return `\${${key.slice(1)}}`;
     const value = Object.hasOwn(substitutions, key) ? substitutions[key] : undefined;

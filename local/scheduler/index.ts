@@ -1,2 +1,10 @@
-export { dueTimeOf, LocalScheduler, SchedulerApiError, type DeadLetter, type LocalSchedulerOptions, type ScheduleInput, type StoredSchedule } from './scheduler.js';
-export { startSchedulerServer, type SchedulerServer } from './scheduler-server.js';
+export {
+  type DeadLetter,
+  dueTimeOf,
+  LocalScheduler,
+  type LocalSchedulerOptions,
+  type ScheduleInput,
+  SchedulerApiError,
+  type StoredSchedule,
+} from './scheduler.js';
+export { type SchedulerServer, startSchedulerServer } from './scheduler-server.js';

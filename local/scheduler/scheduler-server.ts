@@ -7,10 +7,11 @@
  * (`groupName` in the query for GET and DELETE), GET `/schedules` (`ScheduleGroup`,
  * `NamePrefix`, `State`, `NextToken`, `MaxResults`), and the schedule-group routes.
  */
-import { listen } from '../listen.js';
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { SchedulerApiError, type LocalScheduler, type ScheduleInput } from './scheduler.js';
+import { listen } from '../listen.js';
+import { type LocalScheduler, type ScheduleInput, SchedulerApiError } from './scheduler.js';
 
 export interface SchedulerServer {
   /** Base URL to use as the SDK `endpoint`. */
@@ -37,13 +38,22 @@ function fromWire(body: Record<string, unknown>): Record<string, unknown> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = toWire(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': randomUUID() });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+  });
   res.end(text);
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   const text = JSON.stringify({ Message: message, message });
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'x-amzn-ErrorType': code, 'x-amzn-RequestId': randomUUID() });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-ErrorType': code,
+    'x-amzn-RequestId': randomUUID(),
+  });
   res.end(text);
 }
 
@@ -53,7 +63,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
   const parsed: unknown = JSON.parse(text);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SchedulerApiError('ValidationException', 'The request body is not a JSON object.');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SchedulerApiError('ValidationException', 'The request body is not a JSON object.');
   return parsed as Record<string, unknown>;
 }
 

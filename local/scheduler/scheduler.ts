@@ -7,8 +7,9 @@
  * Deliberate limits: only `at()` expressions in UTC fire (rate/cron are refused with a
  * ValidationException), SigV4 is not checked, and the dead-letter queue is a list.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export class SchedulerApiError extends Error {
@@ -87,7 +88,10 @@ export interface LocalSchedulerOptions {
   readonly persistDir?: string;
   readonly region?: string;
   readonly accountId?: string;
-  readonly logger?: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
+  readonly logger?: {
+    info(message: string, fields?: Record<string, unknown>): void;
+    warn(message: string, fields?: Record<string, unknown>): void;
+  };
 }
 
 const NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
@@ -134,7 +138,11 @@ export class LocalScheduler {
         throw error;
       });
       if (text !== undefined) {
-        const saved = JSON.parse(text) as { groups?: { Name: string; CreationDate: number }[]; schedules?: StoredSchedule[]; deadLetters?: DeadLetter[] };
+        const saved = JSON.parse(text) as {
+          groups?: { Name: string; CreationDate: number }[];
+          schedules?: StoredSchedule[];
+          deadLetters?: DeadLetter[];
+        };
         for (const group of saved.groups ?? []) scheduler.addGroup(group.Name, group.CreationDate);
         for (const schedule of saved.schedules ?? []) scheduler.schedules.set(scheduler.key(schedule.GroupName, schedule.Name), schedule);
         scheduler.deadLetters.push(...(saved.deadLetters ?? []));
@@ -158,7 +166,12 @@ export class LocalScheduler {
   }
 
   private addGroup(name: string, created: number): void {
-    this.groups.set(name, { Name: name, Arn: `arn:aws:scheduler:${this.region}:${this.accountId}:schedule-group/${name}`, CreationDate: created, LastModificationDate: created });
+    this.groups.set(name, {
+      Name: name,
+      Arn: `arn:aws:scheduler:${this.region}:${this.accountId}:schedule-group/${name}`,
+      CreationDate: created,
+      LastModificationDate: created,
+    });
   }
 
   // ---- schedule groups -------------------------------------------------------------
@@ -188,7 +201,8 @@ export class LocalScheduler {
 
   deleteScheduleGroup(input: { Name: string }): Record<string, never> {
     if (input.Name === DEFAULT_GROUP) throw new SchedulerApiError('ValidationException', 'The default group cannot be deleted.');
-    if (!this.groups.delete(input.Name)) throw new SchedulerApiError('ResourceNotFoundException', `Schedule group ${input.Name} does not exist.`);
+    if (!this.groups.delete(input.Name))
+      throw new SchedulerApiError('ResourceNotFoundException', `Schedule group ${input.Name} does not exist.`);
     for (const schedule of [...this.schedules.values()].filter((s) => s.GroupName === input.Name)) this.remove(schedule);
     this.persist();
     return {};
@@ -238,7 +252,12 @@ export class LocalScheduler {
     const limit = Math.min(Math.max(input.MaxResults ?? 100, 1), 100);
     const after = input.NextToken ? Buffer.from(input.NextToken, 'base64url').toString('utf8') : '';
     const matching = [...this.schedules.values()]
-      .filter((s) => (input.GroupName === undefined || s.GroupName === input.GroupName) && s.Name.startsWith(input.NamePrefix ?? '') && (input.State === undefined || s.State === input.State))
+      .filter(
+        (s) =>
+          (input.GroupName === undefined || s.GroupName === input.GroupName) &&
+          s.Name.startsWith(input.NamePrefix ?? '') &&
+          (input.State === undefined || s.State === input.State),
+      )
       .map((s) => ({ schedule: s, sortKey: this.key(s.GroupName, s.Name) }))
       .sort((a, b) => a.sortKey.localeCompare(b.sortKey))
       .filter((entry) => entry.sortKey > after);
@@ -277,12 +296,16 @@ export class LocalScheduler {
     if (!NAME.test(input.Name ?? '')) throw new SchedulerApiError('ValidationException', 'Name must be 1-64 of [0-9a-zA-Z-_.].');
     if (!this.groups.has(group)) throw new SchedulerApiError('ResourceNotFoundException', `Schedule group ${group} does not exist.`);
     if (typeof input.ScheduleExpression !== 'string' || dueTimeOf(input.ScheduleExpression) === undefined) {
-      throw new SchedulerApiError('ValidationException', `Invalid Schedule Expression ${String(input.ScheduleExpression)}: the embedded scheduler runs at(yyyy-mm-ddThh:mm:ss) one-time schedules only.`);
+      throw new SchedulerApiError(
+        'ValidationException',
+        `Invalid Schedule Expression ${String(input.ScheduleExpression)}: the embedded scheduler runs at(yyyy-mm-ddThh:mm:ss) one-time schedules only.`,
+      );
     }
     if (input.ScheduleExpressionTimezone !== undefined && !['UTC', 'Etc/UTC'].includes(input.ScheduleExpressionTimezone)) {
       throw new SchedulerApiError('ValidationException', 'The embedded scheduler evaluates at() expressions in UTC only.');
     }
-    if (!input.Target?.Arn || !input.Target.RoleArn) throw new SchedulerApiError('ValidationException', 'Target.Arn and Target.RoleArn are required.');
+    if (!input.Target?.Arn || !input.Target.RoleArn)
+      throw new SchedulerApiError('ValidationException', 'Target.Arn and Target.RoleArn are required.');
     if (!input.FlexibleTimeWindow?.Mode) throw new SchedulerApiError('ValidationException', 'FlexibleTimeWindow.Mode is required.');
     const now = Date.now();
     return {
@@ -319,12 +342,15 @@ export class LocalScheduler {
     if (!this.started || this.closed || schedule.completed || schedule.State !== 'ENABLED') return;
     const due = dueTimeOf(schedule.ScheduleExpression) ?? Date.now();
     const wait = Math.max(0, (due - Date.now()) / this.timeScale);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      // A wait longer than a timer can hold is taken in steps.
-      if (wait > MAX_TIMER_MS) return this.arm(schedule);
-      this.fire(key);
-    }, Math.min(wait, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        // A wait longer than a timer can hold is taken in steps.
+        if (wait > MAX_TIMER_MS) return this.arm(schedule);
+        this.fire(key);
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
     timer.unref?.();
     this.timers.set(key, timer);
   }

@@ -26,12 +26,22 @@ describe('an upgrade pipeline on the local runtime, time-scaled', () => {
     const toProd = (await world.step('staging-project/pg-staging', 'prod-project/pg-prod', 30)).body;
 
     // A new version is released; dev is upgraded by hand.
-    expect((await api.request('POST', `/v1/components/${world.componentId}/versions`, { token: world.admin, body: { version: '1.1.0' } })).status).toBe(201);
+    expect(
+      (await api.request('POST', `/v1/components/${world.componentId}/versions`, { token: world.admin, body: { version: '1.1.0' } }))
+        .status,
+    ).toBe(201);
     expect((await world.upgrade('prod-project/pg-prod', '1.1.0')).status).toBe(422);
     const dev = await world.upgrade('dev-project/pg-dev', '1.1.0');
     expect(dev.status).toBe(201);
     await api.request('POST', `${world.base}/upgrades/${dev.body.executionId}/start`, { token: world.operator });
-    expect((await world.until(() => world.execution(dev.body.executionId), (e) => TERMINAL.includes(e.status))).status).toBe('COMPLETED');
+    expect(
+      (
+        await world.until(
+          () => world.execution(dev.body.executionId),
+          (e) => TERMINAL.includes(e.status),
+        )
+      ).status,
+    ).toBe('COMPLETED');
 
     // After the 1-day delay dev's 1.1.0 is validated automatically, and staging (stable channel, no window) upgrades at once.
     const autoStep = await world.until(
@@ -39,14 +49,20 @@ describe('an upgrade pipeline on the local runtime, time-scaled', () => {
       (step) => step.lastValidation !== undefined,
     );
     expect(autoStep.lastValidation).toMatchObject({ version: '1.1.0', validatedByUser: '' });
-    const staging = await world.until(() => world.getService('staging-project/pg-staging'), (service) => service.version === '1.1.0');
+    const staging = await world.until(
+      () => world.getService('staging-project/pg-staging'),
+      (service) => service.version === '1.1.0',
+    );
     expect(staging.validatedVersion).toBe('1.1.0');
     const stagingRun = (await world.executions()).find((e) => e.service === 'pg-staging');
     expect(stagingRun).toMatchObject({ status: 'COMPLETED', toVersion: '1.1.0', initiatedBy: 'sluice-pipeline' });
     expect(Date.parse(stagingRun.createdAt)).toBeGreaterThanOrEqual(Date.parse(autoStep.lastValidation.validatedAt));
 
     // Staging's completion schedules prod's auto-validation 30 days out; prod waits.
-    const pending = await world.until(() => world.view(), (view) => view.steps.some((step: any) => step.stepId === toProd.stepId && step.pendingValidation));
+    const pending = await world.until(
+      () => world.view(),
+      (view) => view.steps.some((step: any) => step.stepId === toProd.stepId && step.pendingValidation),
+    );
     expect(pending.services.find((s: any) => s.name === 'pg-staging').pendingValidation.version).toBe('1.1.0');
     expect((await world.getService('prod-project/pg-prod')).version).toBe('1.0.0');
     expect((await world.executions()).some((e) => e.service === 'pg-prod')).toBe(false);
@@ -56,7 +72,11 @@ describe('an upgrade pipeline on the local runtime, time-scaled', () => {
     expect(validated.status).toBe(200);
     expect(await world.schedules(`val-${toProd.stepId}-`)).toEqual([]);
     expect((await world.executions()).some((e) => e.service === 'pg-prod')).toBe(false);
-    const prod = await world.until(() => world.getService('prod-project/pg-prod'), (service) => service.version === '1.1.0', 30_000);
+    const prod = await world.until(
+      () => world.getService('prod-project/pg-prod'),
+      (service) => service.version === '1.1.0',
+      30_000,
+    );
     expect(prod.validatedVersion).toBe('1.1.0');
     const prodRuns = (await world.executions()).filter((e) => e.service === 'pg-prod');
     expect(prodRuns).toHaveLength(1);
@@ -65,7 +85,12 @@ describe('an upgrade pipeline on the local runtime, time-scaled', () => {
     expect(Date.parse(prodRuns[0].createdAt)).toBeGreaterThanOrEqual(Date.parse(validated.body.validatedAt));
 
     const step = (await api.request('GET', `${world.base}/upgrade-pipeline/steps/${toProd.stepId}`, { token: world.viewer })).body;
-    expect(step.lastValidation).toEqual({ version: '1.1.0', validatedAt: validated.body.validatedAt, validatedByUser: 'april', comment: 'Soaked in staging' });
+    expect(step.lastValidation).toEqual({
+      version: '1.1.0',
+      validatedAt: validated.body.validatedAt,
+      validatedByUser: 'april',
+      comment: 'Soaked in staging',
+    });
     const view = await world.view();
     expect(view.services.map((s: any) => [s.name, s.version, s.ceiling ?? null])).toEqual([
       ['pg-dev', '1.1.0', null],

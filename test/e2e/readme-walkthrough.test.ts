@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadOrCreateDevKey } from '../../local/dev-auth.js';
-import { startRuntime, type Runtime } from '../../local/runtime.js';
+import { type Runtime, startRuntime } from '../../local/runtime.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -16,7 +15,13 @@ let keyDir: string;
 beforeAll(async () => {
   keyDir = mkdtempSync(join(tmpdir(), 'sluice-key-'));
   const devKey = await loadOrCreateDevKey(join(keyDir, 'key.json'));
-  runtime = await startRuntime({ port: 0, dynamodbEndpoint: inject('dynamodbEndpoint'), devKey, logLevel: 'silent', tableName: 'sluice-walkthrough' });
+  runtime = await startRuntime({
+    port: 0,
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    devKey,
+    logLevel: 'silent',
+    tableName: 'sluice-walkthrough',
+  });
 });
 afterAll(async () => {
   await runtime.stop();
@@ -41,7 +46,11 @@ describe('the README walkthrough', () => {
     const skip = JSON.parse(lines[2] ?? '');
     expect(skip).toMatchObject({ allowed: false, blockers: [{ code: 'MINOR_SKIP' }] });
     expect(skip.blockers[0].reason).toContain('16.1.0');
-    expect(JSON.parse(lines[3] ?? '')).toMatchObject({ name: 'orders-db', version: '16.0.0', instances: [{ id: 'i-1' }, { id: 'i-2' }, { id: 'i-3' }] });
+    expect(JSON.parse(lines[3] ?? '')).toMatchObject({
+      name: 'orders-db',
+      version: '16.0.0',
+      instances: [{ id: 'i-1' }, { id: 'i-2' }, { id: 'i-3' }],
+    });
     expect(lines[4]).toBe('stable');
     const problem = JSON.parse(lines[5] ?? '');
     expect(problem).toMatchObject({ status: 422, errors: [{ field: 'body.version' }] });

@@ -2,7 +2,7 @@
 // quotas", "Avoid reaching the history quota"), StartExecution idempotency
 // for STANDARD workflows and the API error names of the SFN API reference.
 import { describe, expect, it } from 'vitest';
-import { MAX_HISTORY_EVENTS, SfnApiError, createEngine, type PutEventsEntry } from '../../local/engine/index.js';
+import { createEngine, MAX_HISTORY_EVENTS, type PutEventsEntry, SfnApiError } from '../../local/engine/index.js';
 import { fastEngine, machine, runToEnd, single } from './helpers.js';
 
 async function apiError(p: Promise<unknown>): Promise<string> {
@@ -51,7 +51,10 @@ describe('history quota', () => {
 describe('GetExecutionHistory', () => {
   it('pages with maxResults/nextToken, links previousEventId, and reverses on request', async () => {
     const engine = await fastEngine();
-    const def = { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'B' }, B: { Type: 'Pass', Next: 'C' }, C: { Type: 'Pass', End: true } } };
+    const def = {
+      StartAt: 'A',
+      States: { A: { Type: 'Pass', Next: 'B' }, B: { Type: 'Pass', Next: 'C' }, C: { Type: 'Pass', End: true } },
+    };
     const r = await runToEnd(engine, def);
     const first = await engine.getExecutionHistory({ executionArn: r.executionArn, maxResults: 3 });
     expect(first.events.map((e) => e.id)).toEqual([1, 2, 3]);
@@ -103,7 +106,7 @@ describe('executions API', () => {
     expect(await apiError(engine.startExecution({ stateMachineArn: arn, name: 'has space' }))).toBe('InvalidName');
     expect(await apiError(engine.startExecution({ stateMachineArn: 'not-an-arn' }))).toBe('InvalidArn');
     expect(await apiError(engine.startExecution({ stateMachineArn: `${arn}-gone` }))).toBe('StateMachineDoesNotExist');
-    expect(await apiError(engine.describeExecution({ executionArn: arn.replace(':stateMachine:', ':execution:') + ':nope' }))).toBe(
+    expect(await apiError(engine.describeExecution({ executionArn: `${arn.replace(':stateMachine:', ':execution:')}:nope` }))).toBe(
       'ExecutionDoesNotExist',
     );
   });
@@ -112,7 +115,11 @@ describe('executions API', () => {
     const engine = await fastEngine();
     const arn = await machine(engine, {
       StartAt: 'C',
-      States: { C: { Type: 'Choice', Choices: [{ Variable: '$.ok', BooleanEquals: true, Next: 'S' }], Default: 'F' }, S: { Type: 'Succeed' }, F: { Type: 'Fail' } },
+      States: {
+        C: { Type: 'Choice', Choices: [{ Variable: '$.ok', BooleanEquals: true, Next: 'S' }], Default: 'F' },
+        S: { Type: 'Succeed' },
+        F: { Type: 'Fail' },
+      },
     });
     for (const ok of [true, false, true]) {
       const { executionArn } = await engine.startExecution({ stateMachineArn: arn, input: JSON.stringify({ ok }) });
@@ -160,9 +167,9 @@ describe('state machines API', () => {
     const a = await engine.createStateMachine({ name: 'dup', definition });
     const b = await engine.createStateMachine({ name: 'dup', definition });
     expect(b.stateMachineArn).toBe(a.stateMachineArn);
-    expect(await apiError(engine.createStateMachine({ name: 'dup', definition: JSON.stringify(single({ Type: 'Pass', Result: 1 })) }))).toBe(
-      'StateMachineAlreadyExists',
-    );
+    expect(
+      await apiError(engine.createStateMachine({ name: 'dup', definition: JSON.stringify(single({ Type: 'Pass', Result: 1 })) })),
+    ).toBe('StateMachineAlreadyExists');
     expect((await engine.listStateMachines()).stateMachines.map((s) => s.name)).toEqual(['dup']);
     await engine.deleteStateMachine({ stateMachineArn: a.stateMachineArn });
     expect(await apiError(engine.describeStateMachine({ stateMachineArn: a.stateMachineArn }))).toBe('StateMachineDoesNotExist');
@@ -189,7 +196,10 @@ describe('integrations', () => {
   it('registerIntegration plugs in another service', async () => {
     const engine = await fastEngine();
     engine.registerIntegration('arn:aws:states:::sqs:sendMessage', async ({ parameters }) => ({ MessageId: 'm-1', echo: parameters }));
-    const r = await runToEnd(engine, single({ Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: 'q', MessageBody: 'b' } }));
+    const r = await runToEnd(
+      engine,
+      single({ Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: 'q', MessageBody: 'b' } }),
+    );
     expect(r.output).toEqual({ MessageId: 'm-1', echo: { QueueUrl: 'q', MessageBody: 'b' } });
   });
 
@@ -207,7 +217,11 @@ describe('integrations', () => {
     });
     await runToEnd(
       engine,
-      single({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { FunctionName: 'f', Payload: { 't.$': '$$.Task.Token' } } }),
+      single({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: 'f', Payload: { 't.$': '$$.Task.Token' } },
+      }),
     );
     expect(lines.some((l) => l.startsWith('state entered'))).toBe(true);
     expect(token).not.toBe('');

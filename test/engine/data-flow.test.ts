@@ -11,7 +11,14 @@ const echo = async (_fn: string, payload: unknown): Promise<unknown> => payload;
 
 describe('JSONPath dialect', () => {
   it('reads definite paths as one value and indefinite paths as arrays (Jayway semantics)', () => {
-    const data = { a: { b: [10, 20, 30] }, items: [{ n: 1, ok: true }, { n: 2, ok: false }], 'odd key': 5 };
+    const data = {
+      a: { b: [10, 20, 30] },
+      items: [
+        { n: 1, ok: true },
+        { n: 2, ok: false },
+      ],
+      'odd key': 5,
+    };
     expect(readPath(data, '$.a.b[1]')).toEqual({ found: true, value: 20 });
     expect(readPath(data, "$['odd key']")).toEqual({ found: true, value: 5 });
     expect(readPath(data, '$.items[*].n')).toEqual({ found: true, value: [1, 2] });
@@ -136,7 +143,10 @@ describe('intrinsic functions', () => {
   });
 
   it('States.StringToJson and States.JsonToString round-trip', async () => {
-    const out = await evalParams({ 'o.$': 'States.StringToJson($.s)', 's.$': 'States.JsonToString($.o)' }, { s: '{"a":[1]}', o: { b: true } });
+    const out = await evalParams(
+      { 'o.$': 'States.StringToJson($.s)', 's.$': 'States.JsonToString($.o)' },
+      { s: '{"a":[1]}', o: { b: true } },
+    );
     expect(out).toEqual({ o: { a: [1] }, s: '{"b":true}' });
   });
 
@@ -208,7 +218,7 @@ describe('intrinsic functions', () => {
   });
 
   it('nested intrinsic calls evaluate inside out', async () => {
-    const out = await evalParams({ 'n.$': 'States.ArrayLength(States.StringSplit($.csv, \',\'))' }, { csv: 'a,b,c' });
+    const out = await evalParams({ 'n.$': "States.ArrayLength(States.StringSplit($.csv, ','))" }, { csv: 'a,b,c' });
     expect(out.n).toBe(3);
   });
 });

@@ -4,7 +4,7 @@
 // matches everything but States.Timeout; a heartbeat timeout also matches
 // States.Timeout.
 import { describe, expect, it } from 'vitest';
-import { ManualClock, createEngine } from '../../local/engine/index.js';
+import { createEngine, ManualClock } from '../../local/engine/index.js';
 import { errorMatches, retryDelaySeconds } from '../../local/engine/interpreter.js';
 import { fastEngine, machine, runToEnd, single } from './helpers.js';
 
@@ -42,7 +42,10 @@ describe('Lambda errors', () => {
         throw new TypeError('bad type');
       },
     });
-    const r = await runToEnd(engine, single({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f' } }));
+    const r = await runToEnd(
+      engine,
+      single({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f' } }),
+    );
     expect(r.description.error).toBe('TypeError');
     expect(JSON.parse(r.description.cause ?? '')).toEqual({ errorType: 'TypeError', errorMessage: 'bad type', trace: [] });
     expect(r.types).toContain('TaskFailed');
@@ -65,7 +68,10 @@ describe('Lambda errors', () => {
 
   it('lambda:invoke wraps the return value in the AWS response shape', async () => {
     const engine = await fastEngine({ invokeLambda: async () => 'hi' });
-    const r = await runToEnd(engine, single({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: {} } }));
+    const r = await runToEnd(
+      engine,
+      single({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: {} } }),
+    );
     expect(r.output).toMatchObject({ ExecutedVersion: '$LATEST', Payload: 'hi', StatusCode: 200 });
   });
 });
@@ -83,7 +89,11 @@ describe('Retry', () => {
     });
     const arn = await machine(
       engine,
-      single({ Type: 'Task', Resource: FN, Retry: [{ ErrorEquals: ['ThrottleError'], IntervalSeconds: 2, BackoffRate: 3, MaxAttempts: 3, MaxDelaySeconds: 10 }] }),
+      single({
+        Type: 'Task',
+        Resource: FN,
+        Retry: [{ ErrorEquals: ['ThrottleError'], IntervalSeconds: 2, BackoffRate: 3, MaxAttempts: 3, MaxDelaySeconds: 10 }],
+      }),
     );
     const { executionArn } = await engine.startExecution({ stateMachineArn: arn });
     await clock.advance(60_000);
@@ -162,7 +172,11 @@ describe('Retry', () => {
     });
     const arn = await machine(
       engine,
-      single({ Type: 'Task', Resource: FN, Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 4, MaxAttempts: 2, JitterStrategy: 'FULL' }] }),
+      single({
+        Type: 'Task',
+        Resource: FN,
+        Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 4, MaxAttempts: 2, JitterStrategy: 'FULL' }],
+      }),
     );
     const { executionArn } = await engine.startExecution({ stateMachineArn: arn });
     await clock.advance(60_000);
@@ -249,7 +263,13 @@ describe('Catch', () => {
     const r = await runToEnd(engine, {
       StartAt: 'T',
       States: {
-        T: { Type: 'Task', Resource: FN, Retry: [{ ErrorEquals: ['Error'], MaxAttempts: 2 }], Catch: [{ ErrorEquals: ['Error'], Next: 'C' }], End: true },
+        T: {
+          Type: 'Task',
+          Resource: FN,
+          Retry: [{ ErrorEquals: ['Error'], MaxAttempts: 2 }],
+          Catch: [{ ErrorEquals: ['Error'], Next: 'C' }],
+          End: true,
+        },
         C: { Type: 'Pass', End: true },
       },
     });
@@ -332,7 +352,10 @@ describe('payload limit', () => {
     const engine = await fastEngine({ invokeLambda: async () => 'x'.repeat(300 * 1024) });
     const r = await runToEnd(engine, {
       StartAt: 'T',
-      States: { T: { Type: 'Task', Resource: FN, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'C' }], End: true }, C: { Type: 'Pass', End: true } },
+      States: {
+        T: { Type: 'Task', Resource: FN, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'C' }], End: true },
+        C: { Type: 'Pass', End: true },
+      },
     });
     expect(r.description.error).toBe('States.DataLimitExceeded');
   });

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, createEngine } from '../../local/engine/index.js';
+import { createEngine, ManualClock } from '../../local/engine/index.js';
 import { eventually, machine, settle } from './helpers.js';
 
 let dir: string;
@@ -77,7 +77,10 @@ describe('persistence', () => {
 
   it('re-runs a Task that was mid-call when the engine went away', async () => {
     const first = await createEngine({ persistDir: dir, invokeLambda: () => new Promise(() => undefined) });
-    const arn = await machine(first, { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', End: true } } });
+    const arn = await machine(first, {
+      StartAt: 'T',
+      States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', End: true } },
+    });
     const { executionArn } = await first.startExecution({ stateMachineArn: arn, input: '{"n":1}' });
     await settle();
     await first.close();

@@ -15,7 +15,7 @@ import {
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, startSfnServer, type SfnServer } from '../../local/engine/index.js';
+import { createEngine, type SfnServer, startSfnServer } from '../../local/engine/index.js';
 
 let server: SfnServer;
 let sfn: SFNClient;
@@ -65,7 +65,9 @@ const definition = JSON.stringify({
 
 describe('SFN API over HTTP with @aws-sdk/client-sfn', () => {
   it('creates, starts, waits on a token, completes with SendTaskSuccess, describes and reads history', async () => {
-    const created = await sfn.send(new CreateStateMachineCommand({ name: 'approval', definition, roleArn: 'arn:aws:iam::000000000000:role/x' }));
+    const created = await sfn.send(
+      new CreateStateMachineCommand({ name: 'approval', definition, roleArn: 'arn:aws:iam::000000000000:role/x' }),
+    );
     expect(created.stateMachineArn).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:approval');
     expect(created.creationDate).toBeInstanceOf(Date);
 
@@ -111,14 +113,18 @@ describe('SFN API over HTTP with @aws-sdk/client-sfn', () => {
     await expect(
       sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:approval:nope' })),
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
-    await expect(sfn.send(new CreateStateMachineCommand({ name: 'broken', definition: '{}', roleArn: 'arn:aws:iam::0:role/x' }))).rejects.toBeInstanceOf(
-      InvalidDefinition,
-    );
+    await expect(
+      sfn.send(new CreateStateMachineCommand({ name: 'broken', definition: '{}', roleArn: 'arn:aws:iam::0:role/x' })),
+    ).rejects.toBeInstanceOf(InvalidDefinition);
   });
 
   it('StopExecution ends a running execution ABORTED', async () => {
     const created = await sfn.send(
-      new CreateStateMachineCommand({ name: 'long-wait', definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 86400, End: true } } }), roleArn: 'arn:aws:iam::000000000000:role/x' }),
+      new CreateStateMachineCommand({
+        name: 'long-wait',
+        definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 86400, End: true } } }),
+        roleArn: 'arn:aws:iam::000000000000:role/x',
+      }),
     );
     const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: created.stateMachineArn }));
     await sfn.send(new StopExecutionCommand({ executionArn: started.executionArn, error: 'Ops', cause: 'not needed' }));

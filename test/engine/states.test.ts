@@ -2,7 +2,7 @@
 // state", "Map workflow state", "Parallel workflow state", "Fail workflow
 // state", "Succeed workflow state" (Step Functions developer guide).
 import { describe, expect, it } from 'vitest';
-import { ManualClock, createEngine } from '../../local/engine/index.js';
+import { createEngine, ManualClock } from '../../local/engine/index.js';
 import { fastEngine, machine, runToEnd, single } from './helpers.js';
 
 function choiceMachine(rule: Record<string, unknown>): unknown {
@@ -37,10 +37,25 @@ describe('Choice', () => {
     ['NumericEquals on a string is false, not an error', { Variable: '$.n', NumericEquals: 3 }, { n: '3' }, 'no'],
     ['BooleanEquals', { Variable: '$.b', BooleanEquals: false }, { b: false }, 'yes'],
     ['BooleanEqualsPath', { Variable: '$.b', BooleanEqualsPath: '$.c' }, { b: true, c: true }, 'yes'],
-    ['TimestampEquals across offsets', { Variable: '$.t', TimestampEquals: '2024-01-01T00:00:00Z' }, { t: '2024-01-01T01:00:00+01:00' }, 'yes'],
+    [
+      'TimestampEquals across offsets',
+      { Variable: '$.t', TimestampEquals: '2024-01-01T00:00:00Z' },
+      { t: '2024-01-01T01:00:00+01:00' },
+      'yes',
+    ],
     ['TimestampLessThan', { Variable: '$.t', TimestampLessThan: '2024-01-02T00:00:00Z' }, { t: '2024-01-01T00:00:00Z' }, 'yes'],
-    ['TimestampGreaterThanEquals', { Variable: '$.t', TimestampGreaterThanEquals: '2024-01-02T00:00:00Z' }, { t: '2024-01-01T00:00:00Z' }, 'no'],
-    ['TimestampLessThanEqualsPath', { Variable: '$.t', TimestampLessThanEqualsPath: '$.u' }, { t: '2024-01-01T00:00:00Z', u: '2024-01-01T00:00:00Z' }, 'yes'],
+    [
+      'TimestampGreaterThanEquals',
+      { Variable: '$.t', TimestampGreaterThanEquals: '2024-01-02T00:00:00Z' },
+      { t: '2024-01-01T00:00:00Z' },
+      'no',
+    ],
+    [
+      'TimestampLessThanEqualsPath',
+      { Variable: '$.t', TimestampLessThanEqualsPath: '$.u' },
+      { t: '2024-01-01T00:00:00Z', u: '2024-01-01T00:00:00Z' },
+      'yes',
+    ],
     ['IsNull', { Variable: '$.x', IsNull: true }, { x: null }, 'yes'],
     ['IsPresent false on a missing field', { Variable: '$.x', IsPresent: false }, {}, 'yes'],
     ['IsNumeric', { Variable: '$.x', IsNumeric: true }, { x: 1.5 }, 'yes'],
@@ -48,8 +63,28 @@ describe('Choice', () => {
     ['IsBoolean', { Variable: '$.x', IsBoolean: true }, { x: true }, 'yes'],
     ['IsTimestamp', { Variable: '$.x', IsTimestamp: true }, { x: '2024-03-01T10:00:00.123Z' }, 'yes'],
     ['IsTimestamp on a plain date', { Variable: '$.x', IsTimestamp: true }, { x: '2024-03-01' }, 'no'],
-    ['And', { And: [{ Variable: '$.a', NumericEquals: 1 }, { Variable: '$.b', StringEquals: 'x' }] }, { a: 1, b: 'x' }, 'yes'],
-    ['Or', { Or: [{ Variable: '$.a', NumericEquals: 2 }, { Variable: '$.b', StringEquals: 'x' }] }, { a: 1, b: 'x' }, 'yes'],
+    [
+      'And',
+      {
+        And: [
+          { Variable: '$.a', NumericEquals: 1 },
+          { Variable: '$.b', StringEquals: 'x' },
+        ],
+      },
+      { a: 1, b: 'x' },
+      'yes',
+    ],
+    [
+      'Or',
+      {
+        Or: [
+          { Variable: '$.a', NumericEquals: 2 },
+          { Variable: '$.b', StringEquals: 'x' },
+        ],
+      },
+      { a: 1, b: 'x' },
+      'yes',
+    ],
     ['Not', { Not: { Variable: '$.a', NumericEquals: 1 } }, { a: 1 }, 'no'],
   ];
 
@@ -149,7 +184,10 @@ describe('Wait', () => {
       },
     };
     const arn = await machine(engine, def);
-    const { executionArn } = await engine.startExecution({ stateMachineArn: arn, input: JSON.stringify({ s: 10, t: '2024-01-01T00:02:00Z' }) });
+    const { executionArn } = await engine.startExecution({
+      stateMachineArn: arn,
+      input: JSON.stringify({ s: 10, t: '2024-01-01T00:02:00Z' }),
+    });
     await clock.advance(10_000);
     expect((await engine.getExecutionHistory({ executionArn })).events.map((e) => e.type)).toContain('WaitStateExited');
     await clock.advance(50_000);
@@ -180,7 +218,10 @@ describe('Map', () => {
       engine,
       single({
         Type: 'Map',
-        ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', End: true } } },
+        ItemProcessor: {
+          StartAt: 'T',
+          States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', End: true } },
+        },
       }),
       [1, 2, 3, 4],
     );
@@ -218,7 +259,10 @@ describe('Map', () => {
       single({
         Type: 'Map',
         MaxConcurrency: limit,
-        ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', End: true } } },
+        ItemProcessor: {
+          StartAt: 'T',
+          States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', End: true } },
+        },
       }),
       Array.from({ length: 10 }, (_, i) => i),
     );
@@ -290,7 +334,15 @@ describe('Parallel', () => {
     });
     const branch = (fn: string): unknown => ({
       StartAt: `T-${fn}`,
-      States: { [`T-${fn}`]: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: fn, 'Payload.$': '$' }, OutputPath: '$.Payload', End: true } },
+      States: {
+        [`T-${fn}`]: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: fn, 'Payload.$': '$' },
+          OutputPath: '$.Payload',
+          End: true,
+        },
+      },
     });
     const r = await runToEnd(engine, single({ Type: 'Parallel', Branches: [branch('slow'), branch('fast')] }), { x: 1 });
     expect(r.output).toEqual(['slow', 'fast']);

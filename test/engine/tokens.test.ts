@@ -2,7 +2,7 @@
 // patterns") and the SendTask* API errors of the SFN API reference:
 // TaskDoesNotExist, TaskTimedOut, InvalidToken, InvalidOutput.
 import { describe, expect, it } from 'vitest';
-import { ManualClock, SfnApiError, createEngine, type SfnEngine } from '../../local/engine/index.js';
+import { createEngine, ManualClock, SfnApiError, type SfnEngine } from '../../local/engine/index.js';
 import { eventually, fastEngine, machine } from './helpers.js';
 
 function callbackState(extra: Record<string, unknown> = {}): unknown {
@@ -211,7 +211,10 @@ describe('task tokens', () => {
 describe('nested executions (states:startExecution)', () => {
   it('.sync:2 waits for the child and returns the DescribeExecution shape with Output parsed', async () => {
     const engine = await fastEngine();
-    const child = await machine(engine, { StartAt: 'P', States: { P: { Type: 'Pass', Parameters: { 'doubled.$': 'States.MathAdd($.n, $.n)' }, End: true } } });
+    const child = await machine(engine, {
+      StartAt: 'P',
+      States: { P: { Type: 'Pass', Parameters: { 'doubled.$': 'States.MathAdd($.n, $.n)' }, End: true } },
+    });
     const parent = await machine(engine, {
       StartAt: 'Run',
       States: {

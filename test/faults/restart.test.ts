@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/dev-auth.js';
+import { type DevKey, loadOrCreateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { freePort } from '../../local/dynamodb-local.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -20,14 +20,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `npm start --persist DIR` as a user runs it: its own process, its own DynamoDB Local. */
 async function start(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local/main.ts'), '--port', String(port), '--persist', join(dir, 'data')], {
-    cwd: ROOT,
-    env: { ...process.env, SLUICE_TIME_SCALE: '1000', SLUICE_DEV_KEY_FILE: keyFile, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'local/main.ts'), '--port', String(port), '--persist', join(dir, 'data')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SLUICE_TIME_SCALE: '1000', SLUICE_DEV_KEY_FILE: keyFile, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false);
+    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (healthy) return child;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('the runtime did not start');
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -68,10 +75,26 @@ describe('a restart while an execution waits at a gate (--persist)', () => {
     let runtime = await start(port);
     try {
       const component = await call('POST', '/v1/components', admin, { name: 'restart-db' });
-      for (const version of ['1.0.0', '1.1.0']) await call('POST', `/v1/components/${component.body.componentId}/versions`, admin, { version });
+      for (const version of ['1.0.0', '1.1.0'])
+        await call('POST', `/v1/components/${component.body.componentId}/versions`, admin, { version });
       const instances = Array.from({ length: 4 }, (_, index) => ({ id: `i-${index}` }));
-      expect((await call('POST', '/v1/tenants/acme/projects/p/services', operator, { name: 'db', componentId: component.body.componentId, version: '1.0.0', instances })).status).toBe(201);
-      const created = await call('POST', '/v1/tenants/acme/upgrades', operator, { project: 'p', service: 'db', toVersion: '1.1.0', strategy: 'STAGED', stages: [{ name: 'first', percentage: 50 }, { name: 'rest' }] });
+      expect(
+        (
+          await call('POST', '/v1/tenants/acme/projects/p/services', operator, {
+            name: 'db',
+            componentId: component.body.componentId,
+            version: '1.0.0',
+            instances,
+          })
+        ).status,
+      ).toBe(201);
+      const created = await call('POST', '/v1/tenants/acme/upgrades', operator, {
+        project: 'p',
+        service: 'db',
+        toVersion: '1.1.0',
+        strategy: 'STAGED',
+        stages: [{ name: 'first', percentage: 50 }, { name: 'rest' }],
+      });
       expect(created.status).toBe(201);
       const id = created.body.executionId as string;
       await call('POST', `/v1/tenants/acme/upgrades/${id}/start`, operator);

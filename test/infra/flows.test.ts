@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { FlowSubstitutionError, SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
 import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
+import { FlowSubstitutionError, SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
 import { PROJECT_ROOT } from '../../lib/sluice-stack.js';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:tasks';
@@ -49,7 +49,11 @@ describe('FLOWS', () => {
 
   it('wires children as the strategies need them, and the API starts only the top-level flows', () => {
     expect(childFlowsOf(flowNamed('rolling')).map((flow) => flow.name)).toEqual(['batch']);
-    expect(childFlowsOf(flowNamed('canary')).map((flow) => flow.name).sort()).toEqual(['batch', 'canary-monitor', 'rolling']);
+    expect(
+      childFlowsOf(flowNamed('canary'))
+        .map((flow) => flow.name)
+        .sort(),
+    ).toEqual(['batch', 'canary-monitor', 'rolling']);
     expect(childFlowsOf(flowNamed('blue-green')).map((flow) => flow.name)).toEqual(['batch']);
     expect(childFlowsOf(flowNamed('batch'))).toEqual([]);
     expect(childFlowsOf(flowNamed('canary-monitor'))).toEqual([]);

@@ -12,8 +12,11 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/domain/routes.js';
+import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
+import { IDEMPOTENCY_ACTIONS } from '../../lib/constructs/idempotency-table.js';
 import type { SluiceFunction } from '../../lib/constructs/sluice-function.js';
 import type { SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
 import { SYNC_EXECUTION_RULE_NAME } from '../../lib/constructs/sluice-state-machine.js';
@@ -23,10 +26,7 @@ import {
   TIMELINE_INPUT_TEMPLATE,
   TimelinePublisher,
 } from '../../lib/constructs/timeline-publisher.js';
-import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
 import { PROJECT_ROOT, SluiceStack } from '../../lib/sluice-stack.js';
-import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
-import { IDEMPOTENCY_ACTIONS } from '../../lib/constructs/idempotency-table.js';
 
 const ISSUER = 'https://issuer.example.com/sluice-test';
 const AUDIENCE = 'sluice-test';
@@ -44,8 +44,7 @@ let resources: Record<string, CfnResource>;
 let assemblyDir: string;
 let validationReport: ValidationReport;
 
-const resourcesOfType = (type: string): [string, CfnResource][] =>
-  Object.entries(resources).filter(([, r]) => r.Type === type);
+const resourcesOfType = (type: string): [string, CfnResource][] => Object.entries(resources).filter(([, r]) => r.Type === type);
 const logicalIdOf = (construct: IConstruct): string =>
   stack.resolve((construct.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
 
@@ -58,12 +57,23 @@ const allFunctions = (): SluiceFunction[] => FUNCTION_NAMES.map(functionNamed);
 const groupId = (): string => stack.resolve(stack.scheduler.group.logicalId) as string;
 /** The scheduled function's ARN, built from its fixed name (a reference would close a cycle). */
 const scheduledFunctionArn = () => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:SluiceTest-pipeline-scheduled']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':lambda:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':function:SluiceTest-pipeline-scheduled',
+    ],
+  ],
 });
 
 const statements = (): { policyId: string; statement: Statement }[] =>
   resourcesOfType('AWS::IAM::Policy').flatMap(([policyId, policy]) =>
-    ((policy.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement ?? []).map((statement) => ({
+    ((policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((statement) => ({
       policyId,
       statement,
     })),
@@ -74,13 +84,13 @@ const resourcesOf = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.
 const statementsOf = (role: IConstruct): Statement[] => {
   const roleRef = JSON.stringify({ Ref: logicalIdOf(role) });
   return statements()
-    .filter(({ policyId }) => (resources[policyId]?.Properties?.['Roles'] as unknown[]).some((r) => JSON.stringify(r) === roleRef))
+    .filter(({ policyId }) => (resources[policyId]?.Properties?.Roles as unknown[]).some((r) => JSON.stringify(r) === roleRef))
     .map(({ statement }) => statement);
 };
 const rolesAllowedTo = (action: string): string[] =>
   statements()
     .filter(({ statement }) => actionsOf(statement).includes(action))
-    .flatMap(({ policyId }) => (resources[policyId]?.Properties?.['Roles'] as { Ref: string }[]).map((r) => r.Ref));
+    .flatMap(({ policyId }) => (resources[policyId]?.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref));
 
 const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalIdOf(construct), 'Arn'] });
 const stateMachineArnOf = (machine: SluiceStateMachine) => ({ Ref: logicalIdOf(machine.stateMachine) });
@@ -198,23 +208,27 @@ describe('idempotency table', () => {
   it('is read and written by the API functions of groups with mutations, with exactly the calls Powertools makes', () => {
     expect(mutatingGroups.sort()).toEqual(['catalog', 'pipeline', 'services', 'upgrades']);
     for (const group of mutatingGroups) {
-      const onTable = statementsOf(stack.functions[group].role).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(idempotencyArn())));
-      expect(onTable.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([{ actions: [...IDEMPOTENCY_ACTIONS].sort(), resources: [idempotencyArn()] }]);
+      const onTable = statementsOf(stack.functions[group].role).filter((s) =>
+        resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(idempotencyArn())),
+      );
+      expect(onTable.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+        { actions: [...IDEMPOTENCY_ACTIONS].sort(), resources: [idempotencyArn()] },
+      ]);
     }
   });
 
   it('is reachable by no other role: not system, the task or scheduled functions, the flows or the pipe', () => {
     const granted = statements()
       .filter(({ statement }) => resourcesOf(statement).some((r) => JSON.stringify(r).includes(logicalIdOf(stack.idempotencyTable))))
-      .flatMap(({ policyId }) => (resources[policyId]?.Properties?.['Roles'] as { Ref: string }[]).map((r) => r.Ref));
+      .flatMap(({ policyId }) => (resources[policyId]?.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref));
     expect([...new Set(granted)].sort()).toEqual(mutatingGroups.map((group) => logicalIdOf(stack.functions[group].role)).sort());
   });
 
   it('is named to those functions by IDEMPOTENCY_TABLE_NAME, and to no other', () => {
     for (const fn of allFunctions()) {
-      const variables = (resources[logicalIdOf(fn.lambda)]?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      const variables = (resources[logicalIdOf(fn.lambda)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       const isApiWithMutations = mutatingGroups.some((group) => stack.functions[group] === fn);
-      expect(variables['IDEMPOTENCY_TABLE_NAME']).toEqual(isApiWithMutations ? { Ref: logicalIdOf(stack.idempotencyTable) } : undefined);
+      expect(variables.IDEMPOTENCY_TABLE_NAME).toEqual(isApiWithMutations ? { Ref: logicalIdOf(stack.idempotencyTable) } : undefined);
     }
   });
 });
@@ -259,7 +273,7 @@ describe('functions', () => {
       MemorySize: 1024,
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalIdOf(stack.taskFunction.logGroup) } },
     });
-    expect((fn?.Properties?.['Environment'] as { Variables: unknown }).Variables).toEqual({
+    expect((fn?.Properties?.Environment as { Variables: unknown }).Variables).toEqual({
       TABLE_NAME: { Ref: logicalIdOf(stack.table) },
       EVENT_BUS_NAME: { Ref: logicalIdOf(stack.eventBus) },
       NODE_OPTIONS: '--enable-source-maps',
@@ -274,7 +288,7 @@ describe('functions', () => {
   it.each(FUNCTION_NAMES)('%s is bundled as minified ESM with the createRequire banner and a source map', (name) => {
     const fn = resources[logicalIdOf(functionNamed(name).lambda)];
     // The code's S3 key is `<asset hash>.zip`; the staged bundle sits in `asset.<hash>`.
-    const s3Key = (fn?.Properties?.['Code'] as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const s3Key = (fn?.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
     const assetDir = join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`);
     const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
     expect(bundle.startsWith("import { createRequire as __sluiceCreateRequire } from 'node:module';")).toBe(true);
@@ -286,7 +300,7 @@ describe('functions', () => {
 
   it('use roles without AWS managed policies', () => {
     for (const [, role] of resourcesOfType('AWS::IAM::Role')) {
-      expect(role.Properties?.['ManagedPolicyArns']).toBeUndefined();
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
     }
   });
 });
@@ -332,10 +346,19 @@ describe('permissions', () => {
 
   it('let the upgrades function start the top-level flows (rolling, canary, blue-green) and nothing else', () => {
     const starts = statementsOf(stack.functions.upgrades.role).filter((s) => actionsOf(s).includes('states:StartExecution'));
-    expect(starts.flatMap(resourcesOf).sort()).toEqual([stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort());
+    expect(starts.flatMap(resourcesOf).sort()).toEqual(
+      [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort(),
+    );
     // Only the upgrades function, the pipeline functions (upgrades a validation releases) and
     // parent flows (for their children) start executions at all.
-    const starters = [logicalIdOf(stack.functions.upgrades.role), logicalIdOf(stack.functions.pipeline.role), logicalIdOf(stack.scheduledFunction.role), ...flowMachines().filter(([flow]) => childFlowsOf(flow).length > 0).map(([, m]) => logicalIdOf(m.role))];
+    const starters = [
+      logicalIdOf(stack.functions.upgrades.role),
+      logicalIdOf(stack.functions.pipeline.role),
+      logicalIdOf(stack.scheduledFunction.role),
+      ...flowMachines()
+        .filter(([flow]) => childFlowsOf(flow).length > 0)
+        .map(([, m]) => logicalIdOf(m.role)),
+    ];
     expect([...new Set(rolesAllowedTo('states:StartExecution'))].sort()).toEqual(starters.sort());
   });
 
@@ -344,7 +367,9 @@ describe('permissions', () => {
       actionsOf(s).some((a) => a === 'states:StopExecution' || a === 'states:DescribeExecution'),
     );
     expect([...new Set(control.flatMap(actionsOf))].sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
-    expect(control.flatMap(resourcesOf).sort()).toEqual([stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(executionArnsOf).sort());
+    expect(control.flatMap(resourcesOf).sort()).toEqual(
+      [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(executionArnsOf).sort(),
+    );
   });
 
   it('give task-token calls to the upgrades function (success, failure) and the task function (success) only, on "*" alone', () => {
@@ -356,7 +381,7 @@ describe('permissions', () => {
     const tokenStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('states:SendTask')));
     for (const { policyId, statement } of tokenStatements) {
       // A policy of its own, so the acknowledged "*" covers this one statement only.
-      expect(resources[policyId]?.Properties?.['PolicyDocument']).toEqual({ Statement: [statement], Version: '2012-10-17' });
+      expect(resources[policyId]?.Properties?.PolicyDocument).toEqual({ Statement: [statement], Version: '2012-10-17' });
       expect(statement.Resource).toBe('*');
       expect(actionsOf(statement).every((a) => a.startsWith('states:SendTask'))).toBe(true);
     }
@@ -372,13 +397,13 @@ describe('permissions', () => {
 describe('flows', () => {
   const definitionOf = (machine: SluiceStateMachine): { text: string; properties: Record<string, unknown> } => {
     const properties = resources[logicalIdOf(machine.stateMachine)]?.Properties ?? {};
-    const key = (properties['DefinitionS3Location'] as { Key: string }).Key;
+    const key = (properties.DefinitionS3Location as { Key: string }).Key;
     return { text: readFileSync(join(assemblyDir, `asset.${key}`), 'utf8'), properties };
   };
   /** The staged definition with each `${Key}` replaced by its (CloudFormation) value. */
   const substitutedDefinitionOf = (machine: SluiceStateMachine): unknown => {
     const { text, properties } = definitionOf(machine);
-    const substitutions = properties['DefinitionSubstitutions'] as Record<string, unknown>;
+    const substitutions = properties.DefinitionSubstitutions as Record<string, unknown>;
     const marked = text.replace(/\$\{([^}]*)\}/g, (_m, key: string) => `@@${key}@@`);
     return JSON.parse(marked, (_k, value: unknown) => {
       const match = typeof value === 'string' ? /^@@(.+)@@$/.exec(value) : null;
@@ -393,7 +418,7 @@ describe('flows', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', FLOWS.length);
     expect(Object.keys(stack.flows)).toEqual(FLOWS.map((flow) => flow.name));
     for (const [, machine] of flowMachines()) {
-      expect(resources[logicalIdOf(machine.stateMachine)]?.Properties?.['StateMachineType']).toBe('STANDARD');
+      expect(resources[logicalIdOf(machine.stateMachine)]?.Properties?.StateMachineType).toBe('STANDARD');
     }
   });
 
@@ -408,7 +433,7 @@ describe('flows', () => {
       TracingConfiguration: { Enabled: true },
       RoleArn: arnOf(machine.role),
     });
-    expect(resources[logicalIdOf(machine.logGroup)]?.Properties?.['LogGroupName']).toBe(`/aws/vendedlogs/states/SluiceTest-${name}`);
+    expect(resources[logicalIdOf(machine.logGroup)]?.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/SluiceTest-${name}`);
   });
 
   it.each(FLOWS.map((flow) => flow.name))('%s is deployed from its ASL file as-is', (name) => {
@@ -416,28 +441,31 @@ describe('flows', () => {
     expect(definitionOf(machine).text).toBe(readFileSync(join(PROJECT_ROOT, machine.flow.file), 'utf8'));
   });
 
-  it.each(FLOWS.map((flow) => flow.name))('%s substitutes exactly its substitutionKeys with the stack\'s values', (name) => {
+  it.each(FLOWS.map((flow) => flow.name))("%s substitutes exactly its substitutionKeys with the stack's values", (name) => {
     const machine = stack.flows[name];
     const expected: Record<string, unknown> = {};
     for (const key of machine.flow.substitutionKeys) {
       const child = FLOWS.find((f) => stateMachineArnKey(f.name) === key);
-      expected[key] = key === TASK_FUNCTION_ARN_KEY ? arnOf(stack.taskFunction.lambda) : child ? stateMachineArnOf(stack.flows[child.name]) : undefined;
+      expected[key] =
+        key === TASK_FUNCTION_ARN_KEY ? arnOf(stack.taskFunction.lambda) : child ? stateMachineArnOf(stack.flows[child.name]) : undefined;
     }
-    expect(definitionOf(machine).properties['DefinitionSubstitutions']).toEqual(expected);
+    expect(definitionOf(machine).properties.DefinitionSubstitutions).toEqual(expected);
   });
 
   it('invoke the task function from every Lambda task once substituted', () => {
     for (const [, machine] of flowMachines()) {
       const lambdaTasks = tasksOf(substitutedDefinitionOf(machine)).filter((t) => t.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
       expect(lambdaTasks.length).toBeGreaterThan(0);
-      for (const task of lambdaTasks) expect(task.Parameters?.['FunctionName']).toEqual(arnOf(stack.taskFunction.lambda));
+      for (const task of lambdaTasks) expect(task.Parameters?.FunctionName).toEqual(arnOf(stack.taskFunction.lambda));
     }
   });
 
   it('rolling runs batches as child executions of the batch state machine once substituted', () => {
-    const childTasks = tasksOf(substitutedDefinitionOf(stack.flows.rolling)).filter((t) => t.Resource?.startsWith('arn:aws:states:::states:startExecution'));
+    const childTasks = tasksOf(substitutedDefinitionOf(stack.flows.rolling)).filter((t) =>
+      t.Resource?.startsWith('arn:aws:states:::states:startExecution'),
+    );
     expect(childTasks.map((t) => t.Resource)).toEqual(['arn:aws:states:::states:startExecution.sync:2']);
-    expect(childTasks[0]?.Parameters?.['StateMachineArn']).toEqual(stateMachineArnOf(stack.flows.batch));
+    expect(childTasks[0]?.Parameters?.StateMachineArn).toEqual(stateMachineArnOf(stack.flows.batch));
   });
 
   it('have roles that may invoke the task function by its unqualified ARN and nothing else', () => {
@@ -446,8 +474,10 @@ describe('flows', () => {
     expect(invokers.sort()).toEqual([...flowMachines().map(([, m]) => logicalIdOf(m.role)), logicalIdOf(stack.scheduler.role)].sort());
     for (const { statement, policyId } of statements().filter(({ statement }) => actionsOf(statement).includes('lambda:InvokeFunction'))) {
       expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
-      const roles = (resources[policyId]?.Properties?.['Roles'] as { Ref: string }[]).map((r) => r.Ref);
-      expect(resourcesOf(statement)).toEqual([arnOf(roles.includes(logicalIdOf(stack.scheduler.role)) ? stack.scheduledFunction.lambda : stack.taskFunction.lambda)]);
+      const roles = (resources[policyId]?.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref);
+      expect(resourcesOf(statement)).toEqual([
+        arnOf(roles.includes(logicalIdOf(stack.scheduler.role)) ? stack.scheduledFunction.lambda : stack.taskFunction.lambda),
+      ]);
     }
   });
 
@@ -456,7 +486,18 @@ describe('flows', () => {
       actionsOf(s).some((a) => a.startsWith('states:') || a.startsWith('events:')),
     );
     const ruleArn = {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:rule/${SYNC_EXECUTION_RULE_NAME}`]],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':events:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:rule/${SYNC_EXECUTION_RULE_NAME}`,
+        ],
+      ],
     };
     expect(rollingStatements.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
       { actions: ['states:StartExecution'], resources: [stateMachineArnOf(stack.flows.batch)] },
@@ -482,15 +523,22 @@ describe('flows', () => {
 
 describe('ASL files (statemachines/*.asl.json)', () => {
   const STATEMACHINES_DIR = join(PROJECT_ROOT, 'statemachines');
-  const files = readdirSync(STATEMACHINES_DIR).filter((f) => f.endsWith('.asl.json')).sort();
-  type AslValidator = (definition: unknown, opts?: { checkPaths: boolean; checkArn: boolean }) => {
+  const files = readdirSync(STATEMACHINES_DIR)
+    .filter((f) => f.endsWith('.asl.json'))
+    .sort();
+  type AslValidator = (
+    definition: unknown,
+    opts?: { checkPaths: boolean; checkArn: boolean },
+  ) => {
     isValid: boolean;
     errorsText: (separator?: string) => string;
   };
   const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
   const SAMPLE_VALUES: Record<string, string> = {
     [TASK_FUNCTION_ARN_KEY]: 'arn:aws:lambda:us-east-1:123456789012:function:sluice-upgrade-tasks',
-    ...Object.fromEntries(FLOWS.map((f) => [stateMachineArnKey(f.name), `arn:aws:states:us-east-1:123456789012:stateMachine:sluice-${f.name}`])),
+    ...Object.fromEntries(
+      FLOWS.map((f) => [stateMachineArnKey(f.name), `arn:aws:states:us-east-1:123456789012:stateMachine:sluice-${f.name}`]),
+    ),
   };
 
   it('exist, and each has an entry in FLOWS (and each entry a file)', () => {
@@ -517,7 +565,7 @@ describe('ASL files (statemachines/*.asl.json)', () => {
 
   /** The DefinitionSubstitutions the synthesized stack gives flow `name`. */
   function definitionOfFlow(name: (typeof FLOWS)[number]['name']): Record<string, unknown> {
-    return (resources[logicalIdOf(stack.flows[name].stateMachine)]?.Properties?.['DefinitionSubstitutions'] ?? {}) as Record<string, unknown>;
+    return (resources[logicalIdOf(stack.flows[name].stateMachine)]?.Properties?.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
   }
 });
 
@@ -554,20 +602,20 @@ describe('timeline publisher', () => {
 
   it('is one pipe from the table stream, from the latest record, 10 at a time, with bounded retries into its DLQ', () => {
     template.resourceCountIs('AWS::Pipes::Pipe', 1);
-    expect(pipeProperties()['Source']).toEqual(streamArn());
-    expect(pipeProperties()['RoleArn']).toEqual(arnOf(timeline().role));
-    const source = (pipeProperties()['SourceParameters'] as { DynamoDBStreamParameters: Record<string, unknown> }).DynamoDBStreamParameters;
+    expect(pipeProperties().Source).toEqual(streamArn());
+    expect(pipeProperties().RoleArn).toEqual(arnOf(timeline().role));
+    const source = (pipeProperties().SourceParameters as { DynamoDBStreamParameters: Record<string, unknown> }).DynamoDBStreamParameters;
     expect(source).toMatchObject({
       StartingPosition: 'LATEST',
       BatchSize: 10,
       DeadLetterConfig: { Arn: arnOf(timeline().deadLetterQueue) },
     });
-    expect(source['MaximumRetryAttempts']).toBeGreaterThanOrEqual(0);
-    expect(source['MaximumRetryAttempts']).toBeLessThanOrEqual(10);
+    expect(source.MaximumRetryAttempts).toBeGreaterThanOrEqual(0);
+    expect(source.MaximumRetryAttempts).toBeLessThanOrEqual(10);
   });
 
   it('lets through only INSERTs of EVENT# items', () => {
-    const { FilterCriteria } = pipeProperties()['SourceParameters'] as { FilterCriteria: { Filters: { Pattern: string }[] } };
+    const { FilterCriteria } = pipeProperties().SourceParameters as { FilterCriteria: { Filters: { Pattern: string }[] } };
     expect(FilterCriteria.Filters).toHaveLength(1);
     expect(JSON.parse(FilterCriteria.Filters[0]!.Pattern)).toEqual({
       eventName: ['INSERT'],
@@ -576,8 +624,8 @@ describe('timeline publisher', () => {
   });
 
   it('puts on the bus with source sluice.upgrades and the item type as detail-type', () => {
-    expect(pipeProperties()['Target']).toEqual(arnOf(stack.eventBus));
-    expect(pipeProperties()['TargetParameters']).toEqual({
+    expect(pipeProperties().Target).toEqual(arnOf(stack.eventBus));
+    expect(pipeProperties().TargetParameters).toEqual({
       EventBridgeEventBusParameters: { Source: 'sluice.upgrades', DetailType: '$.dynamodb.NewImage.type.S' },
       InputTemplate: TIMELINE_INPUT_TEMPLATE,
     });
@@ -604,7 +652,9 @@ describe('timeline publisher', () => {
   });
 
   it('has a role that may read the stream, put on the bus and send to its DLQ, and nothing else', () => {
-    expect(statementsOf(timeline().role).map((s) => ({ effect: s.Effect, actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+    expect(
+      statementsOf(timeline().role).map((s) => ({ effect: s.Effect, actions: actionsOf(s).sort(), resources: resourcesOf(s) })),
+    ).toEqual([
       {
         effect: 'Allow',
         actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
@@ -613,8 +663,8 @@ describe('timeline publisher', () => {
       { effect: 'Allow', actions: ['events:PutEvents'], resources: [arnOf(stack.eventBus)] },
       { effect: 'Allow', actions: ['sqs:SendMessage'], resources: [arnOf(timeline().deadLetterQueue)] },
     ]);
-    expect(resources[logicalIdOf(timeline().role)]?.Properties?.['ManagedPolicyArns']).toBeUndefined();
-    expect(resources[logicalIdOf(timeline().role)]?.Properties?.['AssumeRolePolicyDocument']).toMatchObject({
+    expect(resources[logicalIdOf(timeline().role)]?.Properties?.ManagedPolicyArns).toBeUndefined();
+    expect(resources[logicalIdOf(timeline().role)]?.Properties?.AssumeRolePolicyDocument).toMatchObject({
       Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'pipes.amazonaws.com' } }],
     });
   });
@@ -637,10 +687,22 @@ describe('timeline publisher', () => {
   });
 });
 
-
 describe('pipeline scheduler', () => {
   const scheduleArns = () => ({
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/', { Ref: groupId() }, '/*']],
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':scheduler:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':schedule/',
+        { Ref: groupId() },
+        '/*',
+      ],
+    ],
   });
 
   it('has a schedule group of its own', () => {
@@ -650,7 +712,7 @@ describe('pipeline scheduler', () => {
 
   it('has a role only Scheduler may assume, for this account and group, that invokes only the scheduled function and dead-letters', () => {
     const role = resources[logicalIdOf(stack.scheduler.role)];
-    expect(role?.Properties?.['AssumeRolePolicyDocument']).toEqual({
+    expect(role?.Properties?.AssumeRolePolicyDocument).toEqual({
       Statement: [
         {
           Action: 'sts:AssumeRole',
@@ -669,15 +731,21 @@ describe('pipeline scheduler', () => {
   });
 
   it('has an encrypted, SSL-only dead-letter queue', () => {
-    expect(resources[logicalIdOf(stack.scheduler.deadLetterQueue)]?.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    expect(resources[logicalIdOf(stack.scheduler.deadLetterQueue)]?.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86_400,
+    });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: logicalIdOf(stack.scheduler.deadLetterQueue) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
   it('lets the pipeline API create and delete schedules, the scheduled and task functions create them, in its group only', () => {
-    const scheduleActions = (fn: SluiceFunction) => statementsOf(fn.role).filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    const scheduleActions = (fn: SluiceFunction) =>
+      statementsOf(fn.role).filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
     expect(scheduleActions(stack.functions.pipeline).map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
       { actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:UpdateSchedule'], resources: [scheduleArns()] },
     ]);
@@ -696,12 +764,15 @@ describe('pipeline scheduler', () => {
     expect(passes.length).toBe(3);
     for (const { statement } of passes) {
       expect(resourcesOf(statement)).toEqual([arnOf(stack.scheduler.role)]);
-      expect((statement as Statement & { Condition?: unknown }).Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+      expect((statement as Statement & { Condition?: unknown }).Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+      });
     }
   });
 
   it('tells the functions where to schedule, with what role, and which function to target', () => {
-    const variables = (fn: SluiceFunction) => (resources[logicalIdOf(fn.lambda)]?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    const variables = (fn: SluiceFunction) =>
+      (resources[logicalIdOf(fn.lambda)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     for (const fn of [stack.functions.pipeline, stack.scheduledFunction, stack.taskFunction]) {
       expect(variables(fn)).toMatchObject({
         SCHEDULE_GROUP: { Ref: groupId() },
@@ -712,7 +783,7 @@ describe('pipeline scheduler', () => {
     expect(variables(stack.functions.pipeline).SCHEDULED_FUNCTION_ARN).toEqual(scheduledFunctionArn());
     expect(variables(stack.taskFunction).SCHEDULED_FUNCTION_ARN).toEqual(scheduledFunctionArn());
     // The name that ARN is built from is the function's own.
-    expect(resources[logicalIdOf(stack.scheduledFunction.lambda)]?.Properties?.['FunctionName']).toBe('SluiceTest-pipeline-scheduled');
+    expect(resources[logicalIdOf(stack.scheduledFunction.lambda)]?.Properties?.FunctionName).toBe('SluiceTest-pipeline-scheduled');
     // Its own ARN would be a circular reference: it reads it from the invocation context.
     expect(variables(stack.scheduledFunction).SCHEDULED_FUNCTION_ARN).toBeUndefined();
     expect(variables(stack.scheduledFunction).ROLLING_STATE_MACHINE_ARN).toEqual(stateMachineArnOf(stack.flows.rolling));
@@ -725,15 +796,14 @@ describe('log groups', () => {
     // One per function (route groups, the task and scheduled functions), one per flow, and the API access log.
     expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 2 + FLOWS.length + 1);
     for (const [, logGroup] of logGroups) {
-      expect(logGroup.Properties?.['RetentionInDays']).toBe(RETENTION_DAYS);
+      expect(logGroup.Properties?.RetentionInDays).toBe(RETENTION_DAYS);
     }
   });
 });
 
 describe('HTTP API', () => {
   const routeResources = (): CfnResource[] => resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => r);
-  const routeByKey = (key: string): CfnResource | undefined =>
-    routeResources().find((r) => r.Properties?.['RouteKey'] === key);
+  const routeByKey = (key: string): CfnResource | undefined => routeResources().find((r) => r.Properties?.RouteKey === key);
 
   it('has exactly one route per entry of ROUTES', () => {
     expect(routeResources()).toHaveLength(ROUTES.length);
@@ -755,19 +825,19 @@ describe('HTTP API', () => {
     const [authorizerId] = resourcesOfType('AWS::ApiGatewayV2::Authorizer')[0]!;
     const properties = routeByKey(key)?.Properties;
     if (route.access === 'public') {
-      expect(properties?.['AuthorizationType']).toBe('NONE');
-      expect(properties?.['AuthorizerId']).toBeUndefined();
+      expect(properties?.AuthorizationType).toBe('NONE');
+      expect(properties?.AuthorizerId).toBeUndefined();
     } else {
-      expect(properties?.['AuthorizationType']).toBe('JWT');
-      expect(properties?.['AuthorizerId']).toEqual({ Ref: authorizerId });
+      expect(properties?.AuthorizationType).toBe('JWT');
+      expect(properties?.AuthorizerId).toEqual({ Ref: authorizerId });
     }
   });
 
   it.each(ROUTES.map((r) => [routeKey(r), r] as const))('%s reaches the function of its route group', (key, route) => {
-    const target = JSON.stringify(routeByKey(key)?.Properties?.['Target']);
+    const target = JSON.stringify(routeByKey(key)?.Properties?.Target);
     const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1];
     const integration = integrationId ? resources[integrationId] : undefined;
-    expect(integration?.Properties?.['IntegrationUri']).toEqual({
+    expect(integration?.Properties?.IntegrationUri).toEqual({
       'Fn::GetAtt': [logicalIdOf(stack.functions[route.group].lambda), 'Arn'],
     });
   });
@@ -796,7 +866,9 @@ describe('HTTP API', () => {
 describe('cdk-nag (AwsSolutions)', () => {
   it('finds no unacknowledged finding of any severity during synthesis (cdk synth fails on warnings too)', () => {
     const findings = validationReport.pluginReports.flatMap((report) =>
-      report.violations.map((v) => `${v.severity ?? ''} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`),
+      report.violations.map(
+        (v) => `${v.severity ?? ''} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`,
+      ),
     );
     expect(findings).toEqual([]);
     expect(validationReport.pluginReports.every((report) => report.conclusion === 'success')).toBe(true);
@@ -842,17 +914,23 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineScheduledFunction/Role`,
         // Schedules are named per step and version: "<the pipelines' group>/*", in a policy of its own.
         ...['PipelineFunction', 'PipelineScheduledFunction', 'UpgradeTasksFunction'].map(
-          (fn) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${groupId()}>/*] @ SluiceTest/${fn}/SchedulesPolicy`,
+          (fn) =>
+            `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${groupId()}>/*] @ SluiceTest/${fn}/SchedulesPolicy`,
         ),
         'AwsSolutions-SQS3 @ SluiceTest/PipelineScheduler/DeadLetterQueue',
         // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
-        ...[stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map((machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/UpgradesFunction/Role`),
+        ...[stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(
+          (machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/UpgradesFunction/Role`,
+        ),
         // Log delivery and X-Ray on every flow role; a parent follows its children's executions.
         ...flowMachines().map(([, machine]) => `AwsSolutions-IAM5[Resource::*] @ ${machine.role.node.path}`),
         ...flowMachines().flatMap(([flow, machine]) =>
-          childFlowsOf(flow).map((child) => `AwsSolutions-IAM5[Resource::${executions(stack.flows[child.name as keyof typeof stack.flows])}] @ ${machine.role.node.path}`),
+          childFlowsOf(flow).map(
+            (child) =>
+              `AwsSolutions-IAM5[Resource::${executions(stack.flows[child.name as keyof typeof stack.flows])}] @ ${machine.role.node.path}`,
+          ),
         ),
         // The pipe's DLQ is a DLQ through the pipe's DeadLetterConfig, which SQS3 does not see.
         'AwsSolutions-SQS3 @ SluiceTest/Timeline/DeadLetterQueue',

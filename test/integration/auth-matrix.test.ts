@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, ROUTES, type RouteDefinition } from '../../functions/domain/routes.js';
 import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
-import { startTestApi, unique, type TestApi } from '../support/api.js';
+import { startTestApi, type TestApi, unique } from '../support/api.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -29,24 +29,39 @@ describe('authentication and authorization on every route', () => {
     expect(response.body).toMatchObject({ status: 401, title: 'Unauthorized' });
   });
 
-  it.each(protectedRoutes.map((route) => [route.id, route] as const))('%s answers 401 to a token signed with another key, expired, or alg none', async (_id, route) => {
-    const foreign = await signDevToken(await generateDevKey(), { tenant, roles: [...ROLES], user: 'mallory' });
-    const expired = await api.token({ tenant, roles: [...ROLES], ttlSeconds: -60 });
-    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ sub: 'mallory', tenant, roles: [...ROLES], iss: 'sluice-local', aud: 'sluice', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url');
-    for (const token of [foreign, expired, `${header}.${payload}.`]) {
-      const response = await api.request(route.method, fill(route, tenant), { token });
-      expect(response.status).toBe(401);
-    }
-  });
+  it.each(protectedRoutes.map((route) => [route.id, route] as const))(
+    '%s answers 401 to a token signed with another key, expired, or alg none',
+    async (_id, route) => {
+      const foreign = await signDevToken(await generateDevKey(), { tenant, roles: [...ROLES], user: 'mallory' });
+      const expired = await api.token({ tenant, roles: [...ROLES], ttlSeconds: -60 });
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({
+          sub: 'mallory',
+          tenant,
+          roles: [...ROLES],
+          iss: 'sluice-local',
+          aud: 'sluice',
+          exp: Math.floor(Date.now() / 1000) + 600,
+        }),
+      ).toString('base64url');
+      for (const token of [foreign, expired, `${header}.${payload}.`]) {
+        const response = await api.request(route.method, fill(route, tenant), { token });
+        expect(response.status).toBe(401);
+      }
+    },
+  );
 
   const tenantRoutes = protectedRoutes.filter((route) => route.path.includes('{tenantId}'));
-  it.each(tenantRoutes.map((route) => [route.id, route] as const))("%s answers 404 to a token of another tenant, whatever its roles", async (_id, route) => {
-    const token = await api.token({ tenant: unique('other'), roles: [...ROLES] });
-    const response = await api.request(route.method, fill(route, tenant), { token });
-    expect(response.status).toBe(404);
-    expect(response.body.type).toMatch(/not-found$/);
-  });
+  it.each(tenantRoutes.map((route) => [route.id, route] as const))(
+    '%s answers 404 to a token of another tenant, whatever its roles',
+    async (_id, route) => {
+      const token = await api.token({ tenant: unique('other'), roles: [...ROLES] });
+      const response = await api.request(route.method, fill(route, tenant), { token });
+      expect(response.status).toBe(404);
+      expect(response.body.type).toMatch(/not-found$/);
+    },
+  );
 
   const denied = protectedRoutes.flatMap((route) =>
     ROLES.filter((role) => !(route.access as readonly string[]).includes(role)).map((role) => [route.id, role, route] as const),

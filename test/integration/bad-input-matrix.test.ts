@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../functions/api/contracts.js';
 import { ROUTES, type Role, type RouteDefinition } from '../../functions/domain/routes.js';
-import { startTestApi, unique, type TestApi } from '../support/api.js';
+import { startTestApi, type TestApi, unique } from '../support/api.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -12,26 +12,40 @@ afterAll(() => api.stop());
 const tenant = unique('badinput');
 const routes = (ROUTES as readonly RouteDefinition[]).filter((route) => route.access !== 'public');
 const contractOf = (route: RouteDefinition) => CONTRACTS[route.id as keyof typeof CONTRACTS] as { body?: unknown; params?: unknown };
-const tokenFor = (route: RouteDefinition) => api.token({ ...(route.path.includes('{tenantId}') ? { tenant } : {}), roles: route.access as Role[] });
-const VALID: Record<string, string> = { componentId: 'cmp_none', projectName: 'proj', serviceName: 'svc', executionId: 'upg_0000000000', stepId: 'stp_0000000000' };
+const tokenFor = (route: RouteDefinition) =>
+  api.token({ ...(route.path.includes('{tenantId}') ? { tenant } : {}), roles: route.access as Role[] });
+const VALID: Record<string, string> = {
+  componentId: 'cmp_none',
+  projectName: 'proj',
+  serviceName: 'svc',
+  executionId: 'upg_0000000000',
+  stepId: 'stp_0000000000',
+};
 const fill = (route: RouteDefinition, overrides: Record<string, string> = {}) =>
   route.path.replace(/\{(\w+)\}/g, (_match, name: string) => overrides[name] ?? (name === 'tenantId' ? tenant : (VALID[name] ?? 'x')));
 const valid = (route: RouteDefinition) => fill(route);
 
 describe('bad input on every route answers 4xx problem+json', () => {
   const withBody = routes.filter((route) => contractOf(route).body);
-  it.each(withBody.map((route) => [route.id, route] as const))('%s: 413 above 256 KiB, 400 for malformed JSON, 422 for an unknown field', async (_id, route) => {
-    const token = await tokenFor(route);
-    const headers = { 'content-type': 'application/json' };
-    const huge = await api.request(route.method, valid(route), { token, headers, rawBody: JSON.stringify({ pad: 'x'.repeat(257 * 1024) }) });
-    expect(huge.status).toBe(413);
-    const malformed = await api.request(route.method, valid(route), { token, headers, rawBody: '{"a":' });
-    expect(malformed.status).toBe(400);
-    const unknown = await api.request(route.method, valid(route), { token, body: { definitelyNotAField: true } });
-    expect(unknown.status).toBe(422);
-    for (const response of [huge, malformed, unknown]) expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(unknown.body.errors.map((error: { field: string }) => error.field)).toContain('body.definitelyNotAField');
-  });
+  it.each(withBody.map((route) => [route.id, route] as const))(
+    '%s: 413 above 256 KiB, 400 for malformed JSON, 422 for an unknown field',
+    async (_id, route) => {
+      const token = await tokenFor(route);
+      const headers = { 'content-type': 'application/json' };
+      const huge = await api.request(route.method, valid(route), {
+        token,
+        headers,
+        rawBody: JSON.stringify({ pad: 'x'.repeat(257 * 1024) }),
+      });
+      expect(huge.status).toBe(413);
+      const malformed = await api.request(route.method, valid(route), { token, headers, rawBody: '{"a":' });
+      expect(malformed.status).toBe(400);
+      const unknown = await api.request(route.method, valid(route), { token, body: { definitelyNotAField: true } });
+      expect(unknown.status).toBe(422);
+      for (const response of [huge, malformed, unknown]) expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(unknown.body.errors.map((error: { field: string }) => error.field)).toContain('body.definitelyNotAField');
+    },
+  );
 
   // A route whose only parameter is the tenant answers 404 to any tenant but the token's
   // (the auth matrix checks that); every other parameter must be validated.

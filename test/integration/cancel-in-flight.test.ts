@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { recordTaskCalls } from '../support/tasks.js';
-import { upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+import { type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 import { waitFor } from '../support/wait.js';
 
 const tasks = recordTaskCalls();
@@ -24,7 +24,10 @@ describe('cancelling mid-batch', () => {
     expect(created.status).toBe(201);
     const id = created.body.executionId as string;
     expect((await world.act(id, 'start')).status).toBe(200);
-    await waitFor(async () => (await world.instances(id)).some((instance) => instance.status === 'UPGRADING'), { timeout: 15_000, message: 'an instance UPGRADING' });
+    await waitFor(async () => (await world.instances(id)).some((instance) => instance.status === 'UPGRADING'), {
+      timeout: 15_000,
+      message: 'an instance UPGRADING',
+    });
     // Mid-batch: the batch's task is in flight, inside the 2 s upgrade of the simulated target.
     expect(tasks.running(id).map((call) => call.task)).toContain('startBatch');
     expect((await world.act(id, 'cancel')).body.status).toBe('CANCELLED');
@@ -32,7 +35,9 @@ describe('cancelling mid-batch', () => {
     // Once it has, nothing is left that could move an instance.
     await tasks.settled(id);
     expect((await world.get(id)).status).toBe('CANCELLED');
-    const stranded = (await world.instances(id)).filter((instance) => ['DRAINING', 'UPGRADING', 'HEALTH_CHECKING'].includes(instance.status));
+    const stranded = (await world.instances(id)).filter((instance) =>
+      ['DRAINING', 'UPGRADING', 'HEALTH_CHECKING'].includes(instance.status),
+    );
     expect(stranded).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, unique, type TestApi } from '../support/api.js';
+import { startTestApi, type TestApi, unique } from '../support/api.js';
 
 let api: TestApi;
 let admin: string;
@@ -20,7 +20,9 @@ beforeAll(async () => {
   viewer = await api.token({ tenant: unique('t'), roles: ['viewer'] });
   componentId = (await api.request('POST', '/v1/components', { token: admin, body: { name: unique('channels') } })).body.componentId;
   for (const [version, channel] of published) {
-    expect((await api.request('POST', `/v1/components/${componentId}/versions`, { token: admin, body: { version, channel } })).status).toBe(201);
+    expect((await api.request('POST', `/v1/components/${componentId}/versions`, { token: admin, body: { version, channel } })).status).toBe(
+      201,
+    );
   }
 });
 afterAll(() => api.stop());
@@ -29,7 +31,10 @@ describe('GET /v1/components/{id}/versions?channel=', () => {
   it.each(['stable', 'rapid'] as const)('lists only the versions published on %s, newest first', async (channel) => {
     const response = await api.request('GET', `/v1/components/${componentId}/versions?channel=${channel}`, { token: viewer });
     expect(response.status).toBe(200);
-    const expected = published.filter(([, c]) => c === channel).map(([version]) => version).reverse();
+    const expected = published
+      .filter(([, c]) => c === channel)
+      .map(([version]) => version)
+      .reverse();
     expect(response.body.items.map((item: { version: string }) => item.version)).toEqual(expected);
     expect(response.body.items.every((item: { channel: string }) => item.channel === channel)).toBe(true);
   });
@@ -39,7 +44,11 @@ describe('GET /v1/components/{id}/versions?channel=', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const response = await api.request('GET', `/v1/components/${componentId}/versions?channel=rapid&limit=2${token ? `&nextToken=${token}` : ''}`, { token: viewer });
+      const response = await api.request(
+        'GET',
+        `/v1/components/${componentId}/versions?channel=rapid&limit=2${token ? `&nextToken=${token}` : ''}`,
+        { token: viewer },
+      );
       expect(response.status).toBe(200);
       if (response.body.nextToken) expect(response.body.items).toHaveLength(2);
       seen.push(...response.body.items.map((item: { version: string }) => item.version));
@@ -57,7 +66,10 @@ describe('GET /v1/components/{id}/versions?channel=', () => {
   });
 
   it('refuses (422) publishing on a channel that does not exist', async () => {
-    const response = await api.request('POST', `/v1/components/${componentId}/versions`, { token: admin, body: { version: '1.3.0', channel: 'beta' } });
+    const response = await api.request('POST', `/v1/components/${componentId}/versions`, {
+      token: admin,
+      body: { version: '1.3.0', channel: 'beta' },
+    });
     expect(response.status).toBe(422);
     expect(response.body.errors.map((error: { field: string }) => error.field)).toContain('body.channel');
     const all = await api.request('GET', `/v1/components/${componentId}/versions`, { token: viewer });

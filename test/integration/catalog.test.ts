@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, unique, type TestApi } from '../support/api.js';
+import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 
 let api: TestApi;
@@ -35,7 +35,9 @@ describe('components', () => {
 
   it('lets exactly one of 10 concurrent creations of one name win', async () => {
     const name = unique('race');
-    const results = await Promise.all(Array.from({ length: 10 }, () => api.request('POST', '/v1/components', { token: admin, body: { name } })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => api.request('POST', '/v1/components', { token: admin, body: { name } })),
+    );
     expect(results.filter((result) => result.status === 201)).toHaveLength(1);
     expect(results.filter((result) => result.status === 409)).toHaveLength(9);
   });
@@ -56,7 +58,15 @@ describe('components', () => {
   it('answers 400 for malformed JSON, 415 for a non-JSON body and 413 above 256 KiB', async () => {
     const headers = { 'content-type': 'application/json' };
     expect((await api.request('POST', '/v1/components', { token: admin, rawBody: '{"name":', headers })).status).toBe(400);
-    expect((await api.request('POST', '/v1/components', { token: admin, rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(415);
+    expect(
+      (
+        await api.request('POST', '/v1/components', {
+          token: admin,
+          rawBody: 'name=x',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).status,
+    ).toBe(415);
     const huge = JSON.stringify({ name: 'big', description: 'x'.repeat(300 * 1024) });
     const response = await api.request('POST', '/v1/components', { token: admin, rawBody: huge, headers });
     expect(response.status).toBe(413);
@@ -134,7 +144,9 @@ describe('versions', () => {
     const seen: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await api.request('GET', `/v1/components/${componentId}/versions?limit=3${nextToken ? `&nextToken=${nextToken}` : ''}`, { token: viewer });
+      const page = await api.request('GET', `/v1/components/${componentId}/versions?limit=3${nextToken ? `&nextToken=${nextToken}` : ''}`, {
+        token: viewer,
+      });
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(3);
       seen.push(...page.body.items.map((item: { version: string }) => item.version));
@@ -147,7 +159,9 @@ describe('versions', () => {
     const a = await seedComponent(api, ['1.0.0', '1.0.1']);
     const b = await seedComponent(api, ['1.0.0', '1.0.1']);
     const page = await api.request('GET', `/v1/components/${a.componentId}/versions?limit=1`, { token: viewer });
-    const response = await api.request('GET', `/v1/components/${b.componentId}/versions?nextToken=${page.body.nextToken}`, { token: viewer });
+    const response = await api.request('GET', `/v1/components/${b.componentId}/versions?nextToken=${page.body.nextToken}`, {
+      token: viewer,
+    });
     expect(response.status).toBe(400);
   });
 });
@@ -166,7 +180,10 @@ describe('upgrade path', () => {
 
   it('reports a version’s own blockers and unknown versions', async () => {
     const { componentId } = await seedComponent(api, ['5.0.0']);
-    await api.request('POST', `/v1/components/${componentId}/versions`, { token: admin, body: { version: '5.0.1', blockers: [{ code: 'DATA_MIGRATION', reason: 'run the migration first' }] } });
+    await api.request('POST', `/v1/components/${componentId}/versions`, {
+      token: admin,
+      body: { version: '5.0.1', blockers: [{ code: 'DATA_MIGRATION', reason: 'run the migration first' }] },
+    });
     const blocked = await api.request('GET', `/v1/components/${componentId}/upgrade-path?from=5.0.0&to=5.0.1`, { token: viewer });
     expect(blocked.body.blockers).toEqual([{ code: 'DATA_MIGRATION', reason: 'run the migration first' }]);
     const unknown = await api.request('GET', `/v1/components/${componentId}/upgrade-path?from=5.0.0&to=9.9.9`, { token: viewer });

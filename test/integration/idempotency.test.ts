@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ConflictError } from '../../functions/shared/errors.js';
+import { IDEMPOTENCY_TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { createDynamoDbClient } from '../../functions/shared/ddb.js';
+import { ConflictError } from '../../functions/shared/errors.js';
 import { IDEMPOTENCY_RETENTION_SECONDS, type IdempotentRequest } from '../../functions/shared/http/idempotency.js';
 import { createPowertoolsIdempotency } from '../../functions/shared/http/powertools-idempotency.js';
-import { IDEMPOTENCY_TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { ensureIdempotencyTable } from '../../local/dynamodb-local.js';
-import { startTestApi, unique, type ApiResponse, type TestApi } from '../support/api.js';
+import { type ApiResponse, startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 import { upgradeWorld } from '../support/upgrades.js';
 import { waitFor } from '../support/wait.js';
@@ -62,7 +62,12 @@ describe('Idempotency-Key: replay', () => {
     const world = await upgradeWorld(api);
     await world.service('web', 2);
     const key = randomUUID();
-    const create = () => api.request('POST', `${world.base}/upgrades`, { token: world.operator, body: { project: 'p', service: 'web', toVersion: '1.1.0' }, headers: withKey(key) });
+    const create = () =>
+      api.request('POST', `${world.base}/upgrades`, {
+        token: world.operator,
+        body: { project: 'p', service: 'web', toVersion: '1.1.0' },
+        headers: withKey(key),
+      });
     const first = await create();
     const second = await create();
     expect(first.status).toBe(201);
@@ -80,14 +85,19 @@ describe('Idempotency-Key: replay', () => {
     await world.service('api', 2);
     const created = await world.create({ service: 'api', toVersion: '1.1.0' });
     const cancelKey = randomUUID();
-    const cancel = () => api.request('POST', `${world.base}/upgrades/${created.body.executionId}/cancel`, { token: world.operator, headers: withKey(cancelKey) });
+    const cancel = () =>
+      api.request('POST', `${world.base}/upgrades/${created.body.executionId}/cancel`, {
+        token: world.operator,
+        headers: withKey(cancelKey),
+      });
     const firstCancel = await cancel();
     const secondCancel = await cancel();
     expect(firstCancel.status).toBe(200);
     expect([secondCancel.status, replayed(secondCancel), secondCancel.text]).toEqual([200, 'true', firstCancel.text]);
 
     const deleteKey = randomUUID();
-    const remove = () => api.request('DELETE', `${world.base}/projects/p/services/api`, { token: world.operator, headers: withKey(deleteKey) });
+    const remove = () =>
+      api.request('DELETE', `${world.base}/projects/p/services/api`, { token: world.operator, headers: withKey(deleteKey) });
     const firstDelete = await remove();
     const secondDelete = await remove();
     expect([firstDelete.status, secondDelete.status, replayed(secondDelete), secondDelete.text]).toEqual([204, 204, 'true', '']);
@@ -98,7 +108,12 @@ describe('Idempotency-Key: replay', () => {
     const key = randomUUID();
     const first = await api.request('POST', servicesPath(tenant), {
       token: olivia,
-      rawBody: JSON.stringify({ name: 'ordered', componentId, version: '1.0.0', maintenanceWindow: { dayOfWeek: 'sunday', startHour: 2, durationHours: 3 } }),
+      rawBody: JSON.stringify({
+        name: 'ordered',
+        componentId,
+        version: '1.0.0',
+        maintenanceWindow: { dayOfWeek: 'sunday', startHour: 2, durationHours: 3 },
+      }),
       headers: { ...withKey(key), 'content-type': 'application/json' },
     });
     const second = await api.request('POST', servicesPath(tenant), {
@@ -117,8 +132,20 @@ describe('Idempotency-Key: misuse', () => {
   it('answers 422 naming the header when the key is reused with a different body, and does nothing', async () => {
     const { tenant, olivia, viewer } = await tenantTokens();
     const key = randomUUID();
-    expect((await api.request('POST', servicesPath(tenant), { token: olivia, body: { name: 'a', componentId, version: '1.0.0' }, headers: withKey(key) })).status).toBe(201);
-    const reused = await api.request('POST', servicesPath(tenant), { token: olivia, body: { name: 'b', componentId, version: '1.0.0' }, headers: withKey(key) });
+    expect(
+      (
+        await api.request('POST', servicesPath(tenant), {
+          token: olivia,
+          body: { name: 'a', componentId, version: '1.0.0' },
+          headers: withKey(key),
+        })
+      ).status,
+    ).toBe(201);
+    const reused = await api.request('POST', servicesPath(tenant), {
+      token: olivia,
+      body: { name: 'b', componentId, version: '1.0.0' },
+      headers: withKey(key),
+    });
     expect(reused.status).toBe(422);
     expect(reused.headers.get('content-type')).toBe('application/problem+json');
     expect(reused.body).toMatchObject({ status: 422, errors: [{ field: 'header.idempotency-key' }] });
@@ -133,7 +160,11 @@ describe('Idempotency-Key: misuse', () => {
     const otherPath = await api.request('POST', servicesPath(tenant, 'other'), { token: olivia, body, headers: withKey(key) });
     expect(otherPath.status).toBe(422);
     expect(otherPath.body.errors[0].field).toBe('header.idempotency-key');
-    const otherRoute = await api.request('PATCH', `${servicesPath(tenant)}/svc`, { token: olivia, body: { powered: false }, headers: withKey(key) });
+    const otherRoute = await api.request('PATCH', `${servicesPath(tenant)}/svc`, {
+      token: olivia,
+      body: { powered: false },
+      headers: withKey(key),
+    });
     expect(otherRoute.status).toBe(422);
     expect(await serviceNames(tenant, viewer, 'other')).toEqual([]);
     expect((await api.request('GET', `${servicesPath(tenant)}/svc`, { token: viewer })).body.powered).toBe(true);
@@ -143,7 +174,9 @@ describe('Idempotency-Key: misuse', () => {
     const { tenant, olivia, viewer } = await tenantTokens();
     const key = randomUUID();
     const body = { name: 'raced', componentId, version: '1.0.0' };
-    const results = await Promise.all(Array.from({ length: 10 }, () => api.request('POST', servicesPath(tenant), { token: olivia, body, headers: withKey(key) })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => api.request('POST', servicesPath(tenant), { token: olivia, body, headers: withKey(key) })),
+    );
     const created = results.filter((result) => result.status === 201);
     const inFlight = results.filter((result) => result.status === 409);
     expect(created.length + inFlight.length).toBe(10);
@@ -161,7 +194,11 @@ describe('Idempotency-Key: misuse', () => {
     ['not ASCII', 'clé-1'],
   ])('answers 400 naming header.idempotency-key for a key that is %s, and does nothing', async (_case, key) => {
     const { tenant, olivia, viewer } = await tenantTokens();
-    const response = await api.request('POST', servicesPath(tenant), { token: olivia, body: { name: 'nope', componentId, version: '1.0.0' }, headers: withKey(key) });
+    const response = await api.request('POST', servicesPath(tenant), {
+      token: olivia,
+      body: { name: 'nope', componentId, version: '1.0.0' },
+      headers: withKey(key),
+    });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(response.body.errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
@@ -172,7 +209,11 @@ describe('Idempotency-Key: misuse', () => {
     const { tenant, olivia } = await tenantTokens();
     const key = `a b~!{}"'#${'x'.repeat(245)}`;
     expect(key).toHaveLength(255);
-    const response = await api.request('POST', servicesPath(tenant), { token: olivia, body: { name: 'long-key', componentId, version: '1.0.0' }, headers: withKey(key) });
+    const response = await api.request('POST', servicesPath(tenant), {
+      token: olivia,
+      body: { name: 'long-key', componentId, version: '1.0.0' },
+      headers: withKey(key),
+    });
     expect(response.status).toBe(201);
   });
 });
@@ -187,7 +228,14 @@ describe('Idempotency-Key: errors are not stored', () => {
     expect(failed.status).toBe(422);
     expect(failed.body.errors[0].field).toBe('body.version');
     // The failure was not kept: once the version exists, the very same request succeeds.
-    expect((await api.request('POST', `/v1/components/${ownComponent}/versions`, { token: admin, body: { version: '2.0.0', channel: 'stable' } })).status).toBe(201);
+    expect(
+      (
+        await api.request('POST', `/v1/components/${ownComponent}/versions`, {
+          token: admin,
+          body: { version: '2.0.0', channel: 'stable' },
+        })
+      ).status,
+    ).toBe(201);
     const retried = await api.request('POST', servicesPath(tenant), { token: olivia, body, headers: withKey(key) });
     expect([retried.status, replayed(retried)]).toEqual([201, null]);
     const again = await api.request('POST', servicesPath(tenant), { token: olivia, body, headers: withKey(key) });
@@ -272,7 +320,12 @@ describe('without an Idempotency-Key', () => {
 describe('the Powertools adapter, on DynamoDB Local', () => {
   const endpoint = () => inject('dynamodbEndpoint');
   const context = { getRemainingTimeInMillis: () => 10_000 } as Context;
-  const request = (key: string): IdempotentRequest => ({ scope: 'tenant/t', subject: 'sub', key, request: { routeKey: 'POST /x', params: null, query: null, body: { a: 1 } } });
+  const request = (key: string): IdempotentRequest => ({
+    scope: 'tenant/t',
+    subject: 'sub',
+    key,
+    request: { routeKey: 'POST /x', params: null, query: null, body: { a: 1 } },
+  });
 
   it('answers 409 to a second request while the first with the key is in flight, then replays its answer', async () => {
     const tableName = unique('idem-adapter');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, ROUTES, routeKey, type Role, type RouteDefinition } from '../../functions/domain/routes.js';
+import { ROLES, ROUTES, type Role, type RouteDefinition, routeKey } from '../../functions/domain/routes.js';
 import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
-import { startTestApi, unique, type ApiResponse, type TestApi } from '../support/api.js';
+import { type ApiResponse, startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 
 /**
@@ -56,7 +56,13 @@ const tenant = unique('iso');
 const otherTenant = unique('iso-other');
 const ids: Record<string, string> = { tenantId: tenant, projectName: 'proj', serviceName: unique('svc') };
 /** Values that name nothing: mutations point here so that an allowed call changes nothing. */
-const MISSING: Record<string, string> = { componentId: 'cmp_missing', projectName: 'nowhere', serviceName: 'nobody', executionId: 'upg_0000000000', stepId: 'stp_0000000000' };
+const MISSING: Record<string, string> = {
+  componentId: 'cmp_missing',
+  projectName: 'nowhere',
+  serviceName: 'nobody',
+  executionId: 'upg_0000000000',
+  stepId: 'stp_0000000000',
+};
 const QUERY_SAMPLES: Record<string, string> = { from: '1.0.0', to: '1.0.1' };
 /** Identifiers of the tenant that must never show in an answer to anyone else. */
 let secrets: string[] = [];
@@ -67,16 +73,27 @@ beforeAll(async () => {
   const operator = await api.token({ tenant, roles: ['operator'], user: 'olga' });
   const destination = unique('dst');
   for (const name of [ids.serviceName, destination]) {
-    const created = await api.request('POST', `/v1/tenants/${tenant}/projects/proj/services`, { token: operator, body: { name, componentId, version: '1.0.0', instances: [{ id: 'i-0' }] } });
+    const created = await api.request('POST', `/v1/tenants/${tenant}/projects/proj/services`, {
+      token: operator,
+      body: { name, componentId, version: '1.0.0', instances: [{ id: 'i-0' }] },
+    });
     expect(created.status, created.text).toBe(201);
   }
   const step = await api.request('POST', `/v1/tenants/${tenant}/upgrade-pipeline/steps`, {
     token: operator,
-    body: { sourceProjectName: 'proj', sourceServiceName: ids.serviceName, destinationProjectName: 'proj', destinationServiceName: destination },
+    body: {
+      sourceProjectName: 'proj',
+      sourceServiceName: ids.serviceName,
+      destinationProjectName: 'proj',
+      destinationServiceName: destination,
+    },
   });
   expect(step.status, step.text).toBe(201);
   ids.stepId = step.body.stepId;
-  const upgrade = await api.request('POST', `/v1/tenants/${tenant}/upgrades`, { token: operator, body: { project: 'proj', service: ids.serviceName, toVersion: '1.0.1' } });
+  const upgrade = await api.request('POST', `/v1/tenants/${tenant}/upgrades`, {
+    token: operator,
+    body: { project: 'proj', service: ids.serviceName, toVersion: '1.0.1' },
+  });
   expect(upgrade.status, upgrade.text).toBe(201);
   ids.executionId = upgrade.body.executionId;
   secrets = [ids.serviceName ?? '', destination, ids.stepId ?? '', ids.executionId ?? ''];
@@ -127,82 +144,117 @@ function expectNoLeak(operation: Operation, response: ApiResponse, tenantInPath:
   }
 }
 
-export const CASES = ['no token', 'expired token', 'token signed with another key', 'alg none token', 'token of another tenant', ...ROLES.map((role) => `${role} alone`)] as const;
+export const CASES = [
+  'no token',
+  'expired token',
+  'token signed with another key',
+  'alg none token',
+  'token of another tenant',
+  ...ROLES.map((role) => `${role} alone`),
+] as const;
 
 describe('the OpenAPI document and ROUTES', () => {
   it('list the same operations, each with the same method and path', () => {
     const fromDocument = operations.map((operation) => `${operation.operationId} ${operation.method} ${operation.path}`).sort();
     const fromRoutes = (ROUTES as readonly RouteDefinition[]).map((route) => `${route.id} ${routeKey(route)}`).sort();
-    expect(fromDocument.filter((entry) => !fromRoutes.includes(entry)), 'in the OpenAPI document but not in ROUTES').toEqual([]);
-    expect(fromRoutes.filter((entry) => !fromDocument.includes(entry)), 'in ROUTES but not in the OpenAPI document').toEqual([]);
+    expect(
+      fromDocument.filter((entry) => !fromRoutes.includes(entry)),
+      'in the OpenAPI document but not in ROUTES',
+    ).toEqual([]);
+    expect(
+      fromRoutes.filter((entry) => !fromDocument.includes(entry)),
+      'in ROUTES but not in the OpenAPI document',
+    ).toEqual([]);
   });
 
   it('mark exactly the public routes as needing no token', () => {
-    for (const operation of operations) expect(operation.isPublic, operation.operationId).toBe(routeById.get(operation.operationId)?.access === 'public');
+    for (const operation of operations)
+      expect(operation.isPublic, operation.operationId).toBe(routeById.get(operation.operationId)?.access === 'public');
   });
 });
 
 describe('isolation matrix over every operation of /openapi.json', () => {
-  it.each(operations.filter((operation) => operation.isPublic).map((operation) => [operation.operationId, operation] as const))('%s is public: 200 without a token', async (_id, operation) => {
-    expect((await call(operation, undefined)).status).toBe(200);
-  });
+  it.each(operations.filter((operation) => operation.isPublic).map((operation) => [operation.operationId, operation] as const))(
+    '%s is public: 200 without a token',
+    async (_id, operation) => {
+      expect((await call(operation, undefined)).status).toBe(200);
+    },
+  );
 
-  it.each(protectedOps.map((operation) => [operation.operationId, operation] as const))('%s: 401 ×4, tenant isolation, and the role table', async (_id, operation) => {
-    const route = routeById.get(operation.operationId);
-    expect(route, `${operation.operationId} is not in ROUTES`).toBeDefined();
-    const access = (route?.access ?? []) as readonly Role[];
-    const scope = isTenantRoute(operation) ? { tenant } : {};
+  it.each(protectedOps.map((operation) => [operation.operationId, operation] as const))(
+    '%s: 401 ×4, tenant isolation, and the role table',
+    async (_id, operation) => {
+      const route = routeById.get(operation.operationId);
+      expect(route, `${operation.operationId} is not in ROUTES`).toBeDefined();
+      const access = (route?.access ?? []) as readonly Role[];
+      const scope = isTenantRoute(operation) ? { tenant } : {};
 
-    // 1-4: not authenticated. Every credential below would carry every role.
-    const expired = await api.token({ ...scope, roles: [...ROLES], ttlSeconds: -60 });
-    const foreign = await signDevToken(await generateDevKey(), { ...scope, roles: [...ROLES], user: 'mallory' });
-    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const payload = Buffer.from(
-      JSON.stringify({ sub: 'mallory', ...scope, roles: [...ROLES], iss: 'sluice-local', aud: 'sluice', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }),
-    ).toString('base64url');
-    const unauthenticated: Array<[string, string | undefined]> = [
-      ['no token', undefined],
-      ['expired token', expired],
-      ['token signed with another key', foreign],
-      ['alg none token', `${header}.${payload}.`],
-    ];
-    for (const [label, token] of unauthenticated) expectProblem(await call(operation, token), 401, `${operation.operationId} / ${label}`);
+      // 1-4: not authenticated. Every credential below would carry every role.
+      const expired = await api.token({ ...scope, roles: [...ROLES], ttlSeconds: -60 });
+      const foreign = await signDevToken(await generateDevKey(), { ...scope, roles: [...ROLES], user: 'mallory' });
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({
+          sub: 'mallory',
+          ...scope,
+          roles: [...ROLES],
+          iss: 'sluice-local',
+          aud: 'sluice',
+          iat: Math.floor(Date.now() / 1000),
+          exp: Math.floor(Date.now() / 1000) + 600,
+        }),
+      ).toString('base64url');
+      const unauthenticated: Array<[string, string | undefined]> = [
+        ['no token', undefined],
+        ['expired token', expired],
+        ['token signed with another key', foreign],
+        ['alg none token', `${header}.${payload}.`],
+      ];
+      for (const [label, token] of unauthenticated) expectProblem(await call(operation, token), 401, `${operation.operationId} / ${label}`);
 
-    // 5: another tenant's token, with every role.
-    const stranger = await api.token({ tenant: otherTenant, roles: [...ROLES], user: 'eve' });
-    const foreignAnswer = await call(operation, stranger);
-    if (isTenantRoute(operation)) {
-      expectProblem(foreignAnswer, 404, `${operation.operationId} / token of another tenant`);
-      expect(foreignAnswer.body.type).toMatch(/not-found$/);
-    } else {
-      // The catalog is platform-wide: a tenant's token is just a token.
-      expectAllowed(operation, foreignAnswer, `${operation.operationId} / token of another tenant`);
-    }
-    expectNoLeak(operation, foreignAnswer, tenant);
+      // 5: another tenant's token, with every role.
+      const stranger = await api.token({ tenant: otherTenant, roles: [...ROLES], user: 'eve' });
+      const foreignAnswer = await call(operation, stranger);
+      if (isTenantRoute(operation)) {
+        expectProblem(foreignAnswer, 404, `${operation.operationId} / token of another tenant`);
+        expect(foreignAnswer.body.type).toMatch(/not-found$/);
+      } else {
+        // The catalog is platform-wide: a tenant's token is just a token.
+        expectAllowed(operation, foreignAnswer, `${operation.operationId} / token of another tenant`);
+      }
+      expectNoLeak(operation, foreignAnswer, tenant);
 
-    // 6-9: each role alone, for the tenant (catalog routes: with no tenant claim).
-    for (const role of ROLES) {
-      const token = await api.token({ ...scope, roles: [role], user: `only-${role}` });
-      const response = await call(operation, token);
-      const label = `${operation.operationId} / ${role} alone`;
-      if (access.includes(role)) expectAllowed(operation, response, label);
-      else expectProblem(response, 403, label);
-    }
-  });
+      // 6-9: each role alone, for the tenant (catalog routes: with no tenant claim).
+      for (const role of ROLES) {
+        const token = await api.token({ ...scope, roles: [role], user: `only-${role}` });
+        const response = await call(operation, token);
+        const label = `${operation.operationId} / ${role} alone`;
+        if (access.includes(role)) expectAllowed(operation, response, label);
+        else expectProblem(response, 403, label);
+      }
+    },
+  );
 
   // Beyond the table: a stranger who uses their own tenant path with this tenant's ids.
-  const readsWithIds = protectedOps.filter((operation) => isRead(operation) && isTenantRoute(operation) && /\{(?!tenantId)\w+\}/.test(operation.path));
-  it.each(readsWithIds.map((operation) => [operation.operationId, operation] as const))("%s: another tenant's own path with this tenant's ids reveals nothing", async (_id, operation) => {
-    const stranger = await api.token({ tenant: otherTenant, roles: [...ROLES], user: 'eve' });
-    const response = await call(operation, stranger, otherTenant);
-    expect([200, 404], response.text).toContain(response.status);
-    expectNoLeak(operation, response, otherTenant);
-    if (response.status === 200 && Array.isArray(response.body.items)) expect(response.body.items).toEqual([]);
-  });
+  const readsWithIds = protectedOps.filter(
+    (operation) => isRead(operation) && isTenantRoute(operation) && /\{(?!tenantId)\w+\}/.test(operation.path),
+  );
+  it.each(readsWithIds.map((operation) => [operation.operationId, operation] as const))(
+    "%s: another tenant's own path with this tenant's ids reveals nothing",
+    async (_id, operation) => {
+      const stranger = await api.token({ tenant: otherTenant, roles: [...ROLES], user: 'eve' });
+      const response = await call(operation, stranger, otherTenant);
+      expect([200, 404], response.text).toContain(response.status);
+      expectNoLeak(operation, response, otherTenant);
+      if (response.status === 200 && Array.isArray(response.body.items)) expect(response.body.items).toEqual([]);
+    },
+  );
 
   it('covers every operation: routes × cases', () => {
     expect(protectedOps.length * CASES.length).toBeGreaterThan(0);
     // The figure the README reports.
-    console.info(`isolation matrix: ${protectedOps.length} protected operations × ${CASES.length} cases = ${protectedOps.length * CASES.length} requests, + ${operations.length - protectedOps.length} public operations, + ${readsWithIds.length} cross-tenant id probes`);
+    console.info(
+      `isolation matrix: ${protectedOps.length} protected operations × ${CASES.length} cases = ${protectedOps.length * CASES.length} requests, + ${operations.length - protectedOps.length} public operations, + ${readsWithIds.length} cross-tenant id probes`,
+    );
   });
 });

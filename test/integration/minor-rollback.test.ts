@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
-import { upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+import { type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 
 let api: TestApi;
 let world: UpgradeWorld;
@@ -18,8 +18,10 @@ async function run(body: Record<string, unknown>): Promise<any> {
   expect((await world.act(created.body.executionId, 'start')).status).toBe(200);
   return world.waitFor(created.body.executionId, (execution) => execution.status === 'COMPLETED');
 }
-const service = async (name: string) => (await api.request('GET', `${world.base}/projects/p/services/${name}`, { token: world.viewer })).body;
-const codes = (response: { body: { errors?: { code?: string; field: string }[] } }) => (response.body.errors ?? []).map((error) => `${error.field}:${error.code}`);
+const service = async (name: string) =>
+  (await api.request('GET', `${world.base}/projects/p/services/${name}`, { token: world.viewer })).body;
+const codes = (response: { body: { errors?: { code?: string; field: string }[] } }) =>
+  (response.body.errors ?? []).map((error) => `${error.field}:${error.code}`);
 
 describe('rollbackOf: the minor rollback right after the minor upgrade', () => {
   it('allows going back to the previous minor only as the rollback of the upgrade that left it', async () => {

@@ -29,14 +29,25 @@ describe('pipeline changes under concurrency', () => {
     for (let k = 0; k < 50; k += 1) attempts.push([`s${2 * k + 1}`, `s${2 * k + 100}`]);
     const shuffled = random.shuffle(attempts);
     const started = Date.now();
-    const results = await Promise.all(shuffled.map(async ([source, destination]) => ({ source, destination, status: (await world.step(`p/${source}`, `p/${destination}`)).status })));
+    const results = await Promise.all(
+      shuffled.map(async ([source, destination]) => ({
+        source,
+        destination,
+        status: (await world.step(`p/${source}`, `p/${destination}`)).status,
+      })),
+    );
     const elapsed = Date.now() - started;
 
-    expect(results.every((result) => [201, 409, 422].includes(result.status)), JSON.stringify(results.filter((r) => ![201, 409, 422].includes(r.status)))).toBe(true);
+    expect(
+      results.every((result) => [201, 409, 422].includes(result.status)),
+      JSON.stringify(results.filter((r) => ![201, 409, 422].includes(r.status))),
+    ).toBe(true);
     const steps: any[] = [];
     let next: string | undefined;
     do {
-      const page = await api.request('GET', `${world.base}/upgrade-pipeline/steps?limit=100${next ? `&nextToken=${next}` : ''}`, { token: world.viewer });
+      const page = await api.request('GET', `${world.base}/upgrade-pipeline/steps?limit=100${next ? `&nextToken=${next}` : ''}`, {
+        token: world.viewer,
+      });
       steps.push(...page.body.items);
       next = page.body.nextToken;
     } while (next);

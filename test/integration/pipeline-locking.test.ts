@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCatalogRepository } from '../../functions/catalog/catalog-repository.js';
 import { makePipeline } from '../../functions/pipeline/pipeline.js';
 import { createPipelineRepository } from '../../functions/pipeline/pipeline-repository.js';
@@ -38,21 +37,47 @@ describe('pipeline writes across processes', () => {
     const names = Array.from({ length: 40 }, (_, index) => `s${index}`);
     await Promise.all(
       names.map((name) =>
-        services.create({ tenantId, project: 'p', name, componentId: 'cmp_x', version: '1.0.0', powered: true, instances: [], target: { type: 'simulated' }, autoUpgradeChannel: 'none', createdAt: now, updatedAt: now, revision: 1 }),
+        services.create({
+          tenantId,
+          project: 'p',
+          name,
+          componentId: 'cmp_x',
+          version: '1.0.0',
+          powered: true,
+          instances: [],
+          target: { type: 'simulated' },
+          autoUpgradeChannel: 'none',
+          createdAt: now,
+          updatedAt: now,
+          revision: 1,
+        }),
       ),
     );
     const processes = Array.from({ length: 8 }, processOf);
-    const body = (source: string, destination: string) => ({ sourceProjectName: 'p', sourceServiceName: source, destinationProjectName: 'p', destinationServiceName: destination, autoValidationDelayDays: 7 });
+    const body = (source: string, destination: string) => ({
+      sourceProjectName: 'p',
+      sourceServiceName: source,
+      destinationProjectName: 'p',
+      destinationServiceName: destination,
+      autoValidationDelayDays: 7,
+    });
     const attempts: Promise<string>[] = [];
     for (let k = 0; k < 20; k += 1) {
       const [a, b] = [`s${2 * k}`, `s${2 * k + 1}`];
       const third = `s${(2 * k + 2) % 40}`;
-      for (const [index, [source, destination]] of ([[a, b], [b, a], [third, b]] as const).entries()) {
+      for (const [index, [source, destination]] of (
+        [
+          [a, b],
+          [b, a],
+          [third, b],
+        ] as const
+      ).entries()) {
         const process = processes[(k * 3 + index) % processes.length]!;
         attempts.push(
           process.createStep(tenantId, body(source, destination)).then(
             () => 'created',
-            (error: unknown) => (error instanceof ConflictError ? 'conflict' : error instanceof ValidationError ? 'refused' : Promise.reject(error)),
+            (error: unknown) =>
+              error instanceof ConflictError ? 'conflict' : error instanceof ValidationError ? 'refused' : Promise.reject(error),
           ),
         );
       }
@@ -63,7 +88,9 @@ describe('pipeline writes across processes', () => {
     const destinations = graph.edges.map((edge) => edge.destination);
     expect(new Set(destinations).size).toBe(destinations.length);
     for (let k = 0; k < 20; k += 1) {
-      const pair = graph.edges.filter((edge) => [`p/s${2 * k}`, `p/s${2 * k + 1}`].includes(edge.source) && [`p/s${2 * k}`, `p/s${2 * k + 1}`].includes(edge.destination));
+      const pair = graph.edges.filter(
+        (edge) => [`p/s${2 * k}`, `p/s${2 * k + 1}`].includes(edge.source) && [`p/s${2 * k}`, `p/s${2 * k + 1}`].includes(edge.destination),
+      );
       // Never both (a cycle); neither when other winners made both too long a chain.
       expect(pair.length, `pair ${k}`).toBeLessThanOrEqual(1);
     }

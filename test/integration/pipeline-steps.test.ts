@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
-import { pipelineWorld, TERMINAL, type PipelineWorld } from '../support/pipeline.js';
+import { type PipelineWorld, pipelineWorld, TERMINAL } from '../support/pipeline.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -58,15 +58,24 @@ describe('upgrade steps: create, list, get, patch, delete', () => {
   it('lists steps in pages of `limit` with an opaque nextToken', async () => {
     const world = await pipelineWorld(api);
     for (const name of ['a', 'b', 'c', 'd', 'e']) await world.service('p', name);
-    for (const [source, destination] of [['a', 'b'], ['a', 'c'], ['d', 'e']]) expect((await world.step(`p/${source}`, `p/${destination}`)).status).toBe(201);
+    for (const [source, destination] of [
+      ['a', 'b'],
+      ['a', 'c'],
+      ['d', 'e'],
+    ])
+      expect((await world.step(`p/${source}`, `p/${destination}`)).status).toBe(201);
     const first = await api.request('GET', `${world.base}/upgrade-pipeline/steps?limit=2`, { token: world.viewer });
     expect(first.status).toBe(200);
     expect(first.body.items).toHaveLength(2);
     expect(first.body.nextToken).toEqual(expect.any(String));
-    const second = await api.request('GET', `${world.base}/upgrade-pipeline/steps?limit=2&nextToken=${first.body.nextToken}`, { token: world.viewer });
+    const second = await api.request('GET', `${world.base}/upgrade-pipeline/steps?limit=2&nextToken=${first.body.nextToken}`, {
+      token: world.viewer,
+    });
     expect(second.body.items).toHaveLength(1);
     expect(second.body.nextToken).toBeUndefined();
-    const pairs = [...first.body.items, ...second.body.items].map((step: any) => `${step.sourceServiceName}>${step.destinationServiceName}`);
+    const pairs = [...first.body.items, ...second.body.items].map(
+      (step: any) => `${step.sourceServiceName}>${step.destinationServiceName}`,
+    );
     expect(pairs.sort()).toEqual(['a>b', 'a>c', 'd>e']);
     const foreign = await api.request('GET', `${world.base}/upgrade-pipeline/steps?nextToken=bm90LWEtdG9rZW4`, { token: world.viewer });
     expect(foreign.status).toBe(400);
@@ -93,7 +102,14 @@ describe('upgrade steps: create, list, get, patch, delete', () => {
       expect(problemOf(refused).errors[0].field).toBe('body.autoValidationDelayDays');
     }
     expect((await api.request('GET', path, { token: world.viewer })).body.autoValidationDelayDays).toBe(14);
-    expect((await api.request('PATCH', `${world.base}/upgrade-pipeline/steps/stp_0000000000000`, { token: world.operator, body: { autoValidationDelayDays: 3 } })).status).toBe(404);
+    expect(
+      (
+        await api.request('PATCH', `${world.base}/upgrade-pipeline/steps/stp_0000000000000`, {
+          token: world.operator,
+          body: { autoValidationDelayDays: 3 },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('deletes a step with its validations; the destination is no longer capped; a second delete is 404', async () => {
@@ -197,11 +213,22 @@ describe('validation', () => {
     const na = (await world.step('p/dev', 'p/na')).body;
     const validated = await world.validate('p/dev', 'Tested and verified in development');
     expect(validated.status).toBe(200);
-    expect(validated.body).toMatchObject({ project: 'p', service: 'dev', version: '1.0.0', validatedByUser: 'april', comment: 'Tested and verified in development' });
+    expect(validated.body).toMatchObject({
+      project: 'p',
+      service: 'dev',
+      version: '1.0.0',
+      validatedByUser: 'april',
+      comment: 'Tested and verified in development',
+    });
     expect(validated.body.stepIds.sort()).toEqual([eu.stepId, na.stepId].sort());
     for (const stepId of [eu.stepId, na.stepId]) {
       const step = await api.request('GET', `${world.base}/upgrade-pipeline/steps/${stepId}`, { token: world.viewer });
-      expect(step.body.lastValidation).toEqual({ version: '1.0.0', validatedAt: validated.body.validatedAt, validatedByUser: 'april', comment: 'Tested and verified in development' });
+      expect(step.body.lastValidation).toEqual({
+        version: '1.0.0',
+        validatedAt: validated.body.validatedAt,
+        validatedByUser: 'april',
+        comment: 'Tested and verified in development',
+      });
     }
   });
 
@@ -243,7 +270,10 @@ describe('ceilings', () => {
     expect(created.status).toBe(201);
     const id = created.body.executionId;
     expect((await api.request('POST', `${world.base}/upgrades/${id}/start`, { token: world.operator })).status).toBe(200);
-    await world.until(() => world.execution(id), (execution) => execution.completedBatches === 1);
+    await world.until(
+      () => world.execution(id),
+      (execution) => execution.completedBatches === 1,
+    );
     expect((await world.step('p/src', 'p/busy')).status).toBe(201);
     expect((await world.getService('p/busy')).validatedVersion).toBe('1.0.1');
     expect((await api.request('POST', `${world.base}/upgrades/${id}/cancel`, { token: world.operator })).status).toBe(200);
@@ -258,7 +288,9 @@ describe('ceilings', () => {
     expect((await world.step('p/src', 'p/idle')).status).toBe(201);
     expect((await world.getService('p/idle')).validatedVersion).toBe('1.0.0');
     // Cancelled, the PENDING upgrade leaves nothing behind that would let 1.0.1 through unvalidated.
-    expect((await api.request('POST', `${world.base}/upgrades/${pending.body.executionId}/cancel`, { token: world.operator })).status).toBe(200);
+    expect((await api.request('POST', `${world.base}/upgrades/${pending.body.executionId}/cancel`, { token: world.operator })).status).toBe(
+      200,
+    );
     const again = await world.upgrade('p/idle', '1.0.1');
     expect(again.status).toBe(422);
     expect(problemOf(again)).toMatchObject({ ceiling: '1.0.0', errors: [{ field: 'body.toVersion', code: 'ABOVE_VALIDATED_VERSION' }] });
@@ -267,7 +299,10 @@ describe('ceilings', () => {
   it('lets a version flagged security through before validation and records the override in the timeline', async () => {
     const world = await pipelineWorld(api);
     await chain(world);
-    const published = await api.request('POST', `/v1/components/${world.componentId}/versions`, { token: world.admin, body: { version: '1.0.2', security: true } });
+    const published = await api.request('POST', `/v1/components/${world.componentId}/versions`, {
+      token: world.admin,
+      body: { version: '1.0.2', security: true },
+    });
     expect(published.status).toBe(201);
     const created = await world.upgrade('staging-project/staging', '1.0.2');
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -300,7 +335,11 @@ describe('ceilings', () => {
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ version: '1.0.0', validatedVersion: '1.0.0' });
     const view = await world.view();
-    expect(view.services.find((s: any) => s.name === 'staging')).toMatchObject({ version: '1.0.0', ceiling: '1.0.0', instanceVersion: '1.0.0' });
+    expect(view.services.find((s: any) => s.name === 'staging')).toMatchObject({
+      version: '1.0.0',
+      ceiling: '1.0.0',
+      instanceVersion: '1.0.0',
+    });
   });
 });
 
@@ -314,8 +353,14 @@ describe('auto-validation schedules and the pipeline view', () => {
     // Staging can now go to 1.0.1 once dev runs and validates it; first dev upgrades.
     const dev = await world.upgrade('dev-project/dev', '1.0.1');
     await api.request('POST', `${world.base}/upgrades/${dev.body.executionId}/start`, { token: world.operator });
-    await world.until(() => world.execution(dev.body.executionId), (execution) => TERMINAL.includes(execution.status));
-    const view = await world.until(() => world.view(), (graph) => graph.steps.some((step: any) => step.pendingValidation));
+    await world.until(
+      () => world.execution(dev.body.executionId),
+      (execution) => TERMINAL.includes(execution.status),
+    );
+    const view = await world.until(
+      () => world.view(),
+      (graph) => graph.steps.some((step: any) => step.pendingValidation),
+    );
     const devStep = view.steps.find((step: any) => step.sourceServiceName === 'dev');
     const completedAt = Date.parse((await world.execution(dev.body.executionId)).finishedAt);
     expect(devStep.pendingValidation.version).toBe('1.0.1');
@@ -340,12 +385,22 @@ describe('auto-validation schedules and the pipeline view', () => {
     const { stepId } = (await world.step('p/src', 'p/dst')).body;
     const src = await world.upgrade('p/src', '1.0.1');
     await api.request('POST', `${world.base}/upgrades/${src.body.executionId}/start`, { token: world.operator });
-    await world.until(() => world.schedules(`val-${stepId}-`), (names) => names.length === 1);
+    await world.until(
+      () => world.schedules(`val-${stepId}-`),
+      (names) => names.length === 1,
+    );
     // Changing the delay moves the pending auto-validation: completion + the new delay.
     const before = (await world.view()).steps[0].pendingValidation;
     const completedAt = Date.parse((await world.execution(src.body.executionId)).finishedAt);
     expect(Date.parse(before.dueAt) - completedAt).toBeGreaterThanOrEqual(7 * 86_400_000);
-    expect((await api.request('PATCH', `${world.base}/upgrade-pipeline/steps/${stepId}`, { token: world.operator, body: { autoValidationDelayDays: 10 } })).status).toBe(200);
+    expect(
+      (
+        await api.request('PATCH', `${world.base}/upgrade-pipeline/steps/${stepId}`, {
+          token: world.operator,
+          body: { autoValidationDelayDays: 10 },
+        })
+      ).status,
+    ).toBe(200);
     const moved = (await world.view()).steps[0].pendingValidation;
     expect(Date.parse(moved.dueAt) - completedAt).toBeGreaterThanOrEqual(10 * 86_400_000);
     expect(Date.parse(moved.dueAt) - completedAt).toBeLessThan(10 * 86_400_000 + 2000);
@@ -360,7 +415,14 @@ describe('auto-validation schedules and the pipeline view', () => {
     const view = await world.view();
     expect(view.steps.map((step: any) => step.stepId).sort()).toEqual([first.stepId, second.stepId].sort());
     expect(view.services).toEqual([
-      expect.objectContaining({ project: 'dev-project', name: 'dev', version: '1.0.0', powered: true, ceilingEnforced: false, exists: true }),
+      expect.objectContaining({
+        project: 'dev-project',
+        name: 'dev',
+        version: '1.0.0',
+        powered: true,
+        ceilingEnforced: false,
+        exists: true,
+      }),
       expect.objectContaining({ project: 'prod-project', name: 'prod', version: '1.0.0', ceiling: '1.0.0', ceilingEnforced: true }),
       expect.objectContaining({ project: 'staging-project', name: 'staging', version: '1.0.0', ceiling: '1.0.0', ceilingEnforced: true }),
     ]);

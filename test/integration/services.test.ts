@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, unique, type TestApi } from '../support/api.js';
+import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 
 let api: TestApi;
@@ -27,7 +27,12 @@ describe('services', () => {
     const { tenant, operator, viewer } = await tenantTokens();
     const created = await api.request('POST', servicesPath(tenant), {
       token: operator,
-      body: { name: 'orders-db', componentId, version: '16.0.0', instances: [{ id: 'i-1', healthUrl: 'https://orders-db-1.internal/health' }, { id: 'i-2' }] },
+      body: {
+        name: 'orders-db',
+        componentId,
+        version: '16.0.0',
+        instances: [{ id: 'i-1', healthUrl: 'https://orders-db-1.internal/health' }, { id: 'i-2' }],
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
@@ -48,21 +53,36 @@ describe('services', () => {
     const secret = 'super-secret-signing-key-0123456789';
     const created = await api.request('POST', servicesPath(tenant), {
       token: operator,
-      body: { name: 'hooked', componentId, version: '16.0.0', target: { type: 'webhook', url: 'https://deploy.example.com/sluice', secret } },
+      body: {
+        name: 'hooked',
+        componentId,
+        version: '16.0.0',
+        target: { type: 'webhook', url: 'https://deploy.example.com/sluice', secret },
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body.target).toEqual({ type: 'webhook', url: 'https://deploy.example.com/sluice', secretConfigured: true });
-    for (const response of [created, await api.request('GET', `${servicesPath(tenant)}/hooked`, { token: viewer }), await api.request('GET', servicesPath(tenant), { token: viewer })]) {
+    for (const response of [
+      created,
+      await api.request('GET', `${servicesPath(tenant)}/hooked`, { token: viewer }),
+      await api.request('GET', servicesPath(tenant), { token: viewer }),
+    ]) {
       expect(response.text).not.toContain(secret);
     }
   });
 
   it('answers 422 for a version or component not in the catalog, and writes nothing', async () => {
     const { tenant, operator, viewer } = await tenantTokens();
-    const unknownVersion = await api.request('POST', servicesPath(tenant), { token: operator, body: { name: 'svc', componentId, version: '9.9.9' } });
+    const unknownVersion = await api.request('POST', servicesPath(tenant), {
+      token: operator,
+      body: { name: 'svc', componentId, version: '9.9.9' },
+    });
     expect(unknownVersion.status).toBe(422);
     expect(unknownVersion.body.errors[0].field).toBe('body.version');
-    const unknownComponent = await api.request('POST', servicesPath(tenant), { token: operator, body: { name: 'svc', componentId: 'cmp_nope', version: '16.0.0' } });
+    const unknownComponent = await api.request('POST', servicesPath(tenant), {
+      token: operator,
+      body: { name: 'svc', componentId: 'cmp_nope', version: '16.0.0' },
+    });
     expect(unknownComponent.status).toBe(422);
     expect((await api.request('GET', servicesPath(tenant), { token: viewer })).body.items).toEqual([]);
   });
@@ -72,15 +92,26 @@ describe('services', () => {
     ['a name with a path separator', { name: '../etc' }, 'body.name'],
     ['an unknown field', { color: 'blue' }, 'body.color'],
     ['a plain-http webhook', { target: { type: 'webhook', url: 'http://x.example.com', secret: 'a'.repeat(20) } }, 'body.target.url'],
-    ['a webhook URL with credentials', { target: { type: 'webhook', url: 'https://user:pass@x.example.com', secret: 'a'.repeat(20) } }, 'body.target.url'],
+    [
+      'a webhook URL with credentials',
+      { target: { type: 'webhook', url: 'https://user:pass@x.example.com', secret: 'a'.repeat(20) } },
+      'body.target.url',
+    ],
     ['a short webhook secret', { target: { type: 'webhook', url: 'https://x.example.com', secret: 'short' } }, 'body.target.secret'],
     ['an unknown channel', { autoUpgradeChannel: 'nightly' }, 'body.autoUpgradeChannel'],
-    ['a window hour of 24', { maintenanceWindow: { dayOfWeek: 'sunday', startHour: 24, durationHours: 2 } }, 'body.maintenanceWindow.startHour'],
+    [
+      'a window hour of 24',
+      { maintenanceWindow: { dayOfWeek: 'sunday', startHour: 24, durationHours: 2 } },
+      'body.maintenanceWindow.startHour',
+    ],
     ['a batch size of 0 in defaultUpgrade', { defaultUpgrade: { strategy: 'ROLLING', batchSize: 0 } }, 'body.defaultUpgrade.batchSize'],
     ['an unknown strategy', { defaultUpgrade: { strategy: 'YOLO' } }, 'body.defaultUpgrade.strategy'],
   ])('answers 422 for %s', async (_case, override, field) => {
     const { tenant, operator } = await tenantTokens();
-    const response = await api.request('POST', servicesPath(tenant), { token: operator, body: { name: 'svc', componentId, version: '16.0.0', ...override } });
+    const response = await api.request('POST', servicesPath(tenant), {
+      token: operator,
+      body: { name: 'svc', componentId, version: '16.0.0', ...override },
+    });
     expect(response.status).toBe(422);
     expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
   });
@@ -101,10 +132,20 @@ describe('services', () => {
     });
     const patched = await api.request('PATCH', `${servicesPath(tenant)}/web`, {
       token: operator,
-      body: { powered: false, instances: [{ id: 'w-1' }], autoUpgradeChannel: 'stable', target: { type: 'simulated', failInstances: ['w-1'] } },
+      body: {
+        powered: false,
+        instances: [{ id: 'w-1' }],
+        autoUpgradeChannel: 'stable',
+        target: { type: 'simulated', failInstances: ['w-1'] },
+      },
     });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ powered: false, instances: [{ id: 'w-1' }], autoUpgradeChannel: 'stable', maintenanceWindow: { dayOfWeek: 'sunday' } });
+    expect(patched.body).toMatchObject({
+      powered: false,
+      instances: [{ id: 'w-1' }],
+      autoUpgradeChannel: 'stable',
+      maintenanceWindow: { dayOfWeek: 'sunday' },
+    });
     const cleared = await api.request('PATCH', `${servicesPath(tenant)}/web`, { token: operator, body: { maintenanceWindow: null } });
     expect(cleared.body.maintenanceWindow).toBeUndefined();
   });
@@ -116,10 +157,16 @@ describe('services', () => {
   ])('answers 422 naming %s when a patch tries to change it, and changes nothing', async (field, body) => {
     const { tenant, operator, viewer } = await tenantTokens();
     await api.request('POST', servicesPath(tenant), { token: operator, body: { name: 'immutable', componentId, version: '16.0.0' } });
-    const response = await api.request('PATCH', `${servicesPath(tenant)}/immutable`, { token: operator, body: { ...body, powered: false } });
+    const response = await api.request('PATCH', `${servicesPath(tenant)}/immutable`, {
+      token: operator,
+      body: { ...body, powered: false },
+    });
     expect(response.status).toBe(422);
     expect(response.body.errors).toEqual([expect.objectContaining({ field: `body.${field}` })]);
-    expect((await api.request('GET', `${servicesPath(tenant)}/immutable`, { token: viewer })).body).toMatchObject({ powered: true, version: '16.0.0' });
+    expect((await api.request('GET', `${servicesPath(tenant)}/immutable`, { token: viewer })).body).toMatchObject({
+      powered: true,
+      version: '16.0.0',
+    });
   });
 
   it('answers 422 for an empty patch and 404 for an unknown service', async () => {
@@ -158,8 +205,12 @@ describe('services', () => {
   it('lists only the project’s services, paginated', async () => {
     const { tenant, operator, viewer } = await tenantTokens();
     const names = ['a1', 'a2', 'a3', 'a4', 'a5'];
-    for (const name of names) await api.request('POST', servicesPath(tenant), { token: operator, body: { name, componentId, version: '16.0.0' } });
-    await api.request('POST', servicesPath(tenant, 'other'), { token: operator, body: { name: 'elsewhere', componentId, version: '16.0.0' } });
+    for (const name of names)
+      await api.request('POST', servicesPath(tenant), { token: operator, body: { name, componentId, version: '16.0.0' } });
+    await api.request('POST', servicesPath(tenant, 'other'), {
+      token: operator,
+      body: { name: 'elsewhere', componentId, version: '16.0.0' },
+    });
     const first = await api.request('GET', `${servicesPath(tenant)}?limit=2`, { token: viewer });
     expect(first.body.items).toHaveLength(2);
     const seen = [...first.body.items];
@@ -191,8 +242,14 @@ describe('services', () => {
 describe('deleting a service that something depends on', () => {
   it('answers 409 while the service has an active upgrade, and deletes it once that ended', async () => {
     const { tenant, operator } = await tenantTokens();
-    await api.request('POST', servicesPath(tenant), { token: operator, body: { name: 'busy', componentId, version: '16.0.0', instances: [{ id: 'i-1' }] } });
-    const upgrade = await api.request('POST', `/v1/tenants/${tenant}/upgrades`, { token: operator, body: { project: 'dev-project', service: 'busy', toVersion: '16.1.0' } });
+    await api.request('POST', servicesPath(tenant), {
+      token: operator,
+      body: { name: 'busy', componentId, version: '16.0.0', instances: [{ id: 'i-1' }] },
+    });
+    const upgrade = await api.request('POST', `/v1/tenants/${tenant}/upgrades`, {
+      token: operator,
+      body: { project: 'dev-project', service: 'busy', toVersion: '16.1.0' },
+    });
     expect(upgrade.status).toBe(201);
     const refused = await api.request('DELETE', `${servicesPath(tenant)}/busy`, { token: operator });
     expect(refused.status).toBe(409);
@@ -203,10 +260,16 @@ describe('deleting a service that something depends on', () => {
 
   it('answers 409 while the service is a step of an upgrade pipeline', async () => {
     const { tenant, operator } = await tenantTokens();
-    for (const name of ['dev', 'prod']) await api.request('POST', servicesPath(tenant), { token: operator, body: { name, componentId, version: '16.0.0' } });
+    for (const name of ['dev', 'prod'])
+      await api.request('POST', servicesPath(tenant), { token: operator, body: { name, componentId, version: '16.0.0' } });
     const step = await api.request('POST', `/v1/tenants/${tenant}/upgrade-pipeline/steps`, {
       token: operator,
-      body: { sourceProjectName: 'dev-project', sourceServiceName: 'dev', destinationProjectName: 'dev-project', destinationServiceName: 'prod' },
+      body: {
+        sourceProjectName: 'dev-project',
+        sourceServiceName: 'dev',
+        destinationProjectName: 'dev-project',
+        destinationServiceName: 'prod',
+      },
     });
     expect(step.status).toBe(201);
     for (const name of ['dev', 'prod']) {

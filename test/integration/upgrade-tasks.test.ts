@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCatalogRepository } from '../../functions/catalog/catalog-repository.js';
-import { createServiceRepository } from '../../functions/services/service-repository.js';
 import type { ServiceRecord } from '../../functions/services/service.js';
+import { createServiceRepository } from '../../functions/services/service-repository.js';
 import { createDocumentClient } from '../../functions/shared/ddb.js';
 import { createLogger } from '../../functions/shared/logger.js';
 import { createTargetAdapter } from '../../functions/targets/target-adapter.js';
@@ -23,7 +22,12 @@ const tasks = makeUpgradeTasks({
   upgrades,
   services,
   catalog: createCatalogRepository(db, TABLE),
-  workflow: { start: async () => 'arn', succeed: async (token) => void woken.push(token), fail: async () => undefined, stop: async () => undefined },
+  workflow: {
+    start: async () => 'arn',
+    succeed: async (token) => void woken.push(token),
+    fail: async () => undefined,
+    stop: async () => undefined,
+  },
   targets: (target) => createTargetAdapter(target, { sleep: async () => undefined }),
   probe: { check: async () => ({ ok: true, detail: 'ok' }) },
   clock,
@@ -40,21 +44,61 @@ async function runningExecution(): Promise<ExecutionRecord> {
   const tenantId = unique('tasks');
   const now = new Date().toISOString();
   const service: ServiceRecord = {
-    tenantId, project: 'p', name: 's', componentId: 'cmp_x', version: '1.0.0', powered: true,
+    tenantId,
+    project: 'p',
+    name: 's',
+    componentId: 'cmp_x',
+    version: '1.0.0',
+    powered: true,
     instances: ['i-0', 'i-1', 'i-2', 'i-3'].map((id) => ({ id })),
     target: { type: 'simulated', failInstances: ['i-1', 'i-2'] },
-    autoUpgradeChannel: 'none', createdAt: now, updatedAt: now, revision: 1,
+    autoUpgradeChannel: 'none',
+    createdAt: now,
+    updatedAt: now,
+    revision: 1,
   };
   await services.create(service);
   const executionId = newExecutionId(new Date());
   const execution: ExecutionRecord = {
-    executionId, tenantId, project: 'p', service: 's', componentId: 'cmp_x', fromVersion: '1.0.0', toVersion: '1.1.0',
-    strategy: 'ROLLING', status: 'IN_PROGRESS', canaryPercentage: 10, batchSize: 4, batchDelaySeconds: 0,
-    healthCheckIntervalSeconds: 1, healthCheckTimeoutSeconds: 60, maxUnavailablePercentage: 100, autoRollbackEnabled: false,
-    failureThreshold: 10, installedComponents: {}, gateTimeoutSeconds: 60, onGateTimeout: 'reject', batchBounds: [0, 4], completedBatches: 0, preChecks: [], totalInstances: 4,
-    completedCount: 0, failedCount: 0, rolledBackInstances: [], initiatedBy: 'test', createdAt: now,
+    executionId,
+    tenantId,
+    project: 'p',
+    service: 's',
+    componentId: 'cmp_x',
+    fromVersion: '1.0.0',
+    toVersion: '1.1.0',
+    strategy: 'ROLLING',
+    status: 'IN_PROGRESS',
+    canaryPercentage: 10,
+    batchSize: 4,
+    batchDelaySeconds: 0,
+    healthCheckIntervalSeconds: 1,
+    healthCheckTimeoutSeconds: 60,
+    maxUnavailablePercentage: 100,
+    autoRollbackEnabled: false,
+    failureThreshold: 10,
+    installedComponents: {},
+    gateTimeoutSeconds: 60,
+    onGateTimeout: 'reject',
+    batchBounds: [0, 4],
+    completedBatches: 0,
+    preChecks: [],
+    totalInstances: 4,
+    completedCount: 0,
+    failedCount: 0,
+    rolledBackInstances: [],
+    initiatedBy: 'test',
+    createdAt: now,
   };
-  const instances: InstanceRecord[] = service.instances.map((instance, index) => ({ executionId, index, instanceId: instance.id, batch: 0, status: 'PENDING', attempts: 0, updatedAt: now }));
+  const instances: InstanceRecord[] = service.instances.map((instance, index) => ({
+    executionId,
+    index,
+    instanceId: instance.id,
+    batch: 0,
+    status: 'PENDING',
+    attempts: 0,
+    updatedAt: now,
+  }));
   await upgrades.create(execution, instances, { type: 'UpgradeCreated' });
   return execution;
 }
@@ -75,7 +119,10 @@ describe('upgrade tasks under Step Functions retries', () => {
   it('running the same health check and batch finish twice counts each instance and batch once', async () => {
     const { tenantId, executionId } = await runningExecution();
     await tasks.startBatch({ tenantId, executionId, batch: 0 });
-    await Promise.all([tasks.checkBatchHealth({ tenantId, executionId, batch: 0 }), tasks.checkBatchHealth({ tenantId, executionId, batch: 0 })]);
+    await Promise.all([
+      tasks.checkBatchHealth({ tenantId, executionId, batch: 0 }),
+      tasks.checkBatchHealth({ tenantId, executionId, batch: 0 }),
+    ]);
     await tasks.finishBatch({ tenantId, executionId, batch: 0 });
     const again = await tasks.finishBatch({ tenantId, executionId, batch: 0 });
     expect(again.action).toBe('complete');

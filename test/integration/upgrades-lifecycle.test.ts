@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRANSITIONS, type Status } from '../../functions/domain/status.js';
+import { type Status, TRANSITIONS } from '../../functions/domain/status.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { describeFlow, recordTaskCalls } from '../support/tasks.js';
-import { startUpgrade, TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+import { startUpgrade, TERMINAL, type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 
 const tasks = recordTaskCalls();
 
@@ -143,8 +143,15 @@ describe('lifecycle actions', () => {
     expect((await world.act(id, 'rollback', {})).status).toBe(422);
   });
 
-  const ACTIONS: Record<string, Status> = { start: 'VALIDATING', pause: 'PAUSED', resume: 'IN_PROGRESS', cancel: 'CANCELLED', rollback: 'ROLLING_BACK' };
-  const legal = (from: Status, action: string) => (action === 'resume' ? from === 'PAUSED' : TRANSITIONS[from].includes(ACTIONS[action] as Status));
+  const ACTIONS: Record<string, Status> = {
+    start: 'VALIDATING',
+    pause: 'PAUSED',
+    resume: 'IN_PROGRESS',
+    cancel: 'CANCELLED',
+    rollback: 'ROLLING_BACK',
+  };
+  const legal = (from: Status, action: string) =>
+    action === 'resume' ? from === 'PAUSED' : TRANSITIONS[from].includes(ACTIONS[action] as Status);
 
   it('answers 409 with the current status to every illegal action, from every status it can be held in', async () => {
     await world.service('table', 4);
@@ -175,10 +182,16 @@ describe('lifecycle actions', () => {
         return id;
       },
       ROLLED_BACK: async () => {
-        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { target: { type: 'simulated', failInstances: ['i-0'] } } });
+        await api.request('PATCH', `${world.base}/projects/p/services/table`, {
+          token: world.operator,
+          body: { target: { type: 'simulated', failInstances: ['i-0'] } },
+        });
         const id = await startUpgrade(world, 'table', { batchSize: 4, autoRollbackEnabled: true, failureThreshold: 1 });
         await world.waitFor(id, done);
-        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { target: { type: 'simulated' } } });
+        await api.request('PATCH', `${world.base}/projects/p/services/table`, {
+          token: world.operator,
+          body: { target: { type: 'simulated' } },
+        });
         return id;
       },
       COMPLETED: async () => {
@@ -210,7 +223,9 @@ describe('lifecycle actions', () => {
     expect(pauses.filter((response) => response.status === 409)).toHaveLength(19);
     const resumes = await Promise.all(Array.from({ length: 20 }, () => world.act(id, 'resume')));
     expect(resumes.filter((response) => response.status === 200)).toHaveLength(1);
-    const mixed = await Promise.all(Array.from({ length: 20 }, (_, index) => world.act(id, ['pause', 'resume', 'cancel'][index % 3] ?? 'cancel')));
+    const mixed = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => world.act(id, ['pause', 'resume', 'cancel'][index % 3] ?? 'cancel')),
+    );
     expect(mixed.every((response) => response.status === 200 || response.status === 409)).toBe(true);
     const cancels = mixed.filter((response, index) => index % 3 === 2 && response.status === 200);
     expect(cancels).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
-import { startUpgrade, TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+import { startUpgrade, TERMINAL, type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 
 let api: TestApi;
 let world: UpgradeWorld;
@@ -17,7 +17,13 @@ describe('ROLLING and RECREATE upgrades on the embedded engine', () => {
     await world.service('web', 20);
     const id = await startUpgrade(world, 'web', { batchSize: 5, maxUnavailablePercentage: 25 });
     const execution = await world.waitFor(id, done);
-    expect(execution).toMatchObject({ status: 'COMPLETED', effectiveBatchSize: 5, totalBatches: 4, completedBatches: 4, progress: { total: 20, completed: 20, failed: 0 } });
+    expect(execution).toMatchObject({
+      status: 'COMPLETED',
+      effectiveBatchSize: 5,
+      totalBatches: 4,
+      completedBatches: 4,
+      progress: { total: 20, completed: 20, failed: 0 },
+    });
     expect(execution.preChecks.map((check: { name: string; passed: boolean }) => [check.name, check.passed])).toEqual([
       ['version-compatibility', true],
       ['resource-availability', true],
@@ -57,7 +63,12 @@ describe('ROLLING and RECREATE upgrades on the embedded engine', () => {
     const id = await startUpgrade(world, 'flaky', { batchSize: 5, autoRollbackEnabled: true, failureThreshold: 3 });
     const execution = await world.waitFor(id, done);
     expect(execution.status).toBe('ROLLED_BACK');
-    expect(execution.rollbackInfo).toMatchObject({ autoRollbackEnabled: true, failureThreshold: 3, currentFailures: 3, rollbackInitiatedBy: 'sluice (auto-rollback)' });
+    expect(execution.rollbackInfo).toMatchObject({
+      autoRollbackEnabled: true,
+      failureThreshold: 3,
+      currentFailures: 3,
+      rollbackInitiatedBy: 'sluice (auto-rollback)',
+    });
     expect(execution.rollbackInfo.rollbackReason).toContain('3 instance(s) failed');
     const instances = await world.instances(id);
     const touched = instances.filter((instance) => instance.batch === 0);
@@ -87,7 +98,10 @@ describe('ROLLING and RECREATE upgrades on the embedded engine', () => {
 
   it('fails the pre-checks of a dependency that is not satisfied and never touches an instance', async () => {
     const admin = await api.token({ roles: ['platform-admin'] });
-    await api.request('POST', `/v1/components/${world.componentId}/versions`, { token: admin, body: { version: '1.0.2', requires: { kafka: '>=3.6' } } });
+    await api.request('POST', `/v1/components/${world.componentId}/versions`, {
+      token: admin,
+      body: { version: '1.0.2', requires: { kafka: '>=3.6' } },
+    });
     await world.service('needs-kafka', 4);
     const created = await world.create({ service: 'needs-kafka', toVersion: '1.0.2', installedComponents: { kafka: '3.5.1' } });
     expect(created.status).toBe(201);

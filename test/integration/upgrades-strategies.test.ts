@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedTraffic } from '../../functions/targets/simulated-target.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { recordTaskCalls, type TaskCall } from '../support/tasks.js';
-import { TERMINAL, upgradeWorld, type UpgradeWorld } from '../support/upgrades.js';
+import { TERMINAL, type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 
 const tasks = recordTaskCalls();
 
@@ -37,7 +37,11 @@ describe('STAGED', () => {
     const id = await create('staged-ok', { strategy: 'STAGED', stages });
     const first = await world.waitFor(id, (execution) => execution.waitingFor !== undefined);
     expect(first.waitingFor).toMatchObject({ gate: 'stage-approval', stage: 'one', onTimeout: 'reject' });
-    expect(first.stages).toEqual([{ name: 'one', instances: 2 }, { name: 'two', instances: 3 }, { name: 'three', instances: 5 }]);
+    expect(first.stages).toEqual([
+      { name: 'one', instances: 2 },
+      { name: 'two', instances: 3 },
+      { name: 'three', instances: 5 },
+    ]);
     expect(first.progress.completed).toBe(2);
     expect((await decide(id, 'approve', approver, { comment: 'stage one looks good' })).status).toBe(200);
     const second = await world.waitFor(id, (execution) => execution.waitingFor?.stage === 'two');
@@ -74,7 +78,12 @@ describe('STAGED', () => {
 
   it('a gate timeout with onGateTimeout reject rolls back and records the cause', async () => {
     await world.service('staged-timeout', 4);
-    const id = await create('staged-timeout', { strategy: 'STAGED', stages: [{ name: 'a', percentage: 50 }, { name: 'b' }], gateTimeoutSeconds: 2000, onGateTimeout: 'reject' });
+    const id = await create('staged-timeout', {
+      strategy: 'STAGED',
+      stages: [{ name: 'a', percentage: 50 }, { name: 'b' }],
+      gateTimeoutSeconds: 2000,
+      onGateTimeout: 'reject',
+    });
     const finished = await world.waitFor(id, done);
     expect(finished.status).toBe('ROLLED_BACK');
     const timedOut = (await world.events(id)).find((event) => event.type === 'GateTimedOut');
@@ -108,17 +117,23 @@ describe('STAGED', () => {
 
   it('lets the initiator decide the gates of an upgrade created with allowSelfApproval: true, on record', async () => {
     await world.service('staged-self', 4);
-    const id = await create('staged-self', { strategy: 'STAGED', stages: [{ name: 'a', percentage: 50 }, { name: 'b' }], allowSelfApproval: true });
+    const id = await create('staged-self', {
+      strategy: 'STAGED',
+      stages: [{ name: 'a', percentage: 50 }, { name: 'b' }],
+      allowSelfApproval: true,
+    });
     const waiting = await world.waitFor(id, (execution) => execution.waitingFor !== undefined);
     expect(waiting.allowSelfApproval).toBe(true);
     const initiator = await api.token({ tenant: world.tenant, roles: ['approver'], user: 'olga' });
     expect((await decide(id, 'approve', initiator, { comment: 'on call alone tonight' })).status).toBe(200);
     const events = await world.events(id);
     expect(events.find((event) => event.type === 'UpgradeCreated')).toMatchObject({ actor: 'olga', detail: { allowSelfApproval: true } });
-    expect(events.find((event) => event.type === 'GateApproved')).toMatchObject({ actor: 'olga', detail: { selfApproved: true, comment: 'on call alone tonight' } });
+    expect(events.find((event) => event.type === 'GateApproved')).toMatchObject({
+      actor: 'olga',
+      detail: { selfApproved: true, comment: 'on call alone tonight' },
+    });
     await world.waitFor(id, done);
   });
-
 });
 
 describe('CANARY', () => {
@@ -129,9 +144,15 @@ describe('CANARY', () => {
     expect(monitoring.progress.completed).toBe(2);
     // It keeps monitoring and rolls nothing else out: three health checks of the canaries
     // decide to carry on, and still only the 2 canaries are done.
-    const decisions = (calls: readonly TaskCall[]) => calls.filter((call) => call.task === 'monitorCanary' && call.settled).map((call) => (call.result as { decision?: string } | undefined)?.decision);
+    const decisions = (calls: readonly TaskCall[]) =>
+      calls
+        .filter((call) => call.task === 'monitorCanary' && call.settled)
+        .map((call) => (call.result as { decision?: string } | undefined)?.decision);
     const checked = decisions(await tasks.until(id, (calls) => decisions(calls).length >= 3));
-    expect(checked.every((decision) => decision === 'continue'), JSON.stringify(checked)).toBe(true);
+    expect(
+      checked.every((decision) => decision === 'continue'),
+      JSON.stringify(checked),
+    ).toBe(true);
     expect((await world.get(id)).progress.completed).toBe(2);
     const promoted = await world.act(id, 'promote-canary');
     expect(promoted.status).toBe(200);
@@ -145,11 +166,19 @@ describe('CANARY', () => {
     await world.service('canary-sick', 20);
     const id = await create('canary-sick', { strategy: 'CANARY', canaryPercentage: 10, autoRollbackEnabled: true });
     await world.waitFor(id, (execution) => execution.status === 'CANARY_MONITORING');
-    await api.request('PATCH', `${world.base}/projects/p/services/canary-sick`, { token: world.operator, body: { target: { type: 'simulated', unhealthyInstances: ['i-1'] } } });
+    await api.request('PATCH', `${world.base}/projects/p/services/canary-sick`, {
+      token: world.operator,
+      body: { target: { type: 'simulated', unhealthyInstances: ['i-1'] } },
+    });
     const finished = await world.waitFor(id, done);
     expect(finished.status).toBe('ROLLED_BACK');
     const instances = await world.instances(id);
-    expect(instances.filter((instance) => instance.status === 'ROLLED_BACK').map((instance) => instance.instanceId).sort()).toEqual(['i-0', 'i-1']);
+    expect(
+      instances
+        .filter((instance) => instance.status === 'ROLLED_BACK')
+        .map((instance) => instance.instanceId)
+        .sort(),
+    ).toEqual(['i-0', 'i-1']);
     expect(instances.filter((instance) => instance.status === 'PENDING')).toHaveLength(18);
   });
 
@@ -158,7 +187,10 @@ describe('CANARY', () => {
     const id = await create('canary-auto', { strategy: 'CANARY', canaryPercentage: 10, canaryAutoPromoteSeconds: 600 });
     const finished = await world.waitFor(id, done);
     expect(finished.status).toBe('COMPLETED');
-    expect((await world.events(id)).find((event) => event.type === 'CanaryPromoted')).toMatchObject({ actor: 'sluice', detail: { automatic: true } });
+    expect((await world.events(id)).find((event) => event.type === 'CanaryPromoted')).toMatchObject({
+      actor: 'sluice',
+      detail: { automatic: true },
+    });
   });
 });
 
@@ -224,13 +256,24 @@ describe('task tokens stay server-side', () => {
     const { DynamoDBClient, GetItemCommand } = await import('@aws-sdk/client-dynamodb');
     const { SFNClient, SendTaskSuccessCommand } = await import('@aws-sdk/client-sfn');
     await world.service('token-check', 4);
-    const created = await world.create({ service: 'token-check', toVersion: '1.1.0', strategy: 'STAGED', stages: [{ name: 'a', percentage: 50 }, { name: 'b' }] });
+    const created = await world.create({
+      service: 'token-check',
+      toVersion: '1.1.0',
+      strategy: 'STAGED',
+      stages: [{ name: 'a', percentage: 50 }, { name: 'b' }],
+    });
     const id = created.body.executionId as string;
     const started = await world.act(id, 'start');
     await world.waitFor(id, (execution) => execution.waitingFor !== undefined);
 
-    const ddb = new DynamoDBClient({ endpoint: api.runtime.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const stored = await ddb.send(new GetItemCommand({ TableName: 'sluice', Key: { pk: { S: `TENANT#${world.tenant}` }, sk: { S: `UPGRADE#${id}` } } }));
+    const ddb = new DynamoDBClient({
+      endpoint: api.runtime.endpoints.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const stored = await ddb.send(
+      new GetItemCommand({ TableName: 'sluice', Key: { pk: { S: `TENANT#${world.tenant}` }, sk: { S: `UPGRADE#${id}` } } }),
+    );
     ddb.destroy();
     const token = stored.Item?.gateToken?.S;
     expect(token).toBeDefined();
@@ -252,7 +295,11 @@ describe('task tokens stay server-side', () => {
     for (const response of responses) expect(response.text).not.toContain(token);
     expect(JSON.stringify(await world.events(id))).not.toContain(token);
 
-    const sfn = new SFNClient({ endpoint: api.runtime.endpoints.stepfunctions, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sfn = new SFNClient({
+      endpoint: api.runtime.endpoints.stepfunctions,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approvedBy: 'chatops-bot' }) }));
     sfn.destroy();
     const finished = await world.waitFor(id, done);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   ConflictException,
   CreateScheduleCommand,
+  type CreateScheduleCommandInput,
   CreateScheduleGroupCommand,
   DeleteScheduleCommand,
   GetScheduleCommand,
@@ -12,11 +13,10 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
   ValidationException,
-  type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { afterEach, describe, expect, it } from 'vitest';
 import { atExpression, parseAtExpression } from '../../functions/pipeline/schedules.js';
-import { LocalScheduler, startSchedulerServer, type SchedulerServer } from '../../local/scheduler/index.js';
+import { LocalScheduler, type SchedulerServer, startSchedulerServer } from '../../local/scheduler/index.js';
 import { waitFor } from '../support/wait.js';
 
 const TARGET = 'arn:aws:lambda:us-east-1:000000000000:function:target';
@@ -43,7 +43,11 @@ async function world(options: { timeScale?: number; persistDir?: string; fail?: 
   });
   scheduler.start();
   const server = await startSchedulerServer(scheduler, { port: 0 });
-  const client = new SchedulerClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new SchedulerClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const created = { scheduler, server, client, invoked };
   worlds.push(created);
   return created;
@@ -81,7 +85,14 @@ describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', ()
     expect(created.ScheduleArn).toBe('arn:aws:scheduler:us-east-1:000000000000:schedule/default/one');
 
     const got = await client.send(new GetScheduleCommand({ Name: 'one' }));
-    expect(got).toMatchObject({ Name: 'one', GroupName: 'default', State: 'ENABLED', ScheduleExpression: atExpression(far), ActionAfterCompletion: 'DELETE', Description: 'first' });
+    expect(got).toMatchObject({
+      Name: 'one',
+      GroupName: 'default',
+      State: 'ENABLED',
+      ScheduleExpression: atExpression(far),
+      ActionAfterCompletion: 'DELETE',
+      Description: 'first',
+    });
     expect(got.Target).toMatchObject({ Arn: TARGET, RoleArn: ROLE, Input: '{"name":"one"}' });
     expect(got.CreationDate).toBeInstanceOf(Date);
     expect(Math.abs((got.CreationDate?.getTime() ?? 0) - Date.now())).toBeLessThan(5000);
@@ -111,8 +122,12 @@ describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', ()
     await expect(client.send(new CreateScheduleCommand(input('dup', far)))).rejects.toBeInstanceOf(ConflictException);
     await expect(client.send(new DeleteScheduleCommand({ Name: 'missing' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(client.send(new UpdateScheduleCommand(input('missing', far)))).rejects.toBeInstanceOf(ResourceNotFoundException);
-    await expect(client.send(new CreateScheduleCommand(input('bad', far, { ScheduleExpression: 'at(tomorrow)' })))).rejects.toBeInstanceOf(ValidationException);
-    await expect(client.send(new CreateScheduleCommand(input('in-no-group', far, { GroupName: 'nope' })))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new CreateScheduleCommand(input('bad', far, { ScheduleExpression: 'at(tomorrow)' })))).rejects.toBeInstanceOf(
+      ValidationException,
+    );
+    await expect(client.send(new CreateScheduleCommand(input('in-no-group', far, { GroupName: 'nope' })))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
     await client.send(new CreateScheduleGroupCommand({ Name: 'mine' }));
     await client.send(new CreateScheduleCommand(input('grouped', far, { GroupName: 'mine' })));
     expect((await client.send(new GetScheduleCommand({ Name: 'grouped', GroupName: 'mine' }))).GroupName).toBe('mine');
@@ -139,10 +154,24 @@ describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', ()
   it('retries a failing target, then puts the event in the dead-letter list', async () => {
     const w = await world({ timeScale: 1000, fail: () => true });
     await w.client.send(
-      new CreateScheduleCommand(input('doomed', new Date(Date.now() - 1000), { Target: { Arn: TARGET, RoleArn: ROLE, Input: '{"x":1}', RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:000000000000:dlq' } } })),
+      new CreateScheduleCommand(
+        input('doomed', new Date(Date.now() - 1000), {
+          Target: {
+            Arn: TARGET,
+            RoleArn: ROLE,
+            Input: '{"x":1}',
+            RetryPolicy: { MaximumRetryAttempts: 2 },
+            DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:000000000000:dlq' },
+          },
+        }),
+      ),
     );
     await waitUntil(() => w.scheduler.deadLetters.length === 1);
-    expect(w.scheduler.deadLetters[0]).toMatchObject({ schedule: 'doomed', deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:dlq', input: '{"x":1}' });
+    expect(w.scheduler.deadLetters[0]).toMatchObject({
+      schedule: 'doomed',
+      deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:dlq',
+      input: '{"x":1}',
+    });
   });
 
   it('survives a restart with persistDir, and fires overdue schedules on start', async () => {

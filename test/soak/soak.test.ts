@@ -1,4 +1,4 @@
-import { describe, expect, it, inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { formatSoakReport, runSoak } from '../../bench/soak.js';
 import { useSeed } from '../support/seed.js';
 
@@ -16,7 +16,8 @@ describe('concurrency soak', () => {
     console.info(formatSoakReport(report));
     expect(report.executions, `seed ${report.seed}`).toBeGreaterThan(0);
     // An invariant marked knownBug is a reported defect (see bench/soak.ts), shown but not failed on.
-    for (const invariant of report.invariants.filter((item) => item.knownBug === undefined)) expect(invariant.failures, `${invariant.name} (seed ${report.seed})`).toEqual([]);
+    for (const invariant of report.invariants.filter((item) => item.knownBug === undefined))
+      expect(invariant.failures, `${invariant.name} (seed ${report.seed})`).toEqual([]);
     expect(report.passed, `seed ${report.seed}`).toBe(true);
   });
 });

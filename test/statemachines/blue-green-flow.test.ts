@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../local/engine/index.js';
-import { inTurn, keepsTokenOnceThenFails, throwing, withFlows, type StandIn } from './flow-harness.js';
+import { inTurn, keepsTokenOnceThenFails, type StandIn, throwing, withFlows } from './flow-harness.js';
 
 /**
  * The deployed blue-green.asl.json (and batch.asl.json for green) run as they are on
@@ -36,13 +36,32 @@ describe('blue-green.asl.json', () => {
       await run.engine.sendTaskSuccess({ taskToken: gate.taskToken ?? '', output: JSON.stringify({ approvedBy: 'alice' }) });
       const result = await run.finished(arn);
       expect(result.status).toBe('SUCCEEDED');
-      expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishGreen', 'openGate', 'gatePassed', 'switchTraffic', 'holdBlue', 'retireBlue']);
+      expect(run.tasks()).toEqual([
+        'preChecks',
+        'startBatch',
+        'finishGreen',
+        'openGate',
+        'gatePassed',
+        'switchTraffic',
+        'holdBlue',
+        'retireBlue',
+      ]);
       expect(await run.called('startBatch')).toMatchObject({ batch: 0 });
       expect(await run.called('gatePassed')).toMatchObject({ gate: 0, output: { approvedBy: 'alice' } });
       expect(await run.called('switchTraffic')).toMatchObject({ to: 'green' });
       expect(await run.entered(arn)).toEqual([
-        'PreChecks', 'DidPreChecksPass', 'BringUpGreen', 'FinishGreen', 'IsGreenReady', 'SwitchGate', 'SwitchGatePassed',
-        'SwitchToGreen', 'HoldBlue', 'RetireBlue', 'IsUpgradeCompleted', 'Done',
+        'PreChecks',
+        'DidPreChecksPass',
+        'BringUpGreen',
+        'FinishGreen',
+        'IsGreenReady',
+        'SwitchGate',
+        'SwitchGatePassed',
+        'SwitchToGreen',
+        'HoldBlue',
+        'RetireBlue',
+        'IsUpgradeCompleted',
+        'Done',
       ]);
     });
   });
@@ -58,20 +77,44 @@ describe('blue-green.asl.json', () => {
 
   it('on a gate rejected through the API, reverts green (traffic never moved), after the retries the rejection goes through', async () => {
     await withFlows(
-      { ...GREEN_UP, openGate: keepsTokenOnceThenFails('GateClosed'), blueGreenControl: () => ({ action: 'revert', gateTimeoutSeconds: NEVER }) },
+      {
+        ...GREEN_UP,
+        openGate: keepsTokenOnceThenFails('GateClosed'),
+        blueGreenControl: () => ({ action: 'revert', gateTimeoutSeconds: NEVER }),
+      },
       async (run) => {
         const arn = await run.start('blue-green');
         const gate = await run.called('openGate');
         // What the API's reject does once the execution is ROLLING_BACK.
-        await run.engine.sendTaskFailure({ taskToken: gate.taskToken ?? '', error: 'GateRejected', cause: 'Rejected at the traffic-switch gate by bob' });
+        await run.engine.sendTaskFailure({
+          taskToken: gate.taskToken ?? '',
+          error: 'GateRejected',
+          cause: 'Rejected at the traffic-switch gate by bob',
+        });
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
         // The gate's Retry on States.TaskFailed (a wildcard for any error but States.Timeout)
         // also retries a rejection: 3 more openGate calls, each closed at once, then the Catch.
         expect(run.tasks()).toEqual([
-          'preChecks', 'startBatch', 'finishGreen', 'openGate', 'openGate', 'openGate', 'openGate', 'gateRejected', 'blueGreenControl', 'revertGreen',
+          'preChecks',
+          'startBatch',
+          'finishGreen',
+          'openGate',
+          'openGate',
+          'openGate',
+          'openGate',
+          'gateRejected',
+          'blueGreenControl',
+          'revertGreen',
         ]);
         expect(await run.called('gateRejected')).toMatchObject({ gate: 0, error: { Error: 'GateClosed' } });
-        expect((await run.entered(arn)).slice(5)).toEqual(['SwitchGate', 'SwitchGateRejected', 'DecideNextMove', 'WhichMove', 'RevertGreen', 'Done']);
+        expect((await run.entered(arn)).slice(5)).toEqual([
+          'SwitchGate',
+          'SwitchGateRejected',
+          'DecideNextMove',
+          'WhichMove',
+          'RevertGreen',
+          'Done',
+        ]);
       },
     );
   });
@@ -82,9 +125,23 @@ describe('blue-green.asl.json', () => {
       async (run) => {
         const arn = await run.start('blue-green');
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishGreen', 'openGate', 'gateTimedOut', 'switchTraffic', 'holdBlue', 'retireBlue']);
+        expect(run.tasks()).toEqual([
+          'preChecks',
+          'startBatch',
+          'finishGreen',
+          'openGate',
+          'gateTimedOut',
+          'switchTraffic',
+          'holdBlue',
+          'retireBlue',
+        ]);
         expect(await run.called('gateTimedOut')).toMatchObject({ gate: 0 });
-        expect((await run.entered(arn)).slice(5, 9)).toEqual(['SwitchGate', 'SwitchGateTimedOut', 'IsSwitchApprovedOnTimeout', 'SwitchToGreen']);
+        expect((await run.entered(arn)).slice(5, 9)).toEqual([
+          'SwitchGate',
+          'SwitchGateTimedOut',
+          'IsSwitchApprovedOnTimeout',
+          'SwitchToGreen',
+        ]);
       },
     );
   });
@@ -100,8 +157,24 @@ describe('blue-green.asl.json', () => {
       async (run) => {
         const arn = await run.start('blue-green');
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishGreen', 'openGate', 'gateTimedOut', 'blueGreenControl', 'revertGreen']);
-        expect((await run.entered(arn)).slice(5)).toEqual(['SwitchGate', 'SwitchGateTimedOut', 'IsSwitchApprovedOnTimeout', 'DecideNextMove', 'WhichMove', 'RevertGreen', 'Done']);
+        expect(run.tasks()).toEqual([
+          'preChecks',
+          'startBatch',
+          'finishGreen',
+          'openGate',
+          'gateTimedOut',
+          'blueGreenControl',
+          'revertGreen',
+        ]);
+        expect((await run.entered(arn)).slice(5)).toEqual([
+          'SwitchGate',
+          'SwitchGateTimedOut',
+          'IsSwitchApprovedOnTimeout',
+          'DecideNextMove',
+          'WhichMove',
+          'RevertGreen',
+          'Done',
+        ]);
       },
     );
   });
@@ -134,12 +207,33 @@ describe('blue-green.asl.json', () => {
         await clock.advance(1);
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
         expect(run.tasks()).toEqual([
-          'preChecks', 'startBatch', 'finishGreen', 'openGate', 'gatePassed', 'switchTraffic',
-          'holdBlue', 'retireBlue', 'blueGreenControl', 'park', 'blueGreenControl', 'holdBlue', 'retireBlue',
+          'preChecks',
+          'startBatch',
+          'finishGreen',
+          'openGate',
+          'gatePassed',
+          'switchTraffic',
+          'holdBlue',
+          'retireBlue',
+          'blueGreenControl',
+          'park',
+          'blueGreenControl',
+          'holdBlue',
+          'retireBlue',
         ]);
         expect((await run.entered(arn)).slice(8)).toEqual([
-          'HoldBlue', 'RetireBlue', 'IsUpgradeCompleted', 'DecideNextMove', 'WhichMove', 'ParkUntilResumed',
-          'DecideNextMove', 'WhichMove', 'HoldBlue', 'RetireBlue', 'IsUpgradeCompleted', 'Done',
+          'HoldBlue',
+          'RetireBlue',
+          'IsUpgradeCompleted',
+          'DecideNextMove',
+          'WhichMove',
+          'ParkUntilResumed',
+          'DecideNextMove',
+          'WhichMove',
+          'HoldBlue',
+          'RetireBlue',
+          'IsUpgradeCompleted',
+          'Done',
         ]);
       },
       { clock },
@@ -162,7 +256,17 @@ describe('blue-green.asl.json', () => {
         await run.engine.sendTaskSuccess({ taskToken: gate.taskToken ?? '', output: '{}' });
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
         expect(run.tasks()).toEqual([
-          'preChecks', 'startBatch', 'finishGreen', 'blueGreenControl', 'park', 'blueGreenControl', 'openGate', 'gatePassed', 'switchTraffic', 'holdBlue', 'retireBlue',
+          'preChecks',
+          'startBatch',
+          'finishGreen',
+          'blueGreenControl',
+          'park',
+          'blueGreenControl',
+          'openGate',
+          'gatePassed',
+          'switchTraffic',
+          'holdBlue',
+          'retireBlue',
         ]);
       },
     );
@@ -186,8 +290,18 @@ describe('blue-green.asl.json', () => {
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
         // As at the gate, the failed token is retried (3 more holdBlue calls) before the Catch.
         expect(run.tasks()).toEqual([
-          'preChecks', 'startBatch', 'finishGreen', 'openGate', 'gatePassed', 'switchTraffic',
-          'holdBlue', 'holdBlue', 'holdBlue', 'holdBlue', 'blueGreenControl', 'revertGreen',
+          'preChecks',
+          'startBatch',
+          'finishGreen',
+          'openGate',
+          'gatePassed',
+          'switchTraffic',
+          'holdBlue',
+          'holdBlue',
+          'holdBlue',
+          'holdBlue',
+          'blueGreenControl',
+          'revertGreen',
         ]);
         expect((await run.entered(arn)).slice(-5)).toEqual(['HoldBlue', 'DecideNextMove', 'WhichMove', 'RevertGreen', 'Done']);
       },
@@ -216,12 +330,26 @@ describe('blue-green.asl.json', () => {
 
   it('when the green child fails after its retries, settles batch 0 with the child error and lets finishGreen judge it', async () => {
     await withFlows(
-      { ...GREEN_UP, startBatch: throwing(new TypeError('the target adapter blew up')), settleBatch: () => undefined, finishGreen: () => ({ action: 'abort', gateTimeoutSeconds: NEVER }) },
+      {
+        ...GREEN_UP,
+        startBatch: throwing(new TypeError('the target adapter blew up')),
+        settleBatch: () => undefined,
+        finishGreen: () => ({ action: 'abort', gateTimeoutSeconds: NEVER }),
+      },
       async (run) => {
         const arn = await run.start('blue-green');
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
         // 1 attempt + 3 retries of States.TaskFailed inside the child.
-        expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'startBatch', 'startBatch', 'startBatch', 'settleBatch', 'finishGreen', 'revertGreen']);
+        expect(run.tasks()).toEqual([
+          'preChecks',
+          'startBatch',
+          'startBatch',
+          'startBatch',
+          'startBatch',
+          'settleBatch',
+          'finishGreen',
+          'revertGreen',
+        ]);
         expect(await run.called('settleBatch')).toMatchObject({ batch: 0, error: { Error: 'States.TaskFailed' } });
         expect((await run.entered(arn)).slice(2, 5)).toEqual(['BringUpGreen', 'SettleGreen', 'FinishGreen']);
       },
@@ -234,7 +362,9 @@ describe('blue-green.asl.json', () => {
       const result = await run.finished(arn);
       expect(result).toMatchObject({ status: 'FAILED', error: 'UpgradeFailed' });
       expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishGreen', 'finishGreen', 'finishGreen', 'finishGreen', 'fail']);
-      expect(await run.called('fail')).toMatchObject({ error: { Error: 'RangeError', Cause: expect.stringContaining('no such execution') } });
+      expect(await run.called('fail')).toMatchObject({
+        error: { Error: 'RangeError', Cause: expect.stringContaining('no such execution') },
+      });
       expect((await run.entered(arn)).slice(-3)).toEqual(['FinishGreen', 'FailUpgrade', 'Failed']);
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inTurn, throwing, withFlows, type StandIn } from './flow-harness.js';
+import { inTurn, type StandIn, throwing, withFlows } from './flow-harness.js';
 
 /**
  * The deployed canary.asl.json, with its children as deployed (batch.asl.json for the
@@ -17,7 +17,11 @@ const PROMOTED: Record<string, StandIn> = {
   preChecks: () => ({ passed: true }),
   startBatch: () => ({ pending: 0, intervalSeconds: 1 }),
   finishCanary: () => ({ action: 'monitor' }),
-  monitorCanary: inTurn({ decision: 'continue', intervalSeconds: 1 }, { decision: 'continue', intervalSeconds: 1 }, { decision: 'promoted', intervalSeconds: 1 }),
+  monitorCanary: inTurn(
+    { decision: 'continue', intervalSeconds: 1 },
+    { decision: 'continue', intervalSeconds: 1 },
+    { decision: 'promoted', intervalSeconds: 1 },
+  ),
   control: inTurn(boundary('run', 1), boundary('complete', 2)),
   finishBatch: () => ({ action: 'complete' }),
   complete: () => ({ action: 'done' }),
@@ -37,10 +41,26 @@ describe('canary.asl.json', () => {
       const arn = await run.start('canary');
       const result = await run.finished(arn);
       expect(result.status).toBe('SUCCEEDED');
-      expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishCanary', 'monitorCanary', 'monitorCanary', 'monitorCanary', ...ROLLOUT]);
+      expect(run.tasks()).toEqual([
+        'preChecks',
+        'startBatch',
+        'finishCanary',
+        'monitorCanary',
+        'monitorCanary',
+        'monitorCanary',
+        ...ROLLOUT,
+      ]);
       expect(run.calls.filter((call) => call.task === 'startBatch').map((call) => call.batch)).toEqual([0, 1]);
       expect(await run.entered(arn)).toEqual([
-        'PreChecks', 'DidPreChecksPass', 'RunCanaries', 'FinishCanary', 'AreCanariesHealthy', 'Monitor', 'IsStillMonitoring', 'Rollout', 'Done',
+        'PreChecks',
+        'DidPreChecksPass',
+        'RunCanaries',
+        'FinishCanary',
+        'AreCanariesHealthy',
+        'Monitor',
+        'IsStillMonitoring',
+        'Rollout',
+        'Done',
       ]);
     });
   });
@@ -63,8 +83,17 @@ describe('canary.asl.json', () => {
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
         expect(run.tasks().filter((task) => task === 'monitorCanary')).toHaveLength(checks);
         expect(await run.entered(arn)).toEqual([
-          'PreChecks', 'DidPreChecksPass', 'RunCanaries', 'FinishCanary', 'AreCanariesHealthy',
-          'Monitor', 'IsStillMonitoring', 'Monitor', 'IsStillMonitoring', 'Rollout', 'Done',
+          'PreChecks',
+          'DidPreChecksPass',
+          'RunCanaries',
+          'FinishCanary',
+          'AreCanariesHealthy',
+          'Monitor',
+          'IsStillMonitoring',
+          'Monitor',
+          'IsStillMonitoring',
+          'Rollout',
+          'Done',
         ]);
       },
     );
@@ -72,12 +101,34 @@ describe('canary.asl.json', () => {
 
   it('with a failed canary (finishCanary already started the rollback), skips monitoring: the rolling child rolls back', async () => {
     await withFlows(
-      { ...PROMOTED, finishCanary: () => ({ action: 'rollout' }), control: () => boundary('rollback', 1), rollbackBatch: inTurn({ remaining: true }, { remaining: false }) },
+      {
+        ...PROMOTED,
+        finishCanary: () => ({ action: 'rollout' }),
+        control: () => boundary('rollback', 1),
+        rollbackBatch: inTurn({ remaining: true }, { remaining: false }),
+      },
       async (run) => {
         const arn = await run.start('canary');
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishCanary', 'preChecks', 'control', 'rollbackBatch', 'rollbackBatch', 'finishRollback']);
-        expect(await run.entered(arn)).toEqual(['PreChecks', 'DidPreChecksPass', 'RunCanaries', 'FinishCanary', 'AreCanariesHealthy', 'Rollout', 'Done']);
+        expect(run.tasks()).toEqual([
+          'preChecks',
+          'startBatch',
+          'finishCanary',
+          'preChecks',
+          'control',
+          'rollbackBatch',
+          'rollbackBatch',
+          'finishRollback',
+        ]);
+        expect(await run.entered(arn)).toEqual([
+          'PreChecks',
+          'DidPreChecksPass',
+          'RunCanaries',
+          'FinishCanary',
+          'AreCanariesHealthy',
+          'Rollout',
+          'Done',
+        ]);
       },
     );
   });
@@ -92,7 +143,17 @@ describe('canary.asl.json', () => {
       async (run) => {
         const arn = await run.start('canary');
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishCanary', 'monitorCanary', 'monitorCanary', 'preChecks', 'control', 'rollbackBatch', 'finishRollback']);
+        expect(run.tasks()).toEqual([
+          'preChecks',
+          'startBatch',
+          'finishCanary',
+          'monitorCanary',
+          'monitorCanary',
+          'preChecks',
+          'control',
+          'rollbackBatch',
+          'finishRollback',
+        ]);
         expect((await run.entered(arn)).slice(-4)).toEqual(['Monitor', 'IsStillMonitoring', 'Rollout', 'Done']);
       },
     );
@@ -111,11 +172,26 @@ describe('canary.asl.json', () => {
 
   it('when the canary child fails after its retries, settles batch 0 with the child error and lets finishCanary judge it', async () => {
     await withFlows(
-      { ...PROMOTED, startBatch: throwing(new TypeError('the target adapter blew up')), finishCanary: () => ({ action: 'rollout' }), control: () => boundary('stop', 1) },
+      {
+        ...PROMOTED,
+        startBatch: throwing(new TypeError('the target adapter blew up')),
+        finishCanary: () => ({ action: 'rollout' }),
+        control: () => boundary('stop', 1),
+      },
       async (run) => {
         const arn = await run.start('canary');
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'startBatch', 'startBatch', 'startBatch', 'settleBatch', 'finishCanary', 'preChecks', 'control']);
+        expect(run.tasks()).toEqual([
+          'preChecks',
+          'startBatch',
+          'startBatch',
+          'startBatch',
+          'startBatch',
+          'settleBatch',
+          'finishCanary',
+          'preChecks',
+          'control',
+        ]);
         expect(await run.called('settleBatch')).toMatchObject({ batch: 0, error: { Error: 'States.TaskFailed' } });
         expect((await run.entered(arn)).slice(2, 5)).toEqual(['RunCanaries', 'SettleCanaries', 'FinishCanary']);
       },
@@ -127,7 +203,9 @@ describe('canary.asl.json', () => {
       const arn = await run.start('canary');
       expect(await run.finished(arn)).toMatchObject({ status: 'FAILED', error: 'UpgradeFailed' });
       expect(run.tasks()).toEqual(['preChecks', 'startBatch', 'finishCanary', 'finishCanary', 'finishCanary', 'finishCanary', 'fail']);
-      expect(await run.called('fail')).toMatchObject({ error: { Error: 'RangeError', Cause: expect.stringContaining('no such execution') } });
+      expect(await run.called('fail')).toMatchObject({
+        error: { Error: 'RangeError', Cause: expect.stringContaining('no such execution') },
+      });
       expect((await run.entered(arn)).slice(-3)).toEqual(['FinishCanary', 'FailUpgrade', 'Failed']);
     });
   });

@@ -20,9 +20,17 @@ describe('canary-monitor.asl.json', () => {
       expect(run.tasks()).toEqual(['monitorCanary', 'monitorCanary', 'monitorCanary']);
       expect(run.calls[0]).toEqual({ task: 'monitorCanary', tenantId: 't', executionId: 'e' });
       expect(await run.entered(arn)).toEqual([
-        'CheckCanaries', 'IsChunkOver', 'CountCheck', 'WaitForNextCheck',
-        'CheckCanaries', 'IsChunkOver', 'CountCheck', 'WaitForNextCheck',
-        'CheckCanaries', 'IsChunkOver', 'ReturnDecision',
+        'CheckCanaries',
+        'IsChunkOver',
+        'CountCheck',
+        'WaitForNextCheck',
+        'CheckCanaries',
+        'IsChunkOver',
+        'CountCheck',
+        'WaitForNextCheck',
+        'CheckCanaries',
+        'IsChunkOver',
+        'ReturnDecision',
       ]);
     });
   });
@@ -53,7 +61,13 @@ describe('canary-monitor.asl.json', () => {
   it('waits intervalSeconds (as the last check answered) between two checks', async () => {
     const clock = new ManualClock();
     await withFlows(
-      { monitorCanary: inTurn({ decision: 'continue', intervalSeconds: 30 }, { decision: 'continue', intervalSeconds: 5 }, { decision: 'rollback', intervalSeconds: 5 }) },
+      {
+        monitorCanary: inTurn(
+          { decision: 'continue', intervalSeconds: 30 },
+          { decision: 'continue', intervalSeconds: 5 },
+          { decision: 'rollback', intervalSeconds: 5 },
+        ),
+      },
       async (run) => {
         const arn = await run.start('canary-monitor', { checks: 0 });
         await run.called('monitorCanary');

@@ -5,9 +5,10 @@
  * the execution ended. No DynamoDB and no Java: the stand-ins answer what the real
  * tasks would, the flows' wiring is what is tested.
  */
-import { createEngine, type Clock, type ExecutionDescription, type SfnEngine } from '../../local/engine/index.js';
-import { createFlowStateMachines } from '../../local/flows.js';
+
 import type { FlowName } from '../../functions/domain/flows.js';
+import { type Clock, createEngine, type ExecutionDescription, type SfnEngine } from '../../local/engine/index.js';
+import { createFlowStateMachines } from '../../local/flows.js';
 
 /** What a flow sends the task function: `task` and its arguments. */
 export interface TaskCall {
@@ -114,7 +115,10 @@ export async function withFlows<T>(
       async start(flow, input = {}) {
         const stateMachineArn = arns[flow];
         if (stateMachineArn === undefined) throw new Error(`no flow ${flow}`);
-        const { executionArn } = await engine.startExecution({ stateMachineArn, input: JSON.stringify({ tenantId: 't', executionId: 'e', ...input }) });
+        const { executionArn } = await engine.startExecution({
+          stateMachineArn,
+          input: JSON.stringify({ tenantId: 't', executionId: 'e', ...input }),
+        });
         void engine.waitForExecution(executionArn).then((description) => {
           ended = `${flow} ended ${description.status} after ${calls.map((call) => call.task).join(', ')}`;
           for (const waiter of waiters.splice(0)) waiter.reject(new Error(`${ended}, before call ${waiter.nth} of ${waiter.task}`));
@@ -134,7 +138,7 @@ export async function withFlows<T>(
         do {
           const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
           for (const event of page.events) {
-            const name = event.stateEnteredEventDetails?.['name'];
+            const name = event.stateEnteredEventDetails?.name;
             if (typeof name === 'string') names.push(name);
           }
           nextToken = page.nextToken;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../local/engine/index.js';
 import { childErrorName } from '../../functions/upgrade-tasks/batch-tasks.js';
+import { createEngine } from '../../local/engine/index.js';
 import { createFlowStateMachines } from '../../local/flows.js';
 
 /**
@@ -16,23 +16,40 @@ describe('rolling.asl.json', () => {
       const event = payload as { task: string; batch?: number; error?: { Error?: string; Cause?: string } };
       calls.push(event);
       switch (event.task) {
-        case 'preChecks': return { passed: true };
-        case 'control': return { action: completedBatches < 3 ? 'run' : 'complete', batch: completedBatches, batchDelaySeconds: 1, gate: 0, gateTimeoutSeconds: 60 };
+        case 'preChecks':
+          return { passed: true };
+        case 'control':
+          return {
+            action: completedBatches < 3 ? 'run' : 'complete',
+            batch: completedBatches,
+            batchDelaySeconds: 1,
+            gate: 0,
+            gateTimeoutSeconds: 60,
+          };
         case 'startBatch':
           if (event.batch === 1) throw new TypeError('the target adapter blew up');
           return { pending: 0, intervalSeconds: 1 };
-        case 'settleBatch': return {};
+        case 'settleBatch':
+          return {};
         case 'finishBatch':
           completedBatches = (event.batch ?? 0) + 1;
           return { action: completedBatches < 3 ? 'continue' : 'complete' };
-        case 'complete': return { action: 'done' };
-        default: throw new Error(`unexpected task ${event.task}`);
+        case 'complete':
+          return { action: 'done' };
+        default:
+          throw new Error(`unexpected task ${event.task}`);
       }
     };
     const engine = await createEngine({ invokeLambda: tasks, timeScale: 100_000 });
     try {
-      const arns = await createFlowStateMachines(engine, { taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tasks', prefix: 'test-' });
-      const { executionArn } = await engine.startExecution({ stateMachineArn: arns.rolling ?? '', input: JSON.stringify({ tenantId: 't', executionId: 'e' }) });
+      const arns = await createFlowStateMachines(engine, {
+        taskFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tasks',
+        prefix: 'test-',
+      });
+      const { executionArn } = await engine.startExecution({
+        stateMachineArn: arns.rolling ?? '',
+        input: JSON.stringify({ tenantId: 't', executionId: 'e' }),
+      });
       const result = await engine.waitForExecution(executionArn);
       expect(result.status).toBe('SUCCEEDED');
       // 1 attempt + 3 retries of States.TaskFailed (the Retry of every task state).

@@ -23,7 +23,9 @@ interface Asl {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FLOW_NAMES = FLOWS.map((flow) => flow.name);
-const definitions = new Map<FlowName, Asl>(FLOWS.map((flow) => [flow.name, JSON.parse(readFileSync(join(ROOT, flow.file), 'utf8')) as Asl]));
+const definitions = new Map<FlowName, Asl>(
+  FLOWS.map((flow) => [flow.name, JSON.parse(readFileSync(join(ROOT, flow.file), 'utf8')) as Asl]),
+);
 const definitionOf = (flow: FlowName): Asl => definitions.get(flow) as Asl;
 
 interface SharedBlock {
@@ -73,14 +75,14 @@ const SHARED_BLOCKS: readonly SharedBlock[] = [
     states: { canary: 'RunCanaries', 'blue-green': 'BringUpGreen' },
     mayDiffer: {
       Comment: 'says what batch 0 is: the canaries, or the green twins',
-      Next: 'the flow\'s own task that judges the batch: finishCanary or finishGreen',
-      'Catch.0.Next': 'the flow\'s own copy of the settle block below (named for its batch)',
+      Next: "the flow's own task that judges the batch: finishCanary or finishGreen",
+      'Catch.0.Next': "the flow's own copy of the settle block below (named for its batch)",
     },
   },
   {
     block: 'settling the single batch after its child failed',
     states: { canary: 'SettleCanaries', 'blue-green': 'SettleGreen' },
-    mayDiffer: { Next: 'the flow\'s own task that judges the batch: finishCanary or finishGreen' },
+    mayDiffer: { Next: "the flow's own task that judges the batch: finishCanary or finishGreen" },
   },
 ];
 
@@ -90,9 +92,10 @@ const SHARED_BLOCKS: readonly SharedBlock[] = [
  * starts appearing in two flows is a decision (shared, or different on purpose).
  */
 const SAME_NAME_DIFFERENT_BLOCKS: Readonly<Record<string, string>> = {
-  DecideNextMove: 'rolling asks `control` (batch boundary: run, gate, pause, rollback, complete); blue-green asks `blueGreenControl` (after an interruption: revert, park, gate, switch, hold)',
-  WhichMove: 'branches on each flow\'s own moves',
-  IsUpgradeCompleted: 'a rollback goes to each flow\'s own revert: RollbackBatch in rolling, RevertGreen in blue-green',
+  DecideNextMove:
+    'rolling asks `control` (batch boundary: run, gate, pause, rollback, complete); blue-green asks `blueGreenControl` (after an interruption: revert, park, gate, switch, hold)',
+  WhichMove: "branches on each flow's own moves",
+  IsUpgradeCompleted: "a rollback goes to each flow's own revert: RollbackBatch in rolling, RevertGreen in blue-green",
 };
 
 function withoutPath(state: State, path: string): State {
@@ -144,7 +147,9 @@ describe('blocks shared between flows', () => {
     for (const block of SHARED_BLOCKS) {
       for (const state of new Set(Object.values(block.states))) {
         // A same-named block must be listed in every flow that has a state by that name.
-        const listed = Object.entries(block.states).filter(([, name]) => name === state).map(([flow]) => flow);
+        const listed = Object.entries(block.states)
+          .filter(([, name]) => name === state)
+          .map(([flow]) => flow);
         expect(listed.sort(), `flows with a ${state} state`).toEqual([...(flowsByState.get(state) ?? [])].sort());
       }
     }
@@ -154,7 +159,7 @@ describe('blocks shared between flows', () => {
 describe('retry and catch policy shared by every flow', () => {
   const tasks = FLOW_NAMES.flatMap((flow) =>
     Object.entries(definitionOf(flow).States)
-      .filter(([, state]) => state['Type'] === 'Task')
+      .filter(([, state]) => state.Type === 'Task')
       .map(([name, state]) => ({ at: `${flow}.${name}`, flow, state })),
   );
 
@@ -162,15 +167,22 @@ describe('retry and catch policy shared by every flow', () => {
     ['Lambda task (invoke or waitForTaskToken)', (resource: string) => resource.startsWith('arn:aws:states:::lambda:invoke')],
     ['child execution (startExecution.sync:2)', (resource: string) => resource === 'arn:aws:states:::states:startExecution.sync:2'],
   ] as const)('every %s retries the same way', (_kind, matches) => {
-    const ofKind = tasks.filter(({ state }) => matches(String(state['Resource'])));
+    const ofKind = tasks.filter(({ state }) => matches(String(state.Resource)));
     expect(ofKind.length).toBeGreaterThan(1);
     const policies = new Map<string, string[]>();
-    for (const { at, state } of ofKind) policies.set(JSON.stringify(state['Retry']), [...(policies.get(JSON.stringify(state['Retry'])) ?? []), at]);
+    for (const { at, state } of ofKind)
+      policies.set(JSON.stringify(state.Retry), [...(policies.get(JSON.stringify(state.Retry)) ?? []), at]);
     expect([...policies.values()], 'tasks grouped by Retry').toHaveLength(1);
   });
 
   it('covers every task with one of those two policies', () => {
-    expect(tasks.filter(({ state }) => !String(state['Resource']).startsWith('arn:aws:states:::lambda:invoke') && state['Resource'] !== 'arn:aws:states:::states:startExecution.sync:2')).toEqual([]);
+    expect(
+      tasks.filter(
+        ({ state }) =>
+          !String(state.Resource).startsWith('arn:aws:states:::lambda:invoke') &&
+          state.Resource !== 'arn:aws:states:::states:startExecution.sync:2',
+      ),
+    ).toEqual([]);
   });
 
   /**
@@ -183,11 +195,13 @@ describe('retry and catch policy shared by every flow', () => {
 
   it('puts the error where FailUpgrade reads it on every catch that goes there (but the known gaps)', () => {
     const elsewhere = tasks.flatMap(({ at, state }) =>
-      ((state['Catch'] ?? []) as { Next: string; ResultPath?: string | null }[]).filter((c) => c.Next === 'FailUpgrade' && c.ResultPath !== '$.error').map(() => at),
+      ((state.Catch ?? []) as { Next: string; ResultPath?: string | null }[])
+        .filter((c) => c.Next === 'FailUpgrade' && c.ResultPath !== '$.error')
+        .map(() => at),
     );
     expect(elsewhere).toEqual(CATCHES_TO_FAIL_UPGRADE_WITHOUT_ERROR);
     for (const flow of FLOW_NAMES) {
-      const failUpgrade = definitionOf(flow).States['FailUpgrade'] as { Parameters?: { Payload?: Record<string, unknown> } } | undefined;
+      const failUpgrade = definitionOf(flow).States.FailUpgrade as { Parameters?: { Payload?: Record<string, unknown> } } | undefined;
       if (failUpgrade) expect(failUpgrade.Parameters?.Payload?.['error.$']).toBe('$.error');
     }
   });

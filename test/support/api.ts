@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { Role } from '../../functions/domain/routes.js';
-import { generateDevKey, signDevToken, type DevKey } from '../../local/dev-auth.js';
-import { startRuntime, type Runtime } from '../../local/runtime.js';
+import { type DevKey, generateDevKey, signDevToken } from '../../local/dev-auth.js';
+import { type Runtime, startRuntime } from '../../local/runtime.js';
 
 export interface ApiResponse<T = any> {
   readonly status: number;
@@ -35,13 +35,24 @@ export interface TestApi {
 export async function startTestApi(options: { timeScale?: number } = {}): Promise<TestApi> {
   const devKey = await generateDevKey();
   // Time runs 1000x faster by default: a 60 s batch delay takes 60 ms.
-  const runtime = await startRuntime({ port: 0, dynamodbEndpoint: inject('dynamodbEndpoint'), devKey, logLevel: 'silent', timeScale: options.timeScale ?? 1000 });
+  const runtime = await startRuntime({
+    port: 0,
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    devKey,
+    logLevel: 'silent',
+    timeScale: options.timeScale ?? 1000,
+  });
   return {
     runtime,
     url: runtime.url,
     devKey,
     token: ({ tenant, roles, user, ttlSeconds }) =>
-      signDevToken(devKey, { ...(tenant === undefined ? {} : { tenant }), roles, user: user ?? 'tester', ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }),
+      signDevToken(devKey, {
+        ...(tenant === undefined ? {} : { tenant }),
+        roles,
+        user: user ?? 'tester',
+        ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+      }),
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -52,7 +63,7 @@ export async function startTestApi(options: { timeScale?: number } = {}): Promis
       }
       const response = await fetch(`${runtime.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
       const text = await response.text();
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       try {
         parsed = text.length > 0 ? JSON.parse(text) : undefined;
       } catch {

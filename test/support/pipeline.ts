@@ -1,6 +1,6 @@
 import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { expect } from 'vitest';
-import { unique, type ApiResponse, type TestApi } from './api.js';
+import { type ApiResponse, type TestApi, unique } from './api.js';
 import { seedComponent } from './fixtures.js';
 
 export interface PipelineWorld {
@@ -34,14 +34,21 @@ const split = (ref: string) => {
 };
 
 /** A tenant with a component and helpers to drive pipelines through the local HTTP API. */
-export async function pipelineWorld(api: TestApi, versions: readonly string[] = ['1.0.0', '1.0.1', '1.1.0', '1.2.0']): Promise<PipelineWorld> {
+export async function pipelineWorld(
+  api: TestApi,
+  versions: readonly string[] = ['1.0.0', '1.0.1', '1.1.0', '1.2.0'],
+): Promise<PipelineWorld> {
   const { componentId, admin } = await seedComponent(api, versions);
   const tenant = unique('pipe');
   const operator = await api.token({ tenant, roles: ['operator'], user: 'olga' });
   const approver = await api.token({ tenant, roles: ['approver'], user: 'april' });
   const viewer = await api.token({ tenant, roles: ['viewer'], user: 'vic' });
   const base = `/v1/tenants/${tenant}`;
-  const scheduler = new SchedulerClient({ endpoint: api.runtime.endpoints.scheduler, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const scheduler = new SchedulerClient({
+    endpoint: api.runtime.endpoints.scheduler,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const world: PipelineWorld = {
     tenant,
     base,
@@ -74,7 +81,10 @@ export async function pipelineWorld(api: TestApi, versions: readonly string[] = 
     },
     validate(ref, comment, token = approver) {
       const { project, name } = split(ref);
-      return api.request('POST', `${base}/projects/${project}/services/${name}/upgrade-validation`, { token, ...(comment === undefined ? {} : { body: { comment } }) });
+      return api.request('POST', `${base}/projects/${project}/services/${name}/upgrade-validation`, {
+        token,
+        ...(comment === undefined ? {} : { body: { comment } }),
+      });
     },
     async getService(ref) {
       const { project, name } = split(ref);

@@ -11,7 +11,8 @@ export function testSeed(env: Record<string, string | undefined> = process.env):
   const text = env.SLUICE_TEST_SEED?.trim();
   if (text === undefined || text === '') return DEFAULT_TEST_SEED;
   const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new Error(`SLUICE_TEST_SEED must be an integer from 0 to ${0xffff_ffff}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
+    throw new Error(`SLUICE_TEST_SEED must be an integer from 0 to ${0xffff_ffff}, got ${JSON.stringify(text)}`);
   return seed;
 }
 

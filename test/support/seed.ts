@@ -10,6 +10,8 @@ export async function useSeed(context: Pick<TestContext, 'annotate' | 'task'>, l
   const base = testSeed();
   const seed = label === undefined ? base : deriveSeed(base, label);
   const derived = label === undefined ? '' : ` (derived from ${base} for ${JSON.stringify(label)})`;
-  await context.annotate(`random choices seeded with ${seed}${derived}; replay: SLUICE_TEST_SEED=${base} npx vitest run ${context.task.file.name}`);
+  await context.annotate(
+    `random choices seeded with ${seed}${derived}; replay: SLUICE_TEST_SEED=${base} npx vitest run ${context.task.file.name}`,
+  );
   return seed;
 }

@@ -1,7 +1,7 @@
-import { DescribeExecutionCommand, SFNClient, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import type { StartableFlowName } from '../../functions/domain/flows.js';
 import { LOCAL_ACCOUNT, LOCAL_FUNCTIONS, LOCAL_REGION } from '../../local/lambdas.js';
-import { waitFor, type WaitOptions } from './wait.js';
+import { type WaitOptions, waitFor } from './wait.js';
 
 /** The function every flow invokes for its tasks (statemachines/*.asl.json). */
 const TASKS_FUNCTION = 'sluice-upgrade-tasks';
@@ -33,7 +33,12 @@ export function recordTaskCalls(): TaskCalls {
     if (!original) throw new Error(`no local function ${TASKS_FUNCTION}`);
     LOCAL_FUNCTIONS[TASKS_FUNCTION] = async (event, context) => {
       const payload = (event ?? {}) as Record<string, unknown>;
-      const call: TaskCall = { task: String(payload.task), executionId: typeof payload.executionId === 'string' ? payload.executionId : undefined, payload, settled: false };
+      const call: TaskCall = {
+        task: String(payload.task),
+        executionId: typeof payload.executionId === 'string' ? payload.executionId : undefined,
+        payload,
+        settled: false,
+      };
       calls.push(call);
       try {
         call.result = await original(event, context);
@@ -65,13 +70,21 @@ const taskCalls: TaskCalls = {
   running: (executionId) => taskCalls.of(executionId).filter((call) => !call.settled),
   async settled(executionId, options = {}) {
     await waitFor(() => taskCalls.running(executionId).length === 0, {
-      message: () => `the tasks of ${executionId} to return (still running: ${taskCalls.running(executionId).map((call) => call.task).join(', ')})`,
+      message: () =>
+        `the tasks of ${executionId} to return (still running: ${taskCalls
+          .running(executionId)
+          .map((call) => call.task)
+          .join(', ')})`,
       ...options,
     });
   },
   async until(executionId, predicate, options = {}) {
     return waitFor(() => (predicate(taskCalls.of(executionId)) ? taskCalls.of(executionId) : undefined), {
-      message: () => `the task calls of ${executionId} to match (so far: ${taskCalls.of(executionId).map((call) => call.task).join(', ')})`,
+      message: () =>
+        `the task calls of ${executionId} to match (so far: ${taskCalls
+          .of(executionId)
+          .map((call) => call.task)
+          .join(', ')})`,
       ...options,
     });
   },
@@ -81,11 +94,23 @@ const taskCalls: TaskCalls = {
  * The flow (Step Functions execution) of an upgrade, as the SFN API of the local runtime at
  * `stepfunctions` describes it; undefined when it was never started.
  */
-export async function describeFlow(stepfunctions: string, flow: StartableFlowName, executionId: string): Promise<DescribeExecutionCommandOutput | undefined> {
-  const sfn = new SFNClient({ endpoint: stepfunctions, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+export async function describeFlow(
+  stepfunctions: string,
+  flow: StartableFlowName,
+  executionId: string,
+): Promise<DescribeExecutionCommandOutput | undefined> {
+  const sfn = new SFNClient({
+    endpoint: stepfunctions,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     // The upgrades API starts each flow under the execution's id (functions/upgrades/upgrades.ts).
-    return await sfn.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:sluice-${flow}:${executionId}` }));
+    return await sfn.send(
+      new DescribeExecutionCommand({
+        executionArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:sluice-${flow}:${executionId}`,
+      }),
+    );
   } catch (error) {
     if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
     throw error;

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { unique, type ApiResponse, type TestApi } from './api.js';
+import { type ApiResponse, type TestApi, unique } from './api.js';
 import { seedComponent } from './fixtures.js';
 
 export const TERMINAL = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
@@ -47,11 +47,15 @@ export async function upgradeWorld(api: TestApi, versions: readonly string[] = [
     base,
     async service(name, count, target) {
       const instances = Array.from({ length: count }, (_, index) => ({ id: `i-${index}` }));
-      const response = await api.request('POST', `${base}/projects/p/services`, { token: operator, body: { name, componentId, version: versions[0], instances, ...(target ? { target } : {}) } });
+      const response = await api.request('POST', `${base}/projects/p/services`, {
+        token: operator,
+        body: { name, componentId, version: versions[0], instances, ...(target ? { target } : {}) },
+      });
       expect(response.status).toBe(201);
     },
     create: (body) => api.request('POST', `${base}/upgrades`, { token: operator, body: { project: 'p', ...body } }),
-    act: (executionId, action, body) => api.request('POST', `${base}/upgrades/${executionId}/${action}`, { token: operator, ...(body === undefined ? {} : { body }) }),
+    act: (executionId, action, body) =>
+      api.request('POST', `${base}/upgrades/${executionId}/${action}`, { token: operator, ...(body === undefined ? {} : { body }) }),
     async get(executionId) {
       const response = await api.request('GET', `${base}/upgrades/${executionId}`, { token: viewer });
       expect(response.status).toBe(200);
@@ -62,7 +66,10 @@ export async function upgradeWorld(api: TestApi, versions: readonly string[] = [
       for (;;) {
         const execution = await world.get(executionId);
         if (predicate(execution)) return execution;
-        if (Date.now() > deadline) throw new Error(`timed out waiting; last status ${execution.status}, batches ${execution.completedBatches}/${execution.totalBatches}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting; last status ${execution.status}, batches ${execution.completedBatches}/${execution.totalBatches}`,
+          );
         await new Promise((done) => setTimeout(done, 50));
       }
     },

@@ -47,7 +47,8 @@ describe('functions/', () => {
     const visit = (node: string, path: string[]) => {
       state.set(node, 'open');
       for (const next of edges.get(node) ?? []) {
-        if (state.get(next) === 'open') cycles.push([...path, node, next].slice(path.indexOf(next) >= 0 ? path.indexOf(next) : path.length).join(' -> '));
+        if (state.get(next) === 'open')
+          cycles.push([...path, node, next].slice(path.indexOf(next) >= 0 ? path.indexOf(next) : path.length).join(' -> '));
         else if (!state.has(next)) visit(next, [...path, node]);
       }
       state.set(node, 'done');

@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, acceptsIdempotencyKey, type RouteDefinition } from '../../functions/domain/routes.js';
+import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from '../../functions/domain/routes.js';
 import { servicesContracts } from '../../functions/services/contract.js';
 import { BadRequestError } from '../../functions/shared/errors.js';
 import { createApiHandler } from '../../functions/shared/http/api-handler.js';
-import { readIdempotencyKey, type Idempotency, type IdempotentRequest } from '../../functions/shared/http/idempotency.js';
+import { type Idempotency, type IdempotentRequest, readIdempotencyKey } from '../../functions/shared/http/idempotency.js';
 import { createLogger } from '../../functions/shared/logger.js';
 
 describe('readIdempotencyKey', () => {
@@ -16,27 +16,37 @@ describe('readIdempotencyKey', () => {
     expect(readIdempotencyKey({ 'content-type': 'application/json' })).toBeUndefined();
   });
 
-  it.each([[''], ['a'.repeat(256)], ['tab\there'], ['new\nline'], ['ключ'], ['\x7F']])('refuses %j, naming header.idempotency-key', (key) => {
-    try {
-      readIdempotencyKey({ 'idempotency-key': key });
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(BadRequestError);
-      expect((error as BadRequestError).errors[0]?.field).toBe('header.idempotency-key');
-    }
-  });
+  it.each([[''], ['a'.repeat(256)], ['tab\there'], ['new\nline'], ['ключ'], ['\x7F']])(
+    'refuses %j, naming header.idempotency-key',
+    (key) => {
+      try {
+        readIdempotencyKey({ 'idempotency-key': key });
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(BadRequestError);
+        expect((error as BadRequestError).errors[0]?.field).toBe('header.idempotency-key');
+      }
+    },
+  );
 });
 
 describe('acceptsIdempotencyKey', () => {
   it('holds for every authenticated mutation and for nothing else', () => {
-    for (const route of ROUTES as readonly RouteDefinition[]) expect(acceptsIdempotencyKey(route)).toBe(route.method !== 'GET' && route.access !== 'public');
+    for (const route of ROUTES as readonly RouteDefinition[])
+      expect(acceptsIdempotencyKey(route)).toBe(route.method !== 'GET' && route.access !== 'public');
     expect(ROUTES.filter(acceptsIdempotencyKey).length).toBeGreaterThan(10);
   });
 });
 
 describe('createApiHandler with an Idempotency-Key', () => {
   const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 1000 } as Context;
-  const event = (method: string, path: string, pathParameters: Record<string, string>, headers: Record<string, string>, body?: unknown): APIGatewayProxyEventV2 =>
+  const event = (
+    method: string,
+    path: string,
+    pathParameters: Record<string, string>,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): APIGatewayProxyEventV2 =>
     ({
       routeKey: `${method} ${path}`,
       rawPath: path,
@@ -54,7 +64,12 @@ describe('createApiHandler with an Idempotency-Key', () => {
     const handler = createApiHandler({
       group: 'services',
       contracts: servicesContracts,
-      setup: () => ({ dependencies: {}, logger: createLogger('warn', (line) => lines.push(line)), claims: { tenant: 'tenant', roles: 'roles' }, idempotency }),
+      setup: () => ({
+        dependencies: {},
+        logger: createLogger('warn', (line) => lines.push(line)),
+        claims: { tenant: 'tenant', roles: 'roles' },
+        idempotency,
+      }),
       operations: {
         createService: async ({ body: parsed }) => ({ created: ++calls, name: parsed.name }),
         listServices: async () => ({ items: [], calls: ++calls }),
@@ -69,14 +84,22 @@ describe('createApiHandler with an Idempotency-Key', () => {
   it('hands the port the scope, subject, key and the parsed request', async () => {
     const seen: IdempotentRequest[] = [];
     const { handler } = handlerWith({ run: async (request, _context, execute) => (seen.push(request), execute()) });
-    const response = await handler(event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': 'k-1' }, body), context);
+    const response = await handler(
+      event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': 'k-1' }, body),
+      context,
+    );
     expect(response.statusCode).toBe(201);
     expect(seen).toEqual([
       {
         scope: 'tenant/t1',
         subject: 'olivia',
         key: 'k-1',
-        request: { routeKey: `POST ${SERVICES}`, params: { tenantId: 't1', projectName: 'p' }, query: null, body: expect.objectContaining(body) },
+        request: {
+          routeKey: `POST ${SERVICES}`,
+          params: { tenantId: 't1', projectName: 'p' },
+          query: null,
+          body: expect.objectContaining(body),
+        },
       },
     ]);
   });
@@ -84,18 +107,24 @@ describe('createApiHandler with an Idempotency-Key', () => {
   it('does not involve the port without a key, or on a read', async () => {
     const { handler } = handlerWith({ run: () => Promise.reject(new Error('must not be called')) });
     expect((await handler(event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, {}, body), context)).statusCode).toBe(201);
-    expect((await handler(event('GET', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': 'k-1' }), context)).statusCode).toBe(200);
+    expect(
+      (await handler(event('GET', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': 'k-1' }), context)).statusCode,
+    ).toBe(200);
   });
 
   it('checks the key but runs the operation when idempotency is off, and says so once', async () => {
     const lines: string[] = [];
     const { handler, calls } = handlerWith(undefined, lines);
-    const request = () => handler(event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': 'k-1' }, body), context);
+    const request = () =>
+      handler(event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': 'k-1' }, body), context);
     expect((await request()).statusCode).toBe(201);
     expect((await request()).statusCode).toBe(201);
     expect(calls()).toBe(2);
     expect(lines.filter((line) => line.includes('IDEMPOTENCY_TABLE_NAME'))).toHaveLength(1);
-    const malformed = await handler(event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': '' }, body), context);
+    const malformed = await handler(
+      event('POST', SERVICES, { tenantId: 't1', projectName: 'p' }, { 'idempotency-key': '' }, body),
+      context,
+    );
     expect(malformed.statusCode).toBe(400);
   });
 });

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { assertLegalTransition, sourcesOf, STATUSES, TRANSITIONS } from '../../functions/domain/status.js';
-import { createUpgradeRepository } from '../../functions/upgrades/upgrade-repository.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { assertLegalTransition, STATUSES, sourcesOf, TRANSITIONS } from '../../functions/domain/status.js';
+import { createUpgradeRepository } from '../../functions/upgrades/upgrade-repository.js';
 
 describe('assertLegalTransition', () => {
   it('accepts every edge of the status table, alone and as the full list of sources', () => {

@@ -13,7 +13,8 @@ function testFiles(dir: string): string[] {
   });
 }
 
-const tierOf = (file: string) => Object.entries(TIERS).filter(([, tier]) => (tier.folders as readonly string[]).includes(file.split('/')[0] ?? ''));
+const tierOf = (file: string) =>
+  Object.entries(TIERS).filter(([, tier]) => (tier.folders as readonly string[]).includes(file.split('/')[0] ?? ''));
 
 describe('test tiers (vitest projects)', () => {
   const files = testFiles(TEST_ROOT);
@@ -26,7 +27,9 @@ describe('test tiers (vitest projects)', () => {
   it('keep DynamoDB Local (and so Java) out of the unit tier', () => {
     expect(TIERS.unit.dynamodb).toBe(false);
     const unit = files.filter((file) => tierOf(file)[0]?.[0] === 'unit' && file !== 'unit/test-tiers.test.ts');
-    const offending = unit.filter((file) => /inject\(|dynamodbEndpoint|support\/api\.js|local\/runtime\.js|startDynamoDbLocal/.test(readFileSync(join(TEST_ROOT, file), 'utf8')));
+    const offending = unit.filter((file) =>
+      /inject\(|dynamodbEndpoint|support\/api\.js|local\/runtime\.js|startDynamoDbLocal/.test(readFileSync(join(TEST_ROOT, file), 'utf8')),
+    );
     expect(offending).toEqual([]);
   });
 });

@@ -13,9 +13,15 @@ import {
 } from '../../functions/upgrade-tasks/decisions.js';
 
 /** Three batches: [0,2), [2,4), [4,5). */
-const rolling = { status: 'IN_PROGRESS' as Status, strategy: 'ROLLING' as const, batchBounds: [0, 2, 4, 5], completedBatches: 0, gatesPassed: 0 };
+const rolling = {
+  status: 'IN_PROGRESS' as Status,
+  strategy: 'ROLLING' as const,
+  batchBounds: [0, 2, 4, 5],
+  completedBatches: 0,
+  gatesPassed: 0,
+};
 
-describe('nextMove (the rolling flow\'s control step)', () => {
+describe("nextMove (the rolling flow's control step)", () => {
   it.each([
     ['runs the first batch', {}, 'run'],
     ['runs the last batch', { completedBatches: 2 }, 'run'],
@@ -48,11 +54,23 @@ describe('the failure threshold rule', () => {
   it.each([
     ['goes on below the threshold', { failedCount: 1 }, { action: 'continue' }],
     ['completes after the last batch', { completedBatches: 3 }, { action: 'complete' }],
-    ['fails at the threshold without auto-rollback', { failedCount: 2 }, { action: 'fail', reason: '2 instance(s) failed; the failure threshold is 2' }],
-    ['rolls back at the threshold with auto-rollback', { failedCount: 3, autoRollbackEnabled: true }, { action: 'start-rollback', reason: '3 instance(s) failed; the failure threshold is 2' }],
+    [
+      'fails at the threshold without auto-rollback',
+      { failedCount: 2 },
+      { action: 'fail', reason: '2 instance(s) failed; the failure threshold is 2' },
+    ],
+    [
+      'rolls back at the threshold with auto-rollback',
+      { failedCount: 3, autoRollbackEnabled: true },
+      { action: 'start-rollback', reason: '3 instance(s) failed; the failure threshold is 2' },
+    ],
     ['follows a rollback started meanwhile, whatever the counts', { status: 'ROLLING_BACK', failedCount: 5 }, { action: 'rollback' }],
     ['stops once the execution ended', { status: 'CANCELLED', failedCount: 5 }, { action: 'stop' }],
-    ['applies the threshold while paused too', { status: 'PAUSED', failedCount: 2 }, { action: 'fail', reason: '2 instance(s) failed; the failure threshold is 2' }],
+    [
+      'applies the threshold while paused too',
+      { status: 'PAUSED', failedCount: 2 },
+      { action: 'fail', reason: '2 instance(s) failed; the failure threshold is 2' },
+    ],
   ] as const)('after a batch: %s', (_name, change, expected) => {
     expect(afterBatch({ ...base, ...change })).toEqual(expected);
   });
@@ -61,9 +79,21 @@ describe('the failure threshold rule', () => {
 describe('CANARY decisions', () => {
   it.each([
     ['monitors healthy canaries', { status: 'CANARY_RUNNING', failedCount: 0, autoRollbackEnabled: false }, { action: 'monitor' }],
-    ['fails on a failed canary without auto-rollback', { status: 'CANARY_RUNNING', failedCount: 1, autoRollbackEnabled: false }, { action: 'fail', reason: '1 canary instance(s) failed' }],
-    ['rolls back a failed canary with auto-rollback', { status: 'CANARY_RUNNING', failedCount: 2, autoRollbackEnabled: true }, { action: 'start-rollback', reason: '2 canary instance(s) failed' }],
-    ['hands over to the rollout once no longer CANARY_RUNNING', { status: 'CANCELLED', failedCount: 1, autoRollbackEnabled: true }, { action: 'rollout' }],
+    [
+      'fails on a failed canary without auto-rollback',
+      { status: 'CANARY_RUNNING', failedCount: 1, autoRollbackEnabled: false },
+      { action: 'fail', reason: '1 canary instance(s) failed' },
+    ],
+    [
+      'rolls back a failed canary with auto-rollback',
+      { status: 'CANARY_RUNNING', failedCount: 2, autoRollbackEnabled: true },
+      { action: 'start-rollback', reason: '2 canary instance(s) failed' },
+    ],
+    [
+      'hands over to the rollout once no longer CANARY_RUNNING',
+      { status: 'CANCELLED', failedCount: 1, autoRollbackEnabled: true },
+      { action: 'rollout' },
+    ],
   ] as const)('after the canary batch: %s', (_name, execution, expected) => {
     expect(afterCanaryBatch({ ...execution, status: execution.status as Status })).toEqual(expected);
   });
@@ -79,17 +109,21 @@ describe('CANARY decisions', () => {
   });
 
   it('rolls back on an unhealthy canary with auto-rollback, naming the canaries in order', () => {
-    expect(canaryVerdict({ autoRollbackEnabled: true, canaryAutoPromoteSeconds: 60 }, { unhealthy: ['i-3', 'i-1'], elapsedMs: 120_000 })).toEqual({
+    expect(
+      canaryVerdict({ autoRollbackEnabled: true, canaryAutoPromoteSeconds: 60 }, { unhealthy: ['i-3', 'i-1'], elapsedMs: 120_000 }),
+    ).toEqual({
       decision: 'start-rollback',
       reason: 'canary i-1, i-3 unhealthy while monitoring',
     });
   });
 
   it('fails on an unhealthy canary without auto-rollback, even once auto-promotion is due', () => {
-    expect(canaryVerdict({ autoRollbackEnabled: false, canaryAutoPromoteSeconds: 60 }, { unhealthy: ['i-2'], elapsedMs: 120_000 })).toEqual({
-      decision: 'fail',
-      reason: 'canary i-2 unhealthy while monitoring',
-    });
+    expect(canaryVerdict({ autoRollbackEnabled: false, canaryAutoPromoteSeconds: 60 }, { unhealthy: ['i-2'], elapsedMs: 120_000 })).toEqual(
+      {
+        decision: 'fail',
+        reason: 'canary i-2 unhealthy while monitoring',
+      },
+    );
   });
 
   it('promotes healthy canaries once canaryAutoPromoteSeconds passed, not before', () => {
@@ -99,14 +133,20 @@ describe('CANARY decisions', () => {
   });
 
   it('keeps monitoring without auto-promotion however long it runs', () => {
-    expect(canaryVerdict({ autoRollbackEnabled: false, canaryAutoPromoteSeconds: undefined }, { unhealthy: [], elapsedMs: 7 * 86_400_000 })).toEqual({ decision: 'continue' });
+    expect(
+      canaryVerdict({ autoRollbackEnabled: false, canaryAutoPromoteSeconds: undefined }, { unhealthy: [], elapsedMs: 7 * 86_400_000 }),
+    ).toEqual({ decision: 'continue' });
   });
 });
 
 describe('BLUE_GREEN decisions', () => {
   it.each([
     ['waits at the switch gate when green is healthy', { status: 'IN_PROGRESS', failedCount: 0 }, { action: 'gate' }],
-    ['aborts when a green instance failed', { status: 'IN_PROGRESS', failedCount: 1 }, { action: 'start-rollback', reason: '1 green instance(s) did not come up healthy' }],
+    [
+      'aborts when a green instance failed',
+      { status: 'IN_PROGRESS', failedCount: 1 },
+      { action: 'start-rollback', reason: '1 green instance(s) did not come up healthy' },
+    ],
     ['reverts when a rollback came first', { status: 'ROLLING_BACK', failedCount: 0 }, { action: 'abort' }],
     ['goes through control while paused', { status: 'PAUSED', failedCount: 1 }, { action: 'control' }],
     ['stops once ended', { status: 'CANCELLED', failedCount: 0 }, { action: 'stop' }],
@@ -115,11 +155,19 @@ describe('BLUE_GREEN decisions', () => {
   });
 
   it.each([
-    ['reverts while rolling back, even after the switch', { status: 'ROLLING_BACK', trafficSwitchedAt: '2026-01-01T00:00:00Z', gatesPassed: 1 }, 'revert'],
+    [
+      'reverts while rolling back, even after the switch',
+      { status: 'ROLLING_BACK', trafficSwitchedAt: '2026-01-01T00:00:00Z', gatesPassed: 1 },
+      'revert',
+    ],
     ['parks while paused', { status: 'PAUSED', gatesPassed: 1 }, 'park'],
     ['returns to the gate before it passed', { status: 'IN_PROGRESS', gatesPassed: 0 }, 'gate'],
     ['returns to the switch once the gate passed', { status: 'IN_PROGRESS', gatesPassed: 1 }, 'switch'],
-    ['returns to holding blue once traffic moved', { status: 'IN_PROGRESS', trafficSwitchedAt: '2026-01-01T00:00:00Z', gatesPassed: 1 }, 'hold'],
+    [
+      'returns to holding blue once traffic moved',
+      { status: 'IN_PROGRESS', trafficSwitchedAt: '2026-01-01T00:00:00Z', gatesPassed: 1 },
+      'hold',
+    ],
     ['stops once ended', { status: 'COMPLETED', trafficSwitchedAt: '2026-01-01T00:00:00Z' }, 'stop'],
   ] as const)('after an interruption: %s', (_name, execution, expected) => {
     expect(blueGreenMove({ ...execution, status: execution.status as Status })).toBe(expected);

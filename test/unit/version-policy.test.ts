@@ -1,17 +1,16 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-
+import type { CatalogVersion } from '../../functions/catalog/schemas.js';
 import {
-  PATH_IMPACT,
   admitsVersion,
   checkRequirements,
   checkUpgradePath,
   compareVersions,
   isValidVersion,
   nextInChannel,
+  PATH_IMPACT,
   versionSortKey,
 } from '../../functions/catalog/version-policy.js';
-import type { CatalogVersion } from '../../functions/catalog/schemas.js';
 import type { AutoUpgradeChannel } from '../../functions/domain/channels.js';
 import { createRandom } from '../support/random.js';
 
@@ -48,9 +47,7 @@ const catalog: readonly CatalogVersion[] = [
 ];
 
 function codes(from: string, to: string, rollbackOf?: { fromVersion: string; toVersion: string }): string[] {
-  return checkUpgradePath({ from, to, versions: catalog, ...(rollbackOf ? { rollbackOf } : {}) }).blockers.map(
-    (b) => b.code,
-  );
+  return checkUpgradePath({ from, to, versions: catalog, ...(rollbackOf ? { rollbackOf } : {}) }).blockers.map((b) => b.code);
 }
 
 describe('isValidVersion', () => {
@@ -228,27 +225,9 @@ describe('checkUpgradePath — rollback exception', () => {
       { fromVersion: '1.3.0', toVersion: '1.2.9' },
       ['MINOR_DOWNGRADE'],
     ],
-    [
-      'lets a rollback return to a version blocked since',
-      '1.8.0',
-      '1.4.2',
-      { fromVersion: '1.4.2', toVersion: '1.8.0' },
-      [],
-    ],
-    [
-      'lets a patch rollback return to a version blocked since',
-      '1.4.3',
-      '1.4.2',
-      { fromVersion: '1.4.2', toVersion: '1.4.3' },
-      [],
-    ],
-    [
-      'ignores rollbackOf for an upgrade',
-      '1.2.3',
-      '1.4.0',
-      { fromVersion: '1.4.0', toVersion: '1.2.3' },
-      ['MINOR_SKIP'],
-    ],
+    ['lets a rollback return to a version blocked since', '1.8.0', '1.4.2', { fromVersion: '1.4.2', toVersion: '1.8.0' }, []],
+    ['lets a patch rollback return to a version blocked since', '1.4.3', '1.4.2', { fromVersion: '1.4.2', toVersion: '1.4.3' }, []],
+    ['ignores rollbackOf for an upgrade', '1.2.3', '1.4.0', { fromVersion: '1.4.0', toVersion: '1.2.3' }, ['MINOR_SKIP']],
   ] as const)('%s', (_name, from, to, rollbackOf, expected) => {
     expect(codes(from, to, rollbackOf)).toEqual(expected);
   });

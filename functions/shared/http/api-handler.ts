@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { acceptsIdempotencyKey, ROUTES, routeKey, type RouteDefinition, type RouteGroup, type RouteId } from '../../domain/routes.js';
+import { acceptsIdempotencyKey, ROUTES, type RouteDefinition, type RouteGroup, type RouteId, routeKey } from '../../domain/routes.js';
 import {
   AppError,
   BadRequestError,
@@ -14,8 +14,8 @@ import {
 } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
-import { readIdempotencyKey, type Idempotency } from './idempotency.js';
-import { principalFromEvent, type Principal } from './principal.js';
+import { type Idempotency, readIdempotencyKey } from './idempotency.js';
+import { type Principal, principalFromEvent } from './principal.js';
 import { fieldErrors } from './zod-errors.js';
 
 const fallbackLogger = createLogger('error');
@@ -131,9 +131,7 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
         { params, query, body, principal: principal as Principal, headers: event.headers ?? {}, requestId: context.awsRequestId },
         dependencies,
       );
-      return contract.status === 204 || result === undefined
-        ? { statusCode: contract.status }
-        : json(contract.status, result);
+      return contract.status === 204 || result === undefined ? { statusCode: contract.status } : json(contract.status, result);
     };
     if (idempotencyKey === undefined || !idempotency || !principal) return execute();
     const tenantId = event.pathParameters?.tenantId;
@@ -156,7 +154,11 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
 }
 
 /** Authentication, then tenant isolation (404, so tenants cannot be probed), then role. */
-function authorize(route: RouteDefinition, event: APIGatewayProxyEventV2, claims: { tenant: string; roles: string }): Principal | undefined {
+function authorize(
+  route: RouteDefinition,
+  event: APIGatewayProxyEventV2,
+  claims: { tenant: string; roles: string },
+): Principal | undefined {
   if (route.access === 'public') return undefined;
   const principal = principalFromEvent(event, claims);
   if (!principal) throw new UnauthorizedError('A valid bearer token is required.');
@@ -181,7 +183,9 @@ function parsePart(where: 'path' | 'query', schema: z.ZodType | undefined, raw: 
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new BadRequestError(`Invalid ${where === 'path' ? 'path parameters' : 'query parameters'}.`, { errors: fieldErrors(where, parsed.error) });
+    throw new BadRequestError(`Invalid ${where === 'path' ? 'path parameters' : 'query parameters'}.`, {
+      errors: fieldErrors(where, parsed.error),
+    });
   }
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 import { createDynamoDbClient } from '../ddb.js';
-import { readEnv, type Env } from '../env.js';
-import { baseSetup, type BaseSetup } from '../setup.js';
+import { type Env, readEnv } from '../env.js';
+import { type BaseSetup, baseSetup } from '../setup.js';
 import type { Idempotency } from './idempotency.js';
 import { createPowertoolsIdempotency } from './powertools-idempotency.js';
 

@@ -104,10 +104,13 @@ function translate(error: unknown): unknown {
     });
   }
   if (error instanceof IdempotencyValidationError) {
-    return new ValidationError('This Idempotency-Key was already used for a different request (route, path, query or body); use a new key.', {
-      cause: error,
-      errors: [{ field, message: 'already used for a different request' }],
-    });
+    return new ValidationError(
+      'This Idempotency-Key was already used for a different request (route, path, query or body); use a new key.',
+      {
+        cause: error,
+        errors: [{ field, message: 'already used for a different request' }],
+      },
+    );
   }
   return error;
 }

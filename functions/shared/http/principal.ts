@@ -17,11 +17,7 @@ type Claims = Record<string, string | number | boolean | string[]>;
  * `"[a b c]"`; other callers may pass a real array or a comma list. All three parse.
  */
 export function parseRoles(value: unknown): Set<Role> {
-  const raw = Array.isArray(value)
-    ? value.map(String)
-    : typeof value === 'string'
-      ? value.replace(/^\[|\]$/g, '').split(/[\s,]+/)
-      : [];
+  const raw = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.replace(/^\[|\]$/g, '').split(/[\s,]+/) : [];
   const known = new Set<string>(ROLES);
   return new Set(raw.filter((role): role is Role => known.has(role)));
 }
@@ -32,10 +28,7 @@ export function parseRoles(value: unknown): Set<Role> {
  * puts them there, locally the server does after verifying the token, so the handler
  * never sees or parses a raw token.
  */
-export function principalFromEvent(
-  event: APIGatewayProxyEventV2,
-  claimNames: { tenant: string; roles: string },
-): Principal | undefined {
+export function principalFromEvent(event: APIGatewayProxyEventV2, claimNames: { tenant: string; roles: string }): Principal | undefined {
   const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Claims } } }).authorizer?.jwt?.claims;
   if (!claims || typeof claims.sub !== 'string' || claims.sub.length === 0) return undefined;
   const tenant = claims[claimNames.tenant];

@@ -13,8 +13,5 @@ export function fieldErrors(where: 'body' | 'query' | 'path', error: z.ZodError)
 }
 
 function formatPath(where: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : `${acc}.${String(part)}`),
-    where,
-  );
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : `${acc}.${String(part)}`), where);
 }

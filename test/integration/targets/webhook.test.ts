@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -47,7 +47,13 @@ async function startReceiver(answer: (res: ServerResponse, n: number, req: SeenR
       const timestamp = String(req.headers['x-sluice-timestamp']);
       const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex')}`);
       const given = Buffer.from(String(req.headers['x-sluice-signature']));
-      const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, verified: expected.length === given.length && timingSafeEqual(expected, given) };
+      const record = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        verified: expected.length === given.length && timingSafeEqual(expected, given),
+      };
       seen.push(record);
       res.on('error', () => undefined); // the client may hang up on purpose
       answer(res, seen.length, record);
@@ -102,7 +108,12 @@ function deps(extra: Partial<WebhookTargetDeps> = {}): WebhookTargetDeps & { wai
   };
 }
 
-const target = (url: string, timeoutSeconds?: number) => ({ type: 'webhook' as const, url, secret: SECRET, ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) });
+const target = (url: string, timeoutSeconds?: number) => ({
+  type: 'webhook' as const,
+  url,
+  secret: SECRET,
+  ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+});
 
 describe('webhook target against a real HTTP receiver', () => {
   it('posts a signed JSON body the receiver can verify, and reads its answer', async () => {
@@ -217,7 +228,10 @@ describe('webhook target against a real HTTP receiver', () => {
         res.end('{"detail":"took a while"}');
       }, 300);
     });
-    expect(await createWebhookTarget(target(receiver.url, 5), deps()).perform(request('upgrade'))).toEqual({ ok: true, detail: 'took a while' });
+    expect(await createWebhookTarget(target(receiver.url, 5), deps()).perform(request('upgrade'))).toEqual({
+      ok: true,
+      detail: 'took a while',
+    });
     expect(receiver.seen).toHaveLength(1);
   });
 
@@ -358,7 +372,9 @@ describe('webhook target against a real HTTPS receiver', () => {
     try {
       const lookup = async () => [{ address: '127.0.0.1', family: 4 }];
       const url = `https://receiver.sluice.test:${receiver.port}/hook`;
-      const result = await createWebhookTarget(target(url), deps({ lookup, ca: cert, allowInsecureHttp: false })).perform(request('upgrade'));
+      const result = await createWebhookTarget(target(url), deps({ lookup, ca: cert, allowInsecureHttp: false })).perform(
+        request('upgrade'),
+      );
       expect(result).toEqual({ ok: true, detail: 'over tls' });
       expect(receiver.sni).toEqual(['receiver.sluice.test']);
       expect(receiver.hosts).toEqual([`receiver.sluice.test:${receiver.port}`]);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamDepth, refuseEdge, upstreamOf, type Edge } from '../../../functions/pipeline/graph.js';
+import { downstreamDepth, type Edge, refuseEdge, upstreamOf } from '../../../functions/pipeline/graph.js';
 import { nextWindowStart } from '../../../functions/pipeline/maintenance-window.js';
 import { atExpression, parseAtExpression, upgradeScheduleName, validationScheduleName } from '../../../functions/pipeline/schedules.js';
 
-const edges = (...pairs: [string, string][]): Edge[] => pairs.map(([source, destination], index) => ({ stepId: `s${index}`, source, destination }));
+const edges = (...pairs: [string, string][]): Edge[] =>
+  pairs.map(([source, destination], index) => ({ stepId: `s${index}`, source, destination }));
 
 describe('refuseEdge', () => {
   it('accepts a first step, a second destination of a source, and a chain of 3', () => {
@@ -15,13 +16,25 @@ describe('refuseEdge', () => {
 
   it('refuses a service as its own source, a second source, a cycle and a 4-service chain', () => {
     expect(refuseEdge([], { source: 'a', destination: 'a' })?.code).toBe('SAME_SERVICE');
-    expect(refuseEdge(edges(['a', 'c']), { source: 'b', destination: 'c' })).toMatchObject({ code: 'DESTINATION_HAS_SOURCE', stepId: 's0' });
+    expect(refuseEdge(edges(['a', 'c']), { source: 'b', destination: 'c' })).toMatchObject({
+      code: 'DESTINATION_HAS_SOURCE',
+      stepId: 's0',
+    });
     expect(refuseEdge(edges(['a', 'b']), { source: 'b', destination: 'a' })?.code).toBe('CYCLE');
     expect(refuseEdge(edges(['a', 'b'], ['b', 'c']), { source: 'c', destination: 'a' })?.code).toBe('CYCLE');
-    expect(refuseEdge(edges(['a', 'b'], ['b', 'c']), { source: 'c', destination: 'd' })).toMatchObject({ code: 'CHAIN_TOO_LONG', services: 4 });
-    expect(refuseEdge(edges(['a', 'b'], ['b', 'c']), { source: 'x', destination: 'a' })).toMatchObject({ code: 'CHAIN_TOO_LONG', services: 4 });
+    expect(refuseEdge(edges(['a', 'b'], ['b', 'c']), { source: 'c', destination: 'd' })).toMatchObject({
+      code: 'CHAIN_TOO_LONG',
+      services: 4,
+    });
+    expect(refuseEdge(edges(['a', 'b'], ['b', 'c']), { source: 'x', destination: 'a' })).toMatchObject({
+      code: 'CHAIN_TOO_LONG',
+      services: 4,
+    });
     // Joining two chains of 2 makes 4.
-    expect(refuseEdge(edges(['a', 'b'], ['c', 'd']), { source: 'b', destination: 'c' })).toMatchObject({ code: 'CHAIN_TOO_LONG', services: 4 });
+    expect(refuseEdge(edges(['a', 'b'], ['c', 'd']), { source: 'b', destination: 'c' })).toMatchObject({
+      code: 'CHAIN_TOO_LONG',
+      services: 4,
+    });
   });
 
   it('measures upstream chains and downstream depth', () => {

@@ -9,7 +9,9 @@ const target = { type: 'lambda' as const, functionArn: ARN };
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 /** A fake invoker answering from a script and recording what it was sent. */
-function fakeInvoker(answer: (payload: Record<string, unknown>) => LambdaInvocation | Promise<LambdaInvocation>): LambdaInvoker & { calls: Array<{ functionArn: string; payload: Record<string, unknown> }> } {
+function fakeInvoker(
+  answer: (payload: Record<string, unknown>) => LambdaInvocation | Promise<LambdaInvocation>,
+): LambdaInvoker & { calls: Array<{ functionArn: string; payload: Record<string, unknown> }> } {
   const calls: Array<{ functionArn: string; payload: Record<string, unknown> }> = [];
   return {
     calls,
@@ -22,7 +24,11 @@ function fakeInvoker(answer: (payload: Record<string, unknown>) => LambdaInvocat
 }
 
 function sdkError(name: string, status: number | undefined, fault?: 'client' | 'server'): Error {
-  return Object.assign(new Error(`${name} happened`), { name, ...(fault ? { $fault: fault } : {}), ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }) });
+  return Object.assign(new Error(`${name} happened`), {
+    name,
+    ...(fault ? { $fault: fault } : {}),
+    ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }),
+  });
 }
 
 describe('lambda target', () => {
@@ -60,12 +66,21 @@ describe('lambda target', () => {
 
   it('passes the switch-traffic payload through', async () => {
     const invoker = fakeInvoker(() => ({ payload: json(null) }));
-    await createLambdaTarget(target, { invoker }).perform(actionRequest('switch-traffic', { instanceId: '*', payload: { weights: { blue: 0, green: 100 } } }));
-    expect(invoker.calls[0]?.payload).toMatchObject({ action: 'switch-traffic', instanceId: '*', payload: { weights: { blue: 0, green: 100 } } });
+    await createLambdaTarget(target, { invoker }).perform(
+      actionRequest('switch-traffic', { instanceId: '*', payload: { weights: { blue: 0, green: 100 } } }),
+    );
+    expect(invoker.calls[0]?.payload).toMatchObject({
+      action: 'switch-traffic',
+      instanceId: '*',
+      payload: { weights: { blue: 0, green: 100 } },
+    });
   });
 
   it('reports a FunctionError as a failure that is not retried, with the error message', async () => {
-    const invoker = fakeInvoker(() => ({ functionError: 'Unhandled', payload: json({ errorType: 'DiskFull', errorMessage: 'no space left on /var', trace: ['at x'] }) }));
+    const invoker = fakeInvoker(() => ({
+      functionError: 'Unhandled',
+      payload: json({ errorType: 'DiskFull', errorMessage: 'no space left on /var', trace: ['at x'] }),
+    }));
     expect(await createLambdaTarget(target, { invoker }).perform(actionRequest('upgrade'))).toEqual({
       ok: false,
       retryable: false,
@@ -75,7 +90,11 @@ describe('lambda target', () => {
 
   it('lets the function report a retryable failure without throwing', async () => {
     const invoker = fakeInvoker(() => ({ payload: json({ ok: false, retryable: true, detail: 'node busy' }) }));
-    expect(await createLambdaTarget(target, { invoker }).perform(actionRequest('drain'))).toEqual({ ok: false, retryable: true, detail: 'node busy' });
+    expect(await createLambdaTarget(target, { invoker }).perform(actionRequest('drain'))).toEqual({
+      ok: false,
+      retryable: true,
+      detail: 'node busy',
+    });
   });
 
   it.each([
@@ -105,7 +124,10 @@ describe('lambda target', () => {
       controller.abort();
       throw sdkError('AbortError', undefined);
     });
-    expect(await createLambdaTarget(target, { invoker }).perform(actionRequest('upgrade'), controller.signal)).toMatchObject({ ok: false, retryable: true });
+    expect(await createLambdaTarget(target, { invoker }).perform(actionRequest('upgrade'), controller.signal)).toMatchObject({
+      ok: false,
+      retryable: true,
+    });
   });
 });
 

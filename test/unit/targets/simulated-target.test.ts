@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedFleetRegistry, createSimulatedTarget, simulatedTraffic } from '../../../functions/targets/simulated-target.js';
+import { createSimulatedTarget, SimulatedFleetRegistry, simulatedTraffic } from '../../../functions/targets/simulated-target.js';
 import { createTargetAdapter } from '../../../functions/targets/target-adapter.js';
 import { actionRequest, uniqueService } from './requests.js';
 
@@ -61,7 +61,9 @@ describe('simulated target', () => {
     const other = uniqueService();
     const adapter = createSimulatedTarget({ type: 'simulated' }, { registry });
     expect(registry.get(svc.tenantId, svc.project, svc.service).weights).toEqual({ blue: 100, green: 0 });
-    const switched = await adapter.perform(actionRequest('switch-traffic', { ...svc, instanceId: '*', payload: { weights: { blue: 10, green: 90 } } }));
+    const switched = await adapter.perform(
+      actionRequest('switch-traffic', { ...svc, instanceId: '*', payload: { weights: { blue: 10, green: 90 } } }),
+    );
     expect(switched).toMatchObject({ ok: true });
     expect(registry.get(svc.tenantId, svc.project, svc.service).weights).toEqual({ blue: 10, green: 90 });
     expect(registry.get(other.tenantId, other.project, other.service).weights).toEqual({ blue: 100, green: 0 });
@@ -72,7 +74,9 @@ describe('simulated target', () => {
     const svc = uniqueService();
     const adapter = createSimulatedTarget({ type: 'simulated' }, { registry });
     for (const payload of [{ weights: { blue: 50, green: 60 } }, { weights: { blue: -1, green: 101 } }, {}, undefined]) {
-      const result = await adapter.perform(actionRequest('switch-traffic', { ...svc, instanceId: '*', ...(payload === undefined ? {} : { payload }) }));
+      const result = await adapter.perform(
+        actionRequest('switch-traffic', { ...svc, instanceId: '*', ...(payload === undefined ? {} : { payload }) }),
+      );
       expect(result).toMatchObject({ ok: false, retryable: false });
     }
     expect(registry.get(svc.tenantId, svc.project, svc.service).weights).toEqual({ blue: 100, green: 0 });
@@ -123,7 +127,8 @@ describe('simulated target', () => {
       const svc = { tenantId: 't', project: 'p', service: 's' };
       const results: unknown[] = [];
       for (const instanceId of ['i-1', 'i-2', 'i-3']) {
-        for (const action of ['drain', 'upgrade', 'health'] as const) results.push(await adapter.perform(actionRequest(action, { ...svc, instanceId })));
+        for (const action of ['drain', 'upgrade', 'health'] as const)
+          results.push(await adapter.perform(actionRequest(action, { ...svc, instanceId })));
       }
       results.push(registry.get('t', 'p', 's'));
       return results;
@@ -136,7 +141,11 @@ describe('simulated target', () => {
     const adapter = createTargetAdapter({ type: 'simulated' });
     await adapter.perform(actionRequest('upgrade', svc));
     await adapter.perform(actionRequest('switch-traffic', { ...svc, instanceId: '*', payload: { weights: { blue: 0, green: 100 } } }));
-    expect(simulatedTraffic.get(svc.tenantId, svc.project, svc.service)).toEqual({ weights: { blue: 0, green: 100 }, versions: { 'i-1': '1.3.0' }, retired: [] });
+    expect(simulatedTraffic.get(svc.tenantId, svc.project, svc.service)).toEqual({
+      weights: { blue: 0, green: 100 },
+      versions: { 'i-1': '1.3.0' },
+      retired: [],
+    });
     simulatedTraffic.clear(svc.tenantId, svc.project, svc.service);
     expect(simulatedTraffic.get(svc.tenantId, svc.project, svc.service).versions).toEqual({});
   });
@@ -145,7 +154,10 @@ describe('simulated target', () => {
     const registry = new SimulatedFleetRegistry();
     const svc = uniqueService();
     await createSimulatedTarget({ type: 'simulated' }, { registry }).perform(actionRequest('upgrade', svc));
-    const snapshot = registry.get(svc.tenantId, svc.project, svc.service) as { weights: { blue: number }; versions: Record<string, string> };
+    const snapshot = registry.get(svc.tenantId, svc.project, svc.service) as {
+      weights: { blue: number };
+      versions: Record<string, string>;
+    };
     snapshot.weights.blue = 0;
     snapshot.versions['i-1'] = 'tampered';
     expect(registry.get(svc.tenantId, svc.project, svc.service)).toMatchObject({ weights: { blue: 100 }, versions: { 'i-1': '1.3.0' } });

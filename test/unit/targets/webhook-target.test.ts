@@ -1,14 +1,21 @@
 import { createHmac } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { createWebhookTarget, parseRetryAfter, signWebhookBody, verifyWebhookSignature } from '../../../functions/targets/webhook-target.js';
+import {
+  createWebhookTarget,
+  parseRetryAfter,
+  signWebhookBody,
+  verifyWebhookSignature,
+} from '../../../functions/targets/webhook-target.js';
 import { actionRequest } from './requests.js';
 
 const SECRET = 'whsec_0123456789abcdef';
 
 /** The scheme as a receiver would write it from the TSDoc alone. */
 function independentSignature(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(`${timestamp}.${body}`, 'utf8')).digest('hex')}`;
+  return `sha256=${createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(Buffer.from(`${timestamp}.${body}`, 'utf8'))
+    .digest('hex')}`;
 }
 
 describe('webhook signature', () => {
@@ -36,7 +43,13 @@ describe('webhook signature', () => {
     ['a truncated signature', { signature: independentSignature(SECRET, '1000', '{"action":"health"}').slice(0, 20) }],
   ])('refuses %s', (_case, change) => {
     const body = '{"action":"health"}';
-    const genuine = { secret: SECRET, body, timestamp: '1000' as string | undefined, signature: independentSignature(SECRET, '1000', body) as string | undefined, nowSeconds: 1000 };
+    const genuine = {
+      secret: SECRET,
+      body,
+      timestamp: '1000' as string | undefined,
+      signature: independentSignature(SECRET, '1000', body) as string | undefined,
+      nowSeconds: 1000,
+    };
     expect(verifyWebhookSignature({ ...genuine, ...change })).toBe(false);
   });
 });
@@ -69,22 +82,27 @@ describe('webhook SSRF guard', () => {
   });
 
   it('refuses the metadata service even with allowPrivateNetworks', async () => {
-    const adapter = createWebhookTarget(target('https://hooks.example.com/'), { lookup: resolvingTo('169.254.169.254'), allowPrivateNetworks: true });
+    const adapter = createWebhookTarget(target('https://hooks.example.com/'), {
+      lookup: resolvingTo('169.254.169.254'),
+      allowPrivateNetworks: true,
+    });
     expect(await adapter.perform(actionRequest('health'))).toMatchObject({ ok: false, retryable: false });
   });
 
-  it.each(['https://169.254.169.254/latest/meta-data/', 'https://[::ffff:169.254.169.254]/', 'https://[fd00:ec2::254]/', 'https://127.0.0.1:8443/'])(
-    'refuses the literal address in %s without a DNS lookup',
-    async (url) => {
-      const lookup = async (): Promise<LookupAddress[]> => {
-        throw new Error('no lookup expected');
-      };
-      const adapter = createWebhookTarget(target(url), { lookup });
-      const result = await adapter.perform(actionRequest('upgrade'));
-      expect(result).toMatchObject({ ok: false, retryable: false });
-      expect(result.ok ? '' : result.detail).toContain('refused');
-    },
-  );
+  it.each([
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[::ffff:169.254.169.254]/',
+    'https://[fd00:ec2::254]/',
+    'https://127.0.0.1:8443/',
+  ])('refuses the literal address in %s without a DNS lookup', async (url) => {
+    const lookup = async (): Promise<LookupAddress[]> => {
+      throw new Error('no lookup expected');
+    };
+    const adapter = createWebhookTarget(target(url), { lookup });
+    const result = await adapter.perform(actionRequest('upgrade'));
+    expect(result).toMatchObject({ ok: false, retryable: false });
+    expect(result.ok ? '' : result.detail).toContain('refused');
+  });
 
   it('refuses plain http unless allowInsecureHttp is set', async () => {
     const adapter = createWebhookTarget(target('http://hooks.example.com/'), { lookup: resolvingTo('93.184.216.34') });
