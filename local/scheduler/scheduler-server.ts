@@ -124,15 +124,18 @@ async function route(scheduler: LocalScheduler, req: IncomingMessage): Promise<u
 export async function startSchedulerServer(scheduler: LocalScheduler, options: { port: number; host?: string }): Promise<SchedulerServer> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
-    route(scheduler, req).then(
-      (body) => send(res, 200, body),
-      (error: unknown) => {
-        if (error instanceof SchedulerApiError) return sendError(res, error.status, error.code, error.message);
-        if (error instanceof SyntaxError) return sendError(res, 400, 'ValidationException', 'The request body is not valid JSON.');
-        // Anything else is our bug: a generic 500 that leaks nothing.
-        sendError(res, 500, 'InternalServerException', 'Internal failure');
-      },
-    );
+    route(scheduler, req)
+      // A change is answered once it is on disk (with --persist), as AWS answers once it is stored.
+      .then(async (body) => (req.method === 'GET' ? body : scheduler.durable().then(() => body)))
+      .then(
+        (body) => send(res, 200, body),
+        (error: unknown) => {
+          if (error instanceof SchedulerApiError) return sendError(res, error.status, error.code, error.message);
+          if (error instanceof SyntaxError) return sendError(res, 400, 'ValidationException', 'The request body is not valid JSON.');
+          // Anything else is our bug: a generic 500 that leaks nothing.
+          sendError(res, 500, 'InternalServerException', 'Internal failure');
+        },
+      );
   });
   return listen(server, { port: options.port, host });
 }

@@ -414,6 +414,15 @@ export class LocalScheduler {
     });
   }
 
+  /**
+   * Resolves once every change made so far is on disk (at once without `persistDir`).
+   * The API answers a change only after this, as EventBridge Scheduler's answer means the
+   * schedule exists: a process killed right after cannot lose it.
+   */
+  durable(): Promise<void> {
+    return this.flush();
+  }
+
   private async flush(): Promise<void> {
     while (this.saving) await this.saving;
   }

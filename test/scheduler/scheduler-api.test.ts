@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -172,6 +172,21 @@ describe('embedded EventBridge Scheduler, through @aws-sdk/client-scheduler', ()
       deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:dlq',
       input: '{"x":1}',
     });
+  });
+
+  it('has a schedule on disk by the time CreateSchedule answers (a process killed then loses nothing)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-scheduler-'));
+    dirs.push(dir);
+    const w = await world({ persistDir: dir });
+    for (const name of ['one', 'two', 'three']) {
+      await w.client.send(new CreateScheduleCommand(input(name, new Date(Date.now() + 86_400_000))));
+      // Read at once, without waiting for anything: what a restart would load.
+      const stored = JSON.parse(readFileSync(join(dir, 'schedules.json'), 'utf8')) as { schedules: { Name: string }[] };
+      expect(stored.schedules.map((schedule) => schedule.Name)).toContain(name);
+    }
+    await w.client.send(new DeleteScheduleCommand({ Name: 'two' }));
+    const stored = JSON.parse(readFileSync(join(dir, 'schedules.json'), 'utf8')) as { schedules: { Name: string }[] };
+    expect(stored.schedules.map((schedule) => schedule.Name).sort()).toEqual(['one', 'three']);
   });
 
   it('survives a restart with persistDir, and fires overdue schedules on start', async () => {
