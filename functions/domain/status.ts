@@ -24,7 +24,8 @@ export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
   IN_PROGRESS: ['PAUSED', 'COMPLETED', 'FAILED', 'ROLLING_BACK', 'CANCELLED'],
   CANARY_RUNNING: ['CANARY_MONITORING', 'PAUSED', 'FAILED', 'CANCELLED'],
   CANARY_MONITORING: ['IN_PROGRESS', 'ROLLING_BACK', 'CANCELLED'],
-  PAUSED: ['IN_PROGRESS', 'CANCELLED'],
+  // A canary paused before its monitoring resumes as CANARY_RUNNING: where it left off.
+  PAUSED: ['IN_PROGRESS', 'CANARY_RUNNING', 'CANCELLED'],
   ROLLING_BACK: ['ROLLED_BACK', 'FAILED'],
   ROLLED_BACK: [],
   COMPLETED: [],

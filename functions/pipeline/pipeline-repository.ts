@@ -10,7 +10,7 @@ import {
 import { compareVersions } from '../catalog/version-policy.js';
 import type { ServiceRecord } from '../services/service.js';
 import { type ServiceKey, serviceKey } from '../services/service-repository.js';
-import { conditionFailuresOf, isConditionFailure, withoutKeys as strip } from '../shared/ddb-items.js';
+import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../shared/ddb-items.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
 import type { Edge } from './graph.js';
@@ -60,6 +60,8 @@ export interface PipelineRepository {
   recordValidation(tenantId: string, stepId: string, validation: LastValidation, dropPending: readonly string[]): Promise<boolean>;
   /** False when the step is gone. */
   addPending(tenantId: string, stepId: string, pending: PendingRecord): Promise<boolean>;
+  /** The write `addPending` makes, for another repository's transaction (it fails that transaction if the step is gone). */
+  pendingWrite(tenantId: string, stepId: string, pending: PendingRecord): TransactItem;
   /** Raises a service's ceiling to `version` unless it is already there or above; false when the service is gone. */
   raiseCeiling(key: ServiceKey, version: string): Promise<boolean>;
   /** Services by key, in no particular order; missing ones are left out. */
@@ -73,16 +75,22 @@ const stepKey = (tenantId: string, stepId: string) => ({ pk: tenantPk(tenantId),
 type StoredEdges = Record<string, { s: string; d: string }>;
 
 export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: string): PipelineRepository {
+  const pendingUpdate = (tenantId: string, stepId: string, pending: PendingRecord) => ({
+    TableName: tableName,
+    Key: stepKey(tenantId, stepId),
+    UpdateExpression: 'SET pending.#version = :pending',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#version': pending.version },
+    ExpressionAttributeValues: { ':pending': pending },
+  });
+
   const getStep = async (tenantId: string, stepId: string) => {
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: stepKey(tenantId, stepId), ConsistentRead: true }));
     return Item ? strip<StepRecord>(Item) : undefined;
   };
 
   /** Runs a locked transaction; item 0 is always the pipeline item, the last one the service (if any). */
-  const locked = async (
-    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
-    serviceIndex: number | undefined,
-  ): Promise<LockedWrite> => {
+  const locked = async (items: TransactItem[], serviceIndex: number | undefined): Promise<LockedWrite> => {
     try {
       await db.send(new TransactWriteCommand({ TransactItems: items }));
       return 'done';
@@ -125,7 +133,7 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
     },
 
     async addStep(step, revision, edge, ceiling) {
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      const items: TransactItem[] = [
         pipelineUpdate(
           step.tenantId,
           revision,
@@ -160,7 +168,7 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
 
     async removeStep(tenantId, stepId, revision, destination) {
       if (revision === 0) return 'stale';
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      const items: TransactItem[] = [
         pipelineUpdate(tenantId, revision, 'SET #revision = :next REMOVE #edges.#step', { '#edges': 'edges', '#step': stepId }, {}),
         { Delete: { TableName: tableName, Key: stepKey(tenantId, stepId) } },
       ];
@@ -260,18 +268,11 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
       }
     },
 
+    pendingWrite: (tenantId, stepId, pending) => ({ Update: pendingUpdate(tenantId, stepId, pending) }),
+
     async addPending(tenantId, stepId, pending) {
       try {
-        await db.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: stepKey(tenantId, stepId),
-            UpdateExpression: 'SET pending.#version = :pending',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#version': pending.version },
-            ExpressionAttributeValues: { ':pending': pending },
-          }),
-        );
+        await db.send(new UpdateCommand(pendingUpdate(tenantId, stepId, pending)));
         return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;

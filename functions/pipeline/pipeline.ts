@@ -4,6 +4,7 @@ import { admitsVersion, compareVersions } from '../catalog/version-policy.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { Clock } from '../shared/clock.js';
+import type { TransactItem } from '../shared/ddb-items.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Principal } from '../shared/http/principal.js';
 import type { Logger } from '../shared/logger.js';
@@ -397,31 +398,52 @@ export function makePipeline(deps: PipelineDeps) {
     },
 
     /**
-     * A service completed an upgrade: each of its outgoing steps gets a one-time
-     * auto-validation schedule at completion + the step's delay (docs/architecture.md#auto-validation-schedules).
+     * A service completes an upgrade: each of its outgoing steps gets a pending
+     * auto-validation at completion + the step's delay (docs/architecture.md#auto-validation-schedules).
+     * These are writes for the completion's own transaction, so whoever sees the upgrade
+     * COMPLETED sees them too; `scheduleCompleted` then creates their schedules.
      */
-    async onUpgradeCompleted(
-      execution: Pick<ExecutionRecord, 'tenantId' | 'project' | 'service' | 'toVersion' | 'finishedAt'>,
-    ): Promise<void> {
+    async completionWrites(
+      execution: Pick<ExecutionRecord, 'tenantId' | 'project' | 'service' | 'toVersion'>,
+      completedAt: string,
+    ): Promise<TransactItem[]> {
       const { edges } = await pipeline.graph(execution.tenantId);
-      const completedAt = execution.finishedAt ?? clock.now().toISOString();
+      const writes: TransactItem[] = [];
       for (const edge of outgoing(edges, execution.project, execution.service)) {
         const step = await pipeline.getStep(execution.tenantId, edge.stepId);
         if (!step) continue;
         if (step.lastValidation && compareVersions(step.lastValidation.version, execution.toVersion) >= 0) continue;
         const dueAt = new Date(Date.parse(completedAt) + step.autoValidationDelayDays * DAY_MS);
         const schedule = validationScheduleName(step.stepId, execution.toVersion);
+        writes.push(
+          pipeline.pendingWrite(execution.tenantId, step.stepId, {
+            version: execution.toVersion,
+            dueAt: dueAt.toISOString(),
+            completedAt,
+            schedule,
+          }),
+        );
+      }
+      return writes;
+    },
+
+    /**
+     * Creates the schedule of every pending auto-validation a completed upgrade left on
+     * the source's outgoing steps. Idempotent (schedule names are deterministic), so a
+     * retried or restarted completion task creates each exactly once; an entry already
+     * validated (and so removed) gets none.
+     */
+    async scheduleCompleted(execution: Pick<ExecutionRecord, 'tenantId' | 'project' | 'service' | 'toVersion'>): Promise<void> {
+      const { edges } = await pipeline.graph(execution.tenantId);
+      for (const edge of outgoing(edges, execution.project, execution.service)) {
+        const step = await pipeline.getStep(execution.tenantId, edge.stepId);
+        const pending = step?.pending[execution.toVersion];
+        if (!step || !pending) continue;
         await schedules.put({
-          name: schedule,
-          at: dueAt,
+          name: pending.schedule,
+          at: new Date(pending.dueAt),
           event: { kind: 'auto-validate', tenantId: execution.tenantId, stepId: step.stepId, version: execution.toVersion },
           description: `Sluice: auto-validate ${execution.toVersion} on step ${step.stepId}`,
-        });
-        await pipeline.addPending(execution.tenantId, step.stepId, {
-          version: execution.toVersion,
-          dueAt: dueAt.toISOString(),
-          completedAt,
-          schedule,
         });
       }
     },

@@ -13,6 +13,9 @@ const InstanceId = z
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(2048);
 
 export const Instance = z.strictObject({ id: InstanceId, healthUrl: HttpUrl.optional() });
+export type Instance = z.infer<typeof Instance>;
+/** An instance as the API shows it: with the version it runs (kept by the upgrades, never sent). */
+export const InstanceView = Instance.extend({ version: z.string() });
 
 const Instances = z
   .array(Instance)
@@ -116,7 +119,9 @@ export const Service = z.strictObject({
   componentId: ComponentId,
   version: z.string(),
   powered: z.boolean(),
-  instances: z.array(Instance),
+  instances: z.array(InstanceView),
+  /** True while the instances run different versions; `version` is then the lowest of them. */
+  mixedVersions: z.boolean(),
   target: TargetView,
   autoUpgradeChannel: AutoUpgradeChannel,
   maintenanceWindow: MaintenanceWindow.optional(),

@@ -1,5 +1,5 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../shared/ddb-items.js';
+import { isConditionFailure, type TransactItem } from '../shared/ddb-items.js';
 import { queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { type Page, toPage } from '../shared/pagination.js';
@@ -22,14 +22,25 @@ export interface ServiceRepository {
    * concurrent patches cannot both win, the loser gets `ConflictError`.
    */
   replace(next: ServiceRecord): Promise<void>;
+  /** The write `replace` makes, for a transaction of another repository (same optimistic condition). */
+  replaceWrite(next: ServiceRecord): TransactItem;
   /** Fails with `NotFoundError` when there is nothing to delete. */
   delete(key: ServiceKey): Promise<void>;
 }
 
 export const serviceKey = ({ tenantId, project, name }: ServiceKey) => ({ pk: `TENANT#${tenantId}`, sk: `SERVICE#${project}#${name}` });
 
+/** A put of the whole service, conditional on the revision it was read at. */
+const putAtRevision = (tableName: string, next: ServiceRecord) => ({
+  TableName: tableName,
+  Item: { ...serviceKey({ tenantId: next.tenantId, project: next.project, name: next.name }), ...next },
+  ConditionExpression: 'revision = :previous',
+  ExpressionAttributeValues: { ':previous': next.revision - 1 },
+});
+
 export function createServiceRepository(db: DynamoDBDocumentClient, tableName: string): ServiceRepository {
   const toRecord = ({ pk, sk, ...record }: Record<string, unknown>): ServiceRecord => record as unknown as ServiceRecord;
+  const replacePut = (next: ServiceRecord) => putAtRevision(tableName, next);
 
   return {
     async create(service) {
@@ -63,16 +74,11 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
       return toPage(items.map(toRecord), undefined, nextToken);
     },
 
+    replaceWrite: (next) => ({ Put: replacePut(next) }),
+
     async replace(next) {
       try {
-        await db.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { ...serviceKey({ tenantId: next.tenantId, project: next.project, name: next.name }), ...next },
-            ConditionExpression: 'revision = :previous',
-            ExpressionAttributeValues: { ':previous': next.revision - 1 },
-          }),
-        );
+        await db.send(new PutCommand(replacePut(next)));
       } catch (error) {
         if (isConditionFailure(error)) {
           throw new ConflictError(`Service ${next.project}/${next.name} was changed or deleted concurrently; read it again and retry.`, {

@@ -1,21 +1,49 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import { compareVersions } from '../catalog/version-policy.js';
 import type { UpgradeKnobs } from '../domain/knobs.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
-import type { CreateServiceBody, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
+import type { CreateServiceBody, Instance, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
 import type { ServiceKey, ServiceRepository } from './service-repository.js';
 
-/** A service as stored: the view plus its secret-bearing target and a revision for optimistic locking. */
-export interface ServiceRecord extends Omit<ServiceView, 'target'> {
+/**
+ * A service as stored: the view plus its secret-bearing target and a revision for
+ * optimistic locking. An instance without a `version` runs the service's `version`.
+ */
+export interface ServiceRecord extends Omit<ServiceView, 'target' | 'instances' | 'mixedVersions'> {
+  instances: StoredInstance[];
   target: Target;
   revision: number;
   defaultUpgrade?: UpgradeKnobs;
 }
+export type StoredInstance = Instance & { version?: string };
 
-/** What the API shows of a service: never the webhook secret. */
-export function toServiceView({ revision, target, ...service }: ServiceRecord): ServiceView {
-  return { ...service, target: viewTarget(target) };
+/** What the API shows of a service: never the webhook secret; every instance with its version. */
+export function toServiceView({ revision, target, instances, ...service }: ServiceRecord): ServiceView {
+  // Built field by field: an item read back from DynamoDB keeps no attribute order.
+  const shown = instances.map(({ id, healthUrl, version }) => ({
+    id,
+    ...(healthUrl === undefined ? {} : { healthUrl }),
+    version: version ?? service.version,
+  }));
+  return {
+    ...service,
+    instances: shown,
+    mixedVersions: new Set(shown.map((instance) => instance.version)).size > 1,
+    target: viewTarget(target),
+  };
+}
+
+/**
+ * The versions a service's instances run, settled: instances without one run
+ * `fallback`, and the service's `version` is the lowest of them (what the version
+ * policy and the pipelines must reason from).
+ */
+export function settleVersions(instances: readonly StoredInstance[], fallback: string): { version: string; instances: StoredInstance[] } {
+  const settled = instances.map((instance) => ({ ...instance, version: instance.version ?? fallback }));
+  const lowest = settled.map((instance) => instance.version).sort(compareVersions)[0] ?? fallback;
+  return { version: lowest, instances: settled };
 }
 
 function viewTarget(target: Target): TargetView {
@@ -102,6 +130,12 @@ export function makeServices({
       else if (maintenanceWindow !== undefined) next.maintenanceWindow = maintenanceWindow;
       if (defaultUpgrade === null) delete next.defaultUpgrade;
       else if (defaultUpgrade !== undefined) next.defaultUpgrade = defaultUpgrade;
+      if (changes.instances !== undefined) {
+        // An instance kept keeps the version it runs; a new one is installed at the service's version.
+        const before = new Map(current.instances.map((instance) => [instance.id, instance.version ?? current.version]));
+        const kept = changes.instances.map((instance) => ({ ...instance, version: before.get(instance.id) ?? current.version }));
+        Object.assign(next, settleVersions(kept, current.version));
+      }
       await services.replace(next);
       return toServiceView(next);
     },

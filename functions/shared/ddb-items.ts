@@ -1,4 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA } from '../domain/table-schema.js';
 
 /** Every key attribute of the single table: the base key and each index's. */
@@ -27,3 +28,10 @@ export function conditionFailuresOf(error: unknown): number[] | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   return (error.CancellationReasons ?? []).flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
 }
+
+/**
+ * One write of a transaction. Repositories hand these to each other so that one use
+ * case can commit changes to several kinds of item at once (an upgrade's completion and
+ * the service version it sets); only repositories build or read them.
+ */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

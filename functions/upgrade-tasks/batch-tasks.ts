@@ -1,7 +1,7 @@
 import { isTerminal, type Status } from '../domain/status.js';
 import { ConflictError } from '../shared/errors.js';
 import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type StatesError, type TaskContext } from './context.js';
-import { afterBatch, type ControlAction, nextMove } from './decisions.js';
+import { afterBatch, type ControlAction, isRetryPass, nextMove } from './decisions.js';
 import { runPreChecks } from './pre-checks.js';
 
 /** Statuses in which a batch may act on instances. */
@@ -78,11 +78,29 @@ export function makeBatchTasks(ctx: TaskContext) {
     },
 
     async startBatch(ids: Ids & { batch: number }): Promise<{ pending: number; intervalSeconds: number }> {
-      const execution = await ctx.load(ids);
+      let execution = await ctx.load(ids);
       const intervalSeconds = execution.healthCheckIntervalSeconds;
       if (!RUNNING.includes(execution.status)) return { pending: 0, intervalSeconds };
+      const retryPass = isRetryPass(execution, ids.batch);
+      if (retryPass && execution.retryPass === undefined && execution.status !== 'PAUSED') {
+        // The retry pass takes the instances failed so far, fixed once so a re-run of this task retries none twice.
+        const failed = (await ctx.allInstances(execution))
+          .filter((instance) => instance.status === 'FAILED')
+          .map((instance) => instance.index);
+        execution = await upgrades.update(ids.tenantId, ids.executionId, { retryPass: { indexes: failed } });
+      }
+      const instances = await ctx.passInstances(execution, ids.batch);
+      // A pause that came before the batch began holds it: nothing moves, the flow parks at
+      // this boundary, and the same batch runs after the resume.
+      if (execution.status === 'PAUSED' && !ctx.began(execution, ids.batch, instances)) {
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+          type: 'BatchHeld',
+          actor: 'sluice',
+          detail: { batch: ids.batch, reason: 'paused before the batch began' },
+        });
+        return { pending: 0, intervalSeconds };
+      }
       const adapter = await ctx.adapterOf(execution);
-      const instances = await ctx.batchRange(execution, ids.batch);
       if (!adapter) {
         for (const instance of instances.filter((i) => i.status === 'PENDING'))
           await ctx.failInstance(execution, instance, 'PENDING', 'the service no longer exists');
@@ -90,7 +108,7 @@ export function makeBatchTasks(ctx: TaskContext) {
       }
       await upgrades.appendEvent(ids.tenantId, ids.executionId, {
         type: 'BatchStarted',
-        detail: { batch: ids.batch, instances: instances.length },
+        detail: { batch: ids.batch, instances: instances.length, ...(retryPass ? { retryPass: true } : {}) },
       });
       const deadline = () =>
         new Date(clock.now().getTime() + (execution.healthCheckTimeoutSeconds * 1000) / ctx.deps.timeScale).toISOString();
@@ -98,6 +116,18 @@ export function makeBatchTasks(ctx: TaskContext) {
       await forEachLimited(instances, INSTANCE_CONCURRENCY, async (instance) => {
         // Resume from wherever a previous attempt of this task left the instance.
         let status = instance.status;
+        if (status === 'FAILED') {
+          // Only the retry pass takes a failed instance, and only once.
+          if (!retryPass || instance.retried) return;
+          const moved = await upgrades.moveInstance(ids.tenantId, instance, {
+            from: ['FAILED'],
+            to: 'DRAINING',
+            set: { retried: true, detail: `retried after the last batch (${instance.detail ?? 'failed'})` },
+            uncountFailed: true,
+          });
+          if (!moved) return;
+          status = 'DRAINING';
+        }
         if (status === 'PENDING' && execution.strategy === 'BLUE_GREEN') {
           // Surge: green comes up beside blue, nothing is drained.
           if (!(await upgrades.moveInstance(ids.tenantId, instance, { from: ['PENDING'], to: 'UPGRADING' }))) return;
@@ -138,7 +168,7 @@ export function makeBatchTasks(ctx: TaskContext) {
           });
         }
       });
-      const after = await ctx.batchRange(execution, ids.batch);
+      const after = await ctx.passInstances(execution, ids.batch);
       return { pending: after.filter((instance) => instance.status === 'HEALTH_CHECKING').length, intervalSeconds };
     },
 
@@ -147,7 +177,7 @@ export function makeBatchTasks(ctx: TaskContext) {
       const intervalSeconds = execution.healthCheckIntervalSeconds;
       if (isTerminal(execution.status)) return { pending: 0, intervalSeconds };
       const adapter = await ctx.adapterOf(execution);
-      const checking = (await ctx.batchRange(execution, ids.batch)).filter((instance) => instance.status === 'HEALTH_CHECKING');
+      const checking = (await ctx.passInstances(execution, ids.batch)).filter((instance) => instance.status === 'HEALTH_CHECKING');
       let pending = 0;
       await forEachLimited(checking, INSTANCE_CONCURRENCY, async (instance) => {
         const health = await ctx.pollHealth(adapter, execution, instance);
@@ -180,7 +210,7 @@ export function makeBatchTasks(ctx: TaskContext) {
      */
     async settleBatch(ids: Ids & { batch: number; error?: StatesError }): Promise<void> {
       const execution = await ctx.load(ids);
-      const unfinished = (await ctx.batchRange(execution, ids.batch)).filter((instance) => UNFINISHED.includes(instance.status));
+      const unfinished = (await ctx.passInstances(execution, ids.batch)).filter((instance) => UNFINISHED.includes(instance.status));
       for (const instance of unfinished) {
         await ctx.failInstance(
           execution,
@@ -191,22 +221,24 @@ export function makeBatchTasks(ctx: TaskContext) {
       }
     },
 
-    async finishBatch(ids: Ids & { batch: number }): Promise<{ action: 'continue' | 'complete' | 'rollback' | 'stop' }> {
+    async finishBatch(ids: Ids & { batch: number }): Promise<{ action: 'continue' | 'complete' | 'rollback' | 'stop' | 'held' }> {
       let execution = await ctx.load(ids);
-      if (execution.completedBatches === ids.batch) {
+      const instances = await ctx.passInstances(execution, ids.batch);
+      const began = ctx.began(execution, ids.batch, instances);
+      if (began && execution.completedBatches === ids.batch) {
         execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: ids.batch + 1 });
-        const instances = await ctx.batchRange(execution, ids.batch);
         await upgrades.appendEvent(ids.tenantId, ids.executionId, {
           type: 'BatchCompleted',
           detail: {
             batch: ids.batch,
+            ...(isRetryPass(execution, ids.batch) ? { retryPass: true } : {}),
             completed: instances.filter((i) => i.status === 'COMPLETED').length,
             failed: instances.filter((i) => i.status === 'FAILED').length,
             progress: { total: execution.totalInstances, completed: execution.completedCount, failed: execution.failedCount },
           },
         });
       }
-      const next = afterBatch(execution);
+      const next = afterBatch(execution, { began });
       if (next.action === 'start-rollback') {
         await ctx.startRollback(execution, next.reason);
         return { action: 'rollback' };

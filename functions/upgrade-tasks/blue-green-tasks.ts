@@ -33,9 +33,11 @@ export function makeBlueGreenTasks(ctx: TaskContext) {
     /** After green came up: wait for the switch, or abort on a failed green instance. */
     async finishGreen(ids: Ids): Promise<{ action: 'gate' | 'abort' | 'control' | 'stop'; gateTimeoutSeconds: number }> {
       let execution = await ctx.load(ids);
-      if (execution.completedBatches === 0) execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+      const began = ctx.began(execution, 0, await ctx.batchRange(execution, 0));
+      if (began && execution.completedBatches === 0)
+        execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
       const gateTimeoutSeconds = switchGateTimeoutSeconds(execution);
-      const next = afterGreen(execution);
+      const next = afterGreen(execution, { began });
       if (next.action === 'start-rollback') {
         await ctx.startRollback(execution, next.reason);
         return { action: 'abort', gateTimeoutSeconds };

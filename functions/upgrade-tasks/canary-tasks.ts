@@ -8,12 +8,19 @@ export function makeCanaryTasks(ctx: TaskContext) {
   const { upgrades, clock } = ctx.deps;
 
   return {
-    /** After the canary batch: monitor, or roll back / fail on a failed canary. */
-    async finishCanary(ids: Ids): Promise<{ action: 'monitor' | 'rollout' }> {
+    /**
+     * After the canary batch: monitor healthy canaries, or roll back / fail on a failed
+     * one; a pause parks the flow until the resume, and a canary batch held by a pause
+     * before it began runs now. Nothing skips the monitoring or the promote decision.
+     */
+    async finishCanary(ids: Ids): Promise<{ action: 'monitor' | 'rollout' | 'park' | 'rerun' }> {
       let execution = await ctx.load(ids);
-      if (execution.completedBatches === 0) execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
-      const next = afterCanaryBatch(execution);
+      const began = ctx.began(execution, 0, await ctx.batchRange(execution, 0));
+      if (began && execution.completedBatches === 0)
+        execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+      const next = afterCanaryBatch(execution, { began });
       if (next.action === 'start-rollback') {
+        execution = await ctx.leavePause(execution, next.reason);
         // The table reaches ROLLING_BACK from CANARY_MONITORING only: record the hop.
         await upgrades.transition(ids.tenantId, ids.executionId, {
           from: ['CANARY_RUNNING'],
@@ -27,7 +34,7 @@ export function makeCanaryTasks(ctx: TaskContext) {
         await ctx.failExecution(execution, next.reason);
         return { action: 'rollout' };
       }
-      if (next.action === 'rollout') return next;
+      if (next.action !== 'monitor') return { action: next.action };
       await upgrades.transition(ids.tenantId, ids.executionId, {
         from: ['CANARY_RUNNING'],
         to: 'CANARY_MONITORING',

@@ -1,9 +1,9 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { type InstanceStatus, isTerminal } from '../domain/status.js';
 import type { Target } from '../services/schemas.js';
-import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { Clock } from '../shared/clock.js';
+import type { TransactItem } from '../shared/ddb-items.js';
 import { ConflictError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
@@ -14,8 +14,10 @@ import {
   type TargetAdapter,
 } from '../targets/target-adapter.js';
 import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
+import { recordInstanceVersions, versionsAfter } from '../upgrades/instance-versions.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import type { Workflow } from '../upgrades/workflow.js';
+import { isRetryPass } from './decisions.js';
 import type { HealthProbe } from './health-probe.js';
 
 export interface UpgradeTasksDeps {
@@ -33,8 +35,13 @@ export interface UpgradeTasksDeps {
   readonly logger: Logger;
   /** Where the API is reached, for the approve/reject links of gate events. */
   readonly apiBaseUrl?: string;
-  /** Upgrade pipelines: a completed upgrade schedules its source's auto-validations (docs/architecture.md#upgrade-pipelines). */
-  readonly pipeline?: { onUpgradeCompleted(execution: ExecutionRecord): Promise<void> };
+  /** Upgrade pipelines: a completed upgrade leaves pending auto-validations on its source's steps (docs/architecture.md#auto-validation-schedules). */
+  readonly pipeline?: {
+    /** The pending entries, as writes of the completion's own transaction. */
+    completionWrites(execution: ExecutionRecord, completedAt: string): Promise<TransactItem[]>;
+    /** Their schedules, created after the transaction; idempotent, so a retried task creates none twice. */
+    scheduleCompleted(execution: ExecutionRecord): Promise<void>;
+  };
 }
 
 /** What every task receives from the flow: the execution it works on. */
@@ -99,6 +106,26 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     upgrades.instanceRange(execution.executionId, execution.batchBounds[batch] ?? 0, execution.batchBounds[batch + 1] ?? 0);
 
   const allInstances = (execution: ExecutionRecord) => upgrades.instanceRange(execution.executionId, 0, execution.totalInstances);
+
+  /** The instances a batch number covers: a batch of the plan or, one past the last, the retry pass. */
+  const passInstances = (execution: ExecutionRecord, batch: number) =>
+    isRetryPass(execution, batch)
+      ? upgrades.instancesAt(execution.executionId, execution.retryPass?.indexes ?? [])
+      : batchRange(execution, batch);
+
+  /**
+   * Whether a batch began: an instance left PENDING (in the retry pass, one was
+   * retried). A batch that did not begin was held by a pause and runs after the resume.
+   */
+  const began = (execution: ExecutionRecord, batch: number, instances: readonly InstanceRecord[]) => {
+    if (!isRetryPass(execution, batch)) return instances.some((instance) => instance.status !== 'PENDING');
+    if (execution.retryPass === undefined) return false;
+    return instances.length === 0 || instances.some((instance) => instance.retried === true);
+  };
+
+  /** What an execution that ended without completing left its instances running, on the service. */
+  const recordVersions = (execution: ExecutionRecord) =>
+    recordInstanceVersions({ services, instances: allInstances, now: () => clock.now() }, execution);
 
   const request = (execution: ExecutionRecord, spec: ActionSpec): ActionRequest => ({
     action: spec.action,
@@ -200,7 +227,8 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     await upgrades.take(execution.tenantId, execution.executionId, 'resumeToken');
     return upgrades.transition(execution.tenantId, execution.executionId, {
       from: ['PAUSED'],
-      to: 'IN_PROGRESS',
+      to: execution.pausedFrom ?? 'IN_PROGRESS',
+      remove: ['pausedFrom'],
       event: { type: 'UpgradeResumed', actor: 'sluice', detail: { reason } },
     });
   };
@@ -219,6 +247,7 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
       .catch((error: unknown) => {
         if (!(error instanceof ConflictError)) throw error;
       });
+    await recordVersions(current);
   };
 
   /** An automatic rollback: the flow's next control step walks the batches back. */
@@ -233,34 +262,76 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
   };
 
   /**
-   * IN_PROGRESS → COMPLETED, then its consequences: the service's version and the
-   * pipeline's schedules. Safe to repeat: a retried task finds COMPLETED and redoes
-   * only the idempotent consequences.
+   * The end of a rollout: COMPLETED when every instance runs the new version, else
+   * FAILED (the retry pass is behind it). One transaction writes the status with every
+   * consequence a reader may look for — the lock released, the statistics, each
+   * instance's version on the service with the upgrade on record, the pipeline's pending
+   * auto-validations — so nothing is seen half done and a crash leaves all or nothing.
+   * The schedules come after (another service's API); a retried or restarted task finds
+   * COMPLETED and creates them again, idempotently.
    */
   const complete = async (ids: Ids): Promise<{ action: 'done' | 'rollback' | 'control' }> => {
-    const execution = await load(ids);
-    if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
-    if (execution.status !== 'COMPLETED') {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const execution = await load(ids);
+      if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
+      if (execution.status === 'COMPLETED') {
+        await deps.pipeline?.scheduleCompleted(execution);
+        return { action: 'done' };
+      }
       if (execution.status !== 'IN_PROGRESS') return { action: isTerminal(execution.status) ? 'done' : 'control' };
+      const instances = await allInstances(execution);
+      const left = instances.filter((instance) => instance.status !== 'COMPLETED').length;
+      const finishedAt = clock.now().toISOString();
+      const service = await loadService(execution);
+      const writes: TransactItem[] = [];
+      if (service) {
+        const lastUpgrade = {
+          executionId: execution.executionId,
+          fromVersion: execution.fromVersion,
+          toVersion: execution.toVersion,
+          completedAt: finishedAt,
+        };
+        writes.push(
+          services.replaceWrite({
+            ...service,
+            ...versionsAfter(service, execution, instances),
+            ...(left === 0 ? { lastUpgrade } : {}),
+            revision: service.revision + 1,
+            updatedAt: finishedAt,
+          }),
+        );
+      }
+      if (left === 0 && deps.pipeline) writes.push(...(await deps.pipeline.completionWrites(execution, finishedAt)));
+      const reason = `${left} instance(s) still not on ${execution.toVersion} after the retry pass`;
       try {
         await upgrades.transition(ids.tenantId, ids.executionId, {
           from: ['IN_PROGRESS'],
-          to: 'COMPLETED',
-          event: {
-            type: 'UpgradeCompleted',
-            actor: 'sluice',
-            detail: { toVersion: execution.toVersion, completed: execution.completedCount, failed: execution.failedCount },
-          },
+          to: left === 0 ? 'COMPLETED' : 'FAILED',
+          set: { finishedAt, ...(left === 0 ? {} : { statusReason: reason }) },
+          event:
+            left === 0
+              ? {
+                  type: 'UpgradeCompleted',
+                  actor: 'sluice',
+                  detail: { toVersion: execution.toVersion, completed: execution.completedCount, failed: execution.failedCount },
+                }
+              : {
+                  type: 'UpgradeFailed',
+                  actor: 'sluice',
+                  detail: { reason, completed: execution.completedCount, failed: execution.failedCount },
+                },
+          alsoWrite: writes,
         });
       } catch (error) {
-        if (error instanceof ConflictError) return { action: 'control' };
-        throw error;
+        // The status moved (a cancel, a rollback) or the service changed meanwhile: look again.
+        if (!(error instanceof ConflictError)) throw error;
+        logger.warn('completion raced another change; reading again', { executionId: ids.executionId });
+        continue;
       }
+      if (left === 0) await deps.pipeline?.scheduleCompleted(await load(ids));
+      return { action: 'done' };
     }
-    await setServiceVersion(services, execution, clock, logger);
-    // Idempotent (deterministic schedule names), so a retried task schedules nothing twice.
-    await deps.pipeline?.onUpgradeCompleted(await load(ids));
-    return { action: 'done' };
+    throw new Error(`Could not complete upgrade ${ids.executionId}: it kept changing`);
   };
 
   /** ROLLING_BACK → ROLLED_BACK, or FAILED when an instance could not be rolled back. */
@@ -278,6 +349,7 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
         detail: { rolledBackInstances: execution.rolledBackInstances.length, rollbackFailures: failures, reason: execution.rollbackReason },
       },
     });
+    await recordVersions(execution);
   };
 
   return {
@@ -287,6 +359,8 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     adapterOf,
     batchRange,
     allInstances,
+    passInstances,
+    began,
     request,
     perform,
     act,
@@ -301,33 +375,6 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
 }
 
 export type TaskContext = ReturnType<typeof makeTaskContext>;
-
-/** The service now runs the new version, and remembers the upgrade that took it there; a concurrent patch of the service is retried. */
-async function setServiceVersion(services: ServiceRepository, execution: ExecutionRecord, clock: Clock, logger: Logger): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    const service: ServiceRecord | undefined = await services.get({
-      tenantId: execution.tenantId,
-      project: execution.project,
-      name: execution.service,
-    });
-    if (!service || service.lastUpgrade?.executionId === execution.executionId) return;
-    const now = clock.now().toISOString();
-    const lastUpgrade = {
-      executionId: execution.executionId,
-      fromVersion: execution.fromVersion,
-      toVersion: execution.toVersion,
-      completedAt: execution.finishedAt ?? now,
-    };
-    try {
-      await services.replace({ ...service, version: execution.toVersion, lastUpgrade, revision: service.revision + 1, updatedAt: now });
-      return;
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      logger.warn('service changed while recording the new version; retrying', { executionId: execution.executionId });
-    }
-  }
-  throw new Error(`Could not record version ${execution.toVersion} on service ${execution.project}/${execution.service}`);
-}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

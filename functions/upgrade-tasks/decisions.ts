@@ -11,21 +11,36 @@ type Facts<K extends keyof ExecutionRecord> = Pick<ExecutionRecord, K>;
 /** Where the rolling flow's control step sends the flow next. */
 export type ControlAction = 'run' | 'gate' | 'pause' | 'rollback' | 'complete' | 'stop';
 
+/** The batches of the plan; the retry pass, when it runs, is batch number `totalBatches`. */
 export const totalBatches = (execution: Facts<'batchBounds'>) => execution.batchBounds.length - 1;
 
+/** Whether a batch number is the final retry pass rather than a batch of the plan. */
+export const isRetryPass = (execution: Facts<'batchBounds'>, batch: number) => batch >= totalBatches(execution);
+
 /**
- * The rolling flow's next move: run the next batch, pass a STAGED gate first (one after
- * each stage but the last), complete after the last batch, or follow a pause, a
- * rollback or the end of the execution.
+ * Failures below the threshold do not stop the rollout, but COMPLETED means every
+ * instance upgraded: after the last batch of the plan, the instances that failed get
+ * one more try (the retry pass) before the upgrade completes or fails.
  */
-export function nextMove(execution: Facts<'status' | 'strategy' | 'batchBounds' | 'completedBatches' | 'gatesPassed'>): ControlAction {
+export function retryPassDue(execution: Facts<'batchBounds' | 'completedBatches' | 'failedCount'>): boolean {
+  return execution.completedBatches === totalBatches(execution) && execution.failedCount > 0;
+}
+
+/**
+ * The rolling flow's next move: run the next batch (or the retry pass), pass a STAGED
+ * gate first (one after each stage but the last), complete after the last one, or
+ * follow a pause, a rollback or the end of the execution.
+ */
+export function nextMove(
+  execution: Facts<'status' | 'strategy' | 'batchBounds' | 'completedBatches' | 'gatesPassed' | 'failedCount'>,
+): ControlAction {
   switch (execution.status) {
     case 'IN_PROGRESS': {
       const total = totalBatches(execution);
       const gateDue =
         execution.strategy === 'STAGED' && (execution.gatesPassed ?? 0) < execution.completedBatches && execution.completedBatches < total;
       if (gateDue) return 'gate';
-      return execution.completedBatches < total ? 'run' : 'complete';
+      return execution.completedBatches < total || retryPassDue(execution) ? 'run' : 'complete';
     }
     case 'PAUSED':
       return 'pause';
@@ -43,37 +58,50 @@ export function thresholdBreach(execution: Facts<'failedCount' | 'failureThresho
 }
 
 export type AfterBatch =
-  | { readonly action: 'continue' | 'complete' | 'rollback' | 'stop' }
+  | { readonly action: 'continue' | 'complete' | 'rollback' | 'stop' | 'held' }
   | { readonly action: 'start-rollback' | 'fail'; readonly reason: string };
 
 /**
- * After a batch: follow a rollback or an end that happened meanwhile; at the threshold,
- * roll back (auto-rollback) or fail; else go on, or complete after the last batch.
+ * After a batch: follow a rollback or an end that happened meanwhile; a batch that never
+ * began (paused before it) is held, to run after the resume; at the threshold, roll
+ * back (auto-rollback) or fail; else go on (to the next batch or the retry pass), or
+ * complete.
  */
 export function afterBatch(
   execution: Facts<'status' | 'failedCount' | 'failureThreshold' | 'autoRollbackEnabled' | 'completedBatches' | 'batchBounds'>,
+  batch: { readonly began: boolean },
 ): AfterBatch {
   if (execution.status === 'ROLLING_BACK') return { action: 'rollback' };
   if (isTerminal(execution.status)) return { action: 'stop' };
+  if (!batch.began) return { action: 'held' };
   const breach = thresholdBreach(execution);
   if (breach) return { action: execution.autoRollbackEnabled ? 'start-rollback' : 'fail', reason: breach };
-  return { action: execution.completedBatches >= totalBatches(execution) ? 'complete' : 'continue' };
+  if (execution.completedBatches < totalBatches(execution) || retryPassDue(execution)) return { action: 'continue' };
+  return { action: 'complete' };
 }
 
 export type AfterCanaryBatch =
-  | { readonly action: 'rollout' | 'monitor' }
+  | { readonly action: 'rollout' | 'monitor' | 'park' | 'rerun' }
   | { readonly action: 'start-rollback' | 'fail'; readonly reason: string };
 
-/** After the canary batch: monitor healthy canaries; a failed canary rolls back or fails. */
-export function afterCanaryBatch(execution: Facts<'status' | 'failedCount' | 'autoRollbackEnabled'>): AfterCanaryBatch {
-  if (execution.status !== 'CANARY_RUNNING') return { action: 'rollout' };
+/**
+ * After the canary batch: a failed canary rolls back or fails the upgrade (even while
+ * paused); a pause waits for the resume; a canary batch that never began (paused before
+ * it) runs now; healthy canaries are monitored.
+ */
+export function afterCanaryBatch(
+  execution: Facts<'status' | 'failedCount' | 'autoRollbackEnabled'>,
+  batch: { readonly began: boolean },
+): AfterCanaryBatch {
+  if (execution.status !== 'CANARY_RUNNING' && execution.status !== 'PAUSED') return { action: 'rollout' };
   if (execution.failedCount > 0) {
     return {
       action: execution.autoRollbackEnabled ? 'start-rollback' : 'fail',
       reason: `${execution.failedCount} canary instance(s) failed`,
     };
   }
-  return { action: 'monitor' };
+  if (execution.status === 'PAUSED') return { action: 'park' };
+  return { action: batch.began ? 'monitor' : 'rerun' };
 }
 
 /**
@@ -112,27 +140,32 @@ export type AfterGreen =
   | { readonly action: 'gate' | 'abort' | 'control' | 'stop' }
   | { readonly action: 'start-rollback'; readonly reason: string };
 
-/** After green came up: wait for the switch gate, or abort on a failed green instance. */
-export function afterGreen(execution: Facts<'status' | 'failedCount'>): AfterGreen {
+/**
+ * After the green batch: wait for the switch gate, or abort on a failed green instance;
+ * a pause, or a green batch that never began (paused before it), goes through the
+ * control step.
+ */
+export function afterGreen(execution: Facts<'status' | 'failedCount'>, batch: { readonly began: boolean }): AfterGreen {
   if (execution.status === 'ROLLING_BACK') return { action: 'abort' };
   if (execution.status === 'PAUSED') return { action: 'control' };
   if (execution.status !== 'IN_PROGRESS') return { action: 'stop' };
   if (execution.failedCount > 0)
     return { action: 'start-rollback', reason: `${execution.failedCount} green instance(s) did not come up healthy` };
-  return { action: 'gate' };
+  return { action: batch.began ? 'gate' : 'control' };
 }
 
-export type BlueGreenMove = 'revert' | 'park' | 'gate' | 'switch' | 'hold' | 'stop';
+export type BlueGreenMove = 'revert' | 'park' | 'bring-up' | 'gate' | 'switch' | 'hold' | 'stop';
 
 /**
  * Where a blue-green flow goes after an interruption: revert on a rollback, park while
- * paused, else back to the phase it was in (the switch gate, the switch, or holding
- * blue for another scale-down delay).
+ * paused, else back to the phase it was in (bringing green up if it never began, the
+ * switch gate, the switch, or holding blue for another scale-down delay).
  */
-export function blueGreenMove(execution: Facts<'status' | 'trafficSwitchedAt' | 'gatesPassed'>): BlueGreenMove {
+export function blueGreenMove(execution: Facts<'status' | 'trafficSwitchedAt' | 'gatesPassed' | 'completedBatches'>): BlueGreenMove {
   if (execution.status === 'ROLLING_BACK') return 'revert';
   if (execution.status === 'PAUSED') return 'park';
   if (execution.status !== 'IN_PROGRESS') return 'stop';
+  if (execution.completedBatches === 0) return 'bring-up';
   if (execution.trafficSwitchedAt) return 'hold';
   return (execution.gatesPassed ?? 0) >= 1 ? 'switch' : 'gate';
 }

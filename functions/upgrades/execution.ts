@@ -63,6 +63,10 @@ export interface ExecutionRecord {
   finishedAt?: string;
   /** The Step Functions execution running this upgrade. */
   workflowArn?: string;
+  /** The final retry of the instances that failed: which ones it retries (their indexes), fixed when it begins. */
+  retryPass?: { indexes: number[] };
+  /** The status a pause left, which resume returns to (CANARY_RUNNING or IN_PROGRESS). */
+  pausedFrom?: 'IN_PROGRESS' | 'CANARY_RUNNING';
   /** Task token of the flow parked at a pause. Never returned, never logged. */
   resumeToken?: string;
 }
@@ -78,6 +82,8 @@ export interface InstanceRecord {
   healthUrl?: string;
   /** ISO time after which a HEALTH_CHECKING instance counts as failed. */
   healthDeadline?: string;
+  /** Taken by the retry pass (once: an instance that fails it again stays FAILED). */
+  retried?: boolean;
   updatedAt: string;
 }
 

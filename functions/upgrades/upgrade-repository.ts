@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { assertLegalTransition, type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
-import { conditionFailuresOf, isConditionFailure, withoutKeys as strip } from '../shared/ddb-items.js';
+import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../shared/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
@@ -27,6 +27,13 @@ export interface TransitionRequest {
   /** Attributes to remove in the same write (e.g. `waitingFor`, `resumeToken`). */
   readonly remove?: readonly (keyof ExecutionRecord)[];
   readonly event: NewTimelineEvent;
+  /**
+   * Writes of other repositories committed in the same transaction (a completion's
+   * service version and pending auto-validations), so that whoever reads the new status
+   * reads its consequences too. If one of their conditions fails, nothing is written
+   * and the transition answers `ConflictError` like a status that moved.
+   */
+  readonly alsoWrite?: readonly TransactItem[];
 }
 
 export interface ComponentStatistics {
@@ -70,6 +77,8 @@ export interface UpgradeRepository {
   instances(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<InstanceRecord>>;
   /** Instances with index in [start, end). */
   instanceRange(executionId: string, start: number, end: number): Promise<InstanceRecord[]>;
+  /** The instances with these indexes, in index order (missing ones left out). */
+  instancesAt(executionId: string, indexes: readonly number[]): Promise<InstanceRecord[]>;
   /**
    * Moves one instance to `to` if it is in one of `from` (else returns false and changes
    * nothing: a retried task cannot count twice). Counters move in the same transaction.
@@ -85,6 +94,8 @@ export interface UpgradeRepository {
       countFailed?: boolean;
       /** The instance was counted completed and no longer is (a canary found unhealthy later). */
       uncountCompleted?: boolean;
+      /** The instance was counted failed and no longer is (it gets the retry pass). */
+      uncountFailed?: boolean;
       rolledBack?: boolean;
       /** Settle an instance of an execution that already ended (cancel); otherwise an ended execution refuses every move. */
       afterEnd?: boolean;
@@ -260,7 +271,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       return records.sort((a, b) => b.executionId.localeCompare(a.executionId));
     },
 
-    async transition(tenantId, executionId, { from, to, set = {}, remove = [], event }) {
+    async transition(tenantId, executionId, { from, to, set = {}, remove = [], event, alsoWrite = [] }) {
       assertLegalTransition(from, to);
       const current = await require(tenantId, executionId);
       const terminal = isTerminal(to);
@@ -270,7 +281,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
         remove as string[],
       );
       const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      const items: TransactItem[] = [
         {
           Update: {
             TableName: tableName,
@@ -311,6 +322,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
           },
         );
       }
+      items.push(...alsoWrite);
       try {
         await db.send(new TransactWriteCommand({ TransactItems: items }));
       } catch (error) {
@@ -413,7 +425,28 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       return items.map((item) => strip<InstanceRecord>(item));
     },
 
-    async moveInstance(tenantId, instance, { from, to, set = {}, countCompleted, countFailed, uncountCompleted, rolledBack, afterEnd }) {
+    async instancesAt(executionId, indexes) {
+      const found: InstanceRecord[] = [];
+      for (let offset = 0; offset < indexes.length; offset += 100) {
+        let keys: Record<string, unknown>[] | undefined = indexes
+          .slice(offset, offset + 100)
+          .map((index) => instanceKey(executionId, index));
+        // BatchGet may leave keys unprocessed under load; ask again for those.
+        for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
+          if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
+          const result = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
+          found.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<InstanceRecord>(item)));
+          keys = result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined;
+        }
+      }
+      return found.sort((a, b) => a.index - b.index);
+    },
+
+    async moveInstance(
+      tenantId,
+      instance,
+      { from, to, set = {}, countCompleted, countFailed, uncountCompleted, uncountFailed, rolledBack, afterEnd },
+    ) {
       const update = expression({ ...set, status: to, updatedAt: now().toISOString() });
       const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
       const counters: string[] = [];
@@ -421,9 +454,10 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       if (countCompleted) counters.push('completedCount :one');
       if (countFailed) counters.push('failedCount :one');
       if (uncountCompleted) counters.push('completedCount :minusOne');
+      if (uncountFailed) counters.push('failedCount :minusOne');
       if (countCompleted || countFailed) counterValues[':one'] = 1;
-      if (uncountCompleted) counterValues[':minusOne'] = -1;
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      if (uncountCompleted || uncountFailed) counterValues[':minusOne'] = -1;
+      const items: TransactItem[] = [
         {
           Update: {
             TableName: tableName,

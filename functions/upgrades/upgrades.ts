@@ -10,6 +10,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { Principal } from '../shared/http/principal.js';
 import type { Page } from '../shared/pagination.js';
 import { type ExecutionRecord, type InstanceRecord, toExecutionView, toInstanceView } from './execution.js';
+import { recordInstanceVersions } from './instance-versions.js';
 import { planBatches, planStages } from './plan.js';
 import {
   type CreateUpgradeBody,
@@ -274,19 +275,29 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
     },
 
     async pause(tenantId, executionId, principal) {
+      const execution = await load(tenantId, executionId);
+      const from = execution.status;
+      if (from !== 'IN_PROGRESS' && from !== 'CANARY_RUNNING') {
+        throw new ConflictError(`The upgrade is ${from}; it cannot move to PAUSED.`, { extensions: { currentStatus: from } });
+      }
+      // Conditional on the status just read, so that resume returns to exactly that one.
       const paused = await upgrades.transition(tenantId, executionId, {
-        from: ['IN_PROGRESS', 'CANARY_RUNNING'],
+        from: [from],
         to: 'PAUSED',
-        event: { type: 'UpgradePaused', actor: principal.subject, detail: { takesEffect: 'at the next batch boundary' } },
+        set: { pausedFrom: from },
+        event: { type: 'UpgradePaused', actor: principal.subject, detail: { takesEffect: 'at the next batch boundary', pausedFrom: from } },
       });
       return toExecutionView(paused);
     },
 
     async resume(tenantId, executionId, principal) {
+      const execution = await load(tenantId, executionId);
+      const to = execution.pausedFrom ?? 'IN_PROGRESS';
       const resumed = await upgrades.transition(tenantId, executionId, {
         from: ['PAUSED'],
-        to: 'IN_PROGRESS',
-        event: { type: 'UpgradeResumed', actor: principal.subject },
+        to,
+        remove: ['pausedFrom'],
+        event: { type: 'UpgradeResumed', actor: principal.subject, ...(to === 'IN_PROGRESS' ? {} : { detail: { resumedTo: to } }) },
       });
       // The flow parks on a task token once it reaches the batch boundary. If it has not
       // parked yet there is no token, and it will see IN_PROGRESS and carry on by itself.
@@ -306,6 +317,9 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       await upgrades.take(tenantId, executionId, 'gateToken');
       if (cancelled.workflowArn) await workflow.stop(cancelled.workflowArn, `Cancelled by ${principal.subject}`);
       await settleInFlight(cancelled);
+      // Instances upgraded before the cancel keep running the new version: the service says so.
+      const instances = (execution: ExecutionRecord) => upgrades.instanceRange(execution.executionId, 0, execution.totalInstances);
+      await recordInstanceVersions({ services, instances, now: () => clock.now() }, cancelled);
       return toExecutionView(cancelled);
     },
 

@@ -24,8 +24,9 @@ describe('failure accounting', () => {
     await world.waitFor(id, done);
     const instances = await world.instances(id);
     const failed = instances.find((instance) => instance.instanceId === 'i-1');
-    expect(failed).toMatchObject({ status: 'FAILED', attempts: 3 });
-    expect(failed.detail).toContain('after 3 attempts');
+    // Three tries in its batch, three more in the retry pass; the detail names the last action's.
+    expect(failed).toMatchObject({ status: 'FAILED', attempts: 6 });
+    expect(failed.detail).toContain('upgrade failed after 3 attempts');
     for (const instance of instances.filter((i) => i.instanceId !== 'i-1'))
       expect(instance).toMatchObject({ status: 'COMPLETED', attempts: 1 });
   });

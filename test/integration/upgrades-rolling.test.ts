@@ -89,11 +89,57 @@ describe('ROLLING and RECREATE upgrades on the embedded engine', () => {
     expect(execution.statusReason).toContain('failure threshold is 3');
   });
 
-  it('completes despite failures below the threshold (they are tolerated, as a minimum-healthy bound)', async () => {
+  it('goes on past failures below the threshold, retries them once at the end, and fails when one still fails', async () => {
     await world.service('one-bad', 10, { type: 'simulated', failInstances: ['i-7'] });
-    const id = await startUpgrade(world, 'one-bad', { batchSize: 5, failureThreshold: 3 });
+    const id = await startUpgrade(world, 'one-bad', { batchSize: 5, maxUnavailablePercentage: 50, failureThreshold: 3 });
     const execution = await world.waitFor(id, done);
-    expect(execution).toMatchObject({ status: 'COMPLETED', progress: { total: 10, completed: 9, failed: 1 } });
+    expect(execution).toMatchObject({ status: 'FAILED', progress: { total: 10, completed: 9, failed: 1 } });
+    expect(execution.statusReason).toBe('1 instance(s) still not on 1.1.0 after the retry pass');
+    const events = await world.events(id);
+    expect(events.filter((event) => event.type === 'BatchStarted').map((event) => event.detail)).toEqual([
+      { batch: 0, instances: 5 },
+      { batch: 1, instances: 5 },
+      { batch: 2, instances: 1, retryPass: true },
+    ]);
+    expect(events.some((event) => event.type.startsWith('Rollback'))).toBe(false);
+    const failed = (await world.instances(id)).find((instance) => instance.instanceId === 'i-7');
+    expect(failed).toMatchObject({ status: 'FAILED', attempts: 6 });
+    // The service tells the truth: nine instances run 1.1.0, i-7 still runs 1.0.0.
+    const service = (await api.request('GET', `${world.base}/projects/p/services/one-bad`, { token: world.viewer })).body;
+    expect(service).toMatchObject({ version: '1.0.0', mixedVersions: true });
+    expect(service.instances.filter((instance: { version: string }) => instance.version === '1.1.0')).toHaveLength(9);
+    expect(service.instances.find((instance: { id: string }) => instance.id === 'i-7').version).toBe('1.0.0');
+    expect(service.lastUpgrade).toBeUndefined();
+  });
+
+  it('completes once the retry pass brings a failed instance up, and only then records the new version', async () => {
+    await world.service('flaky-once', 10, { type: 'simulated', failInstances: ['i-7'] });
+    // A long delay before the retry pass (3 s at the test's time scale) lets the target recover first.
+    const id = await startUpgrade(world, 'flaky-once', {
+      batchSize: 5,
+      maxUnavailablePercentage: 50,
+      failureThreshold: 3,
+      batchDelaySeconds: 3000,
+    });
+    await world.waitFor(id, (execution) => execution.completedBatches === 2);
+    const patched = await api.request('PATCH', `${world.base}/projects/p/services/flaky-once`, {
+      token: world.operator,
+      body: { target: { type: 'simulated' } },
+    });
+    expect(patched.status).toBe(200);
+    const execution = await world.waitFor(id, done);
+    expect(execution).toMatchObject({ status: 'COMPLETED', progress: { total: 10, completed: 10, failed: 0 } });
+    expect((await world.instances(id)).find((instance) => instance.instanceId === 'i-7')).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 4,
+    });
+    const service = (await api.request('GET', `${world.base}/projects/p/services/flaky-once`, { token: world.viewer })).body;
+    expect(service).toMatchObject({
+      version: '1.1.0',
+      mixedVersions: false,
+      lastUpgrade: { executionId: id, fromVersion: '1.0.0', toVersion: '1.1.0' },
+    });
+    expect(service.instances.every((instance: { version: string }) => instance.version === '1.1.0')).toBe(true);
   });
 
   it('fails the pre-checks of a dependency that is not satisfied and never touches an instance', async () => {

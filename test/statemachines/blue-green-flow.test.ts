@@ -75,7 +75,7 @@ describe('blue-green.asl.json', () => {
     });
   });
 
-  it('on a gate rejected through the API, reverts green (traffic never moved), after the retries the rejection goes through', async () => {
+  it('on a gate rejected through the API, reverts green (traffic never moved) at once: a decision is never retried', async () => {
     await withFlows(
       {
         ...GREEN_UP,
@@ -92,21 +92,18 @@ describe('blue-green.asl.json', () => {
           cause: 'Rejected at the traffic-switch gate by bob',
         });
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        // The gate's Retry on States.TaskFailed (a wildcard for any error but States.Timeout)
-        // also retries a rejection: 3 more openGate calls, each closed at once, then the Catch.
+        // States.TaskFailed would match a rejection too (a wildcard for any error but
+        // States.Timeout): the gate's first retrier names the decisions with MaxAttempts 0.
         expect(run.tasks()).toEqual([
           'preChecks',
           'startBatch',
           'finishGreen',
           'openGate',
-          'openGate',
-          'openGate',
-          'openGate',
           'gateRejected',
           'blueGreenControl',
           'revertGreen',
         ]);
-        expect(await run.called('gateRejected')).toMatchObject({ gate: 0, error: { Error: 'GateClosed' } });
+        expect(await run.called('gateRejected')).toMatchObject({ gate: 0, error: { Error: 'GateRejected' } });
         expect((await run.entered(arn)).slice(5)).toEqual([
           'SwitchGate',
           'SwitchGateRejected',
@@ -288,7 +285,7 @@ describe('blue-green.asl.json', () => {
         // What the API's rollback does with the token of a flow holding blue.
         await run.engine.sendTaskFailure({ taskToken: hold.taskToken ?? '', error: 'RollbackRequested', cause: 'bad metrics' });
         expect((await run.finished(arn)).status).toBe('SUCCEEDED');
-        // As at the gate, the failed token is retried (3 more holdBlue calls) before the Catch.
+        // As at the gate, the rollback's failure of the token is a decision: caught at once, not retried.
         expect(run.tasks()).toEqual([
           'preChecks',
           'startBatch',
@@ -296,9 +293,6 @@ describe('blue-green.asl.json', () => {
           'openGate',
           'gatePassed',
           'switchTraffic',
-          'holdBlue',
-          'holdBlue',
-          'holdBlue',
           'holdBlue',
           'blueGreenControl',
           'revertGreen',

@@ -19,6 +19,7 @@ const rolling = {
   batchBounds: [0, 2, 4, 5],
   completedBatches: 0,
   gatesPassed: 0,
+  failedCount: 0,
 };
 
 describe("nextMove (the rolling flow's control step)", () => {
@@ -35,6 +36,9 @@ describe("nextMove (the rolling flow's control step)", () => {
     ['STAGED: no gate after the last stage', { strategy: 'STAGED', completedBatches: 3, gatesPassed: 2 }, 'complete'],
     ['STAGED: no gate before the first stage', { strategy: 'STAGED' }, 'run'],
     ['ROLLING: no gates between batches', { completedBatches: 1 }, 'run'],
+    ['runs the retry pass after the last batch when instances failed', { completedBatches: 3, failedCount: 1 }, 'run'],
+    ['completes after the retry pass, whatever it left failed', { completedBatches: 4, failedCount: 1 }, 'complete'],
+    ['STAGED: no gate before the retry pass', { strategy: 'STAGED', completedBatches: 3, gatesPassed: 2, failedCount: 1 }, 'run'],
   ] as const)('%s', (_name, change, expected) => {
     expect(nextMove({ ...rolling, ...change })).toBe(expected);
   });
@@ -72,7 +76,40 @@ describe('the failure threshold rule', () => {
       { action: 'fail', reason: '2 instance(s) failed; the failure threshold is 2' },
     ],
   ] as const)('after a batch: %s', (_name, change, expected) => {
-    expect(afterBatch({ ...base, ...change })).toEqual(expected);
+    expect(afterBatch({ ...base, ...change }, { began: true })).toEqual(expected);
+  });
+});
+
+describe('a batch held by a pause', () => {
+  const base = { ...rolling, failureThreshold: 2, autoRollbackEnabled: false, completedBatches: 1 };
+
+  it('is held (not counted, run again after the resume) when it never began', () => {
+    expect(afterBatch({ ...base, status: 'PAUSED' }, { began: false })).toEqual({ action: 'held' });
+    expect(afterBatch({ ...base, status: 'IN_PROGRESS' }, { began: false })).toEqual({ action: 'held' });
+  });
+
+  it('gives way to a rollback or an end that came meanwhile', () => {
+    expect(afterBatch({ ...base, status: 'ROLLING_BACK' }, { began: false })).toEqual({ action: 'rollback' });
+    expect(afterBatch({ ...base, status: 'CANCELLED' }, { began: false })).toEqual({ action: 'stop' });
+  });
+
+  it('parks a canary paused before its judgement, and runs a canary batch that never began', () => {
+    const canary = { failedCount: 0, autoRollbackEnabled: false };
+    expect(afterCanaryBatch({ ...canary, status: 'PAUSED' }, { began: true })).toEqual({ action: 'park' });
+    expect(afterCanaryBatch({ ...canary, status: 'PAUSED' }, { began: false })).toEqual({ action: 'park' });
+    expect(afterCanaryBatch({ ...canary, status: 'CANARY_RUNNING' }, { began: false })).toEqual({ action: 'rerun' });
+  });
+
+  it('rolls back a failed canary even while paused', () => {
+    expect(afterCanaryBatch({ status: 'PAUSED', failedCount: 1, autoRollbackEnabled: true }, { began: true })).toEqual({
+      action: 'start-rollback',
+      reason: '1 canary instance(s) failed',
+    });
+  });
+
+  it('brings green up after the resume when the pause came before it began', () => {
+    expect(afterGreen({ status: 'IN_PROGRESS', failedCount: 0 }, { began: false })).toEqual({ action: 'control' });
+    expect(blueGreenMove({ status: 'IN_PROGRESS', completedBatches: 0, gatesPassed: 0 })).toBe('bring-up');
   });
 });
 
@@ -95,7 +132,7 @@ describe('CANARY decisions', () => {
       { action: 'rollout' },
     ],
   ] as const)('after the canary batch: %s', (_name, execution, expected) => {
-    expect(afterCanaryBatch({ ...execution, status: execution.status as Status })).toEqual(expected);
+    expect(afterCanaryBatch({ ...execution, status: execution.status as Status }, { began: true })).toEqual(expected);
   });
 
   it.each([
@@ -151,7 +188,7 @@ describe('BLUE_GREEN decisions', () => {
     ['goes through control while paused', { status: 'PAUSED', failedCount: 1 }, { action: 'control' }],
     ['stops once ended', { status: 'CANCELLED', failedCount: 0 }, { action: 'stop' }],
   ] as const)('after green: %s', (_name, execution, expected) => {
-    expect(afterGreen({ ...execution, status: execution.status as Status })).toEqual(expected);
+    expect(afterGreen({ ...execution, status: execution.status as Status }, { began: true })).toEqual(expected);
   });
 
   it.each([
@@ -170,7 +207,7 @@ describe('BLUE_GREEN decisions', () => {
     ],
     ['stops once ended', { status: 'COMPLETED', trafficSwitchedAt: '2026-01-01T00:00:00Z' }, 'stop'],
   ] as const)('after an interruption: %s', (_name, execution, expected) => {
-    expect(blueGreenMove({ ...execution, status: execution.status as Status })).toBe(expected);
+    expect(blueGreenMove({ completedBatches: 1, ...execution, status: execution.status as Status })).toBe(expected);
   });
 
   it('waits autoPromotionSeconds at the switch gate when set, else the gate timeout', () => {
