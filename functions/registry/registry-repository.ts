@@ -24,8 +24,8 @@ export function createRegistryRepository(db: DynamoDBDocumentClient, tableName: 
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         FilterExpression: 'componentId = :componentId',
-        ProjectionExpression: 'project, #name, #version',
-        ExpressionAttributeNames: { '#name': 'name', '#version': 'version' },
+        ProjectionExpression: '#project, #name, #version',
+        ExpressionAttributeNames: { '#project': 'project', '#name': 'name', '#version': 'version' },
         ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'SERVICE#', ':componentId': componentId },
         ConsistentRead: true,
       });
