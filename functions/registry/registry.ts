@@ -130,7 +130,9 @@ export function makeRegistry({ upgrades, catalog, registry }: RegistryDeps): Reg
       const created = await upgrades.create(tenantId, parsed.data, principal).catch((error: unknown) => {
         throw renameFields(error, names);
       });
-      return toRegistryExecution(created, { fromVersionId, toVersionId });
+      // From the execution as created (the use case reads the service again), not the request.
+      const idOf = (version: string) => versions.find((candidate) => candidate.version === version)?.versionId ?? null;
+      return toRegistryExecution(created, { fromVersionId: idOf(created.fromVersion), toVersionId: idOf(created.toVersion) });
     },
 
     async list(tenantId, query) {
