@@ -153,22 +153,24 @@ export class SluiceStack extends Stack {
     this.flows = this.createFlows(config);
 
     // The upgrades API starts, stops and reads executions of the flows it may start
-    // (those with an `apiEnvVar`), and resumes a paused one through its task token.
-    const upgrades = this.functions.upgrades;
-    this.table.grantReadWriteData(upgrades);
-    this.acknowledgeIndexGrant(upgrades);
-    for (const flow of FLOWS) {
-      if (!('apiEnvVar' in flow)) continue;
-      const { stateMachine } = this.flows[flow.name];
-      upgrades.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
-      stateMachine.grantStartExecution(upgrades);
-      stateMachine.grantExecution(upgrades, 'states:StopExecution', 'states:DescribeExecution');
-      Validations.of(upgrades.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${executionArnPattern(this, this.flows[flow.name])}]`,
-        reason: `Stopping and describing executions of the ${flow.name} flow only: execution ARNs end in the execution name, chosen per upgrade at start, so "<state machine>:*" is the narrowest pattern.`,
-      });
+    // (those with an `apiEnvVar`), and resumes a paused one through its task token. The
+    // orchestrator-style registry API runs the same use cases, so it gets the same.
+    for (const upgrades of [this.functions.upgrades, this.functions.registry]) {
+      this.table.grantReadWriteData(upgrades);
+      this.acknowledgeIndexGrant(upgrades);
+      for (const flow of FLOWS) {
+        if (!('apiEnvVar' in flow)) continue;
+        const { stateMachine } = this.flows[flow.name];
+        upgrades.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
+        stateMachine.grantStartExecution(upgrades);
+        stateMachine.grantExecution(upgrades, 'states:StopExecution', 'states:DescribeExecution');
+        Validations.of(upgrades.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${executionArnPattern(this, this.flows[flow.name])}]`,
+          reason: `Stopping and describing executions of the ${flow.name} flow only: execution ARNs end in the execution name, chosen per upgrade at start, so "<state machine>:*" is the narrowest pattern.`,
+        });
+      }
+      this.allowTaskResponses(upgrades, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
     }
-    this.allowTaskResponses(upgrades, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
 
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the
@@ -227,6 +229,7 @@ export class SluiceStack extends Stack {
         services: this.functions.services.lambda,
         upgrades: this.functions.upgrades.lambda,
         pipeline: this.functions.pipeline.lambda,
+        registry: this.functions.registry.lambda,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,

@@ -1,6 +1,7 @@
 import { catalogContracts } from '../catalog/contract.js';
 import type { RouteId } from '../domain/routes.js';
 import { pipelineContracts } from '../pipeline/contract.js';
+import { registryContracts } from '../registry/contract.js';
 import { servicesContracts } from '../services/contract.js';
 import type { Contract } from '../shared/http/api-handler.js';
 import { systemContracts } from '../system/contract.js';
@@ -13,4 +14,5 @@ export const CONTRACTS = {
   ...servicesContracts,
   ...upgradesContracts,
   ...pipelineContracts,
+  ...registryContracts,
 } as const satisfies Record<RouteId, Contract>;

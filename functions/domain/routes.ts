@@ -12,7 +12,7 @@ export const ROLES = ['viewer', 'operator', 'approver', 'platform-admin'] as con
 export type Role = (typeof ROLES)[number];
 
 /** Which Lambda serves a route. One `NodejsFunction` per group. */
-export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline'] as const;
+export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline', 'registry'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -27,6 +27,12 @@ export interface RouteDefinition {
   /** `public` routes skip authentication; otherwise any one of these roles grants access. */
   readonly access: 'public' | readonly Role[];
   readonly summary: string;
+  /**
+   * The route acts on the caller's tenant although its path names none: the tenant is
+   * the token's tenant claim (a token without one gets 404), as on the orchestrator-style
+   * routes `/api/v1/registry/upgrades/{executionId}`.
+   */
+  readonly tenantFromToken?: true;
 }
 
 const READERS: readonly Role[] = ['viewer', 'operator', 'approver'];
@@ -39,6 +45,10 @@ const SERVICES = '/v1/tenants/{tenantId}/projects/{projectName}/services';
 const UPGRADES = '/v1/tenants/{tenantId}/upgrades';
 const UPGRADE = `${UPGRADES}/{executionId}`;
 const STEPS = '/v1/tenants/{tenantId}/upgrade-pipeline/steps';
+/** The orchestrator-style API over the same use cases (README, "The orchestrator-style API"). */
+const REGISTRY = '/api/v1/registry';
+const REGISTRY_UPGRADES = `${REGISTRY}/tenants/{tenantId}/upgrades`;
+const REGISTRY_UPGRADE = `${REGISTRY}/upgrades/{executionId}`;
 
 export const ROUTES = [
   { id: 'getHealth', method: 'GET', path: '/health', group: 'system', access: 'public', summary: 'Liveness' },
@@ -269,6 +279,103 @@ export const ROUTES = [
     access: READERS,
     summary: 'The pipeline graph: services with versions, ceilings, pending validations, and steps',
   },
+
+  {
+    id: 'registryCreateUpgrade',
+    method: 'POST',
+    path: REGISTRY_UPGRADES,
+    group: 'registry',
+    access: OPERATORS,
+    summary: 'Initiate an upgrade (PENDING) of the service of a component, by catalog ids',
+  },
+  {
+    id: 'registryListUpgrades',
+    method: 'GET',
+    path: REGISTRY_UPGRADES,
+    group: 'registry',
+    access: READERS,
+    summary: "A tenant's upgrade executions, newest first",
+  },
+  {
+    id: 'registryGetUpgrade',
+    method: 'GET',
+    path: REGISTRY_UPGRADE,
+    group: 'registry',
+    access: READERS,
+    tenantFromToken: true,
+    summary: "An upgrade execution of the token's tenant",
+  },
+  {
+    id: 'registryStartUpgrade',
+    method: 'POST',
+    path: `${REGISTRY_UPGRADE}/start`,
+    group: 'registry',
+    access: OPERATORS,
+    tenantFromToken: true,
+    summary: 'PENDING → VALIDATING: pre-checks, then the strategy rolls',
+  },
+  {
+    id: 'registryPauseUpgrade',
+    method: 'POST',
+    path: `${REGISTRY_UPGRADE}/pause`,
+    group: 'registry',
+    access: OPERATORS,
+    tenantFromToken: true,
+    summary: 'Pause at the next batch boundary',
+  },
+  {
+    id: 'registryResumeUpgrade',
+    method: 'POST',
+    path: `${REGISTRY_UPGRADE}/resume`,
+    group: 'registry',
+    access: OPERATORS,
+    tenantFromToken: true,
+    summary: 'Resume where it left off',
+  },
+  {
+    id: 'registryCancelUpgrade',
+    method: 'POST',
+    path: `${REGISTRY_UPGRADE}/cancel`,
+    group: 'registry',
+    access: OPERATORS,
+    tenantFromToken: true,
+    summary: 'Cancel from any non-terminal status',
+  },
+  {
+    id: 'registryPromoteCanary',
+    method: 'POST',
+    path: `${REGISTRY_UPGRADE}/promote-canary`,
+    group: 'registry',
+    access: OPERATORS,
+    tenantFromToken: true,
+    summary: 'Promote a monitored canary: the rest rolls',
+  },
+  {
+    id: 'registryRollbackUpgrade',
+    method: 'POST',
+    path: `${REGISTRY_UPGRADE}/rollback`,
+    group: 'registry',
+    access: OPERATORS,
+    tenantFromToken: true,
+    summary: 'Roll back every touched instance (reason in the query)',
+  },
+  {
+    id: 'registryGetActiveUpgrade',
+    method: 'GET',
+    path: `${REGISTRY}/tenants/{tenantId}/components/{componentId}/upgrades/active`,
+    group: 'registry',
+    access: READERS,
+    summary: "The active execution of a component's service (the newest, if several services have one)",
+  },
+  {
+    id: 'registryGetUpgradeStatistics',
+    method: 'GET',
+    path: `${REGISTRY}/components/{componentId}/upgrade-statistics`,
+    group: 'registry',
+    access: READERS,
+    tenantFromToken: true,
+    summary: "Upgrade statistics of a component in the token's tenant",
+  },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];
@@ -276,6 +383,14 @@ export type RouteId = (typeof ROUTES)[number]['id'];
 /** API Gateway's route key for a route: `GET /v1/components/{componentId}`. */
 export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
+}
+
+/**
+ * Whether a route acts on one tenant: its path names it (`{tenantId}`, which must be the
+ * token's), or it takes the token's tenant (`tenantFromToken`).
+ */
+export function isTenantScoped(route: Pick<RouteDefinition, 'path' | 'tenantFromToken'>): boolean {
+  return route.path.includes('{tenantId}') || route.tenantFromToken === true;
 }
 
 /**

@@ -1,28 +1,14 @@
-import { createCatalogRepository } from '../catalog/catalog-repository.js';
-import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
-import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
-import { createServiceRepository } from '../services/service-repository.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
 import { upgradesContracts } from '../upgrades/contract.js';
-import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
-import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
-import { makeUpgrades } from '../upgrades/upgrades.js';
+import { upgradesSetup } from './upgrades-setup.js';
 
 export const handler = createApiHandler({
   group: 'upgrades',
   contracts: upgradesContracts,
   setup: () => {
     const base = apiSetup();
-    const upgrades = makeUpgrades({
-      upgrades: createUpgradeRepository(base.db, base.tableName, () => base.clock.now()),
-      services: createServiceRepository(base.db, base.tableName),
-      catalog: createCatalogRepository(base.db, base.tableName),
-      workflow: createSfnWorkflow(base.env),
-      clock: base.clock,
-      pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
-    });
-    return { ...base, dependencies: upgrades };
+    return { ...base, dependencies: upgradesSetup(base) };
   },
   operations: {
     createUpgrade: ({ params, body, principal }, upgrades) => upgrades.create(params.tenantId, body, principal),

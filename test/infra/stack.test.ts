@@ -206,7 +206,7 @@ describe('idempotency table', () => {
   });
 
   it('is read and written by the API functions of groups with mutations, with exactly the calls Powertools makes', () => {
-    expect(mutatingGroups.sort()).toEqual(['catalog', 'pipeline', 'services', 'upgrades']);
+    expect(mutatingGroups.sort()).toEqual(['catalog', 'pipeline', 'registry', 'services', 'upgrades']);
     for (const group of mutatingGroups) {
       const onTable = statementsOf(stack.functions[group].role).filter((s) =>
         resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(idempotencyArn())),
@@ -257,8 +257,8 @@ describe('functions', () => {
     });
   });
 
-  it('upgrades finds the rolling state machine through ROLLING_STATE_MACHINE_ARN', () => {
-    const fn = resources[logicalIdOf(stack.functions.upgrades.lambda)];
+  it.each(['upgrades', 'registry'] as const)('%s finds the rolling state machine through ROLLING_STATE_MACHINE_ARN', (name) => {
+    const fn = resources[logicalIdOf(stack.functions[name].lambda)];
     expect(fn?.Properties).toMatchObject({
       Environment: { Variables: { ROLLING_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.rolling) } },
     });
@@ -339,20 +339,39 @@ describe('permissions', () => {
         .filter((a) => a.startsWith('dynamodb:'));
     expect(dynamoActionsOf(stack.functions.system.role)).toEqual([]);
     for (const [, machine] of flowMachines()) expect(dynamoActionsOf(machine.role)).toEqual([]);
-    for (const fn of [stack.functions.catalog, stack.functions.services, stack.functions.upgrades, stack.taskFunction]) {
+    for (const fn of [
+      stack.functions.catalog,
+      stack.functions.services,
+      stack.functions.upgrades,
+      stack.functions.registry,
+      stack.taskFunction,
+    ]) {
       expect(dynamoActionsOf(fn.role)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']));
     }
   });
 
-  it('let the upgrades function start the top-level flows (rolling, canary, blue-green) and nothing else', () => {
-    const starts = statementsOf(stack.functions.upgrades.role).filter((s) => actionsOf(s).includes('states:StartExecution'));
-    expect(starts.flatMap(resourcesOf).sort()).toEqual(
-      [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort(),
-    );
-    // Only the upgrades function, the pipeline functions (upgrades a validation releases) and
-    // parent flows (for their children) start executions at all.
+  // The registry API (the orchestrator-style routes) runs the upgrade use cases, so it holds what the upgrades API holds.
+  const upgradeApis = () =>
+    [
+      ['upgrades', stack.functions.upgrades],
+      ['registry', stack.functions.registry],
+    ] as const;
+
+  it.each(['upgrades', 'registry'] as const)(
+    'let the %s function start the top-level flows (rolling, canary, blue-green) and nothing else',
+    (name) => {
+      const starts = statementsOf(stack.functions[name].role).filter((s) => actionsOf(s).includes('states:StartExecution'));
+      expect(starts.flatMap(resourcesOf).sort()).toEqual(
+        [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort(),
+      );
+    },
+  );
+
+  it('let only the upgrade APIs, the pipeline functions and parent flows start executions', () => {
+    // Only the upgrades and registry functions, the pipeline functions (upgrades a validation
+    // releases) and parent flows (for their children) start executions at all.
     const starters = [
-      logicalIdOf(stack.functions.upgrades.role),
+      ...upgradeApis().map(([, fn]) => logicalIdOf(fn.role)),
       logicalIdOf(stack.functions.pipeline.role),
       logicalIdOf(stack.scheduledFunction.role),
       ...flowMachines()
@@ -362,8 +381,8 @@ describe('permissions', () => {
     expect([...new Set(rolesAllowedTo('states:StartExecution'))].sort()).toEqual(starters.sort());
   });
 
-  it('let the upgrades function stop and describe executions of the top-level flows only', () => {
-    const control = statementsOf(stack.functions.upgrades.role).filter((s) =>
+  it.each(['upgrades', 'registry'] as const)('let the %s function stop and describe executions of the top-level flows only', (name) => {
+    const control = statementsOf(stack.functions[name].role).filter((s) =>
       actionsOf(s).some((a) => a === 'states:StopExecution' || a === 'states:DescribeExecution'),
     );
     expect([...new Set(control.flatMap(actionsOf))].sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
@@ -372,11 +391,11 @@ describe('permissions', () => {
     );
   });
 
-  it('give task-token calls to the upgrades function (success, failure) and the task function (success) only, on "*" alone', () => {
-    const upgradesRole = logicalIdOf(stack.functions.upgrades.role);
+  it('give task-token calls to the upgrade APIs (success, failure) and the task function (success) only, on "*" alone', () => {
+    const apiRoles = upgradeApis().map(([, fn]) => logicalIdOf(fn.role));
     const tasksRole = logicalIdOf(stack.taskFunction.role);
-    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([upgradesRole, tasksRole].sort());
-    expect(rolesAllowedTo('states:SendTaskFailure')).toEqual([upgradesRole]);
+    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole].sort());
+    expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles].sort());
     expect(rolesAllowedTo('states:SendTaskHeartbeat')).toEqual([]);
     const tokenStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('states:SendTask')));
     for (const { policyId, statement } of tokenStatements) {
@@ -909,6 +928,7 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/CatalogFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/ServicesFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradesFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/RegistryFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradeTasksFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineScheduledFunction/Role`,
@@ -920,9 +940,12 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-SQS3 @ SluiceTest/PipelineScheduler/DeadLetterQueue',
         // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
+        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
-        ...[stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(
-          (machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/UpgradesFunction/Role`,
+        ...['UpgradesFunction', 'RegistryFunction'].flatMap((fn) =>
+          [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(
+            (machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/${fn}/Role`,
+          ),
         ),
         // Log delivery and X-Ray on every flow role; a parent follows its children's executions.
         ...flowMachines().map(([, machine]) => `AwsSolutions-IAM5[Resource::*] @ ${machine.role.node.path}`),

@@ -63,6 +63,17 @@ describe('authentication and authorization on every route', () => {
     },
   );
 
+  const tokenTenantRoutes = protectedRoutes.filter((route) => route.tenantFromToken === true);
+  it.each(tokenTenantRoutes.map((route) => [route.id, route] as const))(
+    "%s takes the token's tenant: 404 to a token without one, whatever its roles",
+    async (_id, route) => {
+      const token = await api.token({ roles: [...ROLES] });
+      const response = await api.request(route.method, fill(route, tenant), { token });
+      expect(response.status).toBe(404);
+      expect(response.body.type).toMatch(/not-found$/);
+    },
+  );
+
   const denied = protectedRoutes.flatMap((route) =>
     ROLES.filter((role) => !(route.access as readonly string[]).includes(role)).map((role) => [route.id, role, route] as const),
   );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { CONTRACTS } from '../../functions/api/contracts.js';
-import { ROUTES, type Role, type RouteDefinition } from '../../functions/domain/routes.js';
+import { isTenantScoped, ROUTES, type Role, type RouteDefinition } from '../../functions/domain/routes.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
 
 let api: TestApi;
@@ -12,8 +13,7 @@ afterAll(() => api.stop());
 const tenant = unique('badinput');
 const routes = (ROUTES as readonly RouteDefinition[]).filter((route) => route.access !== 'public');
 const contractOf = (route: RouteDefinition) => CONTRACTS[route.id as keyof typeof CONTRACTS] as { body?: unknown; params?: unknown };
-const tokenFor = (route: RouteDefinition) =>
-  api.token({ ...(route.path.includes('{tenantId}') ? { tenant } : {}), roles: route.access as Role[] });
+const tokenFor = (route: RouteDefinition) => api.token({ ...(isTenantScoped(route) ? { tenant } : {}), roles: route.access as Role[] });
 const VALID: Record<string, string> = {
   componentId: 'cmp_none',
   projectName: 'proj',
@@ -24,6 +24,16 @@ const VALID: Record<string, string> = {
 const fill = (route: RouteDefinition, overrides: Record<string, string> = {}) =>
   route.path.replace(/\{(\w+)\}/g, (_match, name: string) => overrides[name] ?? (name === 'tenantId' ? tenant : (VALID[name] ?? 'x')));
 const valid = (route: RouteDefinition) => fill(route);
+/** The route's path with its required query parameters (a rollback's `reason`), so that the body is what is judged. */
+const QUERY_SAMPLES: Record<string, string> = { reason: 'bad input' };
+const withRequiredQuery = (route: RouteDefinition) => {
+  const query = (contractOf(route) as { query?: z.ZodType }).query;
+  const required = query
+    ? ((z.toJSONSchema(query, { io: 'input', unrepresentable: 'any' }) as { required?: string[] }).required ?? [])
+    : [];
+  const pairs = required.map((name) => `${name}=${encodeURIComponent(QUERY_SAMPLES[name] ?? 'x')}`).join('&');
+  return pairs ? `${valid(route)}?${pairs}` : valid(route);
+};
 
 describe('bad input on every route answers 4xx problem+json', () => {
   const withBody = routes.filter((route) => contractOf(route).body);
@@ -32,15 +42,15 @@ describe('bad input on every route answers 4xx problem+json', () => {
     async (_id, route) => {
       const token = await tokenFor(route);
       const headers = { 'content-type': 'application/json' };
-      const huge = await api.request(route.method, valid(route), {
+      const huge = await api.request(route.method, withRequiredQuery(route), {
         token,
         headers,
         rawBody: JSON.stringify({ pad: 'x'.repeat(257 * 1024) }),
       });
       expect(huge.status).toBe(413);
-      const malformed = await api.request(route.method, valid(route), { token, headers, rawBody: '{"a":' });
+      const malformed = await api.request(route.method, withRequiredQuery(route), { token, headers, rawBody: '{"a":' });
       expect(malformed.status).toBe(400);
-      const unknown = await api.request(route.method, valid(route), { token, body: { definitelyNotAField: true } });
+      const unknown = await api.request(route.method, withRequiredQuery(route), { token, body: { definitelyNotAField: true } });
       expect(unknown.status).toBe(422);
       for (const response of [huge, malformed, unknown]) expect(response.headers.get('content-type')).toBe('application/problem+json');
       expect(unknown.body.errors.map((error: { field: string }) => error.field)).toContain('body.definitelyNotAField');

@@ -31,7 +31,7 @@ let api: TestApi;
 let db: DynamoDBDocumentClient;
 const tenant = unique('hostile');
 const names = { project: 'p', service: unique('svc'), destination: unique('dst') };
-const world = { componentId: '', componentName: '', executionId: '', stepId: '' };
+const world = { componentId: '', componentName: '', executionId: '', stepId: '', versionIds: {} as Record<string, string> };
 const tokens = new Map<string, string>();
 const counts = { sent: 0, skippedAsValid: 0 };
 const prototypeKeysBefore = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -45,8 +45,10 @@ beforeAll(async () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }),
   );
-  const { componentId, name } = await seedComponent(api, ['1.0.0', '1.0.1']);
+  const { componentId, name, admin } = await seedComponent(api, ['1.0.0', '1.0.1']);
   Object.assign(world, { componentId, componentName: name });
+  const versions = await api.request('GET', `/v1/components/${componentId}/versions`, { token: admin });
+  world.versionIds = Object.fromEntries(versions.body.items.map((v: { version: string; versionId: string }) => [v.version, v.versionId]));
   for (const role of ['operator', 'approver'] as const)
     tokens.set(role, await api.token({ tenant, roles: [role], user: `hostile-${role}` }));
   tokens.set('platform-admin', await api.token({ roles: ['platform-admin'], user: 'hostile-admin' }));
@@ -134,8 +136,22 @@ function baseline(route: RouteDefinition): Record<string, unknown> {
       destinationServiceName: 'hostile-nobody',
     },
     updateUpgradeStep: { autoValidationDelayDays: 3 },
+    registryCreateUpgrade: {
+      componentId: world.componentId,
+      fromVersionId: world.versionIds['1.0.0'],
+      toVersionId: world.versionIds['1.0.1'],
+      service: `p/${names.destination}`,
+    },
   };
+  // The orchestrator-style actions take no fields: `{}` is their valid body.
+  if (route.group === 'registry' && route.id !== 'registryCreateUpgrade') return {};
   return bodies[route.id] ?? { comment: 'hostile' };
+}
+
+/** A valid query per route that requires one, sent wherever the hostile part is elsewhere. */
+function baselineQuery(route: RouteDefinition): string {
+  const queries: Record<string, string> = { registryRollbackUpgrade: 'reason=hostile' };
+  return queries[route.id] ?? '';
 }
 
 function pathValues(): Record<string, string> {
@@ -560,7 +576,8 @@ async function send(
   counts.sent += 1;
   const headers: Record<string, string> = { authorization: `Bearer ${tokenFor(route)}` };
   if (request.contentType !== undefined) headers['content-type'] = request.contentType;
-  const response = await fetch(`${api.url}${request.path}${request.query ? `?${request.query}` : ''}`, {
+  const query = request.query || baselineQuery(route);
+  const response = await fetch(`${api.url}${request.path}${query ? `?${query}` : ''}`, {
     method: route.method,
     headers,
     ...(request.body === undefined ? {} : { body: request.body }),

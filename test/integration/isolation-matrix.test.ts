@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, ROUTES, type Role, type RouteDefinition, routeKey } from '../../functions/domain/routes.js';
+import { isTenantScoped, ROLES, ROUTES, type Role, type RouteDefinition, routeKey } from '../../functions/domain/routes.js';
 import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { type ApiResponse, startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
@@ -11,7 +11,9 @@ import { seedComponent } from '../support/fixtures.js';
  *
  * For every operation: no token, an expired token, a token signed with another key,
  * an `alg: none` token (401 each); a token of another tenant (404 on tenant routes; on
- * the platform-wide catalog it is just a token); each role alone (403 unless the
+ * the platform-wide catalog it is just a token; on a route that takes the token's
+ * tenant it addresses that other tenant: 404 for this tenant's execution ids, else an
+ * answer about its own tenant that shows nothing of this one); each role alone (403 unless the
  * route's `access` lists it). Reads use real resources of the tenant, so an allowed
  * role must get 200 and another tenant must get 404 for something that exists.
  * Mutations point at resources that do not exist and send a body with an unknown
@@ -101,6 +103,12 @@ beforeAll(async () => {
 
 const isRead = (operation: Operation) => operation.method === 'GET';
 const isTenantRoute = (operation: Operation) => operation.path.includes('{tenantId}');
+/** The route acts on the token's tenant though its path names none (`tenantFromToken`). */
+const takesTokenTenant = (operation: Operation) => routeById.get(operation.operationId)?.tenantFromToken === true;
+const isTenantScopedOperation = (operation: Operation) => {
+  const route = routeById.get(operation.operationId);
+  return route !== undefined && isTenantScoped(route);
+};
 
 function urlOf(operation: Operation, tenantId = tenant): string {
   const path = operation.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
@@ -187,7 +195,7 @@ describe('isolation matrix over every operation of /openapi.json', () => {
       const route = routeById.get(operation.operationId);
       expect(route, `${operation.operationId} is not in ROUTES`).toBeDefined();
       const access = (route?.access ?? []) as readonly Role[];
-      const scope = isTenantRoute(operation) ? { tenant } : {};
+      const scope = isTenantScopedOperation(operation) ? { tenant } : {};
 
       // 1-4: not authenticated. Every credential below would carry every role.
       const expired = await api.token({ ...scope, roles: [...ROLES], ttlSeconds: -60 });
@@ -215,9 +223,14 @@ describe('isolation matrix over every operation of /openapi.json', () => {
       // 5: another tenant's token, with every role.
       const stranger = await api.token({ tenant: otherTenant, roles: [...ROLES], user: 'eve' });
       const foreignAnswer = await call(operation, stranger);
-      if (isTenantRoute(operation)) {
+      if (isTenantRoute(operation) || (takesTokenTenant(operation) && isRead(operation) && operation.path.includes('{executionId}'))) {
         expectProblem(foreignAnswer, 404, `${operation.operationId} / token of another tenant`);
         expect(foreignAnswer.body.type).toMatch(/not-found$/);
+      } else if (takesTokenTenant(operation)) {
+        // The stranger's own tenant: refused for what it names (mutations), or its own,
+        // empty figures (statistics of a platform-wide component).
+        expectAllowed(operation, foreignAnswer, `${operation.operationId} / token of another tenant`);
+        if (isRead(operation) && foreignAnswer.body?.totalExecutions !== undefined) expect(foreignAnswer.body.totalExecutions).toBe(0);
       } else {
         // The catalog is platform-wide: a tenant's token is just a token.
         expectAllowed(operation, foreignAnswer, `${operation.operationId} / token of another tenant`);

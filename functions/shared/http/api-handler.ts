@@ -1,7 +1,15 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { acceptsIdempotencyKey, ROUTES, type RouteDefinition, type RouteGroup, type RouteId, routeKey } from '../../domain/routes.js';
+import {
+  acceptsIdempotencyKey,
+  isTenantScoped,
+  ROUTES,
+  type RouteDefinition,
+  type RouteGroup,
+  type RouteId,
+  routeKey,
+} from '../../domain/routes.js';
 import {
   AppError,
   BadRequestError,
@@ -134,11 +142,12 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
       return contract.status === 204 || result === undefined ? { statusCode: contract.status } : json(contract.status, result);
     };
     if (idempotencyKey === undefined || !idempotency || !principal) return execute();
-    const tenantId = event.pathParameters?.tenantId;
+    // authorize() has checked that a path's tenant is the token's tenant, and that a
+    // route taking the token's tenant has one.
+    const tenantId = route.tenantFromToken ? principal.tenantId : event.pathParameters?.tenantId;
     return idempotency.run(
       {
-        // authorize() has checked that a path's tenant is the token's tenant.
-        scope: route.path.includes('{tenantId}') && tenantId !== undefined ? `tenant/${tenantId}` : 'platform',
+        scope: isTenantScoped(route) && tenantId !== undefined ? `tenant/${tenantId}` : 'platform',
         subject: principal.subject,
         key: idempotencyKey,
         request: { routeKey: event.routeKey, params: params ?? null, query: query ?? null, body: body ?? null },
@@ -165,6 +174,9 @@ function authorize(
   const tenantId = event.pathParameters?.tenantId;
   if (route.path.includes('{tenantId}') && (tenantId === undefined || principal.tenantId !== tenantId)) {
     throw new NotFoundError(`Tenant ${tenantId ?? ''} was not found.`);
+  }
+  if (route.tenantFromToken && principal.tenantId === undefined) {
+    throw new NotFoundError('This token names no tenant, so there is nothing of a tenant to find.');
   }
   if (!route.access.some((role) => principal.roles.has(role))) {
     throw new ForbiddenError(`This action needs one of the roles: ${route.access.join(', ')}.`);
