@@ -183,7 +183,11 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     return { ...result, attempts: Math.min(attempt, ACTION_ATTEMPTS) };
   };
 
-  /** One health poll of an instance (its green twin under BLUE_GREEN): healthy or not, and why not. */
+  /**
+   * One health poll of an instance (its green twin under BLUE_GREEN): healthy or not, and
+   * why not. An instance with a `healthUrl` must also answer it with a 2xx: the target
+   * saying "upgraded" is not enough while the instance's own endpoint says otherwise.
+   */
   const pollHealth = async (
     adapter: TargetAdapter | undefined,
     execution: ExecutionRecord,
@@ -195,7 +199,11 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
       keyInstanceId: instance.instanceId,
       step: clock.now().getTime(),
     });
-    return result.ok ? { healthy: result.healthy !== false } : { healthy: false, detail: result.detail };
+    if (!result.ok) return { healthy: false, detail: result.detail };
+    if (result.healthy === false) return { healthy: false };
+    if (!instance.healthUrl) return { healthy: true };
+    const probed = await deps.probe.check(instance.healthUrl);
+    return probed.ok ? { healthy: true } : { healthy: false, detail: `its health URL answered ${probed.detail}` };
   };
 
   const failInstance = async (
