@@ -13,6 +13,12 @@ export interface LocalFlows {
   readonly endpoint: string;
   /** What the upgrades API reads to find each flow: `ROLLING_STATE_MACHINE_ARN=…`. */
   readonly environment: Record<string, string>;
+  /**
+   * Starts the executions a persisted engine left running. Called once the whole runtime
+   * is up: their tasks need the environment (the Step Functions and scheduler endpoints)
+   * that is only set after the engine exists.
+   */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -28,6 +34,7 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
     accountId: LOCAL_ACCOUNT,
     logger: { debug: (message, fields) => options.logger.debug(message, fields) },
     ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+    deferResume: true,
   });
   const arns = await createFlowStateMachines(engine, { taskFunctionArn: localFunctionArn('sluice-upgrade-tasks'), prefix: 'sluice-' });
   const environment: Record<string, string> = {};
@@ -39,6 +46,7 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
     engine,
     endpoint: server.url,
     environment,
+    resume: () => engine.resume(),
     async stop() {
       await server.close();
       await engine.close();

@@ -136,6 +136,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     endpoints.scheduler = schedules.endpoint;
     Object.assign(process.env, schedules.environment);
     schedules.scheduler.start();
+    // Only now may flows a previous run left behind go on: their tasks need all of the above.
+    flows.resume();
     ready = true;
     return { url, endpoints, scheduler: schedules.scheduler, logger, stop };
   } catch (error) {

@@ -500,6 +500,9 @@ export class SfnEngine {
       invokeLambda: this.options.invokeLambda ?? noLambda,
       emit: (frame, type, details) => this.emit(run, frame, type, details),
       persist: () => this.persistExecution(record),
+      durable: async () => {
+        await this.store?.flush();
+      },
       log: (message, fields) => this.log(message, { executionArn: record.executionArn, ...fields }),
       integration: (resource) => this.integrations.get(resource.base),
       newToken: () => `AQ${randomBytes(96).toString('base64url')}`,
@@ -756,8 +759,12 @@ export class SfnEngine {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Loads persisted state and resumes running executions (called by {@link createEngine}). */
-  async load(): Promise<void> {
+  /**
+   * Loads persisted state and resumes running executions (called by {@link createEngine});
+   * with `deferResume`, only loads them: `resume()` starts them once whatever their tasks
+   * call is up.
+   */
+  async load(options: { deferResume?: boolean } = {}): Promise<void> {
     if (this.store === undefined) return;
     await this.store.init();
     for (const doc of (await this.store.loadAll('state-machines')) as StateMachineRecord[]) {
@@ -766,7 +773,13 @@ export class SfnEngine {
     }
     const docs = (await this.store.loadAll('executions')) as ExecutionRecord[];
     for (const record of docs) this.executions.set(record.executionArn, record);
-    for (const record of docs) {
+    if (!options.deferResume) this.resume();
+  }
+
+  /** Starts every loaded RUNNING execution again from the state it had reached (once). */
+  resume(): void {
+    for (const record of this.executions.values()) {
+      if (this.runs.has(record.executionArn)) continue;
       if (record.status !== 'RUNNING') continue;
       const run = this.makeRun(record, JSON.parse(record.definition) as Graph);
       this.log('execution resumed', { executionArn: record.executionArn, state: record.root.stateName });
@@ -804,8 +817,8 @@ async function noLambda(fn: string): Promise<never> {
  *   persistDir: '.sluice/sfn',
  * });
  */
-export async function createEngine(options: EngineOptions = {}): Promise<SfnEngine> {
+export async function createEngine(options: EngineOptions & { deferResume?: boolean } = {}): Promise<SfnEngine> {
   const engine = new SfnEngine(options);
-  await engine.load();
+  await engine.load(options.deferResume ? { deferResume: true } : {});
   return engine;
 }

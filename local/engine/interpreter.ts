@@ -128,6 +128,8 @@ export interface RuntimePort {
   /** Appends a history event after the frame's last one; may throw HaltSignal (history quota). */
   emit(frame: FrameState, type: string, details?: Record<string, unknown>): void;
   persist(): void;
+  /** Resolves once every persist() so far is on disk (at once without persistence). */
+  durable(): Promise<void>;
   log(message: string, fields: Record<string, unknown>): void;
   integration(resource: ParsedResource): Integration | undefined;
   newToken(): string;
@@ -508,6 +510,10 @@ export class Interpreter {
     waiter: TokenWaiter | undefined,
     signal: AbortSignal,
   ): Promise<unknown> {
+    // Step Functions records a task as scheduled before it calls the resource, so a crash
+    // after the call re-runs the task (at least once), never skips it: the state this
+    // frame entered is on disk before the call goes out.
+    await this.port.durable();
     if (resource.plainLambda) {
       try {
         return jsonRoundTrip(await this.port.invokeLambda(resource.base, jsonRoundTrip(parameters)));
