@@ -13,7 +13,7 @@ export const TIERS = {
   unit: { folders: ['unit', 'engine', 'scheduler', 'statemachines', 'infra'], dynamodb: false },
   integration: { folders: ['integration'], dynamodb: true },
   e2e: { folders: ['e2e'], dynamodb: true },
-  slow: { folders: ['soak', 'faults'], dynamodb: true },
+  slow: { folders: ['soak', 'faults', 'scale'], dynamodb: true },
 } as const satisfies Record<string, { folders: readonly string[]; dynamodb: boolean }>;
 
 export default defineConfig({

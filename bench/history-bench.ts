@@ -43,7 +43,7 @@ export async function runHistoryBench({ instances = 10_000, batchSize = 50, heal
       case 'checkBatchHealth': {
         const seen = (polls.get(event.batch ?? 0) ?? 0) + (event.task === 'checkBatchHealth' ? 1 : 0);
         polls.set(event.batch ?? 0, seen);
-        return { pending: seen < healthPollsPerBatch ? 1 : 0, intervalSeconds: 30 };
+        return { pending: seen < healthPollsPerBatch ? 1 : 0, intervalSeconds: 30, more: false };
       }
       case 'finishBatch':
         completedBatches = (event.batch ?? 0) + 1;
@@ -116,7 +116,7 @@ export async function runCanaryMonitoringBench({ checks = 20_160, instances = 20
       case 'preChecks':
         return { passed: true };
       case 'startBatch':
-        return { pending: 0, intervalSeconds: 30 };
+        return { pending: 0, intervalSeconds: 30, more: false };
       case 'checkBatchHealth':
         return { pending: 0, intervalSeconds: 30 };
       case 'finishCanary':

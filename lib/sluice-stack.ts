@@ -10,6 +10,7 @@ import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { FlowName } from '../functions/domain/flows.js';
 import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
 import type { RouteGroup } from '../functions/domain/routes.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/domain/routes.js';
 import type { SluiceConfig } from './config.js';
@@ -141,7 +142,7 @@ export class SluiceStack extends Stack {
       logRetention: config.logRetention,
       tracing: config.tracing,
       bundleAwsSdk: config.bundleAwsSdk,
-      timeout: Duration.minutes(5),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS['upgrade-tasks']),
       memorySize: 1024,
     });
     this.table.grantReadWriteData(this.taskFunction);
@@ -194,7 +195,7 @@ export class SluiceStack extends Stack {
       logRetention: config.logRetention,
       tracing: config.tracing,
       bundleAwsSdk: config.bundleAwsSdk,
-      timeout: Duration.minutes(1),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS['pipeline-scheduled']),
     });
     this.scheduler = new PipelineScheduler(this, 'PipelineScheduler', { target: this.scheduledFunction.lambda });
     const pipeline = this.functions.pipeline;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
 import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 
@@ -11,6 +12,17 @@ type TaskLambda = (event: unknown, context: Context) => Promise<unknown>;
 
 /** The function the pipelines' schedules invoke. */
 export const SCHEDULED_FUNCTION_NAME = 'sluice-pipeline-scheduled';
+
+/**
+ * Each local function's timeout, as the stack configures it. `SLUICE_TASK_TIMEOUT_SECONDS`
+ * (local only) shortens the task function's, so that a large batch visibly spans
+ * invocations without waiting minutes.
+ */
+export function localTimeoutSeconds(name: string): number {
+  if (name === SCHEDULED_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['pipeline-scheduled'];
+  const override = Number(process.env.SLUICE_TASK_TIMEOUT_SECONDS);
+  return Number.isFinite(override) && override > 0 ? override : FUNCTION_TIMEOUT_SECONDS['upgrade-tasks'];
+}
 
 /** Lambda functions that state machines and schedules invoke, by function name, as deployed. */
 export const LOCAL_FUNCTIONS: Record<string, TaskLambda> = {
@@ -30,6 +42,8 @@ export async function invokeLocalFunction(nameOrArn: string, payload: unknown): 
   const fn = LOCAL_FUNCTIONS[name];
   if (!fn) throw Object.assign(new Error(`Function not found: ${nameOrArn}`), { name: 'Lambda.ResourceNotFoundException' });
   const requestId = randomUUID();
+  const timeoutMs = localTimeoutSeconds(name) * 1000;
+  const deadline = Date.now() + timeoutMs;
   const context = {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
@@ -39,10 +53,23 @@ export async function invokeLocalFunction(nameOrArn: string, payload: unknown): 
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 300_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   } satisfies Context;
-  return fn(payload, context);
+  // As Lambda does, an invocation past its timeout fails with Sandbox.Timedout. Lambda would
+  // also stop the code; in-process it cannot be stopped, which is why the tasks stop
+  // themselves well before (see the upgrade tasks' time budget).
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(`Task timed out after ${timeoutMs / 1000} seconds`), { name: 'Sandbox.Timedout' }));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([fn(payload, context), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -18,5 +18,7 @@ export const UpgradeKnobs = z.strictObject({
   maxUnavailablePercentage: z.number().int().min(1).max(100).optional(),
   autoRollbackEnabled: z.boolean().optional(),
   failureThreshold: z.number().int().min(1).max(100_000).optional(),
+  /** Instance actions of one batch in flight at once (drain, upgrade, health). */
+  maxConcurrentActions: z.number().int().min(1).max(100).optional(),
 });
 export type UpgradeKnobs = z.infer<typeof UpgradeKnobs>;

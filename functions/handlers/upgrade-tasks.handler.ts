@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { baseSetup } from '../shared/setup.js';
@@ -15,6 +17,7 @@ function setup(): UpgradeTasks {
   const base = baseSetup();
   const scale = base.env.SLUICE_TIME_SCALE;
   const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms / scale));
+  const ca = base.env.SLUICE_WEBHOOK_CA_FILE ? readFileSync(base.env.SLUICE_WEBHOOK_CA_FILE, 'utf8') : undefined;
   return makeUpgradeTasks({
     upgrades: createUpgradeRepository(base.db, base.tableName, () => base.clock.now()),
     services: createServiceRepository(base.db, base.tableName),
@@ -26,6 +29,7 @@ function setup(): UpgradeTasks {
         logger: base.logger,
         allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS,
         allowInsecureHttp: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS,
+        ...(ca === undefined ? {} : { ca }),
       }),
     probe: createHttpHealthProbe({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
     clock: base.clock,
@@ -42,7 +46,7 @@ function setup(): UpgradeTasks {
  * The task function of the upgrade flows. A malformed event is a bug in an ASL file:
  * it throws (the state machine's Catch records it), it is never silently ignored.
  */
-export const handler = middy<unknown, unknown>().handler(async (event) => {
+export const handler = middy<unknown, unknown>().handler(async (event, context: Context) => {
   tasks ??= setup();
-  return runTask(tasks, event);
+  return runTask(tasks, event, { remainingMs: () => context.getRemainingTimeInMillis() });
 });

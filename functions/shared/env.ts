@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   SLUICE_TIME_SCALE: z.coerce.number().positive().default(1),
   /** Local only: targets and health URLs on loopback/private addresses are allowed. */
   SLUICE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
+  /** Local only: a PEM file of certificate authorities webhook receivers may be signed by (a local HTTPS receiver). */
+  SLUICE_WEBHOOK_CA_FILE: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -88,6 +88,8 @@ export interface TargetAdapterDeps {
   readonly allowInsecureHttp?: boolean;
   /** Webhook only: DNS resolution (default `node:dns` lookup with `all: true`). */
   readonly lookup?: AddressLookup;
+  /** Webhook only: certificate authorities (PEM) to trust besides the system's. Local receivers only. */
+  readonly ca?: string;
   /** Lambda only: the invoke port. Default: an SDK-backed invoker created on first use. */
   readonly lambda?: LambdaInvoker;
 }

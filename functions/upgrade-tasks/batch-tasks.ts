@@ -1,6 +1,15 @@
 import { isTerminal, type Status } from '../domain/status.js';
 import { ConflictError } from '../shared/errors.js';
-import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type StatesError, type TaskContext } from './context.js';
+import type { InstanceRecord } from '../upgrades/execution.js';
+import {
+  forEachLimited,
+  type Ids,
+  INSTANCE_CONCURRENCY,
+  type StatesError,
+  type TaskContext,
+  type TaskInvocation,
+  timeBudget,
+} from './context.js';
 import { afterBatch, type ControlAction, isRetryPass, nextMove } from './decisions.js';
 import { runPreChecks } from './pre-checks.js';
 
@@ -77,10 +86,20 @@ export function makeBatchTasks(ctx: TaskContext) {
       }
     },
 
-    async startBatch(ids: Ids & { batch: number }): Promise<{ pending: number; intervalSeconds: number }> {
+    /**
+     * Starts the batch's instance actions, at most `maxConcurrentActions` at once, until
+     * the invocation's time budget runs out: then it returns `more: true` and the batch
+     * flow calls it again, which carries on where this one stopped (every instance resumes
+     * from the state it reached; nothing is done twice, nothing skipped).
+     */
+    async startBatch(
+      ids: Ids & { batch: number },
+      invocation?: TaskInvocation,
+    ): Promise<{ pending: number; intervalSeconds: number; more: boolean }> {
+      const budget = timeBudget(invocation);
       let execution = await ctx.load(ids);
       const intervalSeconds = execution.healthCheckIntervalSeconds;
-      if (!RUNNING.includes(execution.status)) return { pending: 0, intervalSeconds };
+      if (!RUNNING.includes(execution.status)) return { pending: 0, intervalSeconds, more: false };
       const retryPass = isRetryPass(execution, ids.batch);
       if (retryPass && execution.retryPass === undefined && execution.status !== 'PAUSED') {
         // The retry pass takes the instances failed so far, fixed once so a re-run of this task retries none twice.
@@ -98,22 +117,26 @@ export function makeBatchTasks(ctx: TaskContext) {
           actor: 'sluice',
           detail: { batch: ids.batch, reason: 'paused before the batch began' },
         });
-        return { pending: 0, intervalSeconds };
+        return { pending: 0, intervalSeconds, more: false };
       }
       const adapter = await ctx.adapterOf(execution);
       if (!adapter) {
         for (const instance of instances.filter((i) => i.status === 'PENDING'))
           await ctx.failInstance(execution, instance, 'PENDING', 'the service no longer exists');
-        return { pending: 0, intervalSeconds };
+        return { pending: 0, intervalSeconds, more: false };
       }
-      await upgrades.appendEvent(ids.tenantId, ids.executionId, {
-        type: 'BatchStarted',
-        detail: { batch: ids.batch, instances: instances.length, ...(retryPass ? { retryPass: true } : {}) },
-      });
+      // Once per batch: an invocation that carries a started batch on reports nothing new.
+      if (!ctx.began(execution, ids.batch, instances)) {
+        await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+          type: 'BatchStarted',
+          detail: { batch: ids.batch, instances: instances.length, ...(retryPass ? { retryPass: true } : {}) },
+        });
+      }
       const deadline = () =>
         new Date(clock.now().getTime() + (execution.healthCheckTimeoutSeconds * 1000) / ctx.deps.timeScale).toISOString();
 
-      await forEachLimited(instances, INSTANCE_CONCURRENCY, async (instance) => {
+      const concurrency = execution.maxConcurrentActions ?? INSTANCE_CONCURRENCY;
+      const work = async (instance: InstanceRecord) => {
         // Resume from wherever a previous attempt of this task left the instance.
         let status = instance.status;
         if (status === 'FAILED') {
@@ -167,9 +190,16 @@ export function makeBatchTasks(ctx: TaskContext) {
             set: { healthDeadline: deadline(), attempts },
           });
         }
-      });
+      };
+      await forEachLimited(instances, concurrency, work, () => budget.exhausted());
       const after = await ctx.passInstances(execution, ids.batch);
-      return { pending: after.filter((instance) => instance.status === 'HEALTH_CHECKING').length, intervalSeconds };
+      const notStarted = after.some((i) => i.status === 'PENDING' || (retryPass && i.status === 'FAILED' && !i.retried));
+      return {
+        pending: after.filter((instance) => instance.status === 'HEALTH_CHECKING').length,
+        intervalSeconds,
+        // Only a spent budget leaves instances for the next invocation (a refused move does not).
+        more: notStarted && budget.exhausted(),
+      };
     },
 
     async checkBatchHealth(ids: Ids & { batch: number }): Promise<{ pending: number; intervalSeconds: number }> {
@@ -179,7 +209,7 @@ export function makeBatchTasks(ctx: TaskContext) {
       const adapter = await ctx.adapterOf(execution);
       const checking = (await ctx.passInstances(execution, ids.batch)).filter((instance) => instance.status === 'HEALTH_CHECKING');
       let pending = 0;
-      await forEachLimited(checking, INSTANCE_CONCURRENCY, async (instance) => {
+      await forEachLimited(checking, execution.maxConcurrentActions ?? INSTANCE_CONCURRENCY, async (instance) => {
         const health = await ctx.pollHealth(adapter, execution, instance);
         if (health.healthy) {
           if (await upgrades.moveInstance(ids.tenantId, instance, { from: ['HEALTH_CHECKING'], to: 'COMPLETED', countCompleted: true })) {

@@ -384,12 +384,36 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
 
 export type TaskContext = ReturnType<typeof makeTaskContext>;
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/** What a task knows of the invocation running it: the Lambda context's time left. */
+export interface TaskInvocation {
+  remainingMs(): number;
+}
+
+/**
+ * The most one instance action can take: 3 attempts of a webhook's 10 s timeout, plus the
+ * backoff between them. A task stops starting actions once less than this (or half of
+ * its invocation's time, when the whole invocation is shorter) is left.
+ */
+const LONGEST_ACTION_MS = 40_000;
+
+/** When a task must stop starting instance actions so that its invocation ends in time. */
+export function timeBudget(invocation: TaskInvocation | undefined): { exhausted(): boolean } {
+  if (!invocation) return { exhausted: () => false };
+  const margin = Math.min(LONGEST_ACTION_MS, invocation.remainingMs() / 2);
+  return { exhausted: () => invocation.remainingMs() < margin };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; takes no new item once `stop()` says so. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
+      while (next < items.length && !stop()) {
         const item = items[next];
         next += 1;
         if (item !== undefined) await work(item);

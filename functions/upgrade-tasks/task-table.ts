@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { TaskInvocation } from './context.js';
 import type { UpgradeTasks } from './tasks.js';
 
 const Ids = { tenantId: z.string().min(1), executionId: z.string().min(1) };
@@ -45,7 +46,11 @@ export const TaskEvent = z.discriminatedUnion('task', [
 export type TaskEvent = z.infer<typeof TaskEvent>;
 export type TaskName = TaskEvent['task'];
 
-type TaskRunner<K extends TaskName> = (tasks: UpgradeTasks, event: Extract<TaskEvent, { task: K }>) => Promise<unknown>;
+type TaskRunner<K extends TaskName> = (
+  tasks: UpgradeTasks,
+  event: Extract<TaskEvent, { task: K }>,
+  invocation?: TaskInvocation,
+) => Promise<unknown>;
 
 /**
  * Which function runs each ASL `task` name. Typed over every name of {@link TaskEvent},
@@ -56,7 +61,7 @@ export const TASK_TABLE = {
   preChecks: (tasks, event) => tasks.preChecks(event),
   control: (tasks, event) => tasks.control(event),
   park: (tasks, event) => tasks.park(event),
-  startBatch: (tasks, event) => tasks.startBatch(event),
+  startBatch: (tasks, event, invocation) => tasks.startBatch(event, invocation),
   checkBatchHealth: (tasks, event) => tasks.checkBatchHealth(event),
   finishBatch: (tasks, event) => tasks.finishBatch(event),
   settleBatch: (tasks, event) => tasks.settleBatch(event),
@@ -79,8 +84,8 @@ export const TASK_TABLE = {
 } satisfies { [K in TaskName]: TaskRunner<K> };
 
 /** Parses what a flow sent and runs its task; a malformed event throws (a bug in an ASL file). */
-export function runTask(tasks: UpgradeTasks, raw: unknown): Promise<unknown> {
+export function runTask(tasks: UpgradeTasks, raw: unknown, invocation?: TaskInvocation): Promise<unknown> {
   const event = TaskEvent.parse(raw);
   const run = TASK_TABLE[event.task] as TaskRunner<typeof event.task>;
-  return run(tasks, event);
+  return run(tasks, event, invocation);
 }

@@ -21,6 +21,8 @@ export interface ExecutionRecord {
   maxUnavailablePercentage: number;
   autoRollbackEnabled: boolean;
   failureThreshold: number;
+  /** Instance actions of a batch in flight at once (absent on records older than the knob: 16). */
+  maxConcurrentActions?: number;
   installedComponents: Record<string, string>;
   /** Batch `i` is the instances with index in `[batchBounds[i], batchBounds[i + 1])`. */
   batchBounds: number[];
@@ -111,6 +113,7 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
     maxUnavailablePercentage: record.maxUnavailablePercentage,
     autoRollbackEnabled: record.autoRollbackEnabled,
     failureThreshold: record.failureThreshold,
+    maxConcurrentActions: record.maxConcurrentActions ?? 16,
     installedComponents: record.installedComponents,
     ...(record.stageNames
       ? {

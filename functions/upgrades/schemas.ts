@@ -18,6 +18,7 @@ export const KNOB_DEFAULTS = {
   maxUnavailablePercentage: 25,
   autoRollbackEnabled: false,
   failureThreshold: 3,
+  maxConcurrentActions: 16,
 } as const satisfies Required<UpgradeKnobs>;
 
 export const ExecutionStatus = z.enum(STATUSES);
@@ -115,6 +116,7 @@ export const UpgradeExecution = z.strictObject({
   maxUnavailablePercentage: z.number().int(),
   autoRollbackEnabled: z.boolean(),
   failureThreshold: z.number().int(),
+  maxConcurrentActions: z.number().int(),
   installedComponents: z.record(z.string(), z.string()),
   stages: z.array(z.strictObject({ name: z.string(), instances: z.number().int() })).optional(),
   canaryAutoPromoteSeconds: z.number().int().optional(),

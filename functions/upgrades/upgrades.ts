@@ -183,6 +183,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         maxUnavailablePercentage: knobs.maxUnavailablePercentage,
         autoRollbackEnabled: knobs.autoRollbackEnabled,
         failureThreshold: knobs.failureThreshold,
+        maxConcurrentActions: knobs.maxConcurrentActions,
         installedComponents: body.installedComponents ?? {},
         gateTimeoutSeconds: body.gateTimeoutSeconds ?? DEFAULT_GATE_TIMEOUT_SECONDS,
         onGateTimeout: body.onGateTimeout ?? 'reject',

@@ -5,6 +5,7 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLev
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../functions/domain/functions.js';
 
 /** The newest Node.js runtime this aws-cdk-lib offers; one place to bump it. */
 export const SLUICE_RUNTIME = Runtime.NODEJS_24_X;
@@ -98,7 +99,7 @@ export class SluiceFunction extends Construct implements IGrantable {
       runtime: SLUICE_RUNTIME,
       architecture: SLUICE_ARCHITECTURE,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(FUNCTION_TIMEOUT_SECONDS.api),
       ...(props.functionName ? { functionName: props.functionName } : {}),
       role: this.role,
       logGroup: this.logGroup,

@@ -14,7 +14,7 @@ const NEVER = 31_536_000;
 /** Green comes up healthy, the gate waits, the switch holds blue for a moment, blue retires. */
 const GREEN_UP: Record<string, StandIn> = {
   preChecks: () => ({ passed: true }),
-  startBatch: () => ({ pending: 0, intervalSeconds: 1 }),
+  startBatch: () => ({ pending: 0, intervalSeconds: 1, more: false }),
   finishGreen: () => ({ action: 'gate', gateTimeoutSeconds: NEVER }),
   openGate: () => undefined,
   gatePassed: () => undefined,

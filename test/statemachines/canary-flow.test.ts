@@ -15,7 +15,7 @@ const boundary = (action: string, batch: number) => ({ action, batch, batchDelay
  */
 const PROMOTED: Record<string, StandIn> = {
   preChecks: () => ({ passed: true }),
-  startBatch: () => ({ pending: 0, intervalSeconds: 1 }),
+  startBatch: () => ({ pending: 0, intervalSeconds: 1, more: false }),
   finishCanary: () => ({ action: 'monitor' }),
   monitorCanary: inTurn(
     { decision: 'continue', intervalSeconds: 1 },

@@ -28,7 +28,7 @@ describe('rolling.asl.json', () => {
           };
         case 'startBatch':
           if (event.batch === 1) throw new TypeError('the target adapter blew up');
-          return { pending: 0, intervalSeconds: 1 };
+          return { pending: 0, intervalSeconds: 1, more: false };
         case 'settleBatch':
           return {};
         case 'finishBatch':

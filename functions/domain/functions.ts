@@ -1,0 +1,13 @@
+/**
+ * How long each function may run, in seconds, as plain data: the stack configures its
+ * Lambdas with these and the local runtime enforces the same limits, so a task that would
+ * overrun in AWS overruns locally too.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  /** The API route groups: API Gateway answers 503 after 30 s whatever the function does. */
+  api: 10,
+  /** The task function of the flows: one invocation drives a batch's instance actions. */
+  'upgrade-tasks': 300,
+  /** The target of the pipelines' schedules. */
+  'pipeline-scheduled': 60,
+} as const satisfies Record<string, number>;
