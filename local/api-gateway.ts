@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ROUTES, type RouteDefinition, type RouteGroup, routeKey } from '../functions/domain/routes.js';
 import type { Logger } from '../functions/shared/logger.js';
 import { PROBLEM_TYPE_BASE } from '../functions/shared/problem.js';
+import { redactRequestTarget } from '../functions/shared/redact-url.js';
 import type { HttpLambda } from './handlers.js';
 
 /** API Gateway HTTP APIs refuse payloads above 10 MB before any Lambda runs. */
@@ -53,7 +54,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       .finally(() =>
         options.logger.debug('request', {
           method: request.method,
-          path: request.url,
+          // Never a token or key from the query (`nextToken`, `api_key`, …) in a log line.
+          path: redactRequestTarget(request.url),
           status: response.statusCode,
           ms: Math.round(performance.now() - started),
         }),

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -102,13 +102,27 @@ export interface StartDynamoDbLocalOptions {
   /** Keep data in this folder across restarts; in memory when absent. */
   readonly persistDir?: string;
   readonly port?: number;
+  /**
+   * The only address it listens on. @default '127.0.0.1'. It holds every tenant's
+   * webhook secrets and gate tokens and checks no credentials, so it stays on loopback.
+   */
+  readonly host?: string;
 }
+
+/**
+ * The launcher that binds DynamoDB Local to one host: the jar has no host option (its
+ * Jetty server is `new Server(port)`, every interface), so `LoopbackDynamoDbLocal.java`
+ * builds the server as the jar's main does and sets the host on its connector before it
+ * listens. Run in Java's single-file source mode, so nothing is compiled ahead.
+ */
+const LOOPBACK_LAUNCHER = join(import.meta.dirname, 'dynamodb', 'LoopbackDynamoDbLocal.java');
 
 /** Starts DynamoDB Local and resolves once it answers requests. */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   await checkJava();
   const home = await ensureDynamoDbLocal();
   const port = options.port ?? (await freePort());
+  const host = options.host ?? '127.0.0.1';
   const storage = options.persistDir ? ['-dbPath', resolve(options.persistDir), '-sharedDb'] : ['-inMemory'];
   if (options.persistDir) await mkdir(resolve(options.persistDir), { recursive: true });
   const child = spawn(
@@ -117,8 +131,13 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
       '-Xms64m',
       '-Xmx512m',
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-      '-jar',
+      // An IPv4 host binds an IPv4 socket (not the v4-mapped form of an IPv6 one).
+      ...(isIP(host) === 4 ? ['-Djava.net.preferIPv4Stack=true'] : []),
+      '-cp',
       join(home, 'DynamoDBLocal.jar'),
+      LOOPBACK_LAUNCHER,
+      '-host',
+      host,
       ...storage,
       '-disableTelemetry',
       '-port',
@@ -133,7 +152,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   const stop = () => stopChild(child);
   try {
     await waitUntilReady(endpoint, child, () => output);

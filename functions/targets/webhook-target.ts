@@ -44,34 +44,26 @@
  * The host is resolved once per attempt and every address is checked by the SSRF guard
  * ({@link checkAddress}); the connection then goes to those very addresses (no second
  * DNS lookup, so DNS rebinding cannot swap in an internal address), while the URL's host
- * stays the Host header, the TLS SNI and the name the certificate must match.
+ * stays the Host header, the TLS SNI and the name the certificate must match
+ * ({@link pinnedRequest}, shared with the health probe).
  * `allowPrivateNetworks` and `allowInsecureHttp` open loopback/private receivers and
  * plain `http:` URLs: tests and the local runtime set them; production never does.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { LookupAddress, LookupOptions } from 'node:dns';
-import { lookup as dnsLookup } from 'node:dns/promises';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Target } from '../services/schemas.js';
 import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { checkAddress } from './address-guard.js';
+import { type AddressLookup, type Connect, pinnedRequest, resolveChecked, urlHostname } from './guarded-request.js';
 import type { Sleep } from './support.js';
 import { abortedResult, actionBody, answerToResult, capDetail, realSleep } from './support.js';
 import type { ActionRequest, ActionResult, TargetAdapter } from './target-adapter.js';
 
 export { checkAddress } from './address-guard.js';
+export type { AddressLookup } from './guarded-request.js';
 
 type WebhookTargetConfig = Extract<Target, { type: 'webhook' }>;
-
-/** Resolves a host name to every address it has (like `dns.lookup` with `all: true`). */
-export type AddressLookup = (hostname: string) => Promise<readonly LookupAddress[]>;
-
-const defaultLookup: AddressLookup = (hostname) => dnsLookup(hostname, { all: true });
 
 export const SIGNATURE_HEADER = 'x-sluice-signature';
 export const TIMESTAMP_HEADER = 'x-sluice-timestamp';
@@ -127,6 +119,8 @@ export interface WebhookTargetDeps {
   readonly random?: () => number;
   readonly logger?: Logger;
   readonly lookup?: AddressLookup;
+  /** Opens the request's socket (tests); Node connects to the checked addresses otherwise. */
+  readonly connect?: Connect;
   /** Lets loopback and private addresses through the SSRF guard. Tests and the local runtime only. */
   readonly allowPrivateNetworks?: boolean;
   /** Accepts `http:` URLs (the schema demands https). Tests and the local runtime only. */
@@ -165,7 +159,6 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
   const sleep = deps.sleep ?? realSleep;
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
-  const lookup = deps.lookup ?? defaultLookup;
   const maxAttempts = Math.max(1, deps.retry?.maxAttempts ?? 3);
   const baseDelayMs = deps.retry?.baseDelayMs ?? 250;
   const maxDelayMs = deps.retry?.maxDelayMs ?? 4_000;
@@ -209,14 +202,15 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
       };
     };
     try {
-      const hostname = endpoint.hostname.replace(/^\[(.*)\]$/, '$1');
-      const addresses =
-        isIP(hostname) === 0 ? await abortable(lookup(hostname), controller.signal) : [{ address: hostname, family: isIP(hostname) }];
-      if (addresses.length === 0) return { kind: 'failed', retryable: true, detail: `webhook host ${hostname} has no address` };
-      for (const { address } of addresses) {
-        const verdict = checkAddress(address, { allowPrivateNetworks: deps.allowPrivateNetworks === true });
-        if (!verdict.allowed) return { kind: 'failed', retryable: false, detail: `webhook host ${hostname} refused: ${verdict.reason}` };
-      }
+      const hostname = urlHostname(endpoint);
+      const checked = await resolveChecked(hostname, {
+        ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
+        allowPrivateNetworks: deps.allowPrivateNetworks === true,
+        signal: controller.signal,
+      });
+      if (checked.kind === 'no-address') return { kind: 'failed', retryable: true, detail: `webhook host ${hostname} has no address` };
+      if (checked.kind === 'refused')
+        return { kind: 'failed', retryable: false, detail: `webhook host ${hostname} refused: ${checked.reason}` };
       const body = JSON.stringify(actionBody(request, deliveryAttempt));
       const timestamp = Math.floor(clock.now().getTime() / 1000);
       const headers = {
@@ -228,10 +222,18 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
         [SIGNATURE_HEADER]: signWebhookBody(target.secret, timestamp, body),
         [IDEMPOTENCY_HEADER]: request.idempotencyKey,
       };
-      return await post(
-        { endpoint, hostname, addresses, headers, body, signal: controller.signal, maxBytes: maxResponseBytes, ca: deps.ca },
-        failure,
-      );
+      const response = await pinnedRequest({
+        url: endpoint,
+        addresses: checked.addresses,
+        method: 'POST',
+        headers,
+        body,
+        signal: controller.signal,
+        maxBytes: maxResponseBytes,
+        ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+        ...(deps.connect === undefined ? {} : { connect: deps.connect }),
+      });
+      return { kind: 'response', ...response };
     } catch (error) {
       return failure(error);
     } finally {
@@ -294,91 +296,6 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
   };
 }
 
-/** One POST to the checked `addresses`, reading at most `maxBytes` of the answer. */
-function post(
-  call: {
-    endpoint: URL;
-    hostname: string;
-    addresses: readonly LookupAddress[];
-    headers: Record<string, string>;
-    body: string;
-    signal: AbortSignal;
-    maxBytes: number;
-    ca: string | readonly string[] | undefined;
-  },
-  failure: (error: unknown) => Delivery,
-): Promise<Delivery> {
-  const { endpoint, hostname, addresses, headers, body, signal, maxBytes, ca } = call;
-  return new Promise<Delivery>((resolve) => {
-    let settled = false;
-    const settle = (delivery: Delivery): void => {
-      if (settled) return;
-      settled = true;
-      resolve(delivery);
-    };
-    // The pin: Node asks this instead of DNS, and gets the addresses already checked.
-    const pinnedLookup = (
-      _host: string,
-      options: LookupOptions,
-      callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-    ): void => {
-      const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : [...addresses];
-      const first = wanted[0];
-      if (first === undefined)
-        callback(Object.assign(new Error(`no IPv${String(options.family)} address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-      else if (options.all === true) callback(null, wanted);
-      else callback(null, first.address, first.family);
-    };
-    const send = endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(
-      {
-        protocol: endpoint.protocol,
-        hostname,
-        port: endpoint.port === '' ? undefined : Number(endpoint.port),
-        path: `${endpoint.pathname}${endpoint.search}`,
-        method: 'POST',
-        headers,
-        agent: false, // no pooled socket from an earlier resolution
-        lookup: pinnedLookup,
-        signal,
-        ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? ca : [...ca] }),
-      },
-      (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = (): Delivery => ({
-          kind: 'response',
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: new TextDecoder().decode(Buffer.concat(chunks, size)),
-        });
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          const room = maxBytes - size;
-          if (chunk.length < room) {
-            chunks.push(chunk);
-            size += chunk.length;
-            return;
-          }
-          // Enough: keep what fits and hang up rather than read a hostile receiver's flood.
-          chunks.push(chunk.subarray(0, room));
-          size += room;
-          settle(done());
-          res.destroy();
-        });
-        res.on('end', () => settle(done()));
-        res.on('error', (error) => settle(failure(error)));
-        res.on('close', () => {
-          if (!res.complete)
-            settle(failure(Object.assign(new Error('connection closed before the response was complete'), { code: 'ECONNRESET' })));
-        });
-      },
-    );
-    req.on('error', (error) => settle(failure(error)));
-    req.end(body);
-  });
-}
-
 /**
  * A receiver's text with our secret and any signature taken out: a receiver that echoes
  * the request back ("bad signature sha256=…") must not make us store or log them.
@@ -392,25 +309,6 @@ function scrub(text: string, secret: string): string {
 
 function scrubResult(result: ActionResult, secret: string): ActionResult {
   return result.detail === undefined ? result : { ...result, detail: scrub(result.detail, secret) };
-}
-
-/** Waits for `promise` unless `signal` aborts first (a DNS lookup cannot be cancelled). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** `Retry-After` in milliseconds from now: delta-seconds or an HTTP date. */
