@@ -34,7 +34,9 @@ describe('parseRoles: one rule for an array claim and a string claim', () => {
 });
 
 describe('principalFromEvent with the claims as API Gateway flattens them', () => {
-  const key = loadOrCreateDevKey(join(mkdtempSync(join(tmpdir(), 'sluice-principal-')), 'key.json'));
+  const keyDir = mkdtempSync(join(tmpdir(), 'sluice-principal-'));
+  afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+  const key = loadOrCreateDevKey(join(keyDir, 'key.json'));
   const principalOf = async (roles: string[], tenant?: string) => {
     const token = await signDevToken(await key, { ...(tenant === undefined ? {} : { tenant }), roles, user: 'alice' });
     const authorization = `Bearer ${token}`;
