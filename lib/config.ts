@@ -13,6 +13,7 @@ export const CONTEXT_KEYS = {
   jwtAudience: 'sluice:jwtAudience',
   tenantClaim: 'sluice:tenantClaim',
   rolesClaim: 'sluice:rolesClaim',
+  jwtScopes: 'sluice:jwtScopes',
   logRetentionDays: 'sluice:logRetentionDays',
   deletionProtection: 'sluice:deletionProtection',
   tracing: 'sluice:tracing',
@@ -31,6 +32,12 @@ export interface SluiceConfig {
   readonly tenantClaim: string;
   /** Claim holding the caller's roles; handlers read it through `ROLES_CLAIM`. */
   readonly rolesClaim: string;
+  /**
+   * OAuth scopes every protected route requires (its `authorizationScopes`): a token
+   * must carry at least one of them in `scope`/`scp`, so ID tokens (no scopes) are
+   * refused. Empty: no scope is required.
+   */
+  readonly jwtScopes: readonly string[];
   readonly logRetention: RetentionDays;
   /** DynamoDB deletion protection on the table. */
   readonly deletionProtection: boolean;
@@ -49,6 +56,7 @@ export interface SluiceConfig {
 export const CONFIG_DEFAULTS = {
   tenantClaim: 'tenant',
   rolesClaim: 'roles',
+  jwtScopes: [],
   logRetention: RetentionDays.ONE_MONTH,
   deletionProtection: true,
   tracing: false,
@@ -83,6 +91,7 @@ export function readSluiceConfig(scope: IConstruct): SluiceConfig {
     jwtAudience: readStringList(CONTEXT_KEYS.jwtAudience, get(CONTEXT_KEYS.jwtAudience)),
     tenantClaim: readClaimName(CONTEXT_KEYS.tenantClaim, get(CONTEXT_KEYS.tenantClaim), CONFIG_DEFAULTS.tenantClaim),
     rolesClaim: readClaimName(CONTEXT_KEYS.rolesClaim, get(CONTEXT_KEYS.rolesClaim), CONFIG_DEFAULTS.rolesClaim),
+    jwtScopes: readScopes(get(CONTEXT_KEYS.jwtScopes)),
     logRetention: readRetention(get(CONTEXT_KEYS.logRetentionDays)),
     deletionProtection: readBoolean(
       CONTEXT_KEYS.deletionProtection,
@@ -130,6 +139,19 @@ function readStringList(key: string, raw: unknown): readonly string[] {
     throw new SluiceConfigError(`Context "${key}" is required: one audience or a comma-separated list`);
   }
   return list;
+}
+
+function readScopes(raw: unknown): readonly string[] {
+  const key = CONTEXT_KEYS.jwtScopes;
+  if (raw === undefined || raw === null || raw === '') return CONFIG_DEFAULTS.jwtScopes;
+  const values = (
+    Array.isArray(raw) ? raw.map((v) => String(v).trim()) : typeof raw === 'string' ? raw.split(',').map((v) => v.trim()) : undefined
+  )?.filter((v) => v !== '');
+  // RFC 6749 scope tokens: printable ASCII without space, `"` or `\`.
+  if (values === undefined || values.some((v) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(v))) {
+    throw new SluiceConfigError(`Context "${key}" must be a comma-separated list of OAuth scopes, got ${JSON.stringify(raw)}`);
+  }
+  return values;
 }
 
 function readClaimName(key: string, raw: unknown, fallback: string): string {

@@ -234,6 +234,7 @@ export class SluiceStack extends Stack {
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
+      jwtScopes: config.jwtScopes,
       tenantClaim: config.tenantClaim,
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
       accessLogRetention: config.logRetention,

@@ -29,6 +29,12 @@ export interface LocalGatewayOptions {
   readonly handlers: Record<RouteGroup, HttpLambda>;
   /** Plays the JWT authorizer: verified, flattened claims for a token, or undefined. */
   readonly authorize: (authorization: string | undefined) => Promise<Record<string, string> | undefined>;
+  /**
+   * Plays the routes' `authorizationScopes` (CDK context `sluice:jwtScopes`): when not
+   * empty, a protected route needs a token whose `scope`/`scp` claim holds at least one
+   * of them (else 403, as API Gateway answers). Default: SLUICE_JWT_SCOPES.
+   */
+  readonly requiredScopes?: readonly string[];
   readonly logger: Logger;
   /** Until this answers true every request gets 503, so `/health` means ready. */
   readonly isReady?: () => boolean;
@@ -43,6 +49,7 @@ export interface LocalGatewayOptions {
  */
 export function createLocalGateway(options: LocalGatewayOptions): Server {
   const routes = (ROUTES as readonly RouteDefinition[]).map(compile);
+  const requiredScopes = options.requiredScopes ?? parseScopeList(process.env.SLUICE_JWT_SCOPES);
 
   return createServer((request, response) => {
     const started = performance.now();
@@ -90,6 +97,12 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     if (route.access !== 'public') {
       claims = await options.authorize(headers.authorization);
       if (!claims) return sendProblem(response, 401, 'Unauthorized', 'A valid bearer token is required.');
+      if (requiredScopes.length > 0) {
+        const granted = tokenScopes(claims);
+        if (!requiredScopes.some((scope) => granted.has(scope))) {
+          return sendProblem(response, 403, 'Forbidden', `The token needs one of the scopes: ${requiredScopes.join(', ')}.`);
+        }
+      }
     }
 
     let pathParameters: Record<string, string>;
@@ -104,6 +117,29 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     if (options.decorate) result = options.decorate(route, result);
     send(response, result, event.requestContext.requestId);
   }
+}
+
+/** A comma-separated scope list, as `sluice:jwtScopes` and SLUICE_JWT_SCOPES take it. */
+export function parseScopeList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
+}
+
+/**
+ * The scopes of verified (flattened) claims, read as API Gateway reads them: `scope` is
+ * space-separated (OAuth), `scp` an array (flattened to `"[a b]"`) or a space-separated
+ * string.
+ */
+export function tokenScopes(claims: Readonly<Record<string, string>>): Set<string> {
+  const scopes = new Set<string>();
+  for (const name of ['scope', 'scp']) {
+    const value = claims[name];
+    if (value === undefined) continue;
+    for (const scope of value.replace(/^\[(.*)\]$/s, '$1').split(/\s+/)) if (scope) scopes.add(scope);
+  }
+  return scopes;
 }
 
 function toEvent(input: {
@@ -153,7 +189,7 @@ function toEvent(input: {
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+      ...(claims ? { authorizer: { jwt: { claims, scopes: [...tokenScopes(claims)] } } } : {}),
     },
   } as APIGatewayProxyEventV2;
 }

@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   readonly logLevel?: LogLevel;
   /** Defaults to the shared dev key file that `npm run token` also uses. */
   readonly devKey?: DevKey;
+  /** Scopes every protected route requires, as `sluice:jwtScopes` in AWS. Default: SLUICE_JWT_SCOPES (comma-separated). */
+  readonly jwtScopes?: readonly string[];
   /** Reuse a running DynamoDB Local instead of starting one (tests share one per run). */
   readonly dynamodbEndpoint?: string;
   /** Every wait and schedule passes this many times faster. Default: SLUICE_TIME_SCALE or 1. */
@@ -69,6 +71,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const server = createLocalGateway({
       handlers: ROUTE_HANDLERS,
       authorize: (authorization) => verifyDevToken(devKey, authorization),
+      ...(options.jwtScopes === undefined ? {} : { requiredScopes: options.jwtScopes }),
       logger,
       isReady: () => ready,
       decorate: (route: RouteDefinition, result) => {

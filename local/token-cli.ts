@@ -4,7 +4,8 @@ import { loadOrCreateDevKey, signDevToken } from './dev-auth.js';
 
 /**
  * `npm run --silent token -- --tenant T --roles operator,approver --user alice`
- * prints one dev bearer token for the local runtime and nothing else.
+ * prints one dev bearer token (RS256, with the dev key's `kid`) for the local runtime
+ * and nothing else. `--scopes a,b` adds a `scope` claim (for SLUICE_JWT_SCOPES).
  */
 const { values } = parseArgs({
   options: {
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     roles: { type: 'string', default: 'viewer' },
     user: { type: 'string', default: 'dev' },
     'ttl-seconds': { type: 'string', default: String(12 * 3600) },
+    scopes: { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -29,7 +31,15 @@ if (values.tenant === undefined && !roles.includes('platform-admin')) {
   process.stderr.write('Give --tenant T (only a platform-admin token may have no tenant).\n');
   process.exit(2);
 }
+if (values.tenant !== undefined && roles.includes('platform-admin')) {
+  process.stderr.write('platform-admin is honoured only on a token without --tenant (a tenant token gets no platform rights).\n');
+  process.exit(2);
+}
+const scopes = values.scopes
+  .split(',')
+  .map((scope) => scope.trim())
+  .filter(Boolean);
 const key = await loadOrCreateDevKey();
 process.stdout.write(
-  `${await signDevToken(key, { ...(values.tenant === undefined ? {} : { tenant: values.tenant }), roles, user: values.user, ttlSeconds: Number(values['ttl-seconds']) })}\n`,
+  `${await signDevToken(key, { ...(values.tenant === undefined ? {} : { tenant: values.tenant }), roles, user: values.user, ttlSeconds: Number(values['ttl-seconds']), scopes })}\n`,
 );

@@ -24,6 +24,8 @@ export interface SluiceHttpApiProps {
   readonly handlers: Readonly<Record<RouteGroup, IFunction>>;
   readonly jwtIssuer: string;
   readonly jwtAudience: readonly string[];
+  /** Scopes every protected route requires (`authorizationScopes`); none when empty. */
+  readonly jwtScopes?: readonly string[];
   /** Claim recorded in the access log next to `sub`, so a log line names its tenant. */
   readonly tenantClaim: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -38,7 +40,9 @@ export interface SluiceHttpApiProps {
  * CLIs and services, not browsers; add `corsPreflight` here when a web console lands.
  *
  * Roles are not checked here (a JWT authorizer can only match OAuth scopes); the
- * handlers check `access` against the roles claim, using the same route list.
+ * handlers check `access` against the roles claim, using the same route list. With
+ * `jwtScopes`, every protected route also requires one of those OAuth scopes, which
+ * refuses ID tokens (they carry no `scope`).
  */
 export class SluiceHttpApi extends Construct {
   readonly httpApi: HttpApi;
@@ -100,6 +104,7 @@ export class SluiceHttpApi extends Construct {
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
         integration: integrationOf(route.group),
         authorizer,
+        ...(!isPublic && props.jwtScopes && props.jwtScopes.length > 0 ? { authorizationScopes: [...props.jwtScopes] } : {}),
       });
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({

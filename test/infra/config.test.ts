@@ -25,6 +25,7 @@ describe('readSluiceConfig', () => {
       'sluice:throttleRateLimit': '10',
       'sluice:tenantClaim': 'org',
       'sluice:eventBusName': 'sluice-events-dev',
+      'sluice:jwtScopes': 'sluice/api, sluice:write',
     });
     expect(config).toMatchObject({
       jwtAudience: ['cli', 'console'],
@@ -34,6 +35,7 @@ describe('readSluiceConfig', () => {
       throttleRateLimit: 10,
       tenantClaim: 'org',
       eventBusName: 'sluice-events-dev',
+      jwtScopes: ['sluice/api', 'sluice:write'],
     });
   });
 
@@ -45,6 +47,7 @@ describe('readSluiceConfig', () => {
     ['a boolean that is neither true nor false', { 'sluice:deletionProtection': 'yes' }],
     ['a non-positive throttle', { 'sluice:throttleBurstLimit': 0 }],
     ['the default event bus', { 'sluice:eventBusName': 'default' }],
+    ['a scope with a space in it', { 'sluice:jwtScopes': 'read write' }],
     ['an event bus name EventBridge refuses', { 'sluice:eventBusName': 'sluice events!' }],
   ])('refuses %s', (_name, override) => {
     expect(() => configOf({ ...REQUIRED, ...override })).toThrow(SluiceConfigError);

@@ -880,6 +880,32 @@ describe('HTTP API', () => {
   it('outputs its URL', () => {
     template.hasOutput('ApiUrl', {});
   });
+
+  it('requires no OAuth scope on any route without sluice:jwtScopes', () => {
+    for (const route of routeResources()) expect(route.Properties?.AuthorizationScopes).toBeUndefined();
+  });
+
+  it('requires the scopes of sluice:jwtScopes on every protected route, and none on public ones', () => {
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'sluice-infra-scopes-')),
+      context: {
+        [CONTEXT_KEYS.jwtIssuer]: ISSUER,
+        [CONTEXT_KEYS.jwtAudience]: AUDIENCE,
+        [CONTEXT_KEYS.jwtScopes]: 'sluice/api, sluice/admin', // as `-c` would pass it
+        // No bundling: this synthesis is only about the routes.
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+    const scoped = Template.fromStack(new SluiceStack(app, 'SluiceScopes'));
+    const routes = Object.values(scoped.findResources('AWS::ApiGatewayV2::Route')) as CfnResource[];
+    expect(routes).toHaveLength(ROUTES.length);
+    for (const route of ROUTES) {
+      const properties = routes.find((r) => r.Properties?.RouteKey === routeKey(route))?.Properties;
+      if (route.access === 'public') expect(properties?.AuthorizationScopes, routeKey(route)).toBeUndefined();
+      else expect(properties?.AuthorizationScopes, routeKey(route)).toEqual(['sluice/api', 'sluice/admin']);
+    }
+    rmSync(app.outdir, { recursive: true, force: true });
+  });
 });
 
 describe('cdk-nag (AwsSolutions)', () => {

@@ -1,6 +1,7 @@
+import { generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTenantScoped, ROLES, ROUTES, type Role, type RouteDefinition, routeKey } from '../../functions/domain/routes.js';
-import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
+import { DEV_AUDIENCE, DEV_ISSUER, generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { type ApiResponse, startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 
@@ -10,8 +11,11 @@ import { seedComponent } from '../support/fixtures.js';
  * checked against `ROUTES` both ways, so that neither list can grow alone.
  *
  * For every operation: no token, an expired token, a token signed with another key,
- * an `alg: none` token (401 each); a token of another tenant (404 on tenant routes; on
- * the platform-wide catalog it is just a token; on a route that takes the token's
+ * an `alg: none` token, and the tokens API Gateway's JWT authorizer refuses though
+ * signed with the dev key (no `exp`, `iat` in the future, no `kid`, another `kid`,
+ * ES256) (401 each); roles hidden in one array element with a separator (403); a token
+ * of another tenant (404 on tenant routes; on the platform-wide catalog it is just a
+ * token, whose platform-admin claim counts for nothing; on a route that takes the token's
  * tenant it addresses that other tenant: 404 for this tenant's execution ids, else an
  * answer about its own tenant that shows nothing of this one); each role alone (403 unless the
  * route's `access` lists it). Reads use real resources of the tenant, so an allowed
@@ -157,6 +161,12 @@ export const CASES = [
   'expired token',
   'token signed with another key',
   'alg none token',
+  'token without exp',
+  'token with iat in the future',
+  'token without kid',
+  'token with another kid',
+  'ES256 token',
+  'roles with separators',
   'token of another tenant',
   ...ROLES.map((role) => `${role} alone`),
 ] as const;
@@ -190,7 +200,7 @@ describe('isolation matrix over every operation of /openapi.json', () => {
   );
 
   it.each(protectedOps.map((operation) => [operation.operationId, operation] as const))(
-    '%s: 401 ×4, tenant isolation, and the role table',
+    '%s: 401 ×9, separator roles, tenant isolation, and the role table',
     async (_id, operation) => {
       const route = routeById.get(operation.operationId);
       expect(route, `${operation.operationId} is not in ROUTES`).toBeDefined();
@@ -218,9 +228,38 @@ describe('isolation matrix over every operation of /openapi.json', () => {
         ['token signed with another key', foreign],
         ['alg none token', `${header}.${payload}.`],
       ];
+      // 5-9: tokens the JWT authorizer refuses, signed with the dev key where the check allows.
+      const now = Math.floor(Date.now() / 1000);
+      const claims: JWTPayload = {
+        sub: 'mallory',
+        ...scope,
+        roles: [...ROLES],
+        iss: DEV_ISSUER,
+        aud: DEV_AUDIENCE,
+        iat: now,
+        exp: now + 600,
+      };
+      const { exp: _exp, ...noExp } = claims;
+      const sign = (body: JWTPayload, header: Record<string, unknown> = { kid: api.devKey.kid }) =>
+        new SignJWT(body).setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header }).sign(api.devKey.privateKey);
+      const ec = await generateKeyPair('ES256');
+      unauthenticated.push(
+        ['token without exp', await sign(noExp)],
+        ['token with iat in the future', await sign({ ...claims, iat: now + 300 })],
+        ['token without kid', await sign(claims, {})],
+        ['token with another kid', await sign(claims, { kid: `${api.devKey.kid}x` })],
+        [
+          'ES256 token',
+          await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: api.devKey.kid }).sign(ec.privateKey),
+        ],
+      );
       for (const [label, token] of unauthenticated) expectProblem(await call(operation, token), 401, `${operation.operationId} / ${label}`);
 
-      // 5: another tenant's token, with every role.
+      // 10: every role, each hidden in one element with a separator, is no role.
+      const separated = await signDevToken(api.devKey, { ...scope, roles: [ROLES.join(','), ROLES.join(' ')], user: 'mallory' });
+      expectProblem(await call(operation, separated), 403, `${operation.operationId} / roles with separators`);
+
+      // 11: another tenant's token, with every role.
       const stranger = await api.token({ tenant: otherTenant, roles: [...ROLES], user: 'eve' });
       const foreignAnswer = await call(operation, stranger);
       if (isTenantRoute(operation) || (takesTokenTenant(operation) && isRead(operation) && operation.path.includes('{executionId}'))) {
@@ -231,13 +270,16 @@ describe('isolation matrix over every operation of /openapi.json', () => {
         // empty figures (statistics of a platform-wide component).
         expectAllowed(operation, foreignAnswer, `${operation.operationId} / token of another tenant`);
         if (isRead(operation) && foreignAnswer.body?.totalExecutions !== undefined) expect(foreignAnswer.body.totalExecutions).toBe(0);
+      } else if (access.includes('platform-admin') && !isRead(operation)) {
+        // A catalog write: platform-admin counts only on a token without a tenant.
+        expectProblem(foreignAnswer, 403, `${operation.operationId} / token of another tenant`);
       } else {
         // The catalog is platform-wide: a tenant's token is just a token.
         expectAllowed(operation, foreignAnswer, `${operation.operationId} / token of another tenant`);
       }
       expectNoLeak(operation, foreignAnswer, tenant);
 
-      // 6-9: each role alone, for the tenant (catalog routes: with no tenant claim).
+      // 12-15: each role alone, for the tenant (catalog routes: with no tenant claim).
       for (const role of ROLES) {
         const token = await api.token({ ...scope, roles: [role], user: `only-${role}` });
         const response = await call(operation, token);

@@ -23,7 +23,13 @@ export interface TestApi {
   readonly runtime: Runtime;
   readonly url: string;
   readonly devKey: DevKey;
-  token(claims: { tenant?: string; roles: readonly Role[]; user?: string; ttlSeconds?: number }): Promise<string>;
+  token(claims: {
+    tenant?: string;
+    roles: readonly Role[];
+    user?: string;
+    ttlSeconds?: number;
+    scopes?: readonly string[];
+  }): Promise<string>;
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
   stop(): Promise<void>;
 }
@@ -32,7 +38,7 @@ export interface TestApi {
  * The local runtime in-process, on the run's shared DynamoDB Local, reached over real
  * HTTP: tests exercise the same gateway, handlers and table as `npm start`.
  */
-export async function startTestApi(options: { timeScale?: number } = {}): Promise<TestApi> {
+export async function startTestApi(options: { timeScale?: number; jwtScopes?: readonly string[] } = {}): Promise<TestApi> {
   const devKey = await generateDevKey();
   // Time runs 1000x faster by default: a 60 s batch delay takes 60 ms.
   const runtime = await startRuntime({
@@ -41,17 +47,20 @@ export async function startTestApi(options: { timeScale?: number } = {}): Promis
     devKey,
     logLevel: 'silent',
     timeScale: options.timeScale ?? 1000,
+    // Only what a test asks for: SLUICE_JWT_SCOPES in the environment must not leak in.
+    jwtScopes: options.jwtScopes ?? [],
   });
   return {
     runtime,
     url: runtime.url,
     devKey,
-    token: ({ tenant, roles, user, ttlSeconds }) =>
+    token: ({ tenant, roles, user, ttlSeconds, scopes }) =>
       signDevToken(devKey, {
         ...(tenant === undefined ? {} : { tenant }),
         roles,
         user: user ?? 'tester',
         ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+        ...(scopes === undefined ? {} : { scopes }),
       }),
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
