@@ -21,6 +21,7 @@ export const CONTEXT_KEYS = {
   throttleRateLimit: 'sluice:throttleRateLimit',
   throttleBurstLimit: 'sluice:throttleBurstLimit',
   eventBusName: 'sluice:eventBusName',
+  lambdaTargetPattern: 'sluice:lambdaTargetPattern',
 } as const;
 
 export interface SluiceConfig {
@@ -51,6 +52,11 @@ export interface SluiceConfig {
   readonly throttleBurstLimit: number;
   /** Name of the EventBridge bus that receives progress events (UpgradeStarted, BatchCompleted, …). */
   readonly eventBusName: string;
+  /**
+   * The function names (`*` wildcards) of lambda targets: the task function may invoke
+   * those in the stack's account and region, and the services API refuses any other.
+   */
+  readonly lambdaTargetPattern: string;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -64,6 +70,7 @@ export const CONFIG_DEFAULTS = {
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
   eventBusName: 'sluice-events',
+  lambdaTargetPattern: 'sluice-target-*',
 } as const satisfies Partial<SluiceConfig>;
 
 /** A configuration problem found while reading context; synth stops with this message. */
@@ -111,6 +118,7 @@ export function readSluiceConfig(scope: IConstruct): SluiceConfig {
       CONFIG_DEFAULTS.throttleBurstLimit,
     ),
     eventBusName: readEventBusName(get(CONTEXT_KEYS.eventBusName)),
+    lambdaTargetPattern: readLambdaTargetPattern(get(CONTEXT_KEYS.lambdaTargetPattern)),
   };
 }
 
@@ -170,6 +178,16 @@ function readEventBusName(raw: unknown): string {
   // `aws.` names belong to partner event sources.
   if (typeof raw !== 'string' || !/^[A-Za-z0-9._-]{1,256}$/.test(raw) || raw === 'default' || raw.startsWith('aws.')) {
     throw new SluiceConfigError(`Context "${key}" must be a custom event bus name, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function readLambdaTargetPattern(raw: unknown): string {
+  const key = CONTEXT_KEYS.lambdaTargetPattern;
+  if (raw === undefined || raw === null || raw === '') return CONFIG_DEFAULTS.lambdaTargetPattern;
+  // A function name (letters, digits, `-`, `_`, at most 64) with `*` wildcards; never `*` alone.
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_*-]{1,64}$/.test(raw) || !/[A-Za-z0-9_-]/.test(raw)) {
+    throw new SluiceConfigError(`Context "${key}" must be a function name pattern such as sluice-target-*, got ${JSON.stringify(raw)}`);
   }
   return raw;
 }

@@ -65,6 +65,8 @@ export class SluiceStack extends Stack {
   readonly functions: Readonly<Record<RouteGroup, SluiceFunction>>;
   /** The function behind every Task state of every flow. */
   readonly taskFunction: SluiceFunction;
+  /** What the task function may invoke: the lambda targets' function ARNs and their qualified forms. */
+  lambdaTargetArns: readonly string[] = [];
   /** The state machine of each flow of `functions/domain/flows.ts`. */
   readonly flows: Readonly<Record<FlowName, SluiceStateMachine>>;
   /** Progress events (UpgradeStarted, BatchCompleted, GateWaiting, …); only the task function puts to it. */
@@ -149,7 +151,9 @@ export class SluiceStack extends Stack {
     this.acknowledgeIndexGrant(this.taskFunction);
     this.eventBus.grantPutEventsTo(this.taskFunction);
     // A parked flow may need to wake itself (resume arriving while it parks).
-    this.allowTaskResponses(this.taskFunction, ['states:SendTaskSuccess']);
+    // and a gate closed or a hold interrupted fails the waiting token.
+    this.allowTaskResponses(this.taskFunction, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
+    this.allowLambdaTargets(config.lambdaTargetPattern);
 
     this.flows = this.createFlows(config);
 
@@ -310,6 +314,33 @@ export class SluiceStack extends Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `${actions.join(', ')} support no resource-level permissions (Service Authorization Reference lists no resource type), so "*" is the only valid resource; a caller must also hold the flow's secret task token.`,
     });
+  }
+
+  /**
+   * Lambda targets: the task function may invoke functions named by
+   * `sluice:lambdaTargetPattern` in this stack's account and region (any version or
+   * alias), and the services API refuses a target outside the same pattern. A function
+   * in another account needs its own resource policy admitting the task role too.
+   */
+  private allowLambdaTargets(pattern: string): void {
+    const functionArn = this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: pattern,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.lambdaTargetArns = [functionArn, `${functionArn}:*`];
+    this.taskFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...this.lambdaTargetArns] }),
+    );
+    this.functions.services.lambda.addEnvironment('SLUICE_LAMBDA_TARGET_PATTERN', functionArn);
+    const nagArn = `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${pattern}`;
+    for (const resource of [nagArn, `${nagArn}:*`]) {
+      Validations.of(this.taskFunction.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason: `Lambda targets are the functions named ${pattern} (context sluice:lambdaTargetPattern) in this account and region, with any version or alias; the services API refuses any other target.`,
+      });
+    }
   }
 
   /**

@@ -83,7 +83,12 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
           KeyConditionExpression: name === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk = :name',
           ExpressionAttributeValues: { ':pk': COMPONENTS_INDEX_PK, ...(name === undefined ? {} : { ':name': name }) },
           Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, { gsi1pk: COMPONENTS_INDEX_PK }),
+          ExclusiveStartKey: decodeNextToken(nextToken, {
+            gsi1pk: COMPONENTS_INDEX_PK,
+            gsi1sk: name === undefined ? { prefix: '' } : name,
+            pk: { prefix: 'COMPONENT#' },
+            sk: componentKey('').sk,
+          }),
         }),
       );
       return toPage((result.Items ?? []).map(toComponent), result.LastEvaluatedKey);

@@ -2,6 +2,7 @@ import semver from 'semver';
 import * as z from 'zod';
 import { ReleaseChannel } from '../domain/channels.js';
 import { PageQuery } from '../shared/pagination.js';
+import { SafeKey } from '../shared/schemas.js';
 import { isValidVersion } from './version-policy.js';
 
 export const ComponentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a component id');
@@ -22,7 +23,7 @@ export const Blocker = z.strictObject({
 
 export const Requires = z
   .record(
-    ComponentName,
+    SafeKey(ComponentName),
     z
       .string()
       .max(128)

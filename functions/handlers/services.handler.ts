@@ -4,6 +4,7 @@ import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { servicesContracts } from '../services/contract.js';
 import { makeServices } from '../services/service.js';
 import { createServiceRepository } from '../services/service-repository.js';
+import { readEnv } from '../shared/env.js';
 import { createApiHandler } from '../shared/http/api-handler.js';
 import { apiSetup } from '../shared/http/api-setup.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
@@ -25,6 +26,7 @@ export const handler = createApiHandler({
       services: createServiceRepository(base.db, base.tableName),
       catalog: createCatalogRepository(base.db, base.tableName),
       clock: base.clock,
+      lambdaTargetPattern: readEnv().SLUICE_LAMBDA_TARGET_PATTERN,
       // Deleting a service under an upgrade or inside a pipeline would strand either.
       deletionGuard: async (service) => {
         const ref = serviceRef(service.project, service.name);

@@ -197,7 +197,7 @@ export function createPipelineRepository(db: DynamoDBDocumentClient, tableName: 
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: { ':pk': pk, ':prefix': 'STEP#' },
           Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, { pk }),
+          ExclusiveStartKey: decodeNextToken(nextToken, { pk, sk: { prefix: 'STEP#' } }),
         }),
       );
       return toPage(

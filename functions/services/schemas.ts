@@ -3,7 +3,7 @@ import { ComponentId, SemVer } from '../catalog/schemas.js';
 import { AutoUpgradeChannel } from '../domain/channels.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
 import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
+import { ProjectName, ServiceName, StorableNumber, TenantId } from '../shared/schemas.js';
 
 export const MAX_INSTANCES = 10_000;
 
@@ -30,7 +30,7 @@ const Instances = z
 
 const SimulatedTarget = z.strictObject({
   type: z.literal('simulated'),
-  upgradeSeconds: z.number().min(0).max(3_600).optional(),
+  upgradeSeconds: StorableNumber().min(0).max(3_600).optional(),
   failInstances: z.array(InstanceId).max(MAX_INSTANCES).optional(),
   unhealthyInstances: z.array(InstanceId).max(MAX_INSTANCES).optional(),
 });

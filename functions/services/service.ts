@@ -4,6 +4,7 @@ import type { UpgradeKnobs } from '../domain/knobs.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
+import { assertLambdaTargetAllowed } from './lambda-target-pattern.js';
 import type { CreateServiceBody, Instance, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
 import type { ServiceKey, ServiceRepository } from './service-repository.js';
 
@@ -68,11 +69,14 @@ export function makeServices({
   catalog,
   clock,
   deletionGuard = async () => undefined,
+  lambdaTargetPattern,
 }: {
   services: ServiceRepository;
   catalog: CatalogRepository;
   clock: Clock;
   deletionGuard?: DeletionGuard;
+  /** The function ARN pattern a lambda target must match (`lambda-target-pattern.ts`); unset: any. */
+  lambdaTargetPattern?: string;
 }): Services {
   const load = async (key: ServiceKey): Promise<ServiceRecord> => {
     const record = await services.get(key);
@@ -83,6 +87,7 @@ export function makeServices({
   return {
     async create(tenantId, project, body) {
       const { name, componentId, version, maintenanceWindow, defaultUpgrade, ...rest } = body;
+      assertLambdaTargetAllowed(body.target, lambdaTargetPattern);
       if (!(await catalog.getComponent(componentId))) {
         throw new ValidationError(`Component ${componentId} does not exist.`, {
           errors: [{ field: 'body.componentId', message: 'unknown component' }],
@@ -120,6 +125,7 @@ export function makeServices({
 
     async update(key, patch) {
       const current = await load(key);
+      assertLambdaTargetAllowed(patch.target, lambdaTargetPattern);
       const { name, componentId, version, maintenanceWindow, defaultUpgrade, ...changes } = patch;
       const next: ServiceRecord = { ...current, revision: current.revision + 1, updatedAt: clock.now().toISOString() };
       for (const [field, value] of Object.entries(changes)) {

@@ -10,7 +10,8 @@ export interface ItemFilter {
 
 /**
  * One page of the items of partition `pk` whose sort key begins with `prefix`: the
- * shape of almost every list in the API. The `nextToken` only resumes this partition.
+ * shape of almost every list in the API. The `nextToken` only resumes this list: this
+ * partition, a sort key under this prefix.
  *
  * With a `filter`, DynamoDB's `Limit` counts the items read, not the items kept, so a
  * page could come back short or empty with more to read: it reads on until the page
@@ -21,7 +22,7 @@ export async function queryPrefixPage(
   input: { tableName: string; pk: string; prefix: string; limit: number; nextToken?: string; newestFirst?: boolean; filter?: ItemFilter },
 ): Promise<Page<Record<string, unknown>>> {
   const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined = decodeNextToken(input.nextToken, { pk: input.pk });
+  let start: Record<string, unknown> | undefined = decodeNextToken(input.nextToken, { pk: input.pk, sk: { prefix: input.prefix } });
   do {
     const result = await db.send(
       new QueryCommand({

@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   SCHEDULED_FUNCTION_ARN: z.string().startsWith('arn:').optional(),
   /** Where a schedule's failed invocations go. */
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:').optional(),
+  /** The function ARN pattern (`*` wildcards) a lambda target must match; unset: any (locally). */
+  SLUICE_LAMBDA_TARGET_PATTERN: z.string().min(1).optional(),
   /** Local only: every wait passes this many times faster (demos and tests). */
   SLUICE_TIME_SCALE: z.coerce.number().positive().default(1),
   /** Local only: targets and health URLs on loopback/private addresses are allowed. */

@@ -14,12 +14,19 @@ export interface Page<T> {
 }
 
 type Key = Record<string, string>;
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
+
+/**
+ * The exact shape of one list's `LastEvaluatedKey`: every attribute it has, each with
+ * the value it must have (a string) or the prefix it must start with. A base-table
+ * list's key is `pk`/`sk`; a GSI list's key adds the index's own two attributes.
+ */
+export type TokenShape = Readonly<Record<string, string | { readonly prefix: string }>>;
 
 /**
  * Encodes DynamoDB's LastEvaluatedKey as an opaque token. The token is not a secret,
  * but it is checked on the way back in (`decodeNextToken`): a token can only resume
- * the very partition it came from, so a crafted one cannot reach another tenant.
+ * the very list it came from, so a crafted one cannot reach another tenant or another
+ * list of the same partition.
  */
 export function encodeNextToken(key: Record<string, unknown> | undefined): string | undefined {
   if (!key) return undefined;
@@ -27,10 +34,13 @@ export function encodeNextToken(key: Record<string, unknown> | undefined): strin
 }
 
 /**
- * Decodes a `nextToken` and checks it belongs to the query being resumed.
- * @param expected the partition attribute and value the query reads, e.g. `{ pk: 'TENANT#acme' }`
+ * Decodes a `nextToken` and checks it belongs to the list being resumed: exactly the
+ * attributes of `shape`, all strings, each equal to (or starting with) what the shape
+ * says. Anything else is 400: DynamoDB would refuse a start key outside the query's
+ * key condition, or of another index, with a ValidationException (a 500).
+ * @param shape the list's key, e.g. `{ pk: 'TENANT#acme', sk: { prefix: 'SERVICE#p#' } }`
  */
-export function decodeNextToken(token: string | undefined, expected: Key): Key | undefined {
+export function decodeNextToken(token: string | undefined, shape: TokenShape): Key | undefined {
   if (token === undefined) return undefined;
   const invalid = () =>
     new BadRequestError('The nextToken is not valid for this list.', { errors: [{ field: 'query.nextToken', message: 'invalid token' }] });
@@ -41,10 +51,14 @@ export function decodeNextToken(token: string | undefined, expected: Key): Key |
     throw invalid();
   }
   if (key === null || typeof key !== 'object' || Array.isArray(key)) throw invalid();
-  const entries = Object.entries(key);
-  if (entries.length === 0 || entries.some(([name, value]) => !KEY_ATTRIBUTES.has(name) || typeof value !== 'string')) throw invalid();
-  for (const [name, value] of Object.entries(expected)) {
-    if ((key as Key)[name] !== value) throw invalid();
+  const names = Object.keys(key);
+  const expected = Object.keys(shape);
+  if (names.length !== expected.length || names.some((name) => !Object.hasOwn(shape, name))) throw invalid();
+  for (const name of expected) {
+    const value = (key as Record<string, unknown>)[name];
+    const rule = shape[name];
+    if (typeof value !== 'string' || value.length === 0) throw invalid();
+    if (typeof rule === 'string' ? value !== rule : !value.startsWith(rule?.prefix ?? '')) throw invalid();
   }
   return key as Key;
 }

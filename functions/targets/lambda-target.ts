@@ -10,6 +10,7 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Target } from '../services/schemas.js';
+import { sanitizeDetail } from './sanitize-detail.js';
 import { abortedResult, actionBody, answerToResult, capDetail } from './support.js';
 import type { ActionRequest, ActionResult, TargetAdapter } from './target-adapter.js';
 
@@ -102,7 +103,8 @@ export function createLambdaTarget(target: LambdaTargetConfig, deps: { invoker?:
         return {
           ok: false,
           retryable: isRetryableLambdaError(error),
-          detail: capDetail(`lambda invoke failed: ${shape.name ?? 'Error'}: ${shape.message ?? String(error)}`),
+          // The SDK's message names the task role's ARN and account (AccessDenied): masked.
+          detail: capDetail(sanitizeDetail(`lambda invoke failed: ${shape.name ?? 'Error'}: ${shape.message ?? String(error)}`)),
         };
       }
       const text =

@@ -3,7 +3,7 @@ import { ComponentId, SemVer } from '../catalog/schemas.js';
 import { Strategy, UpgradeKnobs } from '../domain/knobs.js';
 import { INSTANCE_STATUSES, STATUSES } from '../domain/status.js';
 import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, ServiceName, TenantId } from '../shared/schemas.js';
+import { ProjectName, SafeKey, ServiceName, TenantId } from '../shared/schemas.js';
 
 export { STRATEGIES, Strategy } from '../domain/knobs.js';
 
@@ -44,7 +44,7 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
   toVersion: SemVer,
   /** Versions of other components installed beside this one, for the dependency pre-check. */
   installedComponents: z
-    .record(z.string().max(64), z.string().max(64))
+    .record(SafeKey(z.string().max(64)), z.string().max(64))
     .refine((value) => Object.keys(value).length <= 64, 'at most 64 entries')
     .optional(),
   /** STAGED: the stages in order; a stage without instances or percentage takes the rest. */

@@ -13,7 +13,7 @@ import { assertLegalTransition, type InstanceStatus, isTerminal, type Status } f
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../shared/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
+import { decodeNextToken, type Page, type TokenShape, toPage } from '../shared/pagination.js';
 import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
 import type { TimelineEvent } from './schemas.js';
 
@@ -106,6 +106,8 @@ export interface UpgradeRepository {
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const executionKey = (tenantId: string, executionId: string) => ({ pk: tenantPk(tenantId), sk: `UPGRADE#${executionId}` });
+/** The base-table half of an execution's key, as a list token must carry it. */
+const executionKeyShape = (tenantId: string) => ({ pk: tenantPk(tenantId), sk: { prefix: 'UPGRADE#upg_' } }) satisfies TokenShape;
 const activeKey = (e: Pick<ExecutionRecord, 'tenantId' | 'componentId' | 'project' | 'service'>) => ({
   pk: tenantPk(e.tenantId),
   sk: `ACTIVE#${e.componentId}#${e.project}#${e.service}`,
@@ -217,12 +219,26 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
 
     async list(tenantId, { limit, nextToken, status, componentId }) {
       // Newest first everywhere: execution ids sort by creation time.
-      const query: { IndexName?: string; KeyConditionExpression: string; pk: Record<string, string> } = status
-        ? { IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', pk: { gsi2pk: statusIndexPk(tenantId, status) } }
+      const query: { IndexName?: string; KeyConditionExpression: string; partition: string; token: TokenShape } = status
+        ? {
+            IndexName: 'gsi2',
+            KeyConditionExpression: 'gsi2pk = :pk',
+            partition: statusIndexPk(tenantId, status),
+            token: { gsi2pk: statusIndexPk(tenantId, status), gsi2sk: { prefix: 'upg_' }, ...executionKeyShape(tenantId) },
+          }
         : componentId
-          ? { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', pk: { gsi1pk: componentIndexPk(tenantId, componentId) } }
-          : { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', pk: { pk: tenantPk(tenantId) } };
-      const partition = Object.values(query.pk)[0] as string;
+          ? {
+              IndexName: 'gsi1',
+              KeyConditionExpression: 'gsi1pk = :pk',
+              partition: componentIndexPk(tenantId, componentId),
+              token: { gsi1pk: componentIndexPk(tenantId, componentId), gsi1sk: { prefix: 'upg_' }, ...executionKeyShape(tenantId) },
+            }
+          : {
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              partition: tenantPk(tenantId),
+              token: executionKeyShape(tenantId),
+            };
+      const partition = query.partition;
       const result = await db.send(
         new QueryCommand({
           TableName: tableName,
@@ -237,7 +253,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
           },
           ScanIndexForward: false,
           Limit: limit,
-          ExclusiveStartKey: decodeNextToken(nextToken, query.pk),
+          ExclusiveStartKey: decodeNextToken(nextToken, query.token),
         }),
       );
       return toPage(

@@ -391,11 +391,12 @@ describe('permissions', () => {
     );
   });
 
-  it('give task-token calls to the upgrade APIs (success, failure) and the task function (success) only, on "*" alone', () => {
+  it('give task-token calls (success, failure) to the upgrade APIs and the task function only, on "*" alone', () => {
     const apiRoles = upgradeApis().map(([, fn]) => logicalIdOf(fn.role));
     const tasksRole = logicalIdOf(stack.taskFunction.role);
     expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole].sort());
-    expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles].sort());
+    // The task function fails a waiting token when a gate closes or a hold is interrupted.
+    expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles, tasksRole].sort());
     expect(rolesAllowedTo('states:SendTaskHeartbeat')).toEqual([]);
     const tokenStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('states:SendTask')));
     for (const { policyId, statement } of tokenStatements) {
@@ -406,10 +407,39 @@ describe('permissions', () => {
     }
   });
 
-  it('let no function invoke a function (the flows invoke the task function)', () => {
+  it('let no function but the task function invoke a function (the flows invoke the task function)', () => {
     for (const fn of allFunctions()) {
+      if (fn === stack.taskFunction) continue;
       expect(statementsOf(fn.role).flatMap(actionsOf)).not.toContain('lambda:InvokeFunction');
     }
+  });
+
+  it('let the task function invoke only the lambda targets of the pattern, in its account and region', () => {
+    const invoke = statementsOf(stack.taskFunction.role).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+    const arn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':lambda:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:function:${CONFIG_DEFAULTS.lambdaTargetPattern}`,
+        ],
+      ],
+    };
+    const qualified = {
+      'Fn::Join': ['', [...(arn['Fn::Join'][1] as unknown[])].slice(0, -1).concat(`:function:${CONFIG_DEFAULTS.lambdaTargetPattern}:*`)],
+    };
+    expect(invoke.flatMap(resourcesOf)).toEqual([arn, qualified]);
+    // The services API checks targets against the same pattern.
+    const services = resources[logicalIdOf(stack.functions.services.lambda)]?.Properties as {
+      Environment: { Variables: Record<string, unknown> };
+    };
+    expect(services.Environment.Variables.SLUICE_LAMBDA_TARGET_PATTERN).toEqual(arn);
   });
 });
 
@@ -489,11 +519,16 @@ describe('flows', () => {
 
   it('have roles that may invoke the task function by its unqualified ARN and nothing else', () => {
     const invokers = rolesAllowedTo('lambda:InvokeFunction');
-    // Besides the flows, only the Scheduler role invokes anything (see "pipeline scheduler").
-    expect(invokers.sort()).toEqual([...flowMachines().map(([, m]) => logicalIdOf(m.role)), logicalIdOf(stack.scheduler.role)].sort());
+    // Besides the flows, only the Scheduler role invokes anything (see "pipeline scheduler"),
+    // and the task function its lambda targets (asserted with the function grants).
+    const tasksRole = logicalIdOf(stack.taskFunction.role);
+    expect(invokers.sort()).toEqual(
+      [...flowMachines().map(([, m]) => logicalIdOf(m.role)), logicalIdOf(stack.scheduler.role), tasksRole].sort(),
+    );
     for (const { statement, policyId } of statements().filter(({ statement }) => actionsOf(statement).includes('lambda:InvokeFunction'))) {
       expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
       const roles = (resources[policyId]?.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref);
+      if (roles.includes(tasksRole)) continue;
       expect(resourcesOf(statement)).toEqual([
         arnOf(roles.includes(logicalIdOf(stack.scheduler.role)) ? stack.scheduledFunction.lambda : stack.taskFunction.lambda),
       ]);
@@ -968,6 +1003,10 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
+        ...['', ':*'].map(
+          (qualifier) =>
+            `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:sluice-target-*${qualifier}] @ SluiceTest/UpgradeTasksFunction/Role`,
+        ),
         ...['UpgradesFunction', 'RegistryFunction'].flatMap((fn) =>
           [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(
             (machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/${fn}/Role`,

@@ -14,7 +14,9 @@ import { useSeed } from '../support/seed.js';
  * Hostile input on every mutating route: generated bodies, query strings and path
  * parameters (wrong types, missing and extra fields, huge strings, deep nesting,
  * invalid UTF-8, out-of-range numbers, non-semver versions, path separators,
- * prototype keys, malformed JSON, wrong content types). Every answer must be a 4xx
+ * prototype keys, malformed JSON, wrong content types), and inputs the schemas once
+ * let through to a DynamoDB write that failed: prototype keys in user-keyed maps and
+ * numbers DynamoDB cannot store. Every answer must be a 4xx
  * `application/problem+json` within a deadline, and the tenant's data (its partition,
  * its execution's partition, the component's partition) must not change.
  *
@@ -30,7 +32,7 @@ const KIB = 1024;
 let api: TestApi;
 let db: DynamoDBDocumentClient;
 const tenant = unique('hostile');
-const names = { project: 'p', service: unique('svc'), destination: unique('dst') };
+const names = { project: 'p', service: unique('svc'), destination: unique('dst'), free: unique('free') };
 const world = { componentId: '', componentName: '', executionId: '', stepId: '', versionIds: {} as Record<string, string> };
 const tokens = new Map<string, string>();
 const counts = { sent: 0, skippedAsValid: 0 };
@@ -53,7 +55,8 @@ beforeAll(async () => {
     tokens.set(role, await api.token({ tenant, roles: [role], user: `hostile-${role}` }));
   tokens.set('platform-admin', await api.token({ roles: ['platform-admin'], user: 'hostile-admin' }));
   const operator = tokens.get('operator') ?? '';
-  for (const service of [names.service, names.destination]) {
+  // `free` is in no step and has no upgrade: an upgrade of it would be created.
+  for (const service of [names.service, names.destination, names.free]) {
     const created = await api.request('POST', `/v1/tenants/${tenant}/projects/p/services`, {
       token: operator,
       body: { name: service, componentId, version: '1.0.0', instances: [{ id: 'i-0' }, { id: 'i-1' }] },
@@ -614,6 +617,34 @@ describe('hostile input on every mutating route answers 4xx problem+json and cha
       }),
       { numRuns: RUNS_PER_ROUTE, endOnFailure: true, seed },
     );
+    expect(await snapshot()).toEqual(before);
+  });
+
+  // Inputs the generators above skip as schema-valid before these rules existed: a map
+  // key the DynamoDB marshaller trips on (it reads `.constructor` of every map), and
+  // numbers outside DynamoDB's range (it stores 0 or 1e-130 to 9.99e125 in magnitude).
+  // Each used to be a 500; each must be 422 naming the field, with nothing written.
+  it.for([
+    ['createUpgrade', 'installedComponents', { service: 'free', installedComponents: { constructor: '2.0.0' } }],
+    ['createUpgrade', 'installedComponents', { service: 'free', installedComponents: { prototype: '2.0.0' } }],
+    ['registryCreateUpgrade', 'installedComponents', { service: 'free', installedComponents: { constructor: '2.0.0' } }],
+    ['publishVersion', 'requires', { requires: { constructor: '>=1.0.0' } }],
+    ['createService', 'target', { target: { type: 'simulated', upgradeSeconds: new Raw('1e-200') } }],
+    ['createService', 'target', { target: { type: 'simulated', upgradeSeconds: new Raw('5e-324') } }],
+    ['updateService', 'target', { target: { type: 'simulated', upgradeSeconds: new Raw('1e-131') } }],
+  ] as const)('answers 422 to %s with a schema-valid-looking %s DynamoDB cannot store', async ([id, field, extra]) => {
+    const route = mutating.find((candidate) => candidate.id === id);
+    if (!route) throw new Error(`no route ${id}`);
+    const path = fill(route, Object.fromEntries(Object.entries(pathValues()).map(([name, value]) => [name, encodeURIComponent(value)])));
+    const before = await snapshot();
+    const fields: Record<string, unknown> = { ...extra };
+    if (fields.service === 'free') fields.service = route.id === 'registryCreateUpgrade' ? `p/${names.free}` : names.free;
+    const body = Buffer.from(serialize({ ...baseline(route), ...fields }));
+    const request: HostileRequest = { kind: `unstorable ${field}`, path, query: '', body, contentType: 'application/json' };
+    const response = await send(route, request);
+    expect(response.status, response.text).toBe(422);
+    expect(response.contentType).toBe('application/problem+json');
+    expect(response.text).toContain(`body.${field}`);
     expect(await snapshot()).toEqual(before);
   });
 
