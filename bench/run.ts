@@ -42,6 +42,22 @@ line();
 }
 
 {
+  const { runBigBatchBench } = await import('./big-batch-bench.js');
+  const figures = await runBigBatchBench();
+  line(
+    `## A RECREATE of ${figures.instances} instances behind an HTTPS webhook answering after ${figures.latencyMs} ms (maxConcurrentActions 50)`,
+  );
+  line('  task timeout   wall s   startBatch invocations   longest invocation s   batch child events');
+  for (const run of figures.runs)
+    line(
+      `  ${`${run.timeoutSeconds} s`.padEnd(12)} ${run.wallSeconds.toFixed(1).padStart(8)} ${String(run.invocations).padStart(24)} ${run.longestInvocationSeconds.toFixed(1).padStart(22)} ${String(run.batchEvents).padStart(20)}`,
+    );
+  const [single, bounded] = figures.runs;
+  if (single && bounded) line(`  wall time, bounded / single invocation: ${(bounded.wallSeconds / single.wallSeconds).toFixed(2)}x`);
+  line();
+}
+
+{
   const { runHistoryBench } = await import('./history-bench.js');
   const figures = await runHistoryBench();
   line('## Execution history of a 10,000-instance ROLLING upgrade (batchSize 50; real ASL files, stand-in tasks)');
