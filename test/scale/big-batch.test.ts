@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_FUNCTIONS } from '../../local/lambdas.js';
 import { startTestApi, type TestApi } from '../support/api.js';
@@ -24,6 +25,8 @@ const previousTimeout = process.env.SLUICE_TASK_TIMEOUT_SECONDS;
 let deliveries: { instanceId: string; action: string; attempt: number; deliveryAttempt: number }[] = [];
 /** First deliveries of these `instanceId:action` pairs answer 503 (a transient failure). */
 const flaky = new Set<string>();
+/** First deliveries of these `instanceId:action` pairs answer only after 12 s: past the timeout. */
+const stuck = new Set<string>();
 const TASKS = 'sluice-upgrade-tasks';
 const original = LOCAL_FUNCTIONS[TASKS];
 /** startBatch invocations of the execution under test, with how long each took. */
@@ -44,7 +47,8 @@ beforeAll(async () => {
       deliveries.push({ instanceId: body.instanceId, action: body.action, attempt: body.attempt, deliveryAttempt: body.deliveryAttempt });
       const key = `${body.instanceId}:${body.action}`;
       const fail = flaky.delete(key);
-      setTimeout(() => res.writeHead(fail ? 503 : 200, { 'content-type': 'application/json' }).end('{}'), 1000);
+      const slow = stuck.delete(key);
+      setTimeout(() => res.writeHead(fail ? 503 : 200, { 'content-type': 'application/json' }).end('{}'), slow ? 12_000 : 1000);
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -65,6 +69,7 @@ afterEach(() => {
   deliveries = [];
   invocations = [];
   flaky.clear();
+  stuck.clear();
 });
 afterAll(async () => {
   if (original) LOCAL_FUNCTIONS[TASKS] = original;
@@ -74,8 +79,8 @@ afterAll(async () => {
   await api.stop();
 });
 
-async function recreate(name: string): Promise<any> {
-  const instances = Array.from({ length: INSTANCES }, (_, index) => ({ id: `n-${index}` }));
+async function recreate(name: string, count = INSTANCES): Promise<any> {
+  const instances = Array.from({ length: count }, (_, index) => ({ id: `n-${index}` }));
   const created = await api.request('POST', `${world.base}/projects/p/services`, {
     token: world.operator,
     body: {
@@ -128,5 +133,43 @@ describe('a batch larger than one invocation can start', () => {
     expect(new Set(keys).size).toBe(keys.length);
     const upgrades = deliveries.filter((delivery) => delivery.action === 'upgrade');
     expect(upgrades).toHaveLength(INSTANCES + 4);
+  }, 200_000);
+
+  it('an invocation killed by the timeout mid-batch is resumed by the next one, which repeats no finished instance', async () => {
+    // Three upgrades hang past the 10 s timeout on their first delivery: the invocation
+    // running them is failed with Sandbox.Timedout and the batch flow retries startBatch.
+    for (const index of [0, 1, 2]) stuck.add(`n-${index}:upgrade`);
+    const finished = await recreate('killed', 60);
+    expect(finished).toMatchObject({ status: 'COMPLETED', progress: { total: 60, completed: 60, failed: 0 } });
+    expect(invocations.length).toBeGreaterThanOrEqual(2);
+    // The batch child's history shows the kill: a startBatch that failed at its timeout and
+    // was retried. middy ends the invocation a few ms before Lambda would (TimeoutError);
+    // the local runtime's own Sandbox.Timedout is the backstop.
+    const sfn = new SFNClient({
+      endpoint: api.runtime.endpoints.stepfunctions,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const batchArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:sluice-batch';
+    const children = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: batchArn, maxResults: 1000 }))).executions ?? [];
+    let timedOut = 0;
+    for (const child of children) {
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: child.executionArn, maxResults: 1000 }));
+      if (!JSON.stringify(history.events).includes(finished.executionId)) continue;
+      timedOut += (history.events ?? []).filter(
+        (event) => event.type === 'TaskFailed' && ['TimeoutError', 'Sandbox.Timedout'].includes(event.taskFailedEventDetails?.error ?? ''),
+      ).length;
+    }
+    sfn.destroy();
+    expect(timedOut).toBeGreaterThanOrEqual(1);
+    const upgradesOf = (id: string) => deliveries.filter((delivery) => delivery.action === 'upgrade' && delivery.instanceId === id);
+    // The hung ones were sent again by the next invocation; every finished one exactly once.
+    for (const index of [0, 1, 2]) expect(upgradesOf(`n-${index}`).length, `n-${index}`).toBeGreaterThanOrEqual(2);
+    for (let index = 3; index < 60; index += 1) expect(upgradesOf(`n-${index}`), `n-${index}`).toHaveLength(1);
+    for (let index = 0; index < 60; index += 1)
+      expect(
+        deliveries.filter((d) => d.action === 'drain' && d.instanceId === `n-${index}`),
+        `drain n-${index}`,
+      ).toHaveLength(1);
   }, 200_000);
 });
