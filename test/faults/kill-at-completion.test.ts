@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevKey, loadOrCreateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { freePort } from '../../local/dynamodb-local.js';
+import { startRuntimeProcess } from '../support/runtime-process.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
 let key: DevKey;
 let keyFile: string;
@@ -18,27 +18,14 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/**
- * `npm start --persist DIR` in a process group of its own (so that a SIGKILL takes its
- * DynamoDB Local with it, as a crash of the machine would). A day passes in 0.86 s.
- */
+/** `npm start --persist DIR` in a process group of its own. A day passes in 0.86 s. */
 async function start(port: number, data: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local/main.ts'), '--port', String(port), '--persist', data], {
-    cwd: ROOT,
+  return startRuntimeProcess({
+    port,
+    persistDir: data,
     detached: true,
-    env: { ...process.env, SLUICE_TIME_SCALE: '100000', SLUICE_DEV_KEY_FILE: keyFile, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { SLUICE_TIME_SCALE: '100000', SLUICE_DEV_KEY_FILE: keyFile },
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) return child;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the runtime did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function killGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {

@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevKey, loadOrCreateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { freePort } from '../../local/dynamodb-local.js';
+import { startRuntimeProcess } from '../support/runtime-process.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
 let key: DevKey;
 let keyFile: string;
@@ -18,27 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `npm start --persist DIR` as a user runs it: its own process, its own DynamoDB Local. */
 async function start(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'local/main.ts'), '--port', String(port), '--persist', join(dir, 'data')],
-    {
-      cwd: ROOT,
-      env: { ...process.env, SLUICE_TIME_SCALE: '1000', SLUICE_DEV_KEY_FILE: keyFile, LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) return child;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the runtime did not start');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return startRuntimeProcess({ port, persistDir: join(dir, 'data'), env: { SLUICE_TIME_SCALE: '1000', SLUICE_DEV_KEY_FILE: keyFile } });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
