@@ -235,6 +235,7 @@ export class SluiceStack extends Stack {
         upgrades: this.functions.upgrades.lambda,
         pipeline: this.functions.pipeline.lambda,
         registry: this.functions.registry.lambda,
+        fleet: this.functions.fleet.lambda,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,

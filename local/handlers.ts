@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { RouteGroup } from '../functions/domain/routes.js';
 import { handler as catalog } from '../functions/handlers/catalog.handler.js';
+import { handler as fleet } from '../functions/handlers/fleet.handler.js';
 import { handler as pipeline } from '../functions/handlers/pipeline.handler.js';
 import { handler as registry } from '../functions/handlers/registry.handler.js';
 import { handler as services } from '../functions/handlers/services.handler.js';
@@ -10,4 +11,4 @@ import { handler as upgrades } from '../functions/handlers/upgrades.handler.js';
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** The very handler modules CDK deploys, one per route group. */
-export const ROUTE_HANDLERS: Record<RouteGroup, HttpLambda> = { system, catalog, services, upgrades, pipeline, registry };
+export const ROUTE_HANDLERS: Record<RouteGroup, HttpLambda> = { system, catalog, services, upgrades, pipeline, registry, fleet };

@@ -1,5 +1,6 @@
 import { catalogContracts } from '../catalog/contract.js';
 import type { RouteId } from '../domain/routes.js';
+import { fleetContracts } from '../fleet/contract.js';
 import { pipelineContracts } from '../pipeline/contract.js';
 import { registryContracts } from '../registry/contract.js';
 import { servicesContracts } from '../services/contract.js';
@@ -15,4 +16,5 @@ export const CONTRACTS = {
   ...upgradesContracts,
   ...pipelineContracts,
   ...registryContracts,
+  ...fleetContracts,
 } as const satisfies Record<RouteId, Contract>;

@@ -12,7 +12,7 @@ export const ROLES = ['viewer', 'operator', 'approver', 'platform-admin'] as con
 export type Role = (typeof ROLES)[number];
 
 /** Which Lambda serves a route. One `NodejsFunction` per group. */
-export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline', 'registry'] as const;
+export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline', 'registry', 'fleet'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -45,6 +45,10 @@ const SERVICES = '/v1/tenants/{tenantId}/projects/{projectName}/services';
 const UPGRADES = '/v1/tenants/{tenantId}/upgrades';
 const UPGRADE = `${UPGRADES}/{executionId}`;
 const STEPS = '/v1/tenants/{tenantId}/upgrade-pipeline/steps';
+const STRATEGIES = '/v1/tenants/{tenantId}/update-strategies';
+const RUNS = '/v1/tenants/{tenantId}/update-runs';
+const RUN = `${RUNS}/{runId}`;
+const PROFILES = '/v1/tenants/{tenantId}/auto-upgrade-profiles';
 /** The orchestrator-style API over the same use cases (README, "The orchestrator-style API"). */
 const REGISTRY = '/api/v1/registry';
 const REGISTRY_UPGRADES = `${REGISTRY}/tenants/{tenantId}/upgrades`;
@@ -278,6 +282,161 @@ export const ROUTES = [
     group: 'pipeline',
     access: READERS,
     summary: 'The pipeline graph: services with versions, ceilings, pending validations, and steps',
+  },
+
+  {
+    id: 'createUpdateStrategy',
+    method: 'POST',
+    path: STRATEGIES,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Create a reusable update strategy (stages of groups, gates, waits)',
+  },
+  { id: 'listUpdateStrategies', method: 'GET', path: STRATEGIES, group: 'fleet', access: READERS, summary: 'List update strategies' },
+  {
+    id: 'getUpdateStrategy',
+    method: 'GET',
+    path: `${STRATEGIES}/{strategyName}`,
+    group: 'fleet',
+    access: READERS,
+    summary: 'Get an update strategy',
+  },
+  {
+    id: 'replaceUpdateStrategy',
+    method: 'PUT',
+    path: `${STRATEGIES}/{strategyName}`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Replace an update strategy (runs already created keep their copy)',
+  },
+  {
+    id: 'deleteUpdateStrategy',
+    method: 'DELETE',
+    path: `${STRATEGIES}/{strategyName}`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Delete an update strategy',
+  },
+  {
+    id: 'createUpdateRun',
+    method: 'POST',
+    path: RUNS,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Create a fleet update run (NOT_STARTED), or plan one with ?dryRun=true',
+  },
+  { id: 'listUpdateRuns', method: 'GET', path: RUNS, group: 'fleet', access: READERS, summary: 'List update runs, newest first' },
+  {
+    id: 'getUpdateRun',
+    method: 'GET',
+    path: RUN,
+    group: 'fleet',
+    access: READERS,
+    summary: 'An update run: stages, groups, members, gates',
+  },
+  {
+    id: 'listUpdateRunEvents',
+    method: 'GET',
+    path: `${RUN}/events`,
+    group: 'fleet',
+    access: READERS,
+    summary: "An update run's timeline",
+  },
+  {
+    id: 'startUpdateRun',
+    method: 'POST',
+    path: `${RUN}/start`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Start a run, or continue a stopped one with the members not yet done',
+  },
+  {
+    id: 'stopUpdateRun',
+    method: 'POST',
+    path: `${RUN}/stop`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Stop: running member upgrades finish, no new one starts',
+  },
+  {
+    id: 'cancelUpdateRun',
+    method: 'POST',
+    path: `${RUN}/cancel`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Cancel a run that is not started or stopped',
+  },
+  {
+    id: 'skipUpdateRunMember',
+    method: 'POST',
+    path: `${RUN}/members/{projectName}/{serviceName}/skip`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Skip a PENDING or WAITING member',
+  },
+  {
+    id: 'approveUpdateRunGate',
+    method: 'POST',
+    path: `${RUN}/gates/{gateId}/approve`,
+    group: 'fleet',
+    access: APPROVERS,
+    summary: 'Approve a waiting approval gate',
+  },
+  {
+    id: 'rejectUpdateRunGate',
+    method: 'POST',
+    path: `${RUN}/gates/{gateId}/reject`,
+    group: 'fleet',
+    access: APPROVERS,
+    summary: 'Reject a waiting approval gate: the run ends FAILED',
+  },
+  {
+    id: 'createAutoUpgradeProfile',
+    method: 'POST',
+    path: PROFILES,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Create an auto-upgrade profile: publishing a matching version starts an update run',
+  },
+  {
+    id: 'listAutoUpgradeProfiles',
+    method: 'GET',
+    path: PROFILES,
+    group: 'fleet',
+    access: READERS,
+    summary: 'List auto-upgrade profiles',
+  },
+  {
+    id: 'getAutoUpgradeProfile',
+    method: 'GET',
+    path: `${PROFILES}/{profileName}`,
+    group: 'fleet',
+    access: READERS,
+    summary: 'Get an auto-upgrade profile',
+  },
+  {
+    id: 'updateAutoUpgradeProfile',
+    method: 'PATCH',
+    path: `${PROFILES}/{profileName}`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Change an auto-upgrade profile (channel, strategy, upgrade knobs, disabled)',
+  },
+  {
+    id: 'deleteAutoUpgradeProfile',
+    method: 'DELETE',
+    path: `${PROFILES}/{profileName}`,
+    group: 'fleet',
+    access: OPERATORS,
+    summary: 'Delete an auto-upgrade profile',
+  },
+  {
+    id: 'getCompliance',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/compliance',
+    group: 'fleet',
+    access: READERS,
+    summary: "How much of the tenant's fleet of a component runs a version or newer",
   },
 
   {

@@ -1,6 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, type TransactItem } from '../shared/ddb-items.js';
-import { queryPrefixPage } from '../shared/ddb-query.js';
+import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { type Page, toPage } from '../shared/pagination.js';
 import type { ServiceRecord } from './service.js';
@@ -17,6 +17,12 @@ export interface ServiceRepository {
   create(service: ServiceRecord): Promise<void>;
   get(key: ServiceKey): Promise<ServiceRecord | undefined>;
   list(tenantId: string, project: string, page: { limit: number; nextToken?: string }): Promise<Page<ServiceRecord>>;
+  /**
+   * Every service of a component in a tenant, in project/name order: one query of the
+   * tenant's partition (no scan), bounded by the tenant's own service count. What update
+   * runs resolve their members from and compliance counts.
+   */
+  listByComponent(tenantId: string, componentId: string): Promise<ServiceRecord[]>;
   /**
    * Writes `next` only if the stored revision is still `next.revision - 1`: two
    * concurrent patches cannot both win, the loser gets `ConflictError`.
@@ -72,6 +78,17 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
         ...page,
       });
       return toPage(items.map(toRecord), undefined, nextToken);
+    },
+
+    async listByComponent(tenantId, componentId) {
+      const items = await queryAll(db, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'componentId = :component',
+        ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'SERVICE#', ':component': componentId },
+        ConsistentRead: true,
+      });
+      return items.map(toRecord);
     },
 
     replaceWrite: (next) => ({ Put: replacePut(next) }),

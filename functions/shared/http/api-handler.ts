@@ -45,6 +45,17 @@ export interface Contract {
   readonly response?: z.ZodType;
 }
 
+/**
+ * An answer with another success status than the contract's, for the one route that has
+ * two: `POST …/update-runs?dryRun=true` plans (200) where the same body creates (201).
+ */
+export class Answer {
+  constructor(
+    readonly status: 200 | 201 | 202,
+    readonly body: unknown,
+  ) {}
+}
+
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface OperationInput<C extends Contract> {
@@ -139,6 +150,7 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
         { params, query, body, principal: principal as Principal, headers: event.headers ?? {}, requestId: context.awsRequestId },
         dependencies,
       );
+      if (result instanceof Answer) return json(result.status, result.body);
       return contract.status === 204 || result === undefined ? { statusCode: contract.status } : json(contract.status, result);
     };
     if (idempotencyKey === undefined || !idempotency || !principal) return execute();

@@ -1,0 +1,290 @@
+import * as z from 'zod';
+import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { GATE_STATUSES, MEMBER_STATUSES, RUN_STATUSES } from '../domain/fleet.js';
+import { UpgradeKnobs } from '../domain/knobs.js';
+import { LabelKey, LabelValue } from '../services/labels.js';
+import { PageQuery } from '../shared/pagination.js';
+import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '../shared/schemas.js';
+
+/**
+ * Fleet update runs (docs/architecture.md#fleet-update-runs): update strategies, runs and
+ * their read shape. Auto-upgrade profiles and compliance have schema files of their own.
+ */
+
+/** The longest after-stage wait: 30 days. */
+export const MAX_AFTER_STAGE_WAIT_SECONDS = 2_592_000;
+export const MAX_STAGES = 20;
+export const MAX_GROUPS_PER_STAGE = 20;
+export const MAX_GATES_PER_SCOPE = 5;
+/**
+ * Members of one run at most, and of one stage: a stage runs as one child execution whose
+ * history grows by about a dozen events per member (docs/architecture.md#fleet-update-runs).
+ */
+export const MAX_RUN_MEMBERS = 2_000;
+export const MAX_STAGE_MEMBERS = 1_000;
+
+export const StrategyName = Slug;
+/** Stage, group and gate names: shown to people, unique in their scope. */
+export const ScopedName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/, 'a name of letters, digits, spaces, dots, dashes (1-63)');
+export const RunId = z.string().regex(/^run_[0-9a-z]{10,40}$/, 'not an update run id');
+export const GateId = z.string().regex(/^gate-[0-9]{1,4}$/, 'not a gate id');
+
+/** A count (`3`) or a percentage of the group's members (`"25%"`, at least one member). */
+export const MaxConcurrency = z.union([
+  z.number().int().min(1).max(MAX_RUN_MEMBERS),
+  z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a percentage from 1% to 100%'),
+]);
+export type MaxConcurrency = z.infer<typeof MaxConcurrency>;
+
+const ApprovalGate = z.strictObject({ type: z.literal('approval'), name: ScopedName });
+const ScheduleGate = z.strictObject({ type: z.literal('schedule'), name: ScopedName, startAt: Timestamp });
+/** Before a stage or group: approval or schedule. After: approval only (a schedule after is a wait). */
+const BeforeGates = z.array(z.discriminatedUnion('type', [ApprovalGate, ScheduleGate])).max(MAX_GATES_PER_SCOPE);
+const AfterGates = z
+  .array(z.discriminatedUnion('type', [ApprovalGate, ScheduleGate]))
+  .max(MAX_GATES_PER_SCOPE)
+  .superRefine((gates, ctx) => {
+    gates.forEach((gate, index) => {
+      if (gate.type === 'schedule')
+        ctx.addIssue({ code: 'custom', path: [index, 'type'], message: 'a schedule gate may only come before a stage or group' });
+    });
+  });
+export type GateSpec = z.infer<typeof ApprovalGate> | z.infer<typeof ScheduleGate>;
+
+export const ServiceRef = z.strictObject({ project: ProjectName, name: ServiceName });
+
+export const Selector = z.strictObject({
+  matchLabels: z
+    .record(SafeKey(LabelKey), LabelValue)
+    .refine((labels) => Object.keys(labels).length >= 1 && Object.keys(labels).length <= 20, 'from 1 to 20 labels'),
+});
+
+export const GroupSpec = z
+  .strictObject({
+    name: ScopedName,
+    selector: Selector.optional(),
+    services: z.array(ServiceRef).min(1).max(MAX_STAGE_MEMBERS).optional(),
+    maxConcurrency: MaxConcurrency.optional(),
+    beforeGates: BeforeGates.optional(),
+    afterGates: AfterGates.optional(),
+  })
+  .superRefine((group, ctx) => {
+    if ((group.selector === undefined) === (group.services === undefined))
+      ctx.addIssue({ code: 'custom', path: ['selector'], message: 'give a selector or a list of services, exactly one' });
+  });
+export type GroupSpec = z.infer<typeof GroupSpec>;
+
+export const StageSpec = z.strictObject({
+  name: ScopedName,
+  groups: z.array(GroupSpec).min(1).max(MAX_GROUPS_PER_STAGE),
+  maxConcurrency: MaxConcurrency.optional(),
+  afterStageWaitSeconds: z.number().int().min(0).max(MAX_AFTER_STAGE_WAIT_SECONDS).optional(),
+  beforeGates: BeforeGates.optional(),
+  afterGates: AfterGates.optional(),
+});
+export type StageSpec = z.infer<typeof StageSpec>;
+
+/**
+ * Names unique in their scope (stages in the strategy, groups in a stage, gates in a
+ * stage with its groups) and a listed service in one group only: 422 naming the field.
+ */
+export const Stages = z
+  .array(StageSpec)
+  .min(1)
+  .max(MAX_STAGES)
+  .superRefine((stages, ctx) => {
+    const duplicate = (names: string[], path: (index: number) => (string | number)[], what: string) => {
+      const seen = new Map<string, number>();
+      names.forEach((name, index) => {
+        const first = seen.get(name);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: path(index), message: `${what} "${name}" is used twice` });
+        else seen.set(name, index);
+      });
+    };
+    duplicate(
+      stages.map((stage) => stage.name),
+      (index) => [index, 'name'],
+      'the stage name',
+    );
+    const groupOf = new Map<string, string>();
+    stages.forEach((stage, s) => {
+      duplicate(
+        stage.groups.map((group) => group.name),
+        (index) => [s, 'groups', index, 'name'],
+        'the group name',
+      );
+      const gates: { name: string; path: (string | number)[] }[] = [
+        ...(stage.beforeGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'beforeGates', g, 'name'] })),
+        ...(stage.afterGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'afterGates', g, 'name'] })),
+        ...stage.groups.flatMap((group, gi) => [
+          ...(group.beforeGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'groups', gi, 'beforeGates', g, 'name'] })),
+          ...(group.afterGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'groups', gi, 'afterGates', g, 'name'] })),
+        ]),
+      ];
+      duplicate(
+        gates.map((gate) => gate.name),
+        (index) => gates[index]?.path ?? [s],
+        'the gate name',
+      );
+      stage.groups.forEach((group, gi) => {
+        (group.services ?? []).forEach((service, si) => {
+          const ref = `${service.project}/${service.name}`;
+          const where = `${stage.name}/${group.name}`;
+          const other = groupOf.get(ref);
+          if (other !== undefined && other !== where) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [s, 'groups', gi, 'services', si],
+              message: `${ref} is in two groups: ${other} and ${where}`,
+            });
+          } else groupOf.set(ref, where);
+        });
+      });
+    });
+  });
+
+export const UpdateStrategyBody = z.strictObject({ name: StrategyName, stages: Stages });
+export type UpdateStrategyBody = z.infer<typeof UpdateStrategyBody>;
+export const ReplaceStrategyBody = z.strictObject({ name: StrategyName.optional(), stages: Stages });
+export type ReplaceStrategyBody = z.infer<typeof ReplaceStrategyBody>;
+
+export const UpdateStrategy = z.strictObject({
+  name: StrategyName,
+  stages: z.array(StageSpec),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type UpdateStrategyView = z.infer<typeof UpdateStrategy>;
+export const UpdateStrategyPage = z.strictObject({ items: z.array(UpdateStrategy), nextToken: z.string().optional() });
+
+/** The member upgrades' knobs: §4's, except STAGED (its stages name one service's instances). */
+export const RunUpgradeKnobs = UpgradeKnobs.refine(
+  (knobs) => knobs.strategy !== 'STAGED',
+  'STAGED names one service\u2019s instances; a run\u2019s stages and groups do that across services',
+);
+
+export const CreateRunBody = z
+  .strictObject({
+    name: ScopedName,
+    componentId: ComponentId,
+    toVersion: SemVer,
+    strategyName: StrategyName.optional(),
+    stages: Stages.optional(),
+    upgrade: RunUpgradeKnobs.optional(),
+    maxFailedMembers: z.number().int().min(0).max(MAX_RUN_MEMBERS).default(0),
+    emergency: z.boolean().default(false),
+    /** The initiator may decide this run's approval gates (said once, at creation). */
+    allowSelfApproval: z.boolean().default(false),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.strategyName === undefined) === (body.stages === undefined))
+      ctx.addIssue({ code: 'custom', path: ['strategyName'], message: 'give strategyName or stages, exactly one' });
+  });
+export type CreateRunBody = z.infer<typeof CreateRunBody>;
+
+export const RunStatus = z.enum(RUN_STATUSES);
+export const MemberStatus = z.enum(MEMBER_STATUSES);
+
+export const Gate = z.strictObject({
+  gateId: GateId,
+  type: z.enum(['approval', 'schedule']),
+  name: z.string(),
+  status: z.enum(GATE_STATUSES),
+  startAt: Timestamp.optional(),
+  waitingSince: Timestamp.optional(),
+  decidedBy: z.string().optional(),
+  decidedAt: Timestamp.optional(),
+  comment: z.string().optional(),
+});
+export type GateView = z.infer<typeof Gate>;
+
+export const PreCheckView = z.strictObject({ name: z.string(), passed: z.boolean(), detail: z.string() });
+
+export const Member = z.strictObject({
+  project: ProjectName,
+  service: ServiceName,
+  status: MemberStatus,
+  reason: z.string().optional(),
+  /** The service's version when the run was created. */
+  fromVersion: z.string(),
+  executionId: z.string().optional(),
+  estimatedStartAt: Timestamp.optional(),
+  estimatedEndAt: Timestamp.optional(),
+  /** Dry run only: the pre-checks of docs/architecture.md#pre-checks, run for real. */
+  preChecks: z.array(PreCheckView).optional(),
+});
+export type MemberView = z.infer<typeof Member>;
+
+const ItemStatus = z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED', 'STOPPED']);
+
+export const RunGroup = z.strictObject({
+  name: z.string(),
+  status: ItemStatus,
+  maxConcurrency: z.number().int(),
+  beforeGates: z.array(Gate),
+  afterGates: z.array(Gate),
+  members: z.array(Member),
+});
+
+export const RunStage = z.strictObject({
+  name: z.string(),
+  status: ItemStatus,
+  afterStageWaitSeconds: z.number().int(),
+  beforeGates: z.array(Gate),
+  afterGates: z.array(Gate),
+  groups: z.array(RunGroup),
+});
+
+export const UpdateRun = z.strictObject({
+  runId: RunId,
+  name: z.string(),
+  componentId: ComponentId,
+  toVersion: z.string(),
+  status: RunStatus,
+  statusReason: z.string().optional(),
+  emergency: z.boolean(),
+  maxFailedMembers: z.number().int(),
+  allowSelfApproval: z.boolean(),
+  initiatedBy: z.string(),
+  trigger: z.strictObject({ profile: z.string(), version: z.string() }).optional(),
+  strategyName: z.string().optional(),
+  upgrade: UpgradeKnobs,
+  createdAt: Timestamp,
+  startedAt: Timestamp.optional(),
+  finishedAt: Timestamp.optional(),
+  /** Members by status, for a glance. */
+  counts: z.record(MemberStatus, z.number().int()),
+  stages: z.array(RunStage),
+});
+export type UpdateRunView = z.infer<typeof UpdateRun>;
+
+/** A list shows runs without their stages (GET one run for those). */
+export const UpdateRunSummary = UpdateRun.omit({ stages: true });
+export const UpdateRunPage = z.strictObject({ items: z.array(UpdateRunSummary), nextToken: z.string().optional() });
+
+export const TenantParams = z.strictObject({ tenantId: TenantId });
+export const StrategyParams = TenantParams.extend({ strategyName: StrategyName }).strict();
+export const RunParams = TenantParams.extend({ runId: RunId }).strict();
+export const MemberParams = RunParams.extend({ projectName: ProjectName, serviceName: ServiceName }).strict();
+export const GateParams = RunParams.extend({ gateId: GateId }).strict();
+
+export const CreateRunQuery = z.strictObject({
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((value) => value === 'true'),
+});
+export const ListRunsQuery = PageQuery.extend({ status: RunStatus.optional(), componentId: ComponentId.optional() }).strict();
+export const ListStrategiesQuery = PageQuery.strict();
+export const EventsQuery = PageQuery.strict();
+export const GateDecisionBody = z.strictObject({ comment: z.string().max(1024).optional() });
+/** Start, stop, cancel and skip take an optional note, kept on the timeline; an empty body is fine. */
+export const ActionBody = z.strictObject({ comment: z.string().max(1024).optional() });
+
+export const RunEvent = z.strictObject({
+  type: z.string(),
+  at: Timestamp,
+  actor: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export const RunEventPage = z.strictObject({ items: z.array(RunEvent), nextToken: z.string().optional() });

@@ -1,0 +1,24 @@
+import { type ComplianceReport, makeCompliance } from '../fleet/compliance.js';
+import { makeProfiles, type Profiles } from '../fleet/profiles.js';
+import type { UpdateRuns } from '../fleet/runs.js';
+import { makeStrategies, type Strategies } from '../fleet/strategies.js';
+import type { BaseSetup } from '../shared/setup.js';
+import { updateRunsSetup } from './update-runs-setup.js';
+
+export interface Fleet {
+  readonly strategies: Strategies;
+  readonly runs: UpdateRuns;
+  readonly profiles: Profiles;
+  readonly compliance: ComplianceReport;
+}
+
+/** The fleet use cases (docs/architecture.md#fleet-update-runs) as the API serves them. */
+export function fleetSetup(base: BaseSetup): Fleet {
+  const strategies = makeStrategies();
+  return {
+    strategies,
+    runs: updateRunsSetup(base, strategies),
+    profiles: makeProfiles(),
+    compliance: makeCompliance(),
+  };
+}
