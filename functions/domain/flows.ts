@@ -12,8 +12,10 @@
  * every flow it starts), and give it `apiEnvVar` if the upgrades API starts it.
  */
 
-/** Placeholder holding the ARN of the task function every flow invokes. */
+/** Placeholder holding the ARN of the task function every upgrade flow invokes. */
 export const TASK_FUNCTION_ARN_KEY = 'UpgradeTasksFunctionArn';
+/** Placeholder holding the ARN of the task function the fleet update run flows invoke. */
+export const FLEET_TASK_FUNCTION_ARN_KEY = 'FleetTasksFunctionArn';
 
 /**
  * Placeholder holding the ARN of the state machine of flow `name`:
@@ -40,6 +42,12 @@ export interface FlowDefinition {
    * flows that only run as children of another flow.
    */
   readonly apiEnvVar?: string;
+  /**
+   * Which API starts it: `upgrades` (the upgrades, registry and pipeline functions start
+   * one upgrade's flow) or `fleet` (the fleet function starts update runs, whose tasks
+   * start the member upgrades). Present exactly when `apiEnvVar` is.
+   */
+  readonly startedBy?: 'upgrades' | 'fleet';
 }
 
 /** Every flow, children before the flows that start them. */
@@ -54,6 +62,7 @@ export const FLOWS = [
     file: 'statemachines/rolling.asl.json',
     substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch')],
     apiEnvVar: 'ROLLING_STATE_MACHINE_ARN',
+    startedBy: 'upgrades',
   },
   {
     name: 'canary-monitor',
@@ -70,19 +79,35 @@ export const FLOWS = [
       stateMachineArnKey('rolling'),
     ],
     apiEnvVar: 'CANARY_STATE_MACHINE_ARN',
+    startedBy: 'upgrades',
   },
   {
     name: 'blue-green',
     file: 'statemachines/blue-green.asl.json',
     substitutionKeys: [TASK_FUNCTION_ARN_KEY, stateMachineArnKey('batch')],
     apiEnvVar: 'BLUE_GREEN_STATE_MACHINE_ARN',
+    startedBy: 'upgrades',
+  },
+  {
+    name: 'update-run-stage',
+    file: 'statemachines/update-run-stage.asl.json',
+    substitutionKeys: [FLEET_TASK_FUNCTION_ARN_KEY],
+  },
+  {
+    name: 'update-run',
+    file: 'statemachines/update-run.asl.json',
+    substitutionKeys: [FLEET_TASK_FUNCTION_ARN_KEY, stateMachineArnKey('update-run-stage')],
+    apiEnvVar: 'UPDATE_RUN_STATE_MACHINE_ARN',
+    startedBy: 'fleet',
   },
 ] as const satisfies readonly FlowDefinition[];
 
 export type FlowName = (typeof FLOWS)[number]['name'];
 
-/** The flows the upgrades API starts: those with an `apiEnvVar`. */
+/** The flows an API starts: those with an `apiEnvVar`. */
 export type StartableFlowName = Extract<(typeof FLOWS)[number], { apiEnvVar: string }>['name'];
+/** The flows of one upgrade execution, which the upgrades API starts. */
+export type UpgradeFlowName = Extract<(typeof FLOWS)[number], { startedBy: 'upgrades' }>['name'];
 
 /** The flows `flow` starts as children: those whose ARN key it substitutes. */
 export function childFlowsOf(flow: FlowDefinition): FlowDefinition[] {

@@ -18,6 +18,7 @@ const EnvSchema = z.object({
   ROLLING_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   CANARY_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   BLUE_GREEN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  UPDATE_RUN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   /** Where the API is reached; gate events carry approve/reject URLs under it. */
   API_BASE_URL: z.url().optional(),
   /** Set only locally: the embedded EventBridge Scheduler's endpoint. */

@@ -60,6 +60,8 @@ export interface ExecutionRecord {
   allowSelfApproval?: boolean;
   /** The completed upgrade this one undoes (a minor rollback). */
   rollbackOf?: string;
+  /** The fleet update run this upgrade is a member upgrade of. */
+  updateRunId?: string;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -146,6 +148,7 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
     initiatedBy: record.initiatedBy,
     allowSelfApproval: record.allowSelfApproval === true,
     ...optional('rollbackOf'),
+    ...optional('updateRunId'),
     createdAt: record.createdAt,
     ...optional('startedAt'),
     ...optional('finishedAt'),

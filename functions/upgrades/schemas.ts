@@ -136,6 +136,8 @@ export const UpgradeExecution = z.strictObject({
   allowSelfApproval: z.boolean(),
   /** The upgrade this one rolls back (a minor rollback). */
   rollbackOf: z.string().optional(),
+  /** The fleet update run this upgrade belongs to (docs/architecture.md#fleet-update-runs). */
+  updateRunId: z.string().optional(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().optional(),
   finishedAt: z.iso.datetime().optional(),

@@ -14,7 +14,10 @@ import type { Workflow } from './workflow.js';
  * locally `SFN_ENDPOINT` points the same client at the embedded engine.
  */
 export function createSfnWorkflow(
-  env: Pick<Env, 'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN' | 'CANARY_STATE_MACHINE_ARN' | 'BLUE_GREEN_STATE_MACHINE_ARN'>,
+  env: Pick<
+    Env,
+    'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN' | 'CANARY_STATE_MACHINE_ARN' | 'BLUE_GREEN_STATE_MACHINE_ARN' | 'UPDATE_RUN_STATE_MACHINE_ARN'
+  >,
 ): Workflow {
   const client = new SFNClient({
     region: env.AWS_REGION,
@@ -24,6 +27,7 @@ export function createSfnWorkflow(
     rolling: env.ROLLING_STATE_MACHINE_ARN,
     canary: env.CANARY_STATE_MACHINE_ARN,
     'blue-green': env.BLUE_GREEN_STATE_MACHINE_ARN,
+    'update-run': env.UPDATE_RUN_STATE_MACHINE_ARN,
   };
   const isGone = (error: unknown) =>
     error instanceof Error && ['TaskDoesNotExist', 'TaskTimedOut', 'ExecutionDoesNotExist'].includes(error.name);

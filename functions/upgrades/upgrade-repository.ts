@@ -50,6 +50,8 @@ export interface UpgradeRepository {
   /** Fails with `ConflictError` when the service already has an active execution. */
   create(execution: ExecutionRecord, instances: readonly InstanceRecord[], event: NewTimelineEvent): Promise<void>;
   get(tenantId: string, executionId: string): Promise<ExecutionRecord | undefined>;
+  /** The executions of these ids that exist, strongly consistent (a fleet run reads its running members'). */
+  getMany(tenantId: string, executionIds: readonly string[]): Promise<ExecutionRecord[]>;
   list(
     tenantId: string,
     query: { limit: number; nextToken?: string; status?: Status; componentId?: string },
@@ -134,6 +136,21 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
     return Item ? strip<ExecutionRecord>(Item) : undefined;
   };
 
+  const getMany = async (tenantId: string, executionIds: readonly string[]) => {
+    const records: ExecutionRecord[] = [];
+    for (let offset = 0; offset < executionIds.length; offset += 100) {
+      let keys: Record<string, unknown>[] | undefined = executionIds.slice(offset, offset + 100).map((id) => executionKey(tenantId, id));
+      // BatchGet may leave keys unprocessed under load; ask again for those.
+      for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
+        const result = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
+        records.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<ExecutionRecord>(item)));
+        keys = result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return records;
+  };
+
   const require = async (tenantId: string, executionId: string) => {
     const record = await get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
@@ -216,6 +233,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     get,
+    getMany,
 
     async list(tenantId, { limit, nextToken, status, componentId }) {
       // Newest first everywhere: execution ids sort by creation time.
@@ -272,19 +290,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
         }),
       );
       const ids = (locks.Items ?? []).map((item) => item.executionId as string);
-      if (ids.length === 0) return [];
-      const records: ExecutionRecord[] = [];
-      for (let offset = 0; offset < ids.length; offset += 100) {
-        const result = await db.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [tableName]: { Keys: ids.slice(offset, offset + 100).map((id) => executionKey(tenantId, id)), ConsistentRead: true },
-            },
-          }),
-        );
-        records.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<ExecutionRecord>(item)));
-      }
-      return records.sort((a, b) => b.executionId.localeCompare(a.executionId));
+      return (await getMany(tenantId, ids)).sort((a, b) => b.executionId.localeCompare(a.executionId));
     },
 
     async transition(tenantId, executionId, { from, to, set = {}, remove = [], event, alsoWrite = [] }) {

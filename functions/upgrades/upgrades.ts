@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { checkUpgradePath } from '../catalog/version-policy.js';
-import type { StartableFlowName } from '../domain/flows.js';
+import type { UpgradeFlowName } from '../domain/flows.js';
 import { type InstanceStatus, type Status, sourcesOf } from '../domain/status.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
@@ -26,7 +26,7 @@ import type { UpgradeRepository } from './upgrade-repository.js';
 import type { Workflow } from './workflow.js';
 
 /** The flow (state machine) that runs each strategy; STAGED is ROLLING with gates. */
-export const FLOW_OF: Record<Strategy, StartableFlowName> = {
+export const FLOW_OF: Record<Strategy, UpgradeFlowName> = {
   ROLLING: 'rolling',
   RECREATE: 'rolling',
   STAGED: 'rolling',
@@ -44,6 +44,14 @@ export function newExecutionId(now: Date): string {
   return `upg_${now.getTime().toString(36).padStart(9, '0')}${random}`;
 }
 
+/** How a fleet update run creates its member upgrades. */
+export interface CreateOptions {
+  /** The id to create it under: a run's task names it before it creates it, so a retry finds it. */
+  readonly executionId?: string;
+  /** The update run it is a member upgrade of. */
+  readonly updateRunId?: string;
+}
+
 export interface UpgradesDeps {
   readonly upgrades: UpgradeRepository;
   readonly services: ServiceRepository;
@@ -55,7 +63,7 @@ export interface UpgradesDeps {
 }
 
 export interface Upgrades {
-  create(tenantId: string, body: CreateUpgradeBody, principal: Principal): Promise<UpgradeExecutionView>;
+  create(tenantId: string, body: CreateUpgradeBody, principal: Principal, options?: CreateOptions): Promise<UpgradeExecutionView>;
   get(tenantId: string, executionId: string): Promise<UpgradeExecutionView>;
   list(
     tenantId: string,
@@ -124,7 +132,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
   });
 
   return {
-    async create(tenantId, body, principal) {
+    async create(tenantId, body, principal, options = {}) {
       const service = await services.get({ tenantId, project: body.project, name: body.service });
       if (!service) throw new NotFoundError(`Service ${body.project}/${body.service} was not found.`);
       const knobs = { ...KNOB_DEFAULTS, ...service.defaultUpgrade, ...stripUndefined(body) };
@@ -146,7 +154,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       const guard = pipeline ? await pipeline.checkTarget(service, body.toVersion, versions, principal.subject) : {};
 
       const now = clock.now();
-      const executionId = newExecutionId(now);
+      const executionId = options.executionId ?? newExecutionId(now);
       let instanceOrder = service.instances;
       let batchBounds =
         knobs.strategy === 'BLUE_GREEN' ? [0, service.instances.length] : planBatches({ ...knobs, instances: service.instances.length });
@@ -202,6 +210,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         initiatedBy: principal.subject,
         allowSelfApproval: body.allowSelfApproval === true,
         ...(body.rollbackOf === undefined ? {} : { rollbackOf: body.rollbackOf }),
+        ...(options.updateRunId === undefined ? {} : { updateRunId: options.updateRunId }),
         createdAt: now.toISOString(),
       };
       const instances: InstanceRecord[] = instanceOrder.map((instance, index) => ({
@@ -226,6 +235,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
           impact: path.impact,
           allowSelfApproval: record.allowSelfApproval,
           ...(record.rollbackOf === undefined ? {} : { rollbackOf: record.rollbackOf }),
+          ...(record.updateRunId === undefined ? {} : { updateRunId: record.updateRunId }),
         },
       });
       if (guard.event) await upgrades.appendEvent(tenantId, executionId, guard.event);

@@ -1,0 +1,446 @@
+import { randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type GateStatus, type MemberStatus, RUN_LOCKING_STATUSES, RUN_TRANSITIONS, type RunStatus } from '../domain/fleet.js';
+import { isConditionFailure, type TransactItem, withoutKeys } from '../shared/ddb-items.js';
+import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { decodeNextToken, type Page, type TokenShape, toPage } from '../shared/pagination.js';
+import type { GateRecord, MemberRecord, NewRunEvent, RunRecord, StagePlan } from './run-records.js';
+
+export type RunPatch = Partial<
+  Omit<RunRecord, 'runId' | 'tenantId' | 'componentId' | 'status' | 'counts' | 'stages' | 'wakeups' | 'wakeToken'>
+>;
+
+/** Update runs' storage (docs/architecture.md#fleet-update-runs). */
+export interface RunRepository {
+  /** Members and gates first, then the run with its first event: a run is never seen without them. */
+  create(run: RunRecord, members: readonly MemberRecord[], gates: readonly GateRecord[], event: NewRunEvent): Promise<void>;
+  get(tenantId: string, runId: string): Promise<RunRecord | undefined>;
+  list(tenantId: string, query: { limit: number; nextToken?: string; status?: RunStatus; componentId?: string }): Promise<Page<RunRecord>>;
+  members(runId: string, stage?: number): Promise<MemberRecord[]>;
+  gates(runId: string): Promise<GateRecord[]>;
+  /**
+   * A conditional status change (409 with `currentStatus` otherwise). Entering RUNNING
+   * takes the component's one-running-run lock (409 when another run holds it);
+   * leaving RUNNING/STOPPING for a status that holds no lock releases it, all in one
+   * transaction.
+   */
+  transition(
+    tenantId: string,
+    runId: string,
+    request: { from: readonly RunStatus[]; to: RunStatus; set?: RunPatch; event: NewRunEvent; bumpGeneration?: boolean },
+  ): Promise<RunRecord>;
+  update(tenantId: string, runId: string, set: RunPatch): Promise<RunRecord>;
+  /** Sets `stages[stage]` fields (status, times), and optionally one group's status. */
+  updateStage(
+    tenantId: string,
+    runId: string,
+    stage: number,
+    set: Partial<Pick<StagePlan, 'status' | 'startedAt' | 'membersDoneAt' | 'finishedAt'>>,
+    group?: { index: number; status: StagePlan['groups'][number]['status'] },
+  ): Promise<void>;
+  /** Moves a member from one of `from` to `to` (false when it was not in `from`); the run's counts move with it. */
+  moveMember(
+    tenantId: string,
+    member: MemberRecord,
+    move: { from: readonly MemberStatus[]; to: MemberStatus; set?: Partial<MemberRecord>; remove?: readonly (keyof MemberRecord)[] },
+  ): Promise<boolean>;
+  /** Moves a gate from one of `from` to `to` (false when it was not in `from`). */
+  moveGate(gate: GateRecord, move: { from: readonly GateStatus[]; to: GateStatus; set?: Partial<GateRecord> }): Promise<boolean>;
+  appendEvent(runId: string, event: NewRunEvent): Promise<void>;
+  events(runId: string, page: { limit: number; nextToken?: string }): Promise<Page<NewRunEvent & { at: string }>>;
+  /**
+   * Parks the flow: stores its task token unless something woke the run since the flow
+   * looked (`wakeups` moved past `seen`). False means: do not wait, look again.
+   */
+  park(tenantId: string, runId: string, token: string, seen: number): Promise<boolean>;
+  /** Records that something changed and takes the parked flow's token, if one is parked. */
+  wake(tenantId: string, runId: string): Promise<string | undefined>;
+}
+
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const runKey = (tenantId: string, runId: string) => ({ pk: tenantPk(tenantId), sk: `UPDATE_RUN#${runId}` });
+const runPk = (runId: string) => `UPDATE_RUN#${runId}`;
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+const memberKey = (member: Pick<MemberRecord, 'runId' | 'stage' | 'group' | 'index'>) => ({
+  pk: runPk(member.runId),
+  sk: `MEMBER#${pad(member.stage, 2)}#${pad(member.group, 2)}#${pad(member.index, 5)}`,
+});
+const gateKey = (gate: Pick<GateRecord, 'runId' | 'gateId'>) => ({ pk: runPk(gate.runId), sk: `GATE#${gate.gateId}` });
+const lockKey = (tenantId: string, componentId: string) => ({ pk: tenantPk(tenantId), sk: `ACTIVE_RUN#${componentId}` });
+const statusIndexPk = (tenantId: string, status: RunStatus) => `RUNS#${tenantId}#STATUS#${status}`;
+const componentIndexPk = (tenantId: string, componentId: string) => `RUNS#${tenantId}#COMPONENT#${componentId}`;
+const runKeyShape = (tenantId: string) => ({ pk: tenantPk(tenantId), sk: { prefix: 'UPDATE_RUN#run_' } }) satisfies TokenShape;
+
+/** `SET #a = :a, …` for a flat patch, with names and values prefixed so that several can share one expression. */
+function setClauses(set: Record<string, unknown>, prefix: string) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const clauses: string[] = [];
+  Object.entries(set).forEach(([key, value], index) => {
+    if (value === undefined) return;
+    names[`#${prefix}${index}`] = key;
+    values[`:${prefix}${index}`] = value;
+    clauses.push(`#${prefix}${index} = :${prefix}${index}`);
+  });
+  return { names, values, clauses };
+}
+
+async function batchPut(db: DynamoDBDocumentClient, tableName: string, items: readonly Record<string, unknown>[]) {
+  for (let offset = 0; offset < items.length; offset += 25) {
+    let requests: Record<string, unknown>[] | undefined = items.slice(offset, offset + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests && requests.length > 0; attempt += 1) {
+      if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
+      const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }));
+      requests = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+    }
+  }
+}
+
+export function createRunRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): RunRepository {
+  const eventItem = (runId: string, event: NewRunEvent) => {
+    const at = event.at ?? now().toISOString();
+    return { pk: runPk(runId), sk: `EVENT#${at}#${randomUUID().slice(0, 8)}`, runId, ...event, at };
+  };
+  const get = async (tenantId: string, runId: string) => {
+    const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: runKey(tenantId, runId), ConsistentRead: true }));
+    return Item ? withoutKeys<RunRecord>(Item) : undefined;
+  };
+  const require = async (tenantId: string, runId: string) => {
+    const run = await get(tenantId, runId);
+    if (!run) throw new NotFoundError(`Update run ${runId} was not found.`);
+    return run;
+  };
+  const conflict = async (tenantId: string, runId: string, to: RunStatus, cause: unknown) => {
+    const latest = await get(tenantId, runId);
+    return new ConflictError(`The update run is ${latest?.status ?? 'gone'}; it cannot move to ${to}.`, {
+      cause,
+      extensions: { currentStatus: latest?.status },
+    });
+  };
+
+  return {
+    async create(run, members, gates, event) {
+      await batchPut(db, tableName, [
+        ...members.map((member) => ({ ...memberKey(member), ...member })),
+        ...gates.map((gate) => ({ ...gateKey(gate), ...gate })),
+      ]);
+      await db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...runKey(run.tenantId, run.runId),
+                  gsi1pk: componentIndexPk(run.tenantId, run.componentId),
+                  gsi1sk: run.runId,
+                  gsi2pk: statusIndexPk(run.tenantId, run.status),
+                  gsi2sk: run.runId,
+                  ...run,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: tableName, Item: eventItem(run.runId, event) } },
+          ],
+        }),
+      );
+    },
+
+    get,
+
+    async list(tenantId, { limit, nextToken, status, componentId }) {
+      const byStatus = status !== undefined;
+      const byComponent = !byStatus && componentId !== undefined;
+      const partition = byStatus
+        ? statusIndexPk(tenantId, status)
+        : byComponent
+          ? componentIndexPk(tenantId, componentId)
+          : tenantPk(tenantId);
+      const index = byStatus ? 'gsi2' : byComponent ? 'gsi1' : undefined;
+      const shape: TokenShape = index
+        ? { [`${index}pk`]: partition, [`${index}sk`]: { prefix: 'run_' }, ...runKeyShape(tenantId) }
+        : runKeyShape(tenantId);
+      const both = byStatus && componentId !== undefined;
+      const result = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          ...(index ? { IndexName: index } : {}),
+          KeyConditionExpression: index ? `${index}pk = :pk` : 'pk = :pk AND begins_with(sk, :prefix)',
+          ...(both ? { FilterExpression: 'componentId = :component' } : {}),
+          ExpressionAttributeValues: {
+            ':pk': partition,
+            ...(index ? {} : { ':prefix': 'UPDATE_RUN#' }),
+            ...(both ? { ':component': componentId } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: decodeNextToken(nextToken, shape),
+        }),
+      );
+      return toPage(
+        (result.Items ?? []).map((item) => withoutKeys<RunRecord>(item)),
+        result.LastEvaluatedKey,
+      );
+    },
+
+    async members(runId, stage) {
+      const prefix = stage === undefined ? 'MEMBER#' : `MEMBER#${pad(stage, 2)}#`;
+      const items = await queryAll(db, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': runPk(runId), ':prefix': prefix },
+        ConsistentRead: true,
+      });
+      return items.map((item) => withoutKeys<MemberRecord>(item));
+    },
+
+    async gates(runId) {
+      const items = await queryAll(db, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': runPk(runId), ':prefix': 'GATE#' },
+        ConsistentRead: true,
+      });
+      return items.map((item) => withoutKeys<GateRecord>(item)).sort((a, b) => Number(a.gateId.slice(5)) - Number(b.gateId.slice(5)));
+    },
+
+    async transition(tenantId, runId, { from, to, set = {}, event, bumpGeneration }) {
+      const illegal = from.filter((status) => !RUN_TRANSITIONS[status].includes(to));
+      if (from.length === 0 || illegal.length > 0) throw new Error(`Not a legal run transition: ${illegal.join(', ')} -> ${to}`);
+      const current = await require(tenantId, runId);
+      const terminal = RUN_TRANSITIONS[to].length === 0;
+      const patch = setClauses(
+        { ...set, ...(terminal && !set.finishedAt ? { finishedAt: now().toISOString() } : {}), status: to, gsi2pk: statusIndexPk(tenantId, to) },
+        's',
+      );
+      const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
+      const items: TransactItem[] = [
+        {
+          Update: {
+            TableName: tableName,
+            Key: runKey(tenantId, runId),
+            UpdateExpression: `SET ${patch.clauses.join(', ')}${bumpGeneration ? ', generation = generation + :one' : ''}`,
+            ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+            ExpressionAttributeNames: { ...patch.names, '#status': 'status' },
+            ExpressionAttributeValues: { ...patch.values, ...fromValues, ...(bumpGeneration ? { ':one': 1 } : {}) },
+          },
+        },
+        { Put: { TableName: tableName, Item: eventItem(runId, event) } },
+      ];
+      const locksBefore = from.some((status) => RUN_LOCKING_STATUSES.includes(status));
+      const locksAfter = RUN_LOCKING_STATUSES.includes(to);
+      if (locksAfter && !locksBefore) {
+        items.push({
+          Put: {
+            TableName: tableName,
+            Item: { ...lockKey(tenantId, current.componentId), runId },
+            ConditionExpression: 'attribute_not_exists(pk) OR runId = :run',
+            ExpressionAttributeValues: { ':run': runId },
+          },
+        });
+      } else if (locksBefore && !locksAfter) {
+        items.push({
+          Delete: {
+            TableName: tableName,
+            Key: lockKey(tenantId, current.componentId),
+            ConditionExpression: 'attribute_not_exists(pk) OR runId = :run',
+            ExpressionAttributeValues: { ':run': runId },
+          },
+        });
+      }
+      try {
+        await db.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) {
+          const reasons = error.CancellationReasons ?? [];
+          if (reasons[0]?.Code === 'ConditionalCheckFailed') throw await conflict(tenantId, runId, to, error);
+          if (locksAfter && reasons[2]?.Code === 'ConditionalCheckFailed') {
+            const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: lockKey(tenantId, current.componentId) }));
+            throw new ConflictError(`Another update run of component ${current.componentId} is running: ${String(Item?.runId ?? 'unknown')}.`, {
+              cause: error,
+              extensions: { currentStatus: current.status, runningRunId: Item?.runId },
+            });
+          }
+          throw await conflict(tenantId, runId, to, error);
+        }
+        throw error;
+      }
+      return require(tenantId, runId);
+    },
+
+    async update(tenantId, runId, set) {
+      const patch = setClauses(set, 's');
+      try {
+        const result = await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: runKey(tenantId, runId),
+            UpdateExpression: `SET ${patch.clauses.join(', ')}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: patch.names,
+            ExpressionAttributeValues: patch.values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return withoutKeys<RunRecord>(result.Attributes ?? {});
+      } catch (error) {
+        if (isConditionFailure(error)) throw new NotFoundError(`Update run ${runId} was not found.`, { cause: error });
+        throw error;
+      }
+    },
+
+    async updateStage(tenantId, runId, stage, set, group) {
+      const names: Record<string, string> = { '#stages': 'stages' };
+      const values: Record<string, unknown> = {};
+      const clauses = Object.entries(set).flatMap(([key, value], index) => {
+        if (value === undefined) return [];
+        names[`#f${index}`] = key;
+        values[`:f${index}`] = value;
+        return [`#stages[${stage}].#f${index} = :f${index}`];
+      });
+      if (group) {
+        names['#groups'] = 'groups';
+        names['#gstatus'] = 'status';
+        values[':gstatus'] = group.status;
+        clauses.push(`#stages[${stage}].#groups[${group.index}].#gstatus = :gstatus`);
+      }
+      if (clauses.length === 0) return;
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: runKey(tenantId, runId),
+          UpdateExpression: `SET ${clauses.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    },
+
+    async moveMember(tenantId, member, { from, to, set = {}, remove = [] }) {
+      const patch = setClauses({ ...set, status: to, updatedAt: now().toISOString() }, 's');
+      const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
+      const removes = remove.map((key, index) => {
+        patch.names[`#r${index}`] = key;
+        return `#r${index}`;
+      });
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: memberKey(member),
+                  UpdateExpression: `SET ${patch.clauses.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+                  ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+                  ExpressionAttributeNames: { ...patch.names, '#status': 'status' },
+                  ExpressionAttributeValues: { ...patch.values, ...fromValues },
+                },
+              },
+              // The counts follow the member's status as read: a member moved from its own status.
+              ...(member.status === to
+                ? []
+                : [
+                    {
+                      Update: {
+                        TableName: tableName,
+                        Key: runKey(tenantId, member.runId),
+                        UpdateExpression: 'SET #counts.#to = #counts.#to + :one, #counts.#from = #counts.#from - :one',
+                        ExpressionAttributeNames: { '#counts': 'counts', '#to': to, '#from': member.status },
+                        ExpressionAttributeValues: { ':one': 1 },
+                      },
+                    },
+                  ]),
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) return false;
+        throw error;
+      }
+    },
+
+    async moveGate(gate, { from, to, set = {} }) {
+      const patch = setClauses({ ...set, status: to }, 's');
+      const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: gateKey(gate),
+            UpdateExpression: `SET ${patch.clauses.join(', ')}`,
+            ConditionExpression: `#status IN (${Object.keys(fromValues).join(', ')})`,
+            ExpressionAttributeNames: { ...patch.names, '#status': 'status' },
+            ExpressionAttributeValues: { ...patch.values, ...fromValues },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async appendEvent(runId, event) {
+      await db.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: eventItem(runId, event) } }] }));
+    },
+
+    async events(runId, page) {
+      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: runPk(runId), prefix: 'EVENT#', ...page });
+      return toPage(
+        items.map(({ runId: _id, ...item }) => withoutKeys<NewRunEvent & { at: string }>(item)),
+        undefined,
+        nextToken,
+      );
+    },
+
+    async park(tenantId, runId, token, seen) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: runKey(tenantId, runId),
+            UpdateExpression: 'SET wakeToken = :token',
+            ConditionExpression: 'wakeups = :seen',
+            ExpressionAttributeValues: { ':token': token, ':seen': seen },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async wake(tenantId, runId) {
+      try {
+        const result = await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: runKey(tenantId, runId),
+            UpdateExpression: 'SET wakeups = wakeups + :one REMOVE wakeToken',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':one': 1 },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        return result.Attributes?.wakeToken as string | undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+  };
+}
