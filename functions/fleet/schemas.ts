@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
 import { GATE_STATUSES, MEMBER_STATUSES, RUN_STATUSES } from '../domain/fleet.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
-import { LabelKey, LabelValue } from '../services/labels.js';
+import { LabelKey, LabelValue, MAX_LABELS } from '../services/labels.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '../shared/schemas.js';
 
@@ -24,16 +24,28 @@ export const MAX_RUN_MEMBERS = 2_000;
 export const MAX_STAGE_MEMBERS = 1_000;
 
 export const StrategyName = Slug;
-/** Stage, group and gate names: shown to people, unique in their scope. */
-export const ScopedName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/, 'a name of letters, digits, spaces, dots, dashes (1-63)');
+/**
+ * Stage, group and gate names: shown to people, unique in their scope. They start and end
+ * with a letter or digit, so two names cannot differ by a trailing space nobody sees.
+ */
+export const ScopedName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,61}[A-Za-z0-9])?$/,
+    'a name of 1-63 letters, digits, spaces, dots, dashes and underscores, starting and ending with a letter or digit',
+  );
 export const RunId = z.string().regex(/^run_[0-9a-z]{10,40}$/, 'not an update run id');
 export const GateId = z.string().regex(/^gate-[0-9]{1,4}$/, 'not a gate id');
 
 /** A count (`3`) or a percentage of the group's members (`"25%"`, at least one member). */
-export const MaxConcurrency = z.union([
-  z.number().int().min(1).max(MAX_RUN_MEMBERS),
-  z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a percentage from 1% to 100%'),
-]);
+export const MaxConcurrency = z.union(
+  [
+    z.number().int().min(1, 'at least 1').max(MAX_RUN_MEMBERS, `at most ${MAX_RUN_MEMBERS}`),
+    z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a percentage from "1%" to "100%"'),
+  ],
+  // Said when the value is neither a number nor a string (or a number with a fraction).
+  { error: `a whole count from 1 to ${MAX_RUN_MEMBERS} or a percentage from "1%" to "100%"` },
+);
 export type MaxConcurrency = z.infer<typeof MaxConcurrency>;
 
 const ApprovalGate = z.strictObject({ type: z.literal('approval'), name: ScopedName });
@@ -55,8 +67,11 @@ export const ServiceRef = z.strictObject({ project: ProjectName, name: ServiceNa
 
 export const Selector = z.strictObject({
   matchLabels: z
-    .record(SafeKey(LabelKey), LabelValue)
-    .refine((labels) => Object.keys(labels).length >= 1 && Object.keys(labels).length <= 20, 'from 1 to 20 labels'),
+    .record(SafeKey(LabelKey), LabelValue, {
+      // The key's own message ("Invalid key in record" says nothing of what a key may be).
+      error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
+    })
+    .refine((labels) => Object.keys(labels).length >= 1 && Object.keys(labels).length <= MAX_LABELS, `from 1 to ${MAX_LABELS} labels`),
 });
 
 export const GroupSpec = z
@@ -69,16 +84,19 @@ export const GroupSpec = z
     afterGates: AfterGates.optional(),
   })
   .superRefine((group, ctx) => {
-    if ((group.selector === undefined) === (group.services === undefined))
-      ctx.addIssue({ code: 'custom', path: ['selector'], message: 'give a selector or a list of services, exactly one' });
+    if (group.selector !== undefined && group.services !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['services'], message: 'give a selector or a list of services, not both' });
+    if (group.selector === undefined && group.services === undefined)
+      ctx.addIssue({ code: 'custom', path: ['selector'], message: 'give a selector or a list of services (one of the two)' });
   });
 export type GroupSpec = z.infer<typeof GroupSpec>;
 
+const WAIT_RANGE = `whole seconds from 0 to ${MAX_AFTER_STAGE_WAIT_SECONDS} (30 days)`;
 export const StageSpec = z.strictObject({
   name: ScopedName,
   groups: z.array(GroupSpec).min(1).max(MAX_GROUPS_PER_STAGE),
   maxConcurrency: MaxConcurrency.optional(),
-  afterStageWaitSeconds: z.number().int().min(0).max(MAX_AFTER_STAGE_WAIT_SECONDS).optional(),
+  afterStageWaitSeconds: z.number().int(WAIT_RANGE).min(0, WAIT_RANGE).max(MAX_AFTER_STAGE_WAIT_SECONDS, WAIT_RANGE).optional(),
   beforeGates: BeforeGates.optional(),
   afterGates: AfterGates.optional(),
 });
@@ -86,58 +104,61 @@ export type StageSpec = z.infer<typeof StageSpec>;
 
 /**
  * Names unique in their scope (stages in the strategy, groups in a stage, gates in a
- * stage with its groups) and a listed service in one group only: 422 naming the field.
+ * stage with its groups) and a listed service in one group only, and listed there once:
+ * 422 naming the field of the second occurrence.
  */
 export const Stages = z
   .array(StageSpec)
   .min(1)
   .max(MAX_STAGES)
   .superRefine((stages, ctx) => {
-    const duplicate = (names: string[], path: (index: number) => (string | number)[], what: string) => {
-      const seen = new Map<string, number>();
-      names.forEach((name, index) => {
-        const first = seen.get(name);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', path: path(index), message: `${what} "${name}" is used twice` });
-        else seen.set(name, index);
-      });
+    type Path = (string | number)[];
+    const duplicates = (named: readonly { name: string; path: Path }[], what: string) => {
+      const seen = new Set<string>();
+      for (const { name, path } of named) {
+        if (seen.has(name)) ctx.addIssue({ code: 'custom', path, message: `${what} "${name}" is used more than once` });
+        else seen.add(name);
+      }
     };
-    duplicate(
-      stages.map((stage) => stage.name),
-      (index) => [index, 'name'],
+    duplicates(
+      stages.map((stage, s) => ({ name: stage.name, path: [s, 'name'] })),
       'the stage name',
     );
-    const groupOf = new Map<string, string>();
+    /** Where each listed service was first seen: its stage and group, by index and by name. */
+    const groupOf = new Map<string, { s: number; gi: number; where: string }>();
     stages.forEach((stage, s) => {
-      duplicate(
-        stage.groups.map((group) => group.name),
-        (index) => [s, 'groups', index, 'name'],
-        'the group name',
+      duplicates(
+        stage.groups.map((group, gi) => ({ name: group.name, path: [s, 'groups', gi, 'name'] })),
+        `in stage "${stage.name}", the group name`,
       );
-      const gates: { name: string; path: (string | number)[] }[] = [
-        ...(stage.beforeGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'beforeGates', g, 'name'] })),
-        ...(stage.afterGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'afterGates', g, 'name'] })),
-        ...stage.groups.flatMap((group, gi) => [
-          ...(group.beforeGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'groups', gi, 'beforeGates', g, 'name'] })),
-          ...(group.afterGates ?? []).map((gate, g) => ({ name: gate.name, path: [s, 'groups', gi, 'afterGates', g, 'name'] })),
-        ]),
-      ];
-      duplicate(
-        gates.map((gate) => gate.name),
-        (index) => gates[index]?.path ?? [s],
-        'the gate name',
+      const gates = (list: readonly { name: string }[] | undefined, at: Path) =>
+        (list ?? []).map((gate, g) => ({ name: gate.name, path: [...at, g, 'name'] }));
+      duplicates(
+        [
+          ...gates(stage.beforeGates, [s, 'beforeGates']),
+          ...gates(stage.afterGates, [s, 'afterGates']),
+          ...stage.groups.flatMap((group, gi) => [
+            ...gates(group.beforeGates, [s, 'groups', gi, 'beforeGates']),
+            ...gates(group.afterGates, [s, 'groups', gi, 'afterGates']),
+          ]),
+        ],
+        `in stage "${stage.name}" and its groups, the gate name`,
       );
       stage.groups.forEach((group, gi) => {
         (group.services ?? []).forEach((service, si) => {
           const ref = `${service.project}/${service.name}`;
           const where = `${stage.name}/${group.name}`;
-          const other = groupOf.get(ref);
-          if (other !== undefined && other !== where) {
+          const first = groupOf.get(ref);
+          if (first === undefined) groupOf.set(ref, { s, gi, where });
+          else
             ctx.addIssue({
               code: 'custom',
               path: [s, 'groups', gi, 'services', si],
-              message: `${ref} is in two groups: ${other} and ${where}`,
+              message:
+                first.s === s && first.gi === gi
+                  ? `${ref} is listed twice in ${where}`
+                  : `${ref} is in two groups: ${first.where} and ${where} (a service belongs to one group only)`,
             });
-          } else groupOf.set(ref, where);
         });
       });
     });

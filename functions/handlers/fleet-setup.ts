@@ -2,6 +2,7 @@ import { type ComplianceReport, makeCompliance } from '../fleet/compliance.js';
 import { makeProfiles, type Profiles } from '../fleet/profiles.js';
 import type { UpdateRuns } from '../fleet/runs.js';
 import { makeStrategies, type Strategies } from '../fleet/strategies.js';
+import { createStrategyRepository } from '../fleet/strategy-repository.js';
 import type { BaseSetup } from '../shared/setup.js';
 import { updateRunsSetup } from './update-runs-setup.js';
 
@@ -14,7 +15,7 @@ export interface Fleet {
 
 /** The fleet use cases (docs/architecture.md#fleet-update-runs) as the API serves them. */
 export function fleetSetup(base: BaseSetup): Fleet {
-  const strategies = makeStrategies();
+  const strategies = makeStrategies({ repository: createStrategyRepository(base.db, base.tableName), clock: base.clock });
   return {
     strategies,
     runs: updateRunsSetup(base, strategies),
