@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
+import { FLEET_TASK_FUNCTION_ARN_KEY, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
 import type { Logger } from '../functions/shared/logger.js';
 import { applySubstitutions, createEngine, SfnApiError, type SfnEngine, startSfnServer } from './engine/index.js';
-import { invokeLocalFunction, LOCAL_ACCOUNT, LOCAL_REGION, localFunctionArn } from './lambdas.js';
+import { FLEET_TASKS_FUNCTION_NAME, invokeLocalFunction, LOCAL_ACCOUNT, LOCAL_REGION, localFunctionArn } from './lambdas.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -36,7 +36,11 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
     ...(options.persistDir ? { persistDir: options.persistDir } : {}),
     deferResume: true,
   });
-  const arns = await createFlowStateMachines(engine, { taskFunctionArn: localFunctionArn('sluice-upgrade-tasks'), prefix: 'sluice-' });
+  const arns = await createFlowStateMachines(engine, {
+    taskFunctionArn: localFunctionArn('sluice-upgrade-tasks'),
+    fleetTaskFunctionArn: localFunctionArn(FLEET_TASKS_FUNCTION_NAME),
+    prefix: 'sluice-',
+  });
   const environment: Record<string, string> = {};
   for (const flow of FLOWS) {
     if ('apiEnvVar' in flow && flow.apiEnvVar) environment[flow.apiEnvVar] = arns[flow.name] ?? '';
@@ -60,9 +64,12 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
  */
 export async function createFlowStateMachines(
   engine: SfnEngine,
-  options: { taskFunctionArn: string; prefix: string },
+  options: { taskFunctionArn: string; prefix: string; /** Default: `taskFunctionArn` (a test's one stub serves every task). */ fleetTaskFunctionArn?: string },
 ): Promise<Record<string, string>> {
-  const substitutions: Record<string, string> = { [TASK_FUNCTION_ARN_KEY]: options.taskFunctionArn };
+  const substitutions: Record<string, string> = {
+    [TASK_FUNCTION_ARN_KEY]: options.taskFunctionArn,
+    [FLEET_TASK_FUNCTION_ARN_KEY]: options.fleetTaskFunctionArn ?? options.taskFunctionArn,
+  };
   const arns: Record<string, string> = {};
   for (const flow of FLOWS) {
     const text = await readFile(join(ROOT, flow.file), 'utf8');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
+import { handler as fleetTasks } from '../functions/handlers/fleet-tasks.handler.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
 import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 
@@ -12,6 +13,8 @@ type TaskLambda = (event: unknown, context: Context) => Promise<unknown>;
 
 /** The function the pipelines' schedules invoke. */
 export const SCHEDULED_FUNCTION_NAME = 'sluice-pipeline-scheduled';
+/** The function the update run flows invoke. */
+export const FLEET_TASKS_FUNCTION_NAME = 'sluice-fleet-tasks';
 
 /**
  * Each local function's timeout, as the stack configures it. `SLUICE_TASK_TIMEOUT_SECONDS`
@@ -20,6 +23,7 @@ export const SCHEDULED_FUNCTION_NAME = 'sluice-pipeline-scheduled';
  */
 export function localTimeoutSeconds(name: string): number {
   if (name === SCHEDULED_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['pipeline-scheduled'];
+  if (name === FLEET_TASKS_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['fleet-tasks'];
   const override = Number(process.env.SLUICE_TASK_TIMEOUT_SECONDS);
   return Number.isFinite(override) && override > 0 ? override : FUNCTION_TIMEOUT_SECONDS['upgrade-tasks'];
 }
@@ -28,6 +32,7 @@ export function localTimeoutSeconds(name: string): number {
 export const LOCAL_FUNCTIONS: Record<string, TaskLambda> = {
   'sluice-upgrade-tasks': upgradeTasks as TaskLambda,
   [SCHEDULED_FUNCTION_NAME]: pipelineScheduled as TaskLambda,
+  [FLEET_TASKS_FUNCTION_NAME]: fleetTasks as TaskLambda,
 };
 
 export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;

@@ -10,4 +10,6 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   'upgrade-tasks': 300,
   /** The target of the pipelines' schedules. */
   'pipeline-scheduled': 60,
+  /** The task function of the update run flows: one look may create and start many member upgrades. */
+  'fleet-tasks': 300,
 } as const satisfies Record<string, number>;

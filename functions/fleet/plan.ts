@@ -60,7 +60,10 @@ export function planRun(input: {
   const members: MemberRecord[] = [];
   const gates: GateRecord[] = [];
   let gateCount = 0;
-  const gate = (spec: StageSpec['beforeGates'] extends (infer G)[] | undefined ? G : never, scope: Omit<GateRecord, 'runId' | 'gateId' | 'type' | 'name' | 'status'>) => {
+  const gate = (
+    spec: StageSpec['beforeGates'] extends (infer G)[] | undefined ? G : never,
+    scope: Omit<GateRecord, 'runId' | 'gateId' | 'type' | 'name' | 'status'>,
+  ) => {
     gateCount += 1;
     const record: GateRecord = {
       runId,
@@ -85,7 +88,11 @@ export function planRun(input: {
       if (groupSpec.services) {
         chosen = groupSpec.services.flatMap((ref, index) => {
           const service = byRef.get(`${ref.project}/${ref.name}`);
-          if (!service) problems.push({ field: `${field}.services.${index}`, message: `${ref.project}/${ref.name} is not a service of this component` });
+          if (!service)
+            problems.push({
+              field: `${field}.services.${index}`,
+              message: `${ref.project}/${ref.name} is not a service of this component`,
+            });
           return service ? [service] : [];
         });
       } else {
@@ -102,11 +109,7 @@ export function planRun(input: {
           return;
         }
         groupOf.set(ref, where);
-        const skip = !service.powered
-          ? 'powered-off'
-          : compareVersions(service.version, toVersion) >= 0
-            ? 'already-current'
-            : undefined;
+        const skip = !service.powered ? 'powered-off' : compareVersions(service.version, toVersion) >= 0 ? 'already-current' : undefined;
         members.push({
           runId,
           stage: s,

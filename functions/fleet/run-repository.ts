@@ -220,7 +220,12 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
       const current = await require(tenantId, runId);
       const terminal = RUN_TRANSITIONS[to].length === 0;
       const patch = setClauses(
-        { ...set, ...(terminal && !set.finishedAt ? { finishedAt: now().toISOString() } : {}), status: to, gsi2pk: statusIndexPk(tenantId, to) },
+        {
+          ...set,
+          ...(terminal && !set.finishedAt ? { finishedAt: now().toISOString() } : {}),
+          status: to,
+          gsi2pk: statusIndexPk(tenantId, to),
+        },
         's',
       );
       const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
@@ -266,10 +271,13 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
           if (reasons[0]?.Code === 'ConditionalCheckFailed') throw await conflict(tenantId, runId, to, error);
           if (locksAfter && reasons[2]?.Code === 'ConditionalCheckFailed') {
             const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: lockKey(tenantId, current.componentId) }));
-            throw new ConflictError(`Another update run of component ${current.componentId} is running: ${String(Item?.runId ?? 'unknown')}.`, {
-              cause: error,
-              extensions: { currentStatus: current.status, runningRunId: Item?.runId },
-            });
+            throw new ConflictError(
+              `Another update run of component ${current.componentId} is running: ${String(Item?.runId ?? 'unknown')}.`,
+              {
+                cause: error,
+                extensions: { currentStatus: current.status, runningRunId: Item?.runId },
+              },
+            );
           }
           throw await conflict(tenantId, runId, to, error);
         }

@@ -11,8 +11,8 @@ import type { ExecutionRecord } from '../upgrades/execution.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { newExecutionId, type Upgrades } from '../upgrades/upgrades.js';
 import type { Workflow } from '../upgrades/workflow.js';
-import type { RunRepository } from './run-repository.js';
 import { type GateRecord, isGatePassed, type MemberRecord, type RunRecord } from './run-records.js';
+import type { RunRepository } from './run-repository.js';
 
 /**
  * The tasks of the update run flows (statemachines/update-run.asl.json, one stage at a time
@@ -96,7 +96,10 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (gate.status === 'REJECTED') return { holds: 'rejected' as const };
       if (gate.type === 'schedule' && Date.parse(gate.startAt ?? '') <= now().getTime()) {
         if (await runs.moveGate(gate, { from: ['PENDING', 'WAITING'], to: 'COMPLETED' })) {
-          await runs.appendEvent(run.runId, { type: 'GateCompleted', detail: { gateId: gate.gateId, gate: gate.name, startAt: gate.startAt } });
+          await runs.appendEvent(run.runId, {
+            type: 'GateCompleted',
+            detail: { gateId: gate.gateId, gate: gate.name, startAt: gate.startAt },
+          });
         }
         continue;
       }
@@ -151,17 +154,35 @@ export function makeRunTasks(deps: RunTasksDeps) {
   };
 
   /** Moves a member to WAITING with a reason (an event only when the reason changes). */
-  const hold = async (run: RunRecord, member: MemberRecord, reason: string, from: readonly MemberStatus[] = ['PENDING', 'WAITING']) => {
-    if (member.status === 'WAITING' && member.reason === reason) return;
+  const hold = async (
+    run: RunRecord,
+    member: MemberRecord,
+    reason: string,
+    from: readonly MemberStatus[] = ['PENDING', 'WAITING'],
+  ): Promise<MemberStatus> => {
+    if (member.status === 'WAITING' && member.reason === reason) return 'WAITING';
     if (await runs.moveMember(run.tenantId, member, { from, to: 'WAITING', set: { reason }, remove: ['executionId', 'startedAt'] })) {
       await runs.appendEvent(run.runId, { type: 'MemberWaiting', detail: memberEvent(member, { reason }) });
+      return 'WAITING';
     }
+    return member.status;
   };
 
-  const finish = async (run: RunRecord, member: MemberRecord, to: 'SKIPPED' | 'FAILED', reason: string, from: readonly MemberStatus[]) => {
+  const finish = async (
+    run: RunRecord,
+    member: MemberRecord,
+    to: 'SKIPPED' | 'FAILED',
+    reason: string,
+    from: readonly MemberStatus[],
+  ): Promise<MemberStatus> => {
     if (await runs.moveMember(run.tenantId, member, { from, to, set: { reason, finishedAt: now().toISOString() } })) {
-      await runs.appendEvent(run.runId, { type: to === 'SKIPPED' ? 'MemberSkipped' : 'MemberFailed', detail: memberEvent(member, { reason }) });
+      await runs.appendEvent(run.runId, {
+        type: to === 'SKIPPED' ? 'MemberSkipped' : 'MemberFailed',
+        detail: memberEvent(member, { reason }),
+      });
+      return to;
     }
+    return member.status;
   };
 
   const principalOf = (run: RunRecord): Principal => ({ subject: run.initiatedBy, roles: new Set(['operator']), tenantId: run.tenantId });
@@ -171,7 +192,11 @@ export function makeRunTasks(deps: RunTasksDeps) {
    * refusal that will pass (another upgrade of the service, the pipeline ceiling) puts the
    * member back to WAITING; one that will not fails it.
    */
-  const launch = async (run: RunRecord, member: MemberRecord & { executionId: string }, existing: ExecutionRecord | undefined) => {
+  const launch = async (
+    run: RunRecord,
+    member: MemberRecord & { executionId: string },
+    existing: ExecutionRecord | undefined,
+  ): Promise<MemberStatus> => {
     const principal = principalOf(run);
     let execution = existing;
     if (!execution) {
@@ -189,7 +214,8 @@ export function makeRunTasks(deps: RunTasksDeps) {
           { executionId: member.executionId, updateRunId: run.runId },
         );
       } catch (error) {
-        if (error instanceof ConflictError) return hold(run, member, /powered off/.test(error.message) ? 'powered-off' : 'service-busy', ['RUNNING']);
+        if (error instanceof ConflictError)
+          return hold(run, member, /powered off/.test(error.message) ? 'powered-off' : 'service-busy', ['RUNNING']);
         if (error instanceof ValidationError) {
           const ceiling = (error.errors ?? []).some((e) => e.code === 'ABOVE_VALIDATED_VERSION');
           if (ceiling) return hold(run, member, 'awaiting-validation', ['RUNNING']);
@@ -205,6 +231,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
         deps.logger.warn('a member upgrade did not start', { runId: run.runId, executionId: member.executionId, error });
       });
     }
+    return 'RUNNING';
   };
 
   /**
@@ -213,22 +240,19 @@ export function makeRunTasks(deps: RunTasksDeps) {
    * window (WAITING until it opens, unless the run is an emergency).
    * Returns when to look again, if the member waits for a known time.
    */
-  const tryStart = async (run: RunRecord, member: MemberRecord): Promise<{ started: boolean; until?: number }> => {
+  const tryStart = async (run: RunRecord, member: MemberRecord): Promise<{ status: MemberStatus; until?: number }> => {
     const service = await deps.services.get({ tenantId: run.tenantId, project: member.project, name: member.service });
     const from: MemberStatus[] = ['PENDING', 'WAITING'];
-    if (!service) return finish(run, member, 'FAILED', 'the service no longer exists', from).then(() => ({ started: false }));
-    if (!service.powered) return finish(run, member, 'SKIPPED', 'powered-off', from).then(() => ({ started: false }));
+    if (!service) return { status: await finish(run, member, 'FAILED', 'the service no longer exists', from) };
+    if (!service.powered) return { status: await finish(run, member, 'SKIPPED', 'powered-off', from) };
     if (compareVersions(service.version, run.toVersion) >= 0) {
-      return finish(run, member, 'SKIPPED', 'already-current', from).then(() => ({ started: false }));
+      return { status: await finish(run, member, 'SKIPPED', 'already-current', from) };
     }
     const window = service.maintenanceWindow;
     const opens = window ? nextWindowStart(window, now()).getTime() : now().getTime();
     const overrides: { type: string; detail: Record<string, unknown> }[] = [];
     if (opens > now().getTime()) {
-      if (!run.emergency) {
-        await hold(run, member, 'maintenance-window');
-        return { started: false, until: opens };
-      }
+      if (!run.emergency) return { status: await hold(run, member, 'maintenance-window'), until: opens };
       overrides.push({ type: 'MaintenanceWindowOverride', detail: { window, opensAt: new Date(opens).toISOString() } });
     }
     if (run.emergency && service.validatedVersion !== undefined && compareVersions(run.toVersion, service.validatedVersion) > 0) {
@@ -241,14 +265,16 @@ export function makeRunTasks(deps: RunTasksDeps) {
       set: { executionId, startedAt: now().toISOString() },
       remove: ['reason'],
     });
-    if (!moved) return { started: false };
+    if (!moved) return { status: member.status };
     const running = { ...member, status: 'RUNNING' as const, executionId };
     for (const override of overrides) {
       await runs.appendEvent(run.runId, { type: override.type, detail: memberEvent(member, { ...override.detail, emergency: true }) });
     }
-    await runs.appendEvent(run.runId, { type: 'MemberStarted', detail: memberEvent(member, { executionId, fromVersion: service.version }) });
-    await launch(run, running, undefined);
-    return { started: true };
+    await runs.appendEvent(run.runId, {
+      type: 'MemberStarted',
+      detail: memberEvent(member, { executionId, fromVersion: service.version }),
+    });
+    return { status: await launch(run, running, undefined) };
   };
 
   /** One look at a stage: settle ended members, open gates, start members up to the caps. */
@@ -266,18 +292,21 @@ export function makeRunTasks(deps: RunTasksDeps) {
     // Settle the members whose upgrades ended; start again what a crash left half-done.
     const running = members.filter((member) => member.status === 'RUNNING' && member.executionId);
     const executions = new Map(
-      (await deps.executions.getMany(run.tenantId, running.map((member) => member.executionId ?? ''))).map((e) => [e.executionId, e]),
+      (
+        await deps.executions.getMany(
+          run.tenantId,
+          running.map((member) => member.executionId ?? ''),
+        )
+      ).map((e) => [e.executionId, e]),
     );
     for (const member of running) {
       const execution = executions.get(member.executionId ?? '');
       if (execution && isTerminal(execution.status)) status.set(member.index, await settle(run, member, execution));
       else if (!execution || execution.status === 'PENDING') await launch(run, member as MemberRecord & { executionId: string }, execution);
     }
-    const counts = { ...run.counts };
-    const failed = members.filter((member) => status.get(member.index) === 'FAILED').length + countFailedElsewhere(run, members);
+    const newlyFailed = members.filter((member) => member.status !== 'FAILED' && status.get(member.index) === 'FAILED').length;
     const rejected = allGates.some((gate) => gate.status === 'REJECTED');
-    const stopNew = run.status === 'STOPPING' || failed > run.maxFailedMembers || rejected;
-    void counts;
+    const stopNew = run.status === 'STOPPING' || run.counts.FAILED + newlyFailed > run.maxFailedMembers || rejected;
 
     let until = Number.POSITIVE_INFINITY;
     const runningNow = () => members.filter((member) => status.get(member.index) === 'RUNNING').length;
@@ -306,8 +335,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
         }
         const result = await tryStart(run, { ...member, status: current });
         if (result.until !== undefined) until = Math.min(until, result.until);
-        const after = (await runs.members(run.runId, s)).find((m) => m.index === member.index);
-        if (after) status.set(member.index, after.status);
+        status.set(member.index, result.status);
       }
       if (own.every((member) => DONE_MEMBER.includes(status.get(member.index) ?? 'PENDING'))) {
         const after = await passGates(run, group.afterGates, gates);
@@ -321,7 +349,12 @@ export function makeRunTasks(deps: RunTasksDeps) {
     if (stage.groups.every((group) => group.status === 'COMPLETED')) return done(seen);
     if (stopNew && runningNow() === 0) return done(seen);
     const recheck = runningNow() > 0 ? RECHECK_WHILE_RUNNING_SECONDS : RECHECK_WHILE_WAITING_SECONDS;
-    return { next: 'park', stage: s, wakeups: seen, recheckSeconds: Math.min(recheck, until === Number.POSITIVE_INFINITY ? recheck : flowSecondsUntil(until)) };
+    return {
+      next: 'park',
+      stage: s,
+      wakeups: seen,
+      recheckSeconds: Math.min(recheck, until === Number.POSITIVE_INFINITY ? recheck : flowSecondsUntil(until)),
+    };
   };
 
   /** One look at the run: stop, fail, or walk the stages (gates, the stage's child flow, the wait after). */
@@ -369,7 +402,8 @@ export function makeRunTasks(deps: RunTasksDeps) {
         await runs.updateStage(run.tenantId, run.runId, s, { status: 'RUNNING', startedAt: now().toISOString() });
         await runs.appendEvent(run.runId, { type: 'StageStarted', detail: { stage: stage.name, index: s } });
       }
-      if (!stage.groups.every((group) => group.status === 'COMPLETED')) return { next: 'stage', stage: s, wakeups: seen, recheckSeconds: 1 };
+      if (!stage.groups.every((group) => group.status === 'COMPLETED'))
+        return { next: 'stage', stage: s, wakeups: seen, recheckSeconds: 1 };
       const membersDoneAt = stage.membersDoneAt ?? now().toISOString();
       if (!stage.membersDoneAt) await runs.updateStage(run.tenantId, run.runId, s, { membersDoneAt });
       const after = await passGates(run, stage.afterGates, byId);
@@ -413,11 +447,6 @@ export function makeRunTasks(deps: RunTasksDeps) {
       return { failed: true };
     },
   };
-}
-
-/** FAILED members of the run outside the stage being looked at (from the run's counts). */
-function countFailedElsewhere(run: RunRecord, stageMembers: readonly MemberRecord[]): number {
-  return Math.max(0, run.counts.FAILED - stageMembers.filter((member) => member.status === 'FAILED').length);
 }
 
 export type RunTasks = ReturnType<typeof makeRunTasks>;

@@ -8,6 +8,8 @@ import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
+import type { Principal } from '../shared/http/principal.js';
+import type { Page } from '../shared/pagination.js';
 import type { HealthProbe } from '../upgrade-tasks/health-probe.js';
 import { runPreChecks } from '../upgrade-tasks/pre-checks.js';
 import type { ExecutionRecord } from '../upgrades/execution.js';
@@ -16,12 +18,10 @@ import type { UpgradeGuard } from '../upgrades/upgrade-guard.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import type { Workflow } from '../upgrades/workflow.js';
 import { DEFAULT_UPGRADE_SECONDS, estimateRun, memberKnobs, planRun } from './plan.js';
-import type { RunRepository } from './run-repository.js';
 import { type MemberRecord, memberRef, type RunRecord, toRunSummary, toRunView, zeroCounts } from './run-records.js';
-import type { Strategies } from './strategies.js';
-import type { Principal } from '../shared/http/principal.js';
-import type { Page } from '../shared/pagination.js';
+import type { RunRepository } from './run-repository.js';
 import type { CreateRunBody, MemberView, UpdateRunView } from './schemas.js';
+import type { Strategies } from './strategies.js';
 
 export type RunSummaryView = Omit<UpdateRunView, 'stages'>;
 export interface RunEventView {
@@ -304,7 +304,11 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
         to: 'RUNNING',
         bumpGeneration: true,
         set: before.startedAt ? {} : { startedAt: clock.now().toISOString() },
-        event: { type: resumed ? 'UpdateRunResumed' : 'UpdateRunStarted', actor: principal.subject, ...(comment ? { detail: { comment } } : {}) },
+        event: {
+          type: resumed ? 'UpdateRunResumed' : 'UpdateRunStarted',
+          actor: principal.subject,
+          ...(comment ? { detail: { comment } } : {}),
+        },
       });
       try {
         const workflowArn = await deps.workflow.start({
@@ -352,7 +356,9 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
       const member = (await runs.members(runId)).find((m) => m.project === ref.project && m.service === ref.service);
       if (!member) throw new NotFoundError(`${ref.project}/${ref.service} is not a member of update run ${runId}.`);
       if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(run.status)) {
-        throw new ConflictError(`The update run is ${run.status}; its members no longer change.`, { extensions: { currentStatus: run.status } });
+        throw new ConflictError(`The update run is ${run.status}; its members no longer change.`, {
+          extensions: { currentStatus: run.status },
+        });
       }
       const moved =
         (member.status === 'PENDING' || member.status === 'WAITING') &&
@@ -363,9 +369,12 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
         }));
       if (!moved) {
         const now = (await runs.members(runId)).find((m) => m.index === member.index);
-        throw new ConflictError(`Member ${ref.project}/${ref.service} is ${now?.status ?? member.status}; only a PENDING or WAITING member can be skipped.`, {
-          extensions: { currentStatus: now?.status ?? member.status },
-        });
+        throw new ConflictError(
+          `Member ${ref.project}/${ref.service} is ${now?.status ?? member.status}; only a PENDING or WAITING member can be skipped.`,
+          {
+            extensions: { currentStatus: now?.status ?? member.status },
+          },
+        );
       }
       await runs.appendEvent(runId, {
         type: 'MemberSkipped',
@@ -386,9 +395,12 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
         });
       }
       if (run.status !== 'RUNNING' || gate.status !== 'WAITING') {
-        throw new ConflictError(`Gate ${gateId} is ${gate.status} and the run is ${run.status}: only a WAITING gate of a RUNNING run can be decided.`, {
-          extensions: { currentStatus: gate.status, runStatus: run.status },
-        });
+        throw new ConflictError(
+          `Gate ${gateId} is ${gate.status} and the run is ${run.status}: only a WAITING gate of a RUNNING run can be decided.`,
+          {
+            extensions: { currentStatus: gate.status, runStatus: run.status },
+          },
+        );
       }
       decideOwnGate(run, principal);
       const decidedAt = clock.now().toISOString();

@@ -8,8 +8,8 @@ import type { Principal } from '../shared/http/principal.js';
 import type { BaseSetup } from '../shared/setup.js';
 import { CreateUpgradeBody } from '../upgrades/schemas.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
-import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { makeUpgrades } from '../upgrades/upgrades.js';
+import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
 /** Who the audit trail names for what the pipeline does by itself. */
 export const PIPELINE_PRINCIPAL: Principal = { subject: 'sluice-pipeline', roles: new Set(['operator']) };
@@ -23,7 +23,7 @@ export function pipelineSetup(base: BaseSetup, options: { startsUpgrades: boolea
   const pipeline = createPipelineRepository(base.db, base.tableName);
   const services = createServiceRepository(base.db, base.tableName);
   const catalog = createCatalogRepository(base.db, base.tableName);
-  const upgrades = createUpgradeRepository(base.db, base.tableName, () => base.clock.now());
+  const upgrades = upgradeRepositorySetup(base);
   let starter: UpgradeStarter | undefined;
   if (options.startsUpgrades) {
     const useCase = makeUpgrades({

@@ -1,19 +1,33 @@
-import type { UpdateRuns } from '../fleet/runs.js';
+import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { createRunRepository } from '../fleet/run-repository.js';
+import { makeRunWaker } from '../fleet/run-tasks.js';
+import { makeUpdateRuns, type UpdateRuns } from '../fleet/runs.js';
 import type { Strategies } from '../fleet/strategies.js';
+import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
+import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
+import { createServiceRepository } from '../services/service-repository.js';
 import type { BaseSetup } from '../shared/setup.js';
+import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
+import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
-export function updateRunsSetup(_base: BaseSetup, _strategies: Strategies): UpdateRuns {
-  const todo = () => Promise.reject(new Error('update runs are not built yet'));
-  return {
-    create: todo,
-    plan: todo,
-    list: todo,
-    get: todo,
-    events: todo,
-    start: todo,
-    stop: todo,
-    cancel: todo,
-    skip: todo,
-    decideGate: todo,
-  };
+/**
+ * The update run use cases wired to DynamoDB and Step Functions. Shared by the fleet API
+ * and the auto-upgrade fan-out, so the two cannot be wired differently.
+ */
+export function updateRunsSetup(base: BaseSetup, strategies: Pick<Strategies, 'get'>): UpdateRuns {
+  const runs = createRunRepository(base.db, base.tableName, () => base.clock.now());
+  const workflow = createSfnWorkflow(base.env);
+  return makeUpdateRuns({
+    runs,
+    services: createServiceRepository(base.db, base.tableName),
+    catalog: createCatalogRepository(base.db, base.tableName),
+    strategies,
+    upgrades: upgradeRepositorySetup(base),
+    workflow,
+    clock: base.clock,
+    probe: createHttpHealthProbe({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
+    pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
+    wake: makeRunWaker({ runs, workflow }),
+  });
 }

@@ -9,8 +9,8 @@ import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
 import { runTask } from '../upgrade-tasks/task-table.js';
 import { makeUpgradeTasks, type UpgradeTasks } from '../upgrade-tasks/tasks.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
-import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { pipelineSetup } from './pipeline-setup.js';
+import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
 let tasks: UpgradeTasks | undefined;
 function setup(): UpgradeTasks {
@@ -19,7 +19,7 @@ function setup(): UpgradeTasks {
   const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms / scale));
   const ca = base.env.SLUICE_WEBHOOK_CA_FILE ? readFileSync(base.env.SLUICE_WEBHOOK_CA_FILE, 'utf8') : undefined;
   return makeUpgradeTasks({
-    upgrades: createUpgradeRepository(base.db, base.tableName, () => base.clock.now()),
+    upgrades: upgradeRepositorySetup(base),
     services: createServiceRepository(base.db, base.tableName),
     catalog: createCatalogRepository(base.db, base.tableName),
     workflow: createSfnWorkflow(base.env),

@@ -4,8 +4,8 @@ import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import type { BaseSetup } from '../shared/setup.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
-import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { makeUpgrades, type Upgrades } from '../upgrades/upgrades.js';
+import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
 /**
  * The upgrade use cases as the API serves them: DynamoDB, the Step Functions flows and
@@ -14,7 +14,7 @@ import { makeUpgrades, type Upgrades } from '../upgrades/upgrades.js';
  */
 export function upgradesSetup(base: BaseSetup): Upgrades {
   return makeUpgrades({
-    upgrades: createUpgradeRepository(base.db, base.tableName, () => base.clock.now()),
+    upgrades: upgradeRepositorySetup(base),
     services: createServiceRepository(base.db, base.tableName),
     catalog: createCatalogRepository(base.db, base.tableName),
     workflow: createSfnWorkflow(base.env),

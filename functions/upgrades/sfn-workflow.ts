@@ -16,7 +16,12 @@ import type { Workflow } from './workflow.js';
 export function createSfnWorkflow(
   env: Pick<
     Env,
-    'AWS_REGION' | 'SFN_ENDPOINT' | 'ROLLING_STATE_MACHINE_ARN' | 'CANARY_STATE_MACHINE_ARN' | 'BLUE_GREEN_STATE_MACHINE_ARN' | 'UPDATE_RUN_STATE_MACHINE_ARN'
+    | 'AWS_REGION'
+    | 'SFN_ENDPOINT'
+    | 'ROLLING_STATE_MACHINE_ARN'
+    | 'CANARY_STATE_MACHINE_ARN'
+    | 'BLUE_GREEN_STATE_MACHINE_ARN'
+    | 'UPDATE_RUN_STATE_MACHINE_ARN'
   >,
 ): Workflow {
   const client = new SFNClient({

@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import { createRunRepository } from '../fleet/run-repository.js';
+import { runRunTask } from '../fleet/run-task-table.js';
+import { makeRunTasks, type RunTasks } from '../fleet/run-tasks.js';
+import { createServiceRepository } from '../services/service-repository.js';
+import { baseSetup } from '../shared/setup.js';
+import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
+import { upgradesSetup } from './upgrades-setup.js';
+
+let tasks: RunTasks | undefined;
+function setup(): RunTasks {
+  const base = baseSetup();
+  return makeRunTasks({
+    runs: createRunRepository(base.db, base.tableName, () => base.clock.now()),
+    services: createServiceRepository(base.db, base.tableName),
+    executions: upgradeRepositorySetup(base),
+    // Member upgrades are ordinary upgrades: the same use case as the upgrades API, with the pipelines' ceiling.
+    upgrades: upgradesSetup(base),
+    workflow: createSfnWorkflow(base.env),
+    clock: base.clock,
+    timeScale: base.env.SLUICE_TIME_SCALE,
+    logger: base.logger,
+  });
+}
+
+/** The task function of the update run flows (statemachines/update-run*.asl.json). */
+export const handler = middy<unknown, unknown>().handler(async (event) => {
+  tasks ??= setup();
+  return runRunTask(tasks, event);
+});

@@ -1,0 +1,24 @@
+import { createRunRepository } from '../fleet/run-repository.js';
+import { makeRunWaker } from '../fleet/run-tasks.js';
+import type { BaseSetup } from '../shared/setup.js';
+import { withEndHook } from '../upgrades/end-hook.js';
+import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import { createUpgradeRepository, type UpgradeRepository } from '../upgrades/upgrade-repository.js';
+
+/**
+ * The upgrade repository every function that moves executions uses: an execution of an
+ * update run's member that ends wakes its run's flow (docs/architecture.md#fleet-update-runs).
+ * Every function that can end an execution (the upgrades and registry APIs, the pipeline,
+ * the upgrade and fleet tasks) builds it here, so none can forget the hook.
+ */
+export function upgradeRepositorySetup(base: BaseSetup): UpgradeRepository {
+  const now = () => base.clock.now();
+  const wake = makeRunWaker({ runs: createRunRepository(base.db, base.tableName, now), workflow: createSfnWorkflow(base.env) });
+  return withEndHook(
+    createUpgradeRepository(base.db, base.tableName, now),
+    async (execution) => {
+      if (execution.updateRunId) await wake(execution.tenantId, execution.updateRunId);
+    },
+    (message, fields) => base.logger.warn(message, fields),
+  );
+}
