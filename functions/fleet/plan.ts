@@ -97,7 +97,7 @@ export function planRun(input: {
         });
       } else {
         const matchLabels = groupSpec.selector?.matchLabels ?? {};
-        chosen = sorted.filter((service) => matchesLabels((service as { labels?: Record<string, string> }).labels, matchLabels));
+        chosen = sorted.filter((service) => matchesLabels(service.labels, matchLabels));
       }
       const groupBefore = (groupSpec.beforeGates ?? []).map((spec) => gate(spec, { stage: s, group: g, position: 'before' }));
       const groupAfter = (groupSpec.afterGates ?? []).map((spec) => gate(spec, { stage: s, group: g, position: 'after' }));

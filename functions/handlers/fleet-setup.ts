@@ -1,8 +1,10 @@
+import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { type ComplianceReport, makeCompliance } from '../fleet/compliance.js';
 import { makeProfiles, type Profiles } from '../fleet/profiles.js';
 import type { UpdateRuns } from '../fleet/runs.js';
 import { makeStrategies, type Strategies } from '../fleet/strategies.js';
 import { createStrategyRepository } from '../fleet/strategy-repository.js';
+import { createServiceRepository } from '../services/service-repository.js';
 import type { BaseSetup } from '../shared/setup.js';
 import { updateRunsSetup } from './update-runs-setup.js';
 
@@ -20,6 +22,9 @@ export function fleetSetup(base: BaseSetup): Fleet {
     strategies,
     runs: updateRunsSetup(base, strategies),
     profiles: makeProfiles(),
-    compliance: makeCompliance(),
+    compliance: makeCompliance({
+      services: createServiceRepository(base.db, base.tableName),
+      catalog: createCatalogRepository(base.db, base.tableName),
+    }),
   };
 }

@@ -4,6 +4,7 @@ import { AutoUpgradeChannel } from '../domain/channels.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
 import { PageQuery } from '../shared/pagination.js';
 import { ProjectName, ServiceName, StorableNumber, TenantId } from '../shared/schemas.js';
+import { Labels } from './labels.js';
 
 export const MAX_INSTANCES = 10_000;
 
@@ -88,6 +89,7 @@ export const CreateServiceBody = z.strictObject({
   autoUpgradeChannel: AutoUpgradeChannel.default('none'),
   maintenanceWindow: MaintenanceWindow.optional(),
   defaultUpgrade: UpgradeKnobs.optional(),
+  labels: Labels.default({}),
 });
 export type CreateServiceBody = z.infer<typeof CreateServiceBody>;
 
@@ -108,6 +110,8 @@ export const UpdateServiceBody = z
     autoUpgradeChannel: AutoUpgradeChannel.optional(),
     maintenanceWindow: MaintenanceWindow.nullable().optional(),
     defaultUpgrade: UpgradeKnobs.nullable().optional(),
+    /** The whole map: labels are replaced, never merged key by key; `null` clears them to `{}`. */
+    labels: Labels.nullable().optional(),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), 'send at least one field to change');
 export type UpdateServiceBody = z.infer<typeof UpdateServiceBody>;
@@ -126,6 +130,8 @@ export const Service = z.strictObject({
   autoUpgradeChannel: AutoUpgradeChannel,
   maintenanceWindow: MaintenanceWindow.optional(),
   defaultUpgrade: UpgradeKnobs.optional(),
+  /** Always present, `{}` when none; keys in sorted order. */
+  labels: Labels,
   validatedVersion: z.string().optional(),
   /** The upgrade that last completed on this service: what `rollbackOf` may name. */
   lastUpgrade: z

@@ -4,6 +4,7 @@ import type { UpgradeKnobs } from '../domain/knobs.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Page } from '../shared/pagination.js';
+import type { Labels } from './labels.js';
 import { assertLambdaTargetAllowed } from './lambda-target-pattern.js';
 import type { CreateServiceBody, Instance, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';
 import type { ServiceKey, ServiceRepository } from './service-repository.js';
@@ -11,12 +12,14 @@ import type { ServiceKey, ServiceRepository } from './service-repository.js';
 /**
  * A service as stored: the view plus its secret-bearing target and a revision for
  * optimistic locking. An instance without a `version` runs the service's `version`.
+ * `labels` is absent on items stored before services had labels: they have none.
  */
-export interface ServiceRecord extends Omit<ServiceView, 'target' | 'instances' | 'mixedVersions'> {
+export interface ServiceRecord extends Omit<ServiceView, 'target' | 'instances' | 'mixedVersions' | 'labels'> {
   instances: StoredInstance[];
   target: Target;
   revision: number;
   defaultUpgrade?: UpgradeKnobs;
+  labels?: Labels;
 }
 export type StoredInstance = Instance & { version?: string };
 
@@ -33,7 +36,17 @@ export function toServiceView({ revision, target, instances, ...service }: Servi
     instances: shown,
     mixedVersions: new Set(shown.map((instance) => instance.version)).size > 1,
     target: viewTarget(target),
+    labels: viewLabels(service.labels),
   };
+}
+
+/**
+ * Labels as shown: `{}` for an item stored before labels existed, keys sorted because a
+ * map read back from DynamoDB keeps no key order and the same service should read the
+ * same every time.
+ */
+function viewLabels(labels: Labels | undefined): Labels {
+  return Object.fromEntries(Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
@@ -126,7 +139,7 @@ export function makeServices({
     async update(key, patch) {
       const current = await load(key);
       assertLambdaTargetAllowed(patch.target, lambdaTargetPattern);
-      const { name, componentId, version, maintenanceWindow, defaultUpgrade, ...changes } = patch;
+      const { name, componentId, version, maintenanceWindow, defaultUpgrade, labels, ...changes } = patch;
       const next: ServiceRecord = { ...current, revision: current.revision + 1, updatedAt: clock.now().toISOString() };
       for (const [field, value] of Object.entries(changes)) {
         if (value !== undefined) Object.assign(next, { [field]: value });
@@ -136,6 +149,8 @@ export function makeServices({
       else if (maintenanceWindow !== undefined) next.maintenanceWindow = maintenanceWindow;
       if (defaultUpgrade === null) delete next.defaultUpgrade;
       else if (defaultUpgrade !== undefined) next.defaultUpgrade = defaultUpgrade;
+      // Labels are one value: a patch replaces the whole map, null leaves none.
+      if (labels !== undefined) next.labels = labels ?? {};
       if (changes.instances !== undefined) {
         // An instance kept keeps the version it runs; a new one is installed at the service's version.
         const before = new Map(current.instances.map((instance) => [instance.id, instance.version ?? current.version]));
