@@ -83,14 +83,14 @@ export function planRun(input: {
     let stageMembers = 0;
     const groups = stageSpec.groups.map((groupSpec, g): GroupPlan => {
       const where = `${stageSpec.name}/${groupSpec.name}`;
-      const field = `body.stages.${s}.groups.${g}`;
+      const field = `body.stages[${s}].groups[${g}]`;
       let chosen: ServiceRecord[];
       if (groupSpec.services) {
         chosen = groupSpec.services.flatMap((ref, index) => {
           const service = byRef.get(`${ref.project}/${ref.name}`);
           if (!service)
             problems.push({
-              field: `${field}.services.${index}`,
+              field: `${field}.services[${index}]`,
               message: `${ref.project}/${ref.name} is not a service of this component`,
             });
           return service ? [service] : [];
@@ -136,7 +136,7 @@ export function planRun(input: {
     });
     const afterGates = (stageSpec.afterGates ?? []).map((spec) => gate(spec, { stage: s, position: 'after' }));
     if (stageMembers > MAX_STAGE_MEMBERS) {
-      problems.push({ field: `body.stages.${s}`, message: `${stageMembers} members; a stage holds at most ${MAX_STAGE_MEMBERS}` });
+      problems.push({ field: `body.stages[${s}]`, message: `${stageMembers} members; a stage holds at most ${MAX_STAGE_MEMBERS}` });
     }
     return {
       name: stageSpec.name,
