@@ -43,6 +43,8 @@ interface SharedBlock {
 const everywhere = (state: string, flows: readonly FlowName[]): Partial<Record<FlowName, string>> =>
   Object.fromEntries(flows.map((flow) => [flow, state]));
 const TOP_LEVEL: readonly FlowName[] = ['rolling', 'canary', 'blue-green'];
+/** The fleet update run flows: the run's stages and one stage's members. */
+const FLEET: readonly FlowName[] = ['update-run', 'update-run-stage'];
 
 const SHARED_BLOCKS: readonly SharedBlock[] = [
   {
@@ -72,7 +74,12 @@ const SHARED_BLOCKS: readonly SharedBlock[] = [
     mayDiffer: {},
   },
   { block: 'the failed end', states: everywhere('Failed', TOP_LEVEL), mayDiffer: {} },
-  { block: 'the successful end', states: everywhere('Done', TOP_LEVEL), mayDiffer: {} },
+  { block: 'the successful end', states: everywhere('Done', [...TOP_LEVEL, ...FLEET]), mayDiffer: {} },
+  {
+    block: "recording an update run's unexpected error (FAILED), then ending the flow",
+    states: everywhere('FailRun', FLEET),
+    mayDiffer: {},
+  },
   {
     block: 'the single batch (batch 0) as a child execution',
     states: { canary: 'RunCanaries', 'blue-green': 'BringUpGreen' },

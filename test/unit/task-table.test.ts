@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FLOWS } from '../../functions/domain/flows.js';
+import { FLEET_TASK_FUNCTION_ARN_KEY, FLOWS, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
+import { RunTaskEvent } from '../../functions/fleet/run-task-table.js';
 import { TASK_TABLE, TaskEvent } from '../../functions/upgrade-tasks/task-table.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -18,7 +19,15 @@ function taskNames(node: unknown, found = new Set<string>()): Set<string> {
   return found;
 }
 
-const byFlow = Object.fromEntries(FLOWS.map((flow) => [flow.name, taskNames(JSON.parse(readFileSync(join(ROOT, flow.file), 'utf8')))]));
+/** The tasks each flow that invokes function `key` sends. */
+const tasksOf = (key: string) =>
+  Object.fromEntries(
+    FLOWS.filter((flow) => (flow.substitutionKeys as readonly string[]).includes(key)).map((flow) => [
+      flow.name,
+      taskNames(JSON.parse(readFileSync(join(ROOT, flow.file), 'utf8'))),
+    ]),
+  );
+const byFlow = tasksOf(TASK_FUNCTION_ARN_KEY);
 const sent = new Set(Object.values(byFlow).flatMap((names) => [...names]));
 
 describe('the upgrade task table', () => {
@@ -36,5 +45,18 @@ describe('the upgrade task table', () => {
   it('parses exactly the names of the table', () => {
     const schemaNames = TaskEvent.options.map((option) => option.shape.task.value);
     expect([...schemaNames].sort()).toEqual(Object.keys(TASK_TABLE).sort());
+  });
+});
+
+describe('the update run task table', () => {
+  const fleetFlows = tasksOf(FLEET_TASK_FUNCTION_ARN_KEY);
+  const names = RunTaskEvent.options.map((option) => option.shape.task.value);
+
+  it('parses exactly the tasks the update run flows send, and those flows invoke only the fleet task function', () => {
+    expect(Object.keys(fleetFlows).sort()).toEqual(['update-run', 'update-run-stage']);
+    expect([...new Set(Object.values(fleetFlows).flatMap((set) => [...set]))].sort()).toEqual([...names].sort());
+    for (const flow of FLOWS.filter((f) => f.name in fleetFlows)) {
+      expect(flow.substitutionKeys as readonly string[]).not.toContain(TASK_FUNCTION_ARN_KEY);
+    }
   });
 });
