@@ -18,7 +18,11 @@ const fill = (route: RouteDefinition, tenantId: string) =>
     .replace('{projectName}', 'proj')
     .replace('{serviceName}', 'svc')
     .replace('{executionId}', 'upg_0000000000')
-    .replace('{stepId}', 'stp_0000000000');
+    .replace('{stepId}', 'stp_0000000000')
+    .replace('{runId}', 'run_0000000000')
+    .replace('{gateId}', 'gate-1')
+    .replace('{strategyName}', 'strategy')
+    .replace('{profileName}', 'profile');
 
 const protectedRoutes = (ROUTES as readonly RouteDefinition[]).filter((route) => route.access !== 'public');
 

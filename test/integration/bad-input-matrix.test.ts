@@ -20,12 +20,16 @@ const VALID: Record<string, string> = {
   serviceName: 'svc',
   executionId: 'upg_0000000000',
   stepId: 'stp_0000000000',
+  runId: 'run_0000000000',
+  gateId: 'gate-1',
+  strategyName: 'strategy',
+  profileName: 'profile',
 };
 const fill = (route: RouteDefinition, overrides: Record<string, string> = {}) =>
   route.path.replace(/\{(\w+)\}/g, (_match, name: string) => overrides[name] ?? (name === 'tenantId' ? tenant : (VALID[name] ?? 'x')));
 const valid = (route: RouteDefinition) => fill(route);
 /** The route's path with its required query parameters (a rollback's `reason`), so that the body is what is judged. */
-const QUERY_SAMPLES: Record<string, string> = { reason: 'bad input' };
+const QUERY_SAMPLES: Record<string, string> = { reason: 'bad input', componentId: 'cmp_none' };
 const withRequiredQuery = (route: RouteDefinition) => {
   const query = (contractOf(route) as { query?: z.ZodType }).query;
   const required = query

@@ -68,6 +68,10 @@ const MISSING: Record<string, string> = {
   serviceName: 'nobody',
   executionId: 'upg_0000000000',
   stepId: 'stp_0000000000',
+  runId: 'run_0000000000',
+  gateId: 'gate-999',
+  strategyName: 'no-strategy',
+  profileName: 'no-profile',
 };
 const QUERY_SAMPLES: Record<string, string> = { from: '1.0.0', to: '1.0.1' };
 /** Identifiers of the tenant that must never show in an answer to anyone else. */
@@ -102,7 +106,23 @@ beforeAll(async () => {
   });
   expect(upgrade.status, upgrade.text).toBe(201);
   ids.executionId = upgrade.body.executionId;
-  secrets = [ids.serviceName ?? '', destination, ids.stepId ?? '', ids.executionId ?? ''];
+  const strategy = await api.request('POST', `/v1/tenants/${tenant}/update-strategies`, {
+    token: operator,
+    body: {
+      name: unique('strategy'),
+      stages: [{ name: 's', beforeGates: [{ type: 'approval', name: 'go' }], groups: [{ name: 'g', services: [{ project: 'proj', name: destination }] }] }],
+    },
+  });
+  expect(strategy.status, strategy.text).toBe(201);
+  ids.strategyName = strategy.body.name;
+  const run = await api.request('POST', `/v1/tenants/${tenant}/update-runs`, {
+    token: operator,
+    body: { name: 'isolation', componentId, toVersion: '1.0.1', strategyName: ids.strategyName },
+  });
+  expect(run.status, run.text).toBe(201);
+  ids.runId = run.body.runId;
+  ids.gateId = run.body.stages[0].beforeGates[0].gateId;
+  secrets = [ids.serviceName ?? '', destination, ids.stepId ?? '', ids.executionId ?? '', ids.runId ?? '', ids.strategyName ?? ''];
 });
 
 const isRead = (operation: Operation) => operation.method === 'GET';
@@ -121,7 +141,7 @@ function urlOf(operation: Operation, tenantId = tenant): string {
     if (value === undefined) throw new Error(`no sample for path parameter ${name} of ${operation.operationId}`);
     return encodeURIComponent(value);
   });
-  const query = operation.requiredQuery.map((name) => `${name}=${encodeURIComponent(QUERY_SAMPLES[name] ?? 'x')}`).join('&');
+  const query = operation.requiredQuery.map((name) => `${name}=${encodeURIComponent(QUERY_SAMPLES[name] ?? ids[name] ?? 'x')}`).join('&');
   return query ? `${path}?${query}` : path;
 }
 
