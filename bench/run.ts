@@ -82,3 +82,20 @@ line();
   );
   line();
 }
+
+{
+  const { runFleetBench } = await import('./fleet-bench.js');
+  const f = await runFleetBench();
+  line(
+    `## A fleet update run of ${f.members} members (${f.stages} stages × ${f.members / f.stages}, maxConcurrency 25, simulated target) against one ROLLING upgrade of ${f.rollingInstances} instances (batchSize 50)`,
+  );
+  line(`  run wall time: ${f.wallSeconds.toFixed(1)} s (1000x time)`);
+  line(
+    `  run parent history events: ${f.runParentEvents} of the ${f.historyLimit} limit (${((f.runParentEvents / f.historyLimit) * 100).toFixed(1)}%); largest stage child: ${f.largestStageEvents}`,
+  );
+  line(`  ROLLING parent history events: ${f.rollingParentEvents}`);
+  line(
+    `  state transitions: run flows ${f.runTransitions} (${f.runTransitionsPerMember} per member) vs ROLLING flows ${f.rollingTransitions} (${f.rollingTransitionsPerInstance} per instance): ${(f.runTransitionsPerMember / f.rollingTransitionsPerInstance).toFixed(2)}x`,
+  );
+  line();
+}
