@@ -269,6 +269,8 @@ export class SluiceStack extends Stack {
           }),
         ],
       });
+      // An upgrade whose start fails ends there, and an update run's member ending wakes its run.
+      this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
     }
     this.scheduler.grantSchedules(pipeline, 'create-and-delete', scheduledFunctionArn);
     // The scheduled function reads its own ARN from the invocation context (no self-reference).

@@ -463,11 +463,14 @@ describe('permissions', () => {
     expect(control.flatMap(resourcesOf).sort(byJson)).toEqual(upgradeMachines().map(executionArnsOf).sort(byJson));
   });
 
-  it('give task-token calls on "*" alone: success to the upgrade APIs, the task function and the fleet functions, failure to the upgrade APIs and the task function', () => {
+  it('give task-token calls on "*" alone: success to every function that can end an upgrade or wake a run, failure to the upgrade APIs and the task function', () => {
     const apiRoles = upgradeApis().map(([, fn]) => logicalIdOf(fn.role));
     const tasksRole = logicalIdOf(stack.taskFunction.role);
-    // The fleet functions wake parked update runs (complete the run's token).
-    const wakers = [stack.functions.fleet, stack.fleetTaskFunction].map((fn) => logicalIdOf(fn.role));
+    // A member upgrade ending wakes its update run (completes the run's token): the pipeline
+    // functions start upgrades (a failed start ends one), the fleet functions wake runs.
+    const wakers = [stack.functions.pipeline, stack.scheduledFunction, stack.functions.fleet, stack.fleetTaskFunction].map((fn) =>
+      logicalIdOf(fn.role),
+    );
     expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole, ...wakers].sort());
     // The task function fails a waiting token when a gate closes or a hold is interrupted.
     expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles, tasksRole].sort());
@@ -1139,7 +1142,9 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
         // SendTaskSuccess alone: a member upgrade ending (or a run changing) wakes its parked update run.
-        ...['FleetFunction', 'FleetTasksFunction'].map((fn) => `AwsSolutions-IAM5[Resource::*] @ SluiceTest/${fn}/TaskResponsePolicy`),
+        ...['PipelineFunction', 'PipelineScheduledFunction', 'FleetFunction', 'FleetTasksFunction'].map(
+          (fn) => `AwsSolutions-IAM5[Resource::*] @ SluiceTest/${fn}/TaskResponsePolicy`,
+        ),
         ...['', ':*'].map(
           (qualifier) =>
             `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:sluice-target-*${qualifier}] @ SluiceTest/UpgradeTasksFunction/Role`,
