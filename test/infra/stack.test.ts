@@ -30,6 +30,7 @@ import { SYNC_EXECUTION_RULE_NAME } from '../../lib/constructs/sluice-state-mach
 import {
   TIMELINE_DETAIL_TYPE_PATH,
   TIMELINE_EVENT_SOURCE,
+  TIMELINE_FILTER_PATTERN,
   TIMELINE_INPUT_TEMPLATE,
   TimelinePublisher,
 } from '../../lib/constructs/timeline-publisher.js';
@@ -822,16 +823,31 @@ describe('timeline publisher', () => {
     expect([TIMELINE_EVENT_SOURCE, TIMELINE_DETAIL_TYPE_PATH]).toEqual(['sluice.upgrades', '$.dynamodb.NewImage.type.S']);
   });
 
-  it('makes the detail from the new image: key, type, time, actor, and the detail map as DynamoDB JSON', () => {
+  /** The template with each <$.…> variable replaced by the sample's value (a missing one stands out). */
+  const render = (sample: Record<string, string>) =>
+    TIMELINE_INPUT_TEMPLATE.replace(/<(\$[^>]+)>/g, (_m, path: string) => sample[path] ?? `MISSING:${path}`);
+
+  it('uses only variables of the new image: both keys, type, time, actor and the detail map', () => {
+    const paths = [...TIMELINE_INPUT_TEMPLATE.matchAll(/<(\$[^>]+)>/g)].map(([, path]) => path);
+    expect(paths).toEqual([
+      '$.dynamodb.NewImage.executionId.S',
+      '$.dynamodb.NewImage.runId.S',
+      '$.dynamodb.NewImage.type.S',
+      '$.dynamodb.NewImage.at.S',
+      '$.dynamodb.NewImage.actor.S',
+      '$.dynamodb.NewImage.detail.M',
+    ]);
+  });
+
+  it("makes an upgrade's detail from the new image: key, type, time, actor, and the detail map as DynamoDB JSON", () => {
     // Sample values in place of the <$.…> variables must give valid JSON with exactly these fields.
-    const sample: Record<string, string> = {
+    const rendered = render({
       '$.dynamodb.NewImage.executionId.S': 'upg_exec1',
       '$.dynamodb.NewImage.type.S': 'BatchCompleted',
       '$.dynamodb.NewImage.at.S': '2025-01-01T00:00:00.000Z',
       '$.dynamodb.NewImage.actor.S': 'alice',
       '$.dynamodb.NewImage.detail.M': '{"batch":{"N":"2"}}',
-    };
-    const rendered = TIMELINE_INPUT_TEMPLATE.replace(/<(\$[^>]+)>/g, (_m, path: string) => sample[path] ?? `MISSING:${path}`);
+    }).replace(/"runId": "MISSING:[^"]*", /, ''); // as Pipes leaves out an absent path
     expect(JSON.parse(rendered)).toEqual({
       executionId: 'upg_exec1',
       type: 'BatchCompleted',
@@ -839,6 +855,18 @@ describe('timeline publisher', () => {
       actor: 'alice',
       detailDynamoDb: { batch: { N: '2' } },
     });
+  });
+
+  it("makes an update run's detail with its runId (UPDATE_RUN#<runId> / EVENT#…, no executionId)", () => {
+    const item = { runId: 'run_1', type: 'UpdateRunCreated', at: '2025-01-01T00:00:00.000Z', actor: 'bob' };
+    const sample = Object.fromEntries(Object.entries(item).map(([key, value]) => [`$.dynamodb.NewImage.${key}.S`, value]));
+    const rendered = render({ ...sample, '$.dynamodb.NewImage.detail.M': '{"stage":{"N":"0"}}' }).replace(
+      /"executionId": "MISSING:[^"]*", /,
+      '',
+    ); // as Pipes leaves out an absent path
+    expect(JSON.parse(rendered)).toEqual({ ...item, detailDynamoDb: { stage: { N: '0' } } });
+    // Its sort key passes the filter as an upgrade's does.
+    expect(TIMELINE_FILTER_PATTERN.dynamodb.NewImage.sk.S[0].prefix).toBe('EVENT#');
   });
 
   it('has a role that may read the stream, put on the bus and send to its DLQ, and nothing else', () => {
