@@ -8,8 +8,8 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { FlowName } from '../functions/domain/flows.js';
-import { childFlowsOf, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
+import type { FlowDefinition, FlowName } from '../functions/domain/flows.js';
+import { childFlowsOf, FLEET_TASK_FUNCTION_ARN_KEY, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
 import type { RouteGroup } from '../functions/domain/routes.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/domain/routes.js';
@@ -36,6 +36,11 @@ export function upgradeTasksEntry(root: string = PROJECT_ROOT): string {
   return join(root, 'functions', 'handlers', 'upgrade-tasks.handler.ts');
 }
 
+/** The task function the update run flows invoke (not behind the API). */
+export function fleetTasksEntry(root: string = PROJECT_ROOT): string {
+  return join(root, 'functions', 'handlers', 'fleet-tasks.handler.ts');
+}
+
 /** The function the upgrade pipelines' schedules invoke (not behind the API). */
 export function pipelineScheduledEntry(root: string = PROJECT_ROOT): string {
   return join(root, 'functions', 'handlers', 'scheduled.handler.ts');
@@ -48,13 +53,14 @@ export interface SluiceStackProps extends StackProps {
 
 /**
  * The whole control plane in one stack: the table, one function per route group, the
- * HTTP API in front of them, the upgrade flows (one state machine per entry of
- * `functions/domain/flows.ts`) with the task function they invoke, and the progress event bus.
+ * HTTP API in front of them, the flows (one state machine per entry of
+ * `functions/domain/flows.ts`) with the task functions they invoke (the upgrade flows
+ * `taskFunction`, the fleet update run flows `fleetTaskFunction`), and the progress event bus.
  *
- * Later parts (the scheduler, more flows) plug in through the public fields: `table`
- * for grants and `TABLE_NAME`, `functions` for grants and environment, `api` for
- * routes, `flows` and `taskFunction` for the state machines; and through `config` for
- * context-driven settings. A new flow needs only its ASL file and a `FLOWS` entry.
+ * Later parts plug in through the public fields: `table` for grants and `TABLE_NAME`,
+ * `functions` for grants and environment, `api` for routes, `flows`, `taskFunction` and
+ * `fleetTaskFunction` for the state machines, `eventBus` for rules; and through `config`
+ * for context-driven settings. A new flow needs only its ASL file and a `FLOWS` entry.
  */
 export class SluiceStack extends Stack {
   readonly config: SluiceConfig;
@@ -63,8 +69,13 @@ export class SluiceStack extends Stack {
   readonly idempotencyTable: Table;
   /** The function serving each route group of `functions/domain/routes.ts`. */
   readonly functions: Readonly<Record<RouteGroup, SluiceFunction>>;
-  /** The function behind every Task state of every flow. */
+  /** The function behind every Task state of the upgrade flows (those naming `${UpgradeTasksFunctionArn}`). */
   readonly taskFunction: SluiceFunction;
+  /**
+   * The function behind every Task state of the fleet update run flows (those naming
+   * `${FleetTasksFunctionArn}`): it creates and starts the runs' member upgrades.
+   */
+  readonly fleetTaskFunction: SluiceFunction;
   /** What the task function may invoke: the lambda targets' function ARNs and their qualified forms. */
   lambdaTargetArns: readonly string[] = [];
   /** The state machine of each flow of `functions/domain/flows.ts`. */
@@ -155,16 +166,33 @@ export class SluiceStack extends Stack {
     this.allowTaskResponses(this.taskFunction, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
     this.allowLambdaTargets(config.lambdaTargetPattern);
 
-    this.flows = this.createFlows(config);
+    // An update run's tasks look at its members, create and start the member upgrades of
+    // the next groups through the upgrades use case (minutes for a large fleet), and park
+    // the run's flow on a task token. It reads no claims and puts no events.
+    this.fleetTaskFunction = new SluiceFunction(this, 'FleetTasksFunction', {
+      entry: fleetTasksEntry(),
+      projectRoot: PROJECT_ROOT,
+      description: 'Sluice flows: the tasks every fleet update run state machine invokes',
+      environment: { TABLE_NAME: this.table.tableName },
+      logRetention: config.logRetention,
+      tracing: config.tracing,
+      bundleAwsSdk: config.bundleAwsSdk,
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS['fleet-tasks']),
+      memorySize: 1024,
+    });
+    this.table.grantReadWriteData(this.fleetTaskFunction);
+    this.acknowledgeIndexGrant(this.fleetTaskFunction);
 
-    // The upgrades API starts, stops and reads executions of the flows it may start
-    // (those with an `apiEnvVar`), and resumes a paused one through its task token. The
-    // orchestrator-style registry API runs the same use cases, so it gets the same.
+    this.flows = this.createFlows(config);
+    const upgradeFlows = FLOWS.filter(isUpgradeFlow);
+
+    // The upgrades API starts, stops and reads executions of one upgrade's flows (those
+    // `startedBy: 'upgrades'`; never an update run), and resumes a paused one through its
+    // task token. The orchestrator-style registry API runs the same use cases, so it gets the same.
     for (const upgrades of [this.functions.upgrades, this.functions.registry]) {
       this.table.grantReadWriteData(upgrades);
       this.acknowledgeIndexGrant(upgrades);
-      for (const flow of FLOWS) {
-        if (!('apiEnvVar' in flow)) continue;
+      for (const flow of upgradeFlows) {
         const { stateMachine } = this.flows[flow.name];
         upgrades.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
         stateMachine.grantStartExecution(upgrades);
@@ -176,6 +204,28 @@ export class SluiceStack extends Stack {
       }
       this.allowTaskResponses(upgrades, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
     }
+
+    // Fleet update runs (docs/architecture.md#fleet-update-runs). The fleet API keeps
+    // strategies, runs and profiles in the table, starts the update-run flow and nothing
+    // else (never a member upgrade: the run's tasks start those), and wakes a parked run.
+    const fleet = this.functions.fleet;
+    this.table.grantReadWriteData(fleet);
+    this.acknowledgeIndexGrant(fleet);
+    for (const flow of FLOWS.filter(isFleetFlow)) {
+      const { stateMachine } = this.flows[flow.name];
+      fleet.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
+      stateMachine.grantStartExecution(fleet);
+    }
+    // The fleet task function creates and starts member upgrades with the upgrades use
+    // case: it starts the upgrade flows, never stops or describes them (their ends reach
+    // the run through the upgrade repository's end hook, in whichever function ends them).
+    for (const flow of upgradeFlows) {
+      const { stateMachine } = this.flows[flow.name];
+      this.fleetTaskFunction.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
+      stateMachine.grantStartExecution(this.fleetTaskFunction);
+    }
+    // Waking a parked run completes its task token; nothing in either function fails one.
+    for (const fn of [fleet, this.fleetTaskFunction]) this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
 
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the
@@ -203,11 +253,10 @@ export class SluiceStack extends Stack {
     });
     this.scheduler = new PipelineScheduler(this, 'PipelineScheduler', { target: this.scheduledFunction.lambda });
     const pipeline = this.functions.pipeline;
-    const startable = FLOWS.filter((flow) => 'apiEnvVar' in flow);
     for (const fn of [pipeline, this.scheduledFunction]) {
       this.table.grantReadWriteData(fn);
       this.acknowledgeIndexGrant(fn);
-      for (const flow of startable) fn.lambda.addEnvironment(flow.apiEnvVar, this.flows[flow.name].stateMachine.stateMachineArn);
+      for (const flow of upgradeFlows) fn.lambda.addEnvironment(flow.apiEnvVar, this.flows[flow.name].stateMachine.stateMachineArn);
       // A policy of its own, not the role's default one: a function waits for its default
       // policy, and the flows (through the task function, which targets the scheduled
       // function) would then wait for the function, a cycle.
@@ -216,10 +265,12 @@ export class SluiceStack extends Stack {
         statements: [
           new PolicyStatement({
             actions: ['states:StartExecution'],
-            resources: startable.map((flow) => this.flows[flow.name].stateMachine.stateMachineArn),
+            resources: upgradeFlows.map((flow) => this.flows[flow.name].stateMachine.stateMachineArn),
           }),
         ],
       });
+      // An upgrade whose start fails ends there, and an update run's member ending wakes its run.
+      this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
     }
     this.scheduler.grantSchedules(pipeline, 'create-and-delete', scheduledFunctionArn);
     // The scheduled function reads its own ARN from the invocation context (no self-reference).
@@ -261,18 +312,24 @@ export class SluiceStack extends Stack {
 
   /**
    * One state machine per entry of {@link FLOWS}, in order, so that each child exists
-   * before the flow that starts it. Each flow's role may invoke the task function (when
-   * its file names it) and run the children whose ARNs it substitutes; nothing else.
+   * before the flow that starts it. Each flow's role may invoke the task functions its
+   * file names (the upgrade task function for `${UpgradeTasksFunctionArn}`, the fleet task
+   * function for `${FleetTasksFunctionArn}`) and run the children whose ARNs it
+   * substitutes; nothing else.
    */
   private createFlows(config: SluiceConfig): Record<FlowName, SluiceStateMachine> {
-    const values = new Map<string, string>([[TASK_FUNCTION_ARN_KEY, this.taskFunction.lambda.functionArn]]);
+    const taskFunctions = new Map<string, SluiceFunction>([
+      [TASK_FUNCTION_ARN_KEY, this.taskFunction],
+      [FLEET_TASK_FUNCTION_ARN_KEY, this.fleetTaskFunction],
+    ]);
+    const values = new Map<string, string>([...taskFunctions].map(([key, fn]) => [key, fn.lambda.functionArn]));
     const flows = new Map<string, SluiceStateMachine>();
     for (const flow of FLOWS) {
       const substitutions: Record<string, string> = {};
       for (const key of flow.substitutionKeys) {
         const value = values.get(key);
         if (value === undefined) {
-          throw new Error(`Flow "${flow.name}" uses \${${key}}, which neither the task function nor an earlier flow of FLOWS provides`);
+          throw new Error(`Flow "${flow.name}" uses \${${key}}, which neither a task function nor an earlier flow of FLOWS provides`);
         }
         substitutions[key] = value;
       }
@@ -282,8 +339,8 @@ export class SluiceStack extends Stack {
         substitutions,
         logRetention: config.logRetention,
       });
-      if (flow.substitutionKeys.some((key) => key === TASK_FUNCTION_ARN_KEY)) {
-        machine.allowInvoking(this.taskFunction.lambda);
+      for (const [key, fn] of taskFunctions) {
+        if (flow.substitutionKeys.some((used) => used === key)) machine.allowInvoking(fn.lambda);
       }
       for (const child of childFlowsOf(flow)) {
         const childMachine = flows.get(child.name);
@@ -356,6 +413,18 @@ export class SluiceStack extends Stack {
       reason: "Queries on the table's own GSIs (TABLE_SCHEMA: gsi1, gsi2) need <table ARN>/index/*; the wildcard never leaves this table.",
     });
   }
+}
+
+type Flow = (typeof FLOWS)[number];
+
+/** The flows of one upgrade execution, which the upgrades, registry and pipeline functions start. */
+function isUpgradeFlow(flow: FlowDefinition): flow is Extract<Flow, { startedBy: 'upgrades' }> {
+  return flow.startedBy === 'upgrades';
+}
+
+/** The flows of a fleet update run, which the fleet function starts. */
+function isFleetFlow(flow: FlowDefinition): flow is Extract<Flow, { startedBy: 'fleet' }> {
+  return flow.startedBy === 'fleet';
 }
 
 function pascalCase(value: string): string {

@@ -10,32 +10,36 @@ import { createDeadLetterQueue } from './dead-letter-queue.js';
 export const TIMELINE_EVENT_SOURCE = 'sluice.upgrades';
 
 /**
- * Only new timeline items pass: an execution's timeline items (`sk = EVENT#…`) are
+ * Only new timeline items pass: the timeline items of an upgrade execution and of a fleet
+ * update run (`sk = EVENT#…` under `UPGRADE#<executionId>` or `UPDATE_RUN#<runId>`) are
  * inserted once and never changed, so INSERT is the whole story, and every other item
- * kind of the single table (executions, instances, locks, …) stays off the bus.
+ * kind of the single table (executions, runs, members, instances, locks, …) stays off the bus.
  */
 export const TIMELINE_FILTER_PATTERN = {
   eventName: ['INSERT'],
   dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] } } },
 } as const;
 
-/** The event's detail-type is the timeline item's `type` (UpgradeStarted, BatchCompleted, …). */
+/** The event's detail-type is the timeline item's `type` (UpgradeStarted, BatchCompleted, UpdateRunCreated, …). */
 export const TIMELINE_DETAIL_TYPE_PATH = '$.dynamodb.NewImage.type.S';
 
 /**
  * The event's detail, built from the stream record by the pipe's input transformer.
  *
- * - `executionId` is stored on every timeline item for this template (an input
- *   template has no string functions to cut it out of the partition key).
+ * - `executionId` is stored on every timeline item of an upgrade execution, `runId` on
+ *   every one of a fleet update run, for this template (an input template has no string
+ *   functions to cut either out of the partition key). An item has one or the other, so
+ *   an event carries exactly one of them.
  * - `detailDynamoDb` is the item's `detail` map in DynamoDB JSON (`{"batch":{"N":"2"}}`):
  *   turning it back into plain JSON needs code, which this pipe deliberately has none of.
  * - Pipes leaves out a variable whose path is absent (EventBridge user guide, "Amazon
  *   EventBridge Pipes input transformation", common issues), which is what happens to
- *   `actor` and `detailDynamoDb` on items without them.
+ *   `actor` and `detailDynamoDb` on items without them, and to `executionId` or `runId`.
  */
 export const TIMELINE_INPUT_TEMPLATE = [
   '{',
   '"executionId": "<$.dynamodb.NewImage.executionId.S>", ',
+  '"runId": "<$.dynamodb.NewImage.runId.S>", ',
   '"type": "<$.dynamodb.NewImage.type.S>", ',
   '"at": "<$.dynamodb.NewImage.at.S>", ',
   '"actor": "<$.dynamodb.NewImage.actor.S>", ',
@@ -54,8 +58,8 @@ export interface TimelinePublisherProps {
 }
 
 /**
- * Publishes every timeline event of an upgrade execution to the event bus, with no
- * handler code: an EventBridge Pipe reads the table's stream, keeps only inserted
+ * Publishes every timeline event of an upgrade execution or a fleet update run to the
+ * event bus, with no handler code: an EventBridge Pipe reads the table's stream, keeps only inserted
  * `EVENT#` items, and puts each one on the bus with source {@link TIMELINE_EVENT_SOURCE}
  * and the item's `type` as detail-type.
  *
@@ -101,7 +105,7 @@ export class TimelinePublisher extends Construct {
     this.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
 
     this.pipe = new CfnPipe(this, 'Pipe', {
-      description: 'Sluice: timeline events of upgrade executions, from the table stream to the event bus',
+      description: 'Sluice: timeline events of upgrade executions and update runs, from the table stream to the event bus',
       roleArn: this.role.roleArn,
       source: streamArn,
       sourceParameters: {

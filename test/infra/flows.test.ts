@@ -6,7 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
+import {
+  childFlowsOf,
+  FLEET_TASK_FUNCTION_ARN_KEY,
+  FLOWS,
+  placeholdersOf,
+  stateMachineArnKey,
+  TASK_FUNCTION_ARN_KEY,
+} from '../../functions/domain/flows.js';
 import { FlowSubstitutionError, SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
 import { PROJECT_ROOT } from '../../lib/sluice-stack.js';
 
@@ -37,7 +44,7 @@ describe('FLOWS', () => {
     const position = FLOWS.indexOf(flow);
     for (const key of flow.substitutionKeys) {
       const child = FLOWS.findIndex((f) => stateMachineArnKey(f.name) === key);
-      expect(key === TASK_FUNCTION_ARN_KEY || (child >= 0 && child < position), key).toBe(true);
+      expect(key === TASK_FUNCTION_ARN_KEY || key === FLEET_TASK_FUNCTION_ARN_KEY || (child >= 0 && child < position), key).toBe(true);
     }
   });
 
@@ -57,11 +64,43 @@ describe('FLOWS', () => {
     expect(childFlowsOf(flowNamed('blue-green')).map((flow) => flow.name)).toEqual(['batch']);
     expect(childFlowsOf(flowNamed('batch'))).toEqual([]);
     expect(childFlowsOf(flowNamed('canary-monitor'))).toEqual([]);
-    expect(FLOWS.filter((flow) => 'apiEnvVar' in flow).map((flow) => [flow.name, 'apiEnvVar' in flow ? flow.apiEnvVar : ''])).toEqual([
-      ['rolling', 'ROLLING_STATE_MACHINE_ARN'],
-      ['canary', 'CANARY_STATE_MACHINE_ARN'],
-      ['blue-green', 'BLUE_GREEN_STATE_MACHINE_ARN'],
+    expect(childFlowsOf(flowNamed('update-run')).map((flow) => flow.name)).toEqual(['update-run-stage']);
+    expect(childFlowsOf(flowNamed('update-run-stage'))).toEqual([]);
+    expect(
+      FLOWS.filter((flow) => 'apiEnvVar' in flow).map((flow) => [
+        flow.name,
+        'apiEnvVar' in flow ? flow.apiEnvVar : '',
+        'startedBy' in flow ? flow.startedBy : '',
+      ]),
+    ).toEqual([
+      ['rolling', 'ROLLING_STATE_MACHINE_ARN', 'upgrades'],
+      ['canary', 'CANARY_STATE_MACHINE_ARN', 'upgrades'],
+      ['blue-green', 'BLUE_GREEN_STATE_MACHINE_ARN', 'upgrades'],
+      ['update-run', 'UPDATE_RUN_STATE_MACHINE_ARN', 'fleet'],
     ]);
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s says which API starts it exactly when it has an apiEnvVar', (name) => {
+    const flow = flowNamed(name);
+    expect('startedBy' in flow).toBe('apiEnvVar' in flow);
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))(
+    '%s invokes one task function: the fleet one for update runs, the upgrade one otherwise',
+    (name) => {
+      const flow = flowNamed(name);
+      const keys: readonly string[] = flow.substitutionKeys;
+      const isFleet = name.startsWith('update-run');
+      expect(keys.includes(FLEET_TASK_FUNCTION_ARN_KEY)).toBe(isFleet);
+      expect(keys.includes(TASK_FUNCTION_ARN_KEY)).toBe(!isFleet);
+    },
+  );
+
+  it('lets update runs start no upgrade flow as a child (member upgrades start through the fleet task function)', () => {
+    const fleetFlows = FLOWS.filter((flow) => flow.name.startsWith('update-run'));
+    for (const flow of fleetFlows) {
+      for (const child of childFlowsOf(flow)) expect(child.name.startsWith('update-run'), `${flow.name} → ${child.name}`).toBe(true);
+    }
   });
 });
 

@@ -12,7 +12,14 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childFlowsOf, FLOWS, placeholdersOf, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../../functions/domain/flows.js';
+import {
+  childFlowsOf,
+  FLEET_TASK_FUNCTION_ARN_KEY,
+  FLOWS,
+  placeholdersOf,
+  stateMachineArnKey,
+  TASK_FUNCTION_ARN_KEY,
+} from '../../functions/domain/flows.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, routeKey } from '../../functions/domain/routes.js';
 import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
@@ -23,6 +30,7 @@ import { SYNC_EXECUTION_RULE_NAME } from '../../lib/constructs/sluice-state-mach
 import {
   TIMELINE_DETAIL_TYPE_PATH,
   TIMELINE_EVENT_SOURCE,
+  TIMELINE_FILTER_PATTERN,
   TIMELINE_INPUT_TEMPLATE,
   TimelinePublisher,
 } from '../../lib/constructs/timeline-publisher.js';
@@ -48,10 +56,16 @@ const resourcesOfType = (type: string): [string, CfnResource][] => Object.entrie
 const logicalIdOf = (construct: IConstruct): string =>
   stack.resolve((construct.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
 
-/** Every function of the stack: one per route group, the flows' task function, the schedules' target. */
-const FUNCTION_NAMES = [...ROUTE_GROUPS, 'upgrade-tasks', 'pipeline-scheduled'] as const;
+/** Every function of the stack: one per route group, the flows' two task functions, the schedules' target. */
+const FUNCTION_NAMES = [...ROUTE_GROUPS, 'upgrade-tasks', 'fleet-tasks', 'pipeline-scheduled'] as const;
 const functionNamed = (name: (typeof FUNCTION_NAMES)[number]): SluiceFunction =>
-  name === 'upgrade-tasks' ? stack.taskFunction : name === 'pipeline-scheduled' ? stack.scheduledFunction : stack.functions[name];
+  name === 'upgrade-tasks'
+    ? stack.taskFunction
+    : name === 'fleet-tasks'
+      ? stack.fleetTaskFunction
+      : name === 'pipeline-scheduled'
+        ? stack.scheduledFunction
+        : stack.functions[name];
 const allFunctions = (): SluiceFunction[] => FUNCTION_NAMES.map(functionNamed);
 /** A CfnResource is its own default child. */
 const groupId = (): string => stack.resolve(stack.scheduler.group.logicalId) as string;
@@ -117,6 +131,17 @@ const timeline = (): TimelinePublisher => {
   return found[0]!;
 };
 const flowMachines = (): [(typeof FLOWS)[number], SluiceStateMachine][] => FLOWS.map((flow) => [flow, stack.flows[flow.name]]);
+/** The flows of one upgrade execution (`startedBy: 'upgrades'`), which the upgrades API and the fleet tasks start. */
+const upgradeMachines = () => [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']];
+/** The task function a flow's Task states name: the fleet one for `${FleetTasksFunctionArn}`, else the upgrade one. */
+const taskFunctionOf = (flow: (typeof FLOWS)[number]): SluiceFunction =>
+  (flow.substitutionKeys as readonly string[]).includes(FLEET_TASK_FUNCTION_ARN_KEY) ? stack.fleetTaskFunction : stack.taskFunction;
+const variablesOf = (fn: SluiceFunction): Record<string, unknown> =>
+  (resources[logicalIdOf(fn.lambda)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+const startsOf = (fn: SluiceFunction): unknown[] =>
+  statementsOf(fn.role)
+    .filter((s) => actionsOf(s).includes('states:StartExecution'))
+    .flatMap(resourcesOf);
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'sluice-infra-'));
@@ -206,7 +231,7 @@ describe('idempotency table', () => {
   });
 
   it('is read and written by the API functions of groups with mutations, with exactly the calls Powertools makes', () => {
-    expect(mutatingGroups.sort()).toEqual(['catalog', 'pipeline', 'registry', 'services', 'upgrades']);
+    expect(mutatingGroups.sort()).toEqual(['catalog', 'fleet', 'pipeline', 'registry', 'services', 'upgrades']);
     for (const group of mutatingGroups) {
       const onTable = statementsOf(stack.functions[group].role).filter((s) =>
         resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(idempotencyArn())),
@@ -234,8 +259,8 @@ describe('idempotency table', () => {
 });
 
 describe('functions', () => {
-  it('are one per route group plus the task function and the scheduled function, and nothing else', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 2);
+  it('are one per route group plus the two task functions and the scheduled function, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 3);
     expect(Object.keys(stack.functions).sort()).toEqual([...ROUTE_GROUPS].sort());
   });
 
@@ -261,6 +286,42 @@ describe('functions', () => {
     const fn = resources[logicalIdOf(stack.functions[name].lambda)];
     expect(fn?.Properties).toMatchObject({
       Environment: { Variables: { ROLLING_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.rolling) } },
+    });
+  });
+
+  it('fleet finds the update-run state machine through UPDATE_RUN_STATE_MACHINE_ARN, and no upgrade flow', () => {
+    const variables = variablesOf(stack.functions.fleet);
+    expect(variables.UPDATE_RUN_STATE_MACHINE_ARN).toEqual(stateMachineArnOf(stack.flows['update-run']));
+    for (const name of ['ROLLING_STATE_MACHINE_ARN', 'CANARY_STATE_MACHINE_ARN', 'BLUE_GREEN_STATE_MACHINE_ARN']) {
+      expect(variables[name], name).toBeUndefined();
+    }
+  });
+
+  it('no function but fleet knows the update-run state machine', () => {
+    for (const name of FUNCTION_NAMES) {
+      const fn = functionNamed(name);
+      expect(variablesOf(fn).UPDATE_RUN_STATE_MACHINE_ARN, name).toEqual(
+        fn === stack.functions.fleet ? stateMachineArnOf(stack.flows['update-run']) : undefined,
+      );
+    }
+  });
+
+  it('fleet-tasks runs up to 5 minutes with 1024 MB and knows the table and the upgrade flows, not the claims or the bus', () => {
+    const fn = resources[logicalIdOf(stack.fleetTaskFunction.lambda)];
+    expect(fn?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+      MemorySize: 1024,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalIdOf(stack.fleetTaskFunction.logGroup) } },
+    });
+    expect(variablesOf(stack.fleetTaskFunction)).toEqual({
+      TABLE_NAME: { Ref: logicalIdOf(stack.table) },
+      NODE_OPTIONS: '--enable-source-maps',
+      // Member upgrades are started through the upgrades use case.
+      ROLLING_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.rolling),
+      CANARY_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.canary),
+      BLUE_GREEN_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows['blue-green']),
     });
   });
 
@@ -339,13 +400,7 @@ describe('permissions', () => {
         .filter((a) => a.startsWith('dynamodb:'));
     expect(dynamoActionsOf(stack.functions.system.role)).toEqual([]);
     for (const [, machine] of flowMachines()) expect(dynamoActionsOf(machine.role)).toEqual([]);
-    for (const fn of [
-      stack.functions.catalog,
-      stack.functions.services,
-      stack.functions.upgrades,
-      stack.functions.registry,
-      stack.taskFunction,
-    ]) {
+    for (const fn of allFunctions().filter((fn) => fn !== stack.functions.system)) {
       expect(dynamoActionsOf(fn.role)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']));
     }
   });
@@ -357,23 +412,43 @@ describe('permissions', () => {
       ['registry', stack.functions.registry],
     ] as const;
 
-  it.each(['upgrades', 'registry'] as const)(
-    'let the %s function start the top-level flows (rolling, canary, blue-green) and nothing else',
+  const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+
+  it.each(['upgrades', 'registry', 'pipeline', 'pipeline-scheduled', 'fleet-tasks'] as const)(
+    'let the %s function start the upgrade flows (rolling, canary, blue-green) and nothing else, never an update run',
     (name) => {
-      const starts = statementsOf(stack.functions[name].role).filter((s) => actionsOf(s).includes('states:StartExecution'));
-      expect(starts.flatMap(resourcesOf).sort()).toEqual(
-        [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(stateMachineArnOf).sort(),
-      );
+      const starts = startsOf(functionNamed(name));
+      expect(starts.sort(byJson)).toEqual(upgradeMachines().map(stateMachineArnOf).sort(byJson));
+      expect(starts).not.toContainEqual(stateMachineArnOf(stack.flows['update-run']));
+      expect(starts).not.toContainEqual(stateMachineArnOf(stack.flows['update-run-stage']));
     },
   );
 
-  it('let only the upgrade APIs, the pipeline functions and parent flows start executions', () => {
+  it('let the fleet function start the update-run flow and nothing else (its tasks start the member upgrades)', () => {
+    expect(startsOf(stack.functions.fleet)).toEqual([stateMachineArnOf(stack.flows['update-run'])]);
+    const control = statementsOf(stack.functions.fleet.role)
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('states:') && !a.startsWith('states:SendTask'));
+    expect(control).toEqual(['states:StartExecution']);
+  });
+
+  it('let the fleet task function stop or describe no execution (it only starts member upgrades)', () => {
+    const control = statementsOf(stack.fleetTaskFunction.role)
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('states:') && !a.startsWith('states:SendTask'));
+    expect([...new Set(control)]).toEqual(['states:StartExecution']);
+  });
+
+  it('let only the upgrade APIs, the pipeline functions, the fleet functions and parent flows start executions', () => {
     // Only the upgrades and registry functions, the pipeline functions (upgrades a validation
-    // releases) and parent flows (for their children) start executions at all.
+    // releases), the fleet API (update runs), the fleet task function (member upgrades) and
+    // parent flows (for their children) start executions at all.
     const starters = [
       ...upgradeApis().map(([, fn]) => logicalIdOf(fn.role)),
       logicalIdOf(stack.functions.pipeline.role),
       logicalIdOf(stack.scheduledFunction.role),
+      logicalIdOf(stack.functions.fleet.role),
+      logicalIdOf(stack.fleetTaskFunction.role),
       ...flowMachines()
         .filter(([flow]) => childFlowsOf(flow).length > 0)
         .map(([, m]) => logicalIdOf(m.role)),
@@ -386,15 +461,18 @@ describe('permissions', () => {
       actionsOf(s).some((a) => a === 'states:StopExecution' || a === 'states:DescribeExecution'),
     );
     expect([...new Set(control.flatMap(actionsOf))].sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
-    expect(control.flatMap(resourcesOf).sort()).toEqual(
-      [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(executionArnsOf).sort(),
-    );
+    expect(control.flatMap(resourcesOf).sort(byJson)).toEqual(upgradeMachines().map(executionArnsOf).sort(byJson));
   });
 
-  it('give task-token calls (success, failure) to the upgrade APIs and the task function only, on "*" alone', () => {
+  it('give task-token calls on "*" alone: success to every function that can end an upgrade or wake a run, failure to the upgrade APIs and the task function', () => {
     const apiRoles = upgradeApis().map(([, fn]) => logicalIdOf(fn.role));
     const tasksRole = logicalIdOf(stack.taskFunction.role);
-    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole].sort());
+    // A member upgrade ending wakes its update run (completes the run's token): the pipeline
+    // functions start upgrades (a failed start ends one), the fleet functions wake runs.
+    const wakers = [stack.functions.pipeline, stack.scheduledFunction, stack.functions.fleet, stack.fleetTaskFunction].map((fn) =>
+      logicalIdOf(fn.role),
+    );
+    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole, ...wakers].sort());
     // The task function fails a waiting token when a gate closes or a hold is interrupted.
     expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles, tasksRole].sort());
     expect(rolesAllowedTo('states:SendTaskHeartbeat')).toEqual([]);
@@ -460,6 +538,21 @@ describe('flows', () => {
     });
   };
   type TaskState = { Type: string; Resource?: string; Parameters?: Record<string, unknown> };
+  /** The managed rule through which a parent learns that its sync child finished. */
+  const syncRuleArn = () => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':events:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:rule/${SYNC_EXECUTION_RULE_NAME}`,
+      ],
+    ],
+  });
   const tasksOf = (definition: unknown): TaskState[] =>
     Object.values((definition as { States: Record<string, TaskState> }).States).filter((state) => state.Type === 'Task');
 
@@ -469,6 +562,10 @@ describe('flows', () => {
     for (const [, machine] of flowMachines()) {
       expect(resources[logicalIdOf(machine.stateMachine)]?.Properties?.StateMachineType).toBe('STANDARD');
     }
+  });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s outputs its state machine ARN', (name) => {
+    template.hasOutput(stateMachineArnKey(name), { Value: stateMachineArnOf(stack.flows[name]) });
   });
 
   it.each(FLOWS.map((flow) => flow.name))('%s logs ALL events without execution data to its own log group, with X-Ray on', (name) => {
@@ -496,17 +593,33 @@ describe('flows', () => {
     for (const key of machine.flow.substitutionKeys) {
       const child = FLOWS.find((f) => stateMachineArnKey(f.name) === key);
       expected[key] =
-        key === TASK_FUNCTION_ARN_KEY ? arnOf(stack.taskFunction.lambda) : child ? stateMachineArnOf(stack.flows[child.name]) : undefined;
+        key === TASK_FUNCTION_ARN_KEY
+          ? arnOf(stack.taskFunction.lambda)
+          : key === FLEET_TASK_FUNCTION_ARN_KEY
+            ? arnOf(stack.fleetTaskFunction.lambda)
+            : child
+              ? stateMachineArnOf(stack.flows[child.name])
+              : undefined;
     }
     expect(definitionOf(machine).properties.DefinitionSubstitutions).toEqual(expected);
   });
 
-  it('invoke the task function from every Lambda task once substituted', () => {
-    for (const [, machine] of flowMachines()) {
+  it('invoke their task function from every Lambda task once substituted: the fleet one in update runs, the upgrade one elsewhere', () => {
+    for (const [flow, machine] of flowMachines()) {
       const lambdaTasks = tasksOf(substitutedDefinitionOf(machine)).filter((t) => t.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
       expect(lambdaTasks.length).toBeGreaterThan(0);
-      for (const task of lambdaTasks) expect(task.Parameters?.FunctionName).toEqual(arnOf(stack.taskFunction.lambda));
+      const expected = flow.name.startsWith('update-run') ? stack.fleetTaskFunction : stack.taskFunction;
+      expect(taskFunctionOf(flow)).toBe(expected);
+      for (const task of lambdaTasks) expect(task.Parameters?.FunctionName, flow.name).toEqual(arnOf(expected.lambda));
     }
+  });
+
+  it('update-run runs stages as child executions of the update-run-stage state machine once substituted', () => {
+    const childTasks = tasksOf(substitutedDefinitionOf(stack.flows['update-run'])).filter((t) =>
+      t.Resource?.startsWith('arn:aws:states:::states:startExecution'),
+    );
+    expect(childTasks.map((t) => t.Resource)).toEqual(['arn:aws:states:::states:startExecution.sync:2']);
+    expect(childTasks[0]?.Parameters?.StateMachineArn).toEqual(stateMachineArnOf(stack.flows['update-run-stage']));
   });
 
   it('rolling runs batches as child executions of the batch state machine once substituted', () => {
@@ -517,7 +630,7 @@ describe('flows', () => {
     expect(childTasks[0]?.Parameters?.StateMachineArn).toEqual(stateMachineArnOf(stack.flows.batch));
   });
 
-  it('have roles that may invoke the task function by its unqualified ARN and nothing else', () => {
+  it('have roles that may invoke the task function their file names, by its unqualified ARN, and nothing else', () => {
     const invokers = rolesAllowedTo('lambda:InvokeFunction');
     // Besides the flows, only the Scheduler role invokes anything (see "pipeline scheduler"),
     // and the task function its lambda targets (asserted with the function grants).
@@ -529,30 +642,39 @@ describe('flows', () => {
       expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
       const roles = (resources[policyId]?.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref);
       if (roles.includes(tasksRole)) continue;
-      expect(resourcesOf(statement)).toEqual([
-        arnOf(roles.includes(logicalIdOf(stack.scheduler.role)) ? stack.scheduledFunction.lambda : stack.taskFunction.lambda),
-      ]);
+      if (roles.includes(logicalIdOf(stack.scheduler.role))) {
+        expect(resourcesOf(statement)).toEqual([arnOf(stack.scheduledFunction.lambda)]);
+        continue;
+      }
+      const [flow] = flowMachines().find(([, m]) => roles.includes(logicalIdOf(m.role)))!;
+      expect(resourcesOf(statement), flow.name).toEqual([arnOf(taskFunctionOf(flow).lambda)]);
     }
   });
+
+  it.each(FLOWS.map((flow) => flow.name))('%s may invoke exactly one task function: the one its file names', (name) => {
+    const [flow, machine] = flowMachines().find(([f]) => f.name === name)!;
+    const invoked = statementsOf(machine.role)
+      .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
+      .flatMap(resourcesOf);
+    expect(invoked).toEqual([arnOf(taskFunctionOf(flow).lambda)]);
+  });
+
+  it.each(['update-run', 'update-run-stage'] as const)(
+    '%s may invoke the fleet task function and not the upgrade task function',
+    (name) => {
+      const invoked = statementsOf(stack.flows[name].role)
+        .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
+        .flatMap(resourcesOf);
+      expect(invoked).toContainEqual(arnOf(stack.fleetTaskFunction.lambda));
+      expect(invoked).not.toContainEqual(arnOf(stack.taskFunction.lambda));
+    },
+  );
 
   it('give rolling exactly what states:startExecution.sync:2 of batch needs', () => {
     const rollingStatements = statementsOf(stack.flows.rolling.role).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('states:') || a.startsWith('events:')),
     );
-    const ruleArn = {
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':events:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          `:rule/${SYNC_EXECUTION_RULE_NAME}`,
-        ],
-      ],
-    };
+    const ruleArn = syncRuleArn();
     expect(rollingStatements.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
       { actions: ['states:StartExecution'], resources: [stateMachineArnOf(stack.flows.batch)] },
       { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executionArnsOf(stack.flows.batch)] },
@@ -560,10 +682,24 @@ describe('flows', () => {
     ]);
   });
 
-  it('give batch no Step Functions or EventBridge permission (it starts no child)', () => {
-    const actions = statementsOf(stack.flows.batch.role).flatMap(actionsOf);
-    expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('events:'))).toEqual([]);
+  it('give update-run exactly what states:startExecution.sync:2 of update-run-stage needs, and no upgrade flow', () => {
+    const runStatements = statementsOf(stack.flows['update-run'].role).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('states:') || a.startsWith('events:')),
+    );
+    expect(runStatements.map((s) => ({ actions: actionsOf(s).sort(), resources: resourcesOf(s) }))).toEqual([
+      { actions: ['states:StartExecution'], resources: [stateMachineArnOf(stack.flows['update-run-stage'])] },
+      { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executionArnsOf(stack.flows['update-run-stage'])] },
+      { actions: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'], resources: [syncRuleArn()] },
+    ]);
   });
+
+  it.each(['batch', 'canary-monitor', 'update-run-stage'] as const)(
+    'give %s no Step Functions or EventBridge permission (it starts no child)',
+    (name) => {
+      const actions = statementsOf(stack.flows[name].role).flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('states:') || a.startsWith('events:'))).toEqual([]);
+    },
+  );
 
   it('have roles whose only "*" statements are the logging and tracing ones CDK adds', () => {
     for (const [, machine] of flowMachines()) {
@@ -590,6 +726,7 @@ describe('ASL files (statemachines/*.asl.json)', () => {
   const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
   const SAMPLE_VALUES: Record<string, string> = {
     [TASK_FUNCTION_ARN_KEY]: 'arn:aws:lambda:us-east-1:123456789012:function:sluice-upgrade-tasks',
+    [FLEET_TASK_FUNCTION_ARN_KEY]: 'arn:aws:lambda:us-east-1:123456789012:function:sluice-fleet-tasks',
     ...Object.fromEntries(
       FLOWS.map((f) => [stateMachineArnKey(f.name), `arn:aws:states:us-east-1:123456789012:stateMachine:sluice-${f.name}`]),
     ),
@@ -686,16 +823,31 @@ describe('timeline publisher', () => {
     expect([TIMELINE_EVENT_SOURCE, TIMELINE_DETAIL_TYPE_PATH]).toEqual(['sluice.upgrades', '$.dynamodb.NewImage.type.S']);
   });
 
-  it('makes the detail from the new image: key, type, time, actor, and the detail map as DynamoDB JSON', () => {
+  /** The template with each <$.…> variable replaced by the sample's value (a missing one stands out). */
+  const render = (sample: Record<string, string>) =>
+    TIMELINE_INPUT_TEMPLATE.replace(/<(\$[^>]+)>/g, (_m, path: string) => sample[path] ?? `MISSING:${path}`);
+
+  it('uses only variables of the new image: both keys, type, time, actor and the detail map', () => {
+    const paths = [...TIMELINE_INPUT_TEMPLATE.matchAll(/<(\$[^>]+)>/g)].map(([, path]) => path);
+    expect(paths).toEqual([
+      '$.dynamodb.NewImage.executionId.S',
+      '$.dynamodb.NewImage.runId.S',
+      '$.dynamodb.NewImage.type.S',
+      '$.dynamodb.NewImage.at.S',
+      '$.dynamodb.NewImage.actor.S',
+      '$.dynamodb.NewImage.detail.M',
+    ]);
+  });
+
+  it("makes an upgrade's detail from the new image: key, type, time, actor, and the detail map as DynamoDB JSON", () => {
     // Sample values in place of the <$.…> variables must give valid JSON with exactly these fields.
-    const sample: Record<string, string> = {
+    const rendered = render({
       '$.dynamodb.NewImage.executionId.S': 'upg_exec1',
       '$.dynamodb.NewImage.type.S': 'BatchCompleted',
       '$.dynamodb.NewImage.at.S': '2025-01-01T00:00:00.000Z',
       '$.dynamodb.NewImage.actor.S': 'alice',
       '$.dynamodb.NewImage.detail.M': '{"batch":{"N":"2"}}',
-    };
-    const rendered = TIMELINE_INPUT_TEMPLATE.replace(/<(\$[^>]+)>/g, (_m, path: string) => sample[path] ?? `MISSING:${path}`);
+    }).replace(/"runId": "MISSING:[^"]*", /, ''); // as Pipes leaves out an absent path
     expect(JSON.parse(rendered)).toEqual({
       executionId: 'upg_exec1',
       type: 'BatchCompleted',
@@ -703,6 +855,18 @@ describe('timeline publisher', () => {
       actor: 'alice',
       detailDynamoDb: { batch: { N: '2' } },
     });
+  });
+
+  it("makes an update run's detail with its runId (UPDATE_RUN#<runId> / EVENT#…, no executionId)", () => {
+    const item = { runId: 'run_1', type: 'UpdateRunCreated', at: '2025-01-01T00:00:00.000Z', actor: 'bob' };
+    const sample = Object.fromEntries(Object.entries(item).map(([key, value]) => [`$.dynamodb.NewImage.${key}.S`, value]));
+    const rendered = render({ ...sample, '$.dynamodb.NewImage.detail.M': '{"stage":{"N":"0"}}' }).replace(
+      /"executionId": "MISSING:[^"]*", /,
+      '',
+    ); // as Pipes leaves out an absent path
+    expect(JSON.parse(rendered)).toEqual({ ...item, detailDynamoDb: { stage: { N: '0' } } });
+    // Its sort key passes the filter as an upgrade's does.
+    expect(TIMELINE_FILTER_PATTERN.dynamodb.NewImage.sk.S[0].prefix).toBe('EVENT#');
   });
 
   it('has a role that may read the stream, put on the bus and send to its DLQ, and nothing else', () => {
@@ -847,8 +1011,8 @@ describe('pipeline scheduler', () => {
 describe('log groups', () => {
   it('all have the retention from context', () => {
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    // One per function (route groups, the task and scheduled functions), one per flow, and the API access log.
-    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 2 + FLOWS.length + 1);
+    // One per function (route groups, the two task functions, the scheduled function), one per flow, and the API access log.
+    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 3 + FLOWS.length + 1);
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties?.RetentionInDays).toBe(RETENTION_DAYS);
     }
@@ -993,6 +1157,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/UpgradeTasksFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineScheduledFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/FleetFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/FleetTasksFunction/Role`,
         // Schedules are named per step and version: "<the pipelines' group>/*", in a policy of its own.
         ...['PipelineFunction', 'PipelineScheduledFunction', 'UpgradeTasksFunction'].map(
           (fn) =>
@@ -1003,14 +1169,16 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
+        // SendTaskSuccess alone: a member upgrade ending (or a run changing) wakes its parked update run.
+        ...['PipelineFunction', 'PipelineScheduledFunction', 'FleetFunction', 'FleetTasksFunction'].map(
+          (fn) => `AwsSolutions-IAM5[Resource::*] @ SluiceTest/${fn}/TaskResponsePolicy`,
+        ),
         ...['', ':*'].map(
           (qualifier) =>
             `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:sluice-target-*${qualifier}] @ SluiceTest/UpgradeTasksFunction/Role`,
         ),
         ...['UpgradesFunction', 'RegistryFunction'].flatMap((fn) =>
-          [stack.flows.rolling, stack.flows.canary, stack.flows['blue-green']].map(
-            (machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/${fn}/Role`,
-          ),
+          upgradeMachines().map((machine) => `AwsSolutions-IAM5[Resource::${executions(machine)}] @ SluiceTest/${fn}/Role`),
         ),
         // Log delivery and X-Ray on every flow role; a parent follows its children's executions.
         ...flowMachines().map(([, machine]) => `AwsSolutions-IAM5[Resource::*] @ ${machine.role.node.path}`),
