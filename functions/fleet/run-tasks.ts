@@ -49,7 +49,7 @@ export interface RunTasksDeps {
   readonly runs: RunRepository;
   readonly services: ServiceRepository;
   readonly executions: Pick<UpgradeRepository, 'getMany'>;
-  readonly upgrades: Pick<Upgrades, 'create' | 'start'>;
+  readonly upgrades: Pick<Upgrades, 'create' | 'start' | 'ensureFlow'>;
   readonly workflow: Workflow;
   readonly clock: Clock;
   /** Local runtime only: how many times faster than real time the flows' waits pass. */
@@ -230,6 +230,8 @@ export function makeRunTasks(deps: RunTasksDeps) {
       await deps.upgrades.start(run.tenantId, member.executionId, principal).catch((error: unknown) => {
         deps.logger.warn('a member upgrade did not start', { runId: run.runId, executionId: member.executionId, error });
       });
+    } else if (execution.status === 'VALIDATING' && !execution.workflowArn) {
+      await deps.upgrades.ensureFlow(run.tenantId, member.executionId);
     }
     return 'RUNNING';
   };
@@ -302,7 +304,9 @@ export function makeRunTasks(deps: RunTasksDeps) {
     for (const member of running) {
       const execution = executions.get(member.executionId ?? '');
       if (execution && isTerminal(execution.status)) status.set(member.index, await settle(run, member, execution));
-      else if (!execution || execution.status === 'PENDING') await launch(run, member as MemberRecord & { executionId: string }, execution);
+      else if (!execution || execution.status === 'PENDING' || (execution.status === 'VALIDATING' && !execution.workflowArn)) {
+        await launch(run, member as MemberRecord & { executionId: string }, execution);
+      }
     }
     const newlyFailed = members.filter((member) => member.status !== 'FAILED' && status.get(member.index) === 'FAILED').length;
     const rejected = allGates.some((gate) => gate.status === 'REJECTED');

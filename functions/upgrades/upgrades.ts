@@ -73,6 +73,12 @@ export interface Upgrades {
   instances(tenantId: string, executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<UpgradeInstanceView>>;
   events(tenantId: string, executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<TimelineEvent>>;
   start(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
+  /**
+   * Starts the flow of a VALIDATING execution that has none (its start was cut off between
+   * the status change and the flow's start). Starting a flow is idempotent by name, so this
+   * never starts a second one. A fleet run calls it for its running members.
+   */
+  ensureFlow(tenantId: string, executionId: string): Promise<void>;
   pause(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   resume(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   cancel(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
@@ -283,6 +289,13 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
         });
         throw error;
       }
+    },
+
+    async ensureFlow(tenantId, executionId) {
+      const execution = await load(tenantId, executionId);
+      if (execution.status !== 'VALIDATING' || execution.workflowArn) return;
+      const workflowArn = await workflow.start({ flow: FLOW_OF[execution.strategy], name: executionId, input: { tenantId, executionId } });
+      await upgrades.update(tenantId, executionId, { workflowArn });
     },
 
     async pause(tenantId, executionId, principal) {

@@ -94,3 +94,96 @@ describe('a restart while an execution waits at a gate (--persist)', () => {
     }
   }, 120_000);
 });
+
+describe('a restart in the middle of a fleet update run (--persist)', () => {
+  it('loses nothing and does nothing twice: the run resumes, its gate can be approved after a second restart, and it completes', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const admin = await signDevToken(key, { roles: ['platform-admin'], user: 'root' });
+    const operator = await signDevToken(key, { tenant: 'fleet-co', roles: ['operator', 'viewer'], user: 'olga' });
+    const approver = await signDevToken(key, { tenant: 'fleet-co', roles: ['approver'], user: 'anna' });
+    const call = async (method: string, path: string, token: string, body?: unknown) => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
+    };
+    const members = (run: any) => run.stages.flatMap((stage: any) => stage.groups.flatMap((group: any) => group.members));
+    const poll = async (id: string, predicate: (run: any) => boolean) => {
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        const { body } = await call('GET', `/v1/tenants/fleet-co/update-runs/${id}`, operator);
+        if (body?.stages && predicate(body)) return body;
+        if (Date.now() > deadline) {
+          const upgrades = await call('GET', '/v1/tenants/fleet-co/upgrades?limit=100', operator);
+          const states = upgrades.body?.items?.map((u: any) => `${u.service}:${u.status}:${u.completedBatches}/${u.totalBatches}`);
+          throw new Error(`timed out in ${body?.status}: ${JSON.stringify(body?.counts)}; upgrades ${JSON.stringify(states)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+
+    let runtime = await start(port);
+    try {
+      const component = await call('POST', '/v1/components', admin, { name: 'restart-fleet' });
+      for (const version of ['1.0.0', '1.1.0'])
+        await call('POST', `/v1/components/${component.body.componentId}/versions`, admin, { version });
+      const names = ['a', 'b', 'c', 'd'];
+      for (const name of names) {
+        const created = await call('POST', '/v1/tenants/fleet-co/projects/p/services', operator, {
+          name,
+          componentId: component.body.componentId,
+          version: '1.0.0',
+          instances: [{ id: 'i-0' }, { id: 'i-1' }],
+          target: { type: 'simulated', upgradeSeconds: 400 },
+          defaultUpgrade: { batchDelaySeconds: 1, healthCheckIntervalSeconds: 1 },
+        });
+        expect(created.status).toBe(201);
+      }
+      const created = await call('POST', '/v1/tenants/fleet-co/update-runs', operator, {
+        name: 'across a restart',
+        componentId: component.body.componentId,
+        toVersion: '1.1.0',
+        stages: [
+          {
+            name: 'first',
+            groups: [{ name: 'g', services: ['a', 'b', 'c'].map((name) => ({ project: 'p', name })), maxConcurrency: 1 }],
+            afterGates: [{ type: 'approval', name: 'check' }],
+          },
+          { name: 'second', groups: [{ name: 'g', services: [{ project: 'p', name: 'd' }] }] },
+        ],
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.runId as string;
+      expect((await call('POST', `/v1/tenants/fleet-co/update-runs/${id}/start`, operator)).status).toBe(200);
+      // Mid-stage: the second member runs.
+      await poll(id, (run) => members(run)[1].status === 'RUNNING');
+
+      await stop(runtime);
+      runtime = await start(port);
+
+      const atGate = await poll(id, (run) => run.stages[0].afterGates[0].status === 'WAITING');
+      expect(members(atGate).map((m: any) => m.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'PENDING']);
+
+      await stop(runtime);
+      runtime = await start(port);
+
+      const gateId = atGate.stages[0].afterGates[0].gateId;
+      expect((await call('POST', `/v1/tenants/fleet-co/update-runs/${id}/gates/${gateId}/approve`, approver, {})).status).toBe(200);
+      const done = await poll(id, (run) => ['COMPLETED', 'FAILED'].includes(run.status));
+      expect(done.status).toBe('COMPLETED');
+      expect(members(done).map((m: any) => m.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
+      // Nothing twice: one upgrade per member, each of this run.
+      const upgrades = await call('GET', '/v1/tenants/fleet-co/upgrades?limit=100', operator);
+      const ofRun = upgrades.body.items.filter((upgrade: any) => upgrade.updateRunId === id);
+      expect(ofRun.map((upgrade: any) => upgrade.service).sort()).toEqual(names);
+      expect(ofRun.every((upgrade: any) => upgrade.status === 'COMPLETED')).toBe(true);
+      const events = await call('GET', `/v1/tenants/fleet-co/update-runs/${id}/events?limit=100`, operator);
+      expect(events.body.items.filter((event: any) => event.type === 'MemberStarted')).toHaveLength(4);
+    } finally {
+      await stop(runtime);
+    }
+  }, 180_000);
+});

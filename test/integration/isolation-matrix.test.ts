@@ -110,7 +110,13 @@ beforeAll(async () => {
     token: operator,
     body: {
       name: unique('strategy'),
-      stages: [{ name: 's', beforeGates: [{ type: 'approval', name: 'go' }], groups: [{ name: 'g', services: [{ project: 'proj', name: destination }] }] }],
+      stages: [
+        {
+          name: 's',
+          beforeGates: [{ type: 'approval', name: 'go' }],
+          groups: [{ name: 'g', services: [{ project: 'proj', name: destination }] }],
+        },
+      ],
     },
   });
   expect(strategy.status, strategy.text).toBe(201);
