@@ -66,9 +66,10 @@ export interface ProfileRepository {
 
   /**
    * Takes the marker of (tenant, profile, version) for a new attempt: creates it as
-   * CLAIMED, or takes over one left RETRY, or CLAIMED before `staleBefore` (its invocation
-   * died). Answers the marker taken (with any `runId` an earlier attempt recorded), or,
-   * when it is not to be taken, `{taken: false, marker}` with the marker as it stands.
+   * CLAIMED, or takes over one left RETRY, or one still CLAIMED or CREATED that was claimed
+   * before `staleBefore` (its invocation died). Answers the marker taken (with any `runId`
+   * an earlier attempt recorded: that run is started, not created again), or, when it is
+   * not to be taken, `{taken: false, marker}` with the marker as it stands.
    */
   claimRun(
     key: { tenantId: string; profile: string; version: string },
@@ -238,7 +239,8 @@ export function createProfileRepository(db: DynamoDBDocumentClient, tableName: s
         // Deleted between the put and the read: nothing deletes markers, so this is not expected.
         throw new ConflictError(`The auto-upgrade marker of ${key.profile} ${key.version} vanished; deliver the event again.`);
       }
-      const takeable = existing.status === 'RETRY' || (existing.status === 'CLAIMED' && existing.claimedAt < staleBefore);
+      const abandoned = (existing.status === 'CLAIMED' || existing.status === 'CREATED') && existing.claimedAt < staleBefore;
+      const takeable = existing.status === 'RETRY' || abandoned;
       if (!takeable) return { taken: false, marker: existing };
       try {
         // Only the marker as read: of two invocations taking over the same one, one wins.
