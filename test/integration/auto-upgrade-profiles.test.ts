@@ -8,6 +8,8 @@
  * real one is specified to. Once the strategies land, drop the mock and create the
  * strategy through `POST /v1/tenants/{t}/update-strategies` instead.
  */
+
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LOCAL_TABLE_NAME } from '../../functions/domain/table-schema.js';
 import { createProfileRepository } from '../../functions/fleet/profile-repository.js';
@@ -258,4 +260,93 @@ describe('auto-upgrade profiles', () => {
       'get none; publishing 1.0.2 while the first runs are RUNNING records FAILED (409) on those markers and creates no second ' +
       'running run',
   );
+});
+
+describe('the publish event and the run markers', () => {
+  const db = createDocumentClient({ DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'), AWS_REGION: 'us-east-1' });
+  afterAll(() => db.destroy());
+
+  it('writes a VersionPublished event item with the version, in the same transaction, and none for a refused duplicate', async () => {
+    const { componentId: fresh, admin } = await seedComponent(api, []);
+    const published = await api.request('POST', `/v1/components/${fresh}/versions`, {
+      token: admin,
+      body: { version: '3.1.4', channel: 'rapid', security: true },
+    });
+    expect(published.status).toBe(201);
+    const duplicate = await api.request('POST', `/v1/components/${fresh}/versions`, { token: admin, body: { version: '3.1.4' } });
+    expect(duplicate.status).toBe(409);
+
+    const { Items } = await db.send(
+      new QueryCommand({
+        TableName: LOCAL_TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `COMPONENT#${fresh}`, ':prefix': 'EVENT#' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Items).toEqual([
+      {
+        pk: `COMPONENT#${fresh}`,
+        sk: expect.stringMatching(new RegExp(`^EVENT#${published.body.publishedAt}#[0-9a-f]{8}$`)),
+        type: 'VersionPublished',
+        at: published.body.publishedAt,
+        actor: 'catalog-admin',
+        detail: { componentId: fresh, version: '3.1.4', channel: 'rapid', security: true },
+      },
+    ]);
+    // The event item is no version: the version list is unchanged.
+    const listed = await api.request('GET', `/v1/components/${fresh}/versions`, { token: admin });
+    expect(listed.body.items.map((item: { version: string }) => item.version)).toEqual(['3.1.4']);
+  });
+
+  it('claims a marker once; a RETRY or an abandoned claim is taken again, a fresh one is not', async () => {
+    const repository = createProfileRepository(db, LOCAL_TABLE_NAME);
+    const key = { tenantId: unique('acme'), profile: 'patches', version: '1.0.1' };
+    const first = await repository.claimRun(key, '2026-01-01T00:00:00.000Z', '2025-12-31T23:50:00.000Z');
+    expect(first).toEqual({ taken: true, marker: { ...key, status: 'CLAIMED', claimedAt: '2026-01-01T00:00:00.000Z', attempts: 1 } });
+
+    const busy = await repository.claimRun(key, '2026-01-01T00:01:00.000Z', '2025-12-31T23:51:00.000Z');
+    expect(busy).toMatchObject({ taken: false, marker: { status: 'CLAIMED', attempts: 1 } });
+
+    await repository.updateRun(key, { status: 'CREATED', runId: 'run_0000000001' });
+    const abandoned = await repository.claimRun(key, '2026-01-01T00:20:00.000Z', '2026-01-01T00:10:00.000Z');
+    expect(abandoned).toMatchObject({ taken: true, marker: { status: 'CLAIMED', runId: 'run_0000000001', attempts: 2 } });
+    expect(Object.keys(abandoned.marker).filter((name) => name === 'pk' || name === 'sk')).toEqual([]);
+
+    await repository.updateRun(key, { status: 'RETRY', error: { name: 'Error', message: 'socket hang up' } });
+    const retried = await repository.claimRun(key, '2026-01-01T00:21:00.000Z', '2026-01-01T00:11:00.000Z');
+    expect(retried).toMatchObject({ taken: true, marker: { status: 'CLAIMED', attempts: 3 } });
+
+    await repository.updateRun(key, { status: 'STARTED', startedAt: '2026-01-01T00:21:01.000Z' });
+    const done = await repository.claimRun(key, '2026-01-02T00:00:00.000Z', '2026-01-01T23:50:00.000Z');
+    expect(done).toMatchObject({ taken: false, marker: { status: 'STARTED', runId: 'run_0000000001' } });
+    expect(await repository.getRun(key)).toMatchObject({ status: 'STARTED', attempts: 3 });
+  });
+
+  it('takes a marker over only once when two deliveries race for it', async () => {
+    const repository = createProfileRepository(db, LOCAL_TABLE_NAME);
+    const key = { tenantId: unique('acme'), profile: 'patches', version: '1.0.1' };
+    const claims = await Promise.all(
+      Array.from({ length: 4 }, () => repository.claimRun(key, '2026-01-01T00:00:00.000Z', '2025-12-31T23:50:00.000Z')),
+    );
+    expect(claims.filter((claim) => claim.taken)).toHaveLength(1);
+    await repository.updateRun(key, { status: 'RETRY' });
+    const again = await Promise.all(
+      Array.from({ length: 4 }, () => repository.claimRun(key, '2026-01-01T00:05:00.000Z', '2025-12-31T23:55:00.000Z')),
+    );
+    expect(again.filter((claim) => claim.taken)).toHaveLength(1);
+  });
+
+  it('records lastRun on a profile (moving its revision) and leaves a deleted one alone', async () => {
+    const { tenant, operator, viewer } = await tenantTokens();
+    expect((await api.request('POST', profilesPath(tenant), { token: operator, body: profileBody() })).status).toBe(201);
+    const repository = createProfileRepository(db, LOCAL_TABLE_NAME);
+    const lastRun = { runId: 'run_0000000007', version: '1.0.1', createdAt: '2026-01-01T00:00:00.000Z' };
+    expect(await repository.recordLastRun(tenant, 'patches', lastRun, '2026-01-01T00:00:01.000Z')).toBe(true);
+    const read = await api.request('GET', `${profilesPath(tenant)}/patches`, { token: viewer });
+    expect(read.body.lastRun).toEqual(lastRun);
+    expect((await repository.get(tenant, 'patches'))?.revision).toBe(2);
+    expect(await repository.recordLastRun(tenant, 'nobody', lastRun, '2026-01-01T00:00:01.000Z')).toBe(false);
+    expect(await repository.get(tenant, 'nobody')).toBeUndefined();
+  });
 });
