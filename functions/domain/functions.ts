@@ -10,4 +10,6 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   'upgrade-tasks': 300,
   /** The target of the pipelines' schedules. */
   'pipeline-scheduled': 60,
+  /** The auto-upgrade fan-out of one published version: a run created and started per admitting profile. */
+  'auto-upgrade': 300,
 } as const satisfies Record<string, number>;
