@@ -55,11 +55,13 @@ export interface ProfileOutcome {
   readonly profile: string;
   /**
    * `started`: a run was created and started; `disabled`, `not-admitted`: left alone;
-   * `duplicate`: an earlier delivery of the event handled (or is handling) it;
+   * `duplicate`: an earlier delivery of the event handled it; `in-progress`: another
+   * delivery holds its claim (it is at work, or it died and its lease is not over yet);
    * `failed`: refused for good (a 4xx: strategy deleted, another run of the component
-   * running, …); `retry`: an unexpected error, left for the next delivery of the event.
+   * running, …); `retry`: an unexpected error, or no time left before the deadline.
+   * `in-progress` and `retry` are for the next delivery of the event.
    */
-  readonly outcome: 'started' | 'disabled' | 'not-admitted' | 'duplicate' | 'failed' | 'retry';
+  readonly outcome: 'started' | 'disabled' | 'not-admitted' | 'duplicate' | 'in-progress' | 'failed' | 'retry';
   readonly runId?: string;
   readonly error?: { readonly name: string; readonly message: string; readonly status?: number };
 }
@@ -74,27 +76,33 @@ export interface AutoUpgrade {
    * Starts the runs a publish asks for. Exactly once per (tenant, profile, version),
    * however often the event is delivered; one profile failing does not stop the others.
    * Answers every profile's outcome; a caller should have the event delivered again when
-   * one is `retry`.
+   * one is `retry` or `in-progress` ({@link mustComeAgain}).
+   *
+   * `deadline` is when the caller's invocation ends (its timeout): a claim is held until
+   * then, and no profile is begun within {@link AutoUpgradeDeps.reserveMs} of it.
    */
-  onVersionPublished(event: VersionPublished): Promise<ProfileOutcome[]>;
+  onVersionPublished(event: VersionPublished, options?: { deadline?: Date }): Promise<ProfileOutcome[]>;
 }
 
 export interface AutoUpgradeDeps {
   readonly profiles: Pick<ProfileRepository, 'byComponent' | 'claimRun' | 'updateRun' | 'recordLastRun'>;
-  readonly runs: Pick<UpdateRuns, 'create' | 'start'>;
+  readonly runs: Pick<UpdateRuns, 'create' | 'start' | 'get'>;
   readonly services: Pick<ServiceRepository, 'listByComponent'>;
   /** The component's whole catalog ({@link CatalogRepository.allVersions}). */
   readonly catalog: { allVersions(componentId: string): Promise<readonly CatalogVersion[]> };
   readonly clock: Clock;
   readonly logger: Logger;
-  /**
-   * How long a claimed marker belongs to the invocation that claimed it. A delivery
-   * finding one claimed longer ago takes it over (that invocation died); keep it above
-   * the function's timeout. @default 10 minutes
-   */
-  readonly claimLeaseMs?: number;
+  /** The deadline when the caller gives none: this long after the event arrives. @default 5 minutes */
+  readonly defaultBudgetMs?: number;
+  /** Time kept back before the deadline: enough to create and start one run. @default 30 s */
+  readonly reserveMs?: number;
   /** Tenants handled at once (one tenant's profiles always one after the other). @default 4 */
   readonly concurrency?: number;
+}
+
+/** Whether the event should be delivered again: some profile was left for later. */
+export function mustComeAgain(outcomes: readonly ProfileOutcome[]): boolean {
+  return outcomes.some((outcome) => outcome.outcome === 'retry' || outcome.outcome === 'in-progress');
 }
 
 /** A run name the runs accept (letters, digits, space, `._-`, at most 63): `<profile> <version>`. */
@@ -104,7 +112,8 @@ export function autoRunName(profile: string, version: string): string {
 
 export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
   const { profiles, runs, services, catalog, clock, logger } = deps;
-  const leaseMs = deps.claimLeaseMs ?? 10 * 60_000;
+  const defaultBudgetMs = deps.defaultBudgetMs ?? 5 * 60_000;
+  const reserveMs = deps.reserveMs ?? 30_000;
   const concurrency = Math.max(1, deps.concurrency ?? 4);
 
   const describe = (error: unknown): NonNullable<ProfileOutcome['error']> =>
@@ -113,12 +122,11 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
       : { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
 
   /** Creates (unless an earlier attempt did) and starts the run of one admitted profile. */
-  async function runProfile(profile: ProfileRecord, published: CatalogVersion): Promise<ProfileOutcome> {
+  async function runProfile(profile: ProfileRecord, published: CatalogVersion, deadline: Date): Promise<ProfileOutcome> {
     const { tenantId, name } = profile;
     const key = { tenantId, profile: name, version: published.version };
-    const now = clock.now();
-    const claim = await profiles.claimRun(key, now.toISOString(), new Date(now.getTime() - leaseMs).toISOString());
-    if (!claim.taken) return duplicate(profile, claim.marker);
+    const claim = await profiles.claimRun(key, clock.now().toISOString(), deadline.toISOString());
+    if (!claim.taken) return notTaken(profile, claim.marker);
 
     const principal: Principal = { subject: AUTO_UPGRADE_INITIATOR, tenantId, roles: new Set(['operator']) };
     let runId = claim.marker.runId;
@@ -144,8 +152,10 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
           clock.now().toISOString(),
         );
       }
-      await runs.start(tenantId, runId, principal);
-      await profiles.updateRun(key, { status: 'STARTED', startedAt: clock.now().toISOString() });
+      // Resuming an earlier attempt's run: it may have been started just before that attempt died.
+      const resumed = claim.marker.runId === undefined ? undefined : await runs.get(tenantId, runId);
+      if (resumed === undefined || resumed.status === 'NOT_STARTED') await runs.start(tenantId, runId, principal);
+      await profiles.updateRun(key, { status: 'STARTED', startedAt: resumed?.startedAt ?? clock.now().toISOString() });
       logger.info('auto-upgrade run started', { tenantId, profile: name, version: published.version, runId });
       return { tenantId, profile: name, outcome: 'started', runId };
     } catch (error) {
@@ -169,8 +179,10 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
     }
   }
 
-  const duplicate = (profile: ProfileRecord, marker: RunMarker): ProfileOutcome => {
-    logger.info('auto-upgrade already handled', {
+  /** Handled by another delivery: for good (STARTED, FAILED), or still under its claim. */
+  const notTaken = (profile: ProfileRecord, marker: RunMarker): ProfileOutcome => {
+    const outcome = marker.status === 'STARTED' || marker.status === 'FAILED' ? 'duplicate' : 'in-progress';
+    logger.info(outcome === 'duplicate' ? 'auto-upgrade already handled' : 'auto-upgrade claimed by another delivery', {
       tenantId: profile.tenantId,
       profile: profile.name,
       version: marker.version,
@@ -179,7 +191,7 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
     return {
       tenantId: profile.tenantId,
       profile: profile.name,
-      outcome: 'duplicate',
+      outcome,
       ...(marker.runId === undefined ? {} : { runId: marker.runId }),
     };
   };
@@ -190,6 +202,7 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
     tenantProfiles: ProfileRecord[],
     published: CatalogVersion,
     versions: readonly CatalogVersion[],
+    deadline: Date,
   ) {
     const outcomes: ProfileOutcome[] = [];
     let memberVersions: string[] | undefined;
@@ -204,7 +217,12 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
           outcomes.push({ tenantId, profile: profile.name, outcome: 'not-admitted' });
           continue;
         }
-        outcomes.push(await runProfile(profile, published));
+        if (deadline.getTime() - clock.now().getTime() < reserveMs) {
+          // Not begun rather than cut off by the timeout with a claim held: the next delivery takes it.
+          outcomes.push({ tenantId, profile: profile.name, outcome: 'retry', error: { name: 'Deadline', message: 'no time left' } });
+          continue;
+        }
+        outcomes.push(await runProfile(profile, published, deadline));
       } catch (error) {
         // Before a claim (the members, the claim itself): nothing was written, a redelivery starts afresh.
         logger.error('auto-upgrade profile not handled', { tenantId, profile: profile.name, version: published.version, error });
@@ -215,7 +233,8 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
   }
 
   return {
-    async onVersionPublished({ componentId, version }) {
+    async onVersionPublished({ componentId, version }, options = {}) {
+      const deadline = options.deadline ?? new Date(clock.now().getTime() + defaultBudgetMs);
       const versions = await catalog.allVersions(componentId);
       const published = versions.find((entry) => entry.version === version);
       // The event is written with the version, so this is a read that lags: let it come again.
@@ -237,7 +256,7 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
         while (next < tenants.length) {
           const index = next++;
           const tenant = tenants[index];
-          if (tenant) results[index] = await runTenant(tenant.tenantId, tenant.list, published, versions);
+          if (tenant) results[index] = await runTenant(tenant.tenantId, tenant.list, published, versions, deadline);
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, tenants.length) }, worker));

@@ -17,8 +17,10 @@ export type LastRun = NonNullable<AutoUpgradeProfileView['lastRun']>;
  * What the fan-out did for one (tenant, profile, version): the marker that makes a
  * publish start at most one run per profile however often its event is delivered.
  *
- * - `CLAIMED`: an invocation took it and is creating the run (`claimedAt`).
- * - `CREATED`: the run exists (`runId`) and is not started yet.
+ * - `CLAIMED`: an invocation took it (`claimedAt`) and is creating the run; it cannot be
+ *   running after `leaseUntil` (its deadline), so from then on another may take it over.
+ * - `CREATED`: the run exists (`runId`) and is not started yet; once `leaseUntil` is over,
+ *   another delivery takes it over and starts that run (never a second one).
  * - `STARTED`: the run was started.
  * - `FAILED`: a refusal (a 4xx: strategy gone, another run of the component running, …);
  *   final, `error` says what.
@@ -32,6 +34,8 @@ export interface RunMarker {
   readonly version: string;
   readonly status: RunMarkerStatus;
   readonly claimedAt: string;
+  /** When the invocation holding the claim is over for sure (its timeout). */
+  readonly leaseUntil: string;
   /** How many invocations have taken the marker. */
   readonly attempts: number;
   readonly runId?: string;
@@ -65,16 +69,16 @@ export interface ProfileRepository {
   recordLastRun(tenantId: string, name: string, lastRun: LastRun, at: string): Promise<boolean>;
 
   /**
-   * Takes the marker of (tenant, profile, version) for a new attempt: creates it as
-   * CLAIMED, or takes over one left RETRY, or one still CLAIMED or CREATED that was claimed
-   * before `staleBefore` (its invocation died). Answers the marker taken (with any `runId`
-   * an earlier attempt recorded: that run is started, not created again), or, when it is
-   * not to be taken, `{taken: false, marker}` with the marker as it stands.
+   * Takes the marker of (tenant, profile, version) for a new attempt, held until
+   * `leaseUntil`: creates it as CLAIMED, or takes over one left RETRY, or one still CLAIMED
+   * or CREATED whose lease is over (its invocation died). Answers the marker taken (with
+   * any `runId` an earlier attempt recorded: that run is started, not created again), or,
+   * when it is not to be taken, `{taken: false, marker}` with the marker as it stands.
    */
   claimRun(
     key: { tenantId: string; profile: string; version: string },
     now: string,
-    staleBefore: string,
+    leaseUntil: string,
   ): Promise<{ taken: true; marker: RunMarker } | { taken: false; marker: RunMarker }>;
   /** Records progress on a marker. */
   updateRun(key: { tenantId: string; profile: string; version: string }, patch: RunMarkerPatch): Promise<void>;
@@ -221,16 +225,16 @@ export function createProfileRepository(db: DynamoDBDocumentClient, tableName: s
       }
     },
 
-    async claimRun(key, now, staleBefore) {
+    async claimRun(key, now, leaseUntil) {
       try {
         await db.send(
           new PutCommand({
             TableName: tableName,
-            Item: { ...runMarkerKey(key), ...key, status: 'CLAIMED', claimedAt: now, attempts: 1 },
+            Item: { ...runMarkerKey(key), ...key, status: 'CLAIMED', claimedAt: now, leaseUntil, attempts: 1 },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
-        return { taken: true, marker: { ...key, status: 'CLAIMED', claimedAt: now, attempts: 1 } };
+        return { taken: true, marker: { ...key, status: 'CLAIMED', claimedAt: now, leaseUntil, attempts: 1 } };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }
@@ -239,7 +243,7 @@ export function createProfileRepository(db: DynamoDBDocumentClient, tableName: s
         // Deleted between the put and the read: nothing deletes markers, so this is not expected.
         throw new ConflictError(`The auto-upgrade marker of ${key.profile} ${key.version} vanished; deliver the event again.`);
       }
-      const abandoned = (existing.status === 'CLAIMED' || existing.status === 'CREATED') && existing.claimedAt < staleBefore;
+      const abandoned = (existing.status === 'CLAIMED' || existing.status === 'CREATED') && existing.leaseUntil < now;
       const takeable = existing.status === 'RETRY' || abandoned;
       if (!takeable) return { taken: false, marker: existing };
       try {
@@ -248,12 +252,13 @@ export function createProfileRepository(db: DynamoDBDocumentClient, tableName: s
           new UpdateCommand({
             TableName: tableName,
             Key: runMarkerKey(key),
-            UpdateExpression: 'SET #status = :claimed, claimedAt = :now, attempts = attempts + :one',
+            UpdateExpression: 'SET #status = :claimed, claimedAt = :now, leaseUntil = :lease, attempts = attempts + :one',
             ConditionExpression: '#status = :seen AND claimedAt = :seenAt',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':claimed': 'CLAIMED',
               ':now': now,
+              ':lease': leaseUntil,
               ':one': 1,
               ':seen': existing.status,
               ':seenAt': existing.claimedAt,

@@ -2,8 +2,7 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { ComponentId } from '../catalog/schemas.js';
-import { FUNCTION_TIMEOUT_SECONDS } from '../domain/functions.js';
-import { type AutoUpgrade, makeAutoUpgrade } from '../fleet/auto-upgrade.js';
+import { type AutoUpgrade, makeAutoUpgrade, mustComeAgain } from '../fleet/auto-upgrade.js';
 import { createProfileRepository } from '../fleet/profile-repository.js';
 import { makeStrategies } from '../fleet/strategies.js';
 import { createServiceRepository } from '../services/service-repository.js';
@@ -28,8 +27,6 @@ export function autoUpgradeSetup(base: BaseSetup): AutoUpgrade {
     catalog: createCatalogRepository(base.db, base.tableName),
     clock: base.clock,
     logger: base.logger,
-    // A claim outlives any invocation that could still be working on it.
-    claimLeaseMs: 2 * FUNCTION_TIMEOUT_SECONDS['auto-upgrade'] * 1000,
   });
 }
 
@@ -39,17 +36,20 @@ let autoUpgrade: AutoUpgrade | undefined;
  * The auto-upgrade fan-out of one published version (docs/architecture.md#auto-upgrade-profiles).
  * Delivered at least once: the run markers make a repeat harmless. It fails, so that the
  * event comes again (Lambda's asynchronous retries, then the dead-letter queue), when a
- * profile met an unexpected error; a refused profile (4xx) is recorded and does not fail it.
+ * profile met an unexpected error, was left for lack of time, or is claimed by another
+ * delivery not known to be finished; a refused profile (4xx) is recorded and does not fail it.
  */
-export const handler = middy<unknown, unknown>().handler(async (raw) => {
+export const handler = middy<unknown, unknown>().handler(async (raw, context) => {
   const event = AutoUpgradeEvent.parse(raw);
   autoUpgrade ??= autoUpgradeSetup(baseSetup());
-  const outcomes = await autoUpgrade.onVersionPublished(event);
-  const retry = outcomes.filter((outcome) => outcome.outcome === 'retry');
-  if (retry.length > 0) {
+  // Claims are held until this invocation's timeout, after which a redelivery may take them over.
+  const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
+  const outcomes = await autoUpgrade.onVersionPublished(event, { deadline });
+  if (mustComeAgain(outcomes)) {
+    const later = outcomes.filter((outcome) => outcome.outcome === 'retry' || outcome.outcome === 'in-progress');
     throw new Error(
-      `Auto-upgrade of ${event.componentId} ${event.version}: ${retry.length} profile(s) to try again (${retry
-        .map((outcome) => `${outcome.tenantId}/${outcome.profile}`)
+      `Auto-upgrade of ${event.componentId} ${event.version}: ${later.length} profile(s) to try again (${later
+        .map((outcome) => `${outcome.tenantId}/${outcome.profile} ${outcome.outcome}`)
         .join(', ')})`,
     );
   }

@@ -299,40 +299,47 @@ describe('the publish event and the run markers', () => {
     expect(listed.body.items.map((item: { version: string }) => item.version)).toEqual(['3.1.4']);
   });
 
-  it('claims a marker once; a RETRY or an abandoned claim is taken again, a fresh one is not', async () => {
+  it('claims a marker once; a RETRY, or a claim whose lease is over, is taken again; a live one is not', async () => {
     const repository = createProfileRepository(db, LOCAL_TABLE_NAME);
     const key = { tenantId: unique('acme'), profile: 'patches', version: '1.0.1' };
-    const first = await repository.claimRun(key, '2026-01-01T00:00:00.000Z', '2025-12-31T23:50:00.000Z');
-    expect(first).toEqual({ taken: true, marker: { ...key, status: 'CLAIMED', claimedAt: '2026-01-01T00:00:00.000Z', attempts: 1 } });
+    // Claimed at 00:00 by an invocation that ends at 00:05 at the latest.
+    const first = await repository.claimRun(key, '2026-01-01T00:00:00.000Z', '2026-01-01T00:05:00.000Z');
+    expect(first).toEqual({
+      taken: true,
+      marker: { ...key, status: 'CLAIMED', claimedAt: '2026-01-01T00:00:00.000Z', leaseUntil: '2026-01-01T00:05:00.000Z', attempts: 1 },
+    });
 
-    const busy = await repository.claimRun(key, '2026-01-01T00:01:00.000Z', '2025-12-31T23:51:00.000Z');
+    const busy = await repository.claimRun(key, '2026-01-01T00:04:00.000Z', '2026-01-01T00:09:00.000Z');
     expect(busy).toMatchObject({ taken: false, marker: { status: 'CLAIMED', attempts: 1 } });
 
     await repository.updateRun(key, { status: 'CREATED', runId: 'run_0000000001' });
-    const abandoned = await repository.claimRun(key, '2026-01-01T00:20:00.000Z', '2026-01-01T00:10:00.000Z');
-    expect(abandoned).toMatchObject({ taken: true, marker: { status: 'CLAIMED', runId: 'run_0000000001', attempts: 2 } });
+    const abandoned = await repository.claimRun(key, '2026-01-01T00:06:00.000Z', '2026-01-01T00:11:00.000Z');
+    expect(abandoned).toMatchObject({
+      taken: true,
+      marker: { status: 'CLAIMED', runId: 'run_0000000001', leaseUntil: '2026-01-01T00:11:00.000Z', attempts: 2 },
+    });
     expect(Object.keys(abandoned.marker).filter((name) => name === 'pk' || name === 'sk')).toEqual([]);
 
     await repository.updateRun(key, { status: 'RETRY', error: { name: 'Error', message: 'socket hang up' } });
-    const retried = await repository.claimRun(key, '2026-01-01T00:21:00.000Z', '2026-01-01T00:11:00.000Z');
+    const retried = await repository.claimRun(key, '2026-01-01T00:07:00.000Z', '2026-01-01T00:12:00.000Z');
     expect(retried).toMatchObject({ taken: true, marker: { status: 'CLAIMED', attempts: 3 } });
 
-    await repository.updateRun(key, { status: 'STARTED', startedAt: '2026-01-01T00:21:01.000Z' });
-    const done = await repository.claimRun(key, '2026-01-02T00:00:00.000Z', '2026-01-01T23:50:00.000Z');
+    await repository.updateRun(key, { status: 'STARTED', startedAt: '2026-01-01T00:07:01.000Z' });
+    const done = await repository.claimRun(key, '2026-01-02T00:00:00.000Z', '2026-01-02T00:05:00.000Z');
     expect(done).toMatchObject({ taken: false, marker: { status: 'STARTED', runId: 'run_0000000001' } });
     expect(await repository.getRun(key)).toMatchObject({ status: 'STARTED', attempts: 3 });
   });
 
-  it('takes a marker over only once when two deliveries race for it', async () => {
+  it('takes a marker over only once when deliveries race for it', async () => {
     const repository = createProfileRepository(db, LOCAL_TABLE_NAME);
     const key = { tenantId: unique('acme'), profile: 'patches', version: '1.0.1' };
     const claims = await Promise.all(
-      Array.from({ length: 4 }, () => repository.claimRun(key, '2026-01-01T00:00:00.000Z', '2025-12-31T23:50:00.000Z')),
+      Array.from({ length: 4 }, () => repository.claimRun(key, '2026-01-01T00:00:00.000Z', '2026-01-01T00:05:00.000Z')),
     );
     expect(claims.filter((claim) => claim.taken)).toHaveLength(1);
     await repository.updateRun(key, { status: 'RETRY' });
     const again = await Promise.all(
-      Array.from({ length: 4 }, () => repository.claimRun(key, '2026-01-01T00:05:00.000Z', '2025-12-31T23:55:00.000Z')),
+      Array.from({ length: 4 }, () => repository.claimRun(key, '2026-01-01T00:01:00.000Z', '2026-01-01T00:06:00.000Z')),
     );
     expect(again.filter((claim) => claim.taken)).toHaveLength(1);
   });

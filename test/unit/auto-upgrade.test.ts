@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogVersion } from '../../functions/catalog/schemas.js';
 import { AUTO_UPGRADE_INITIATOR } from '../../functions/domain/fleet.js';
-import { autoRunName, makeAutoUpgrade } from '../../functions/fleet/auto-upgrade.js';
+import { autoRunName, makeAutoUpgrade, mustComeAgain } from '../../functions/fleet/auto-upgrade.js';
 import type { ProfileRecord, ProfileRepository, RunMarker } from '../../functions/fleet/profile-repository.js';
 import type { UpdateRuns } from '../../functions/fleet/runs.js';
 import type { CreateRunBody, UpdateRunView } from '../../functions/fleet/schemas.js';
@@ -38,16 +38,16 @@ function fakeProfiles(records: ProfileRecord[]) {
   const markers = new Map<string, RunMarker>();
   const repository: Pick<ProfileRepository, 'byComponent' | 'claimRun' | 'updateRun' | 'recordLastRun'> = {
     byComponent: async (componentId) => [...profiles.values()].filter((record) => record.componentId === componentId),
-    async claimRun(key, at, staleBefore) {
+    async claimRun(key, at, leaseUntil) {
       const existing = markers.get(markerId(key));
       if (!existing) {
-        const marker: RunMarker = { ...key, status: 'CLAIMED', claimedAt: at, attempts: 1 };
+        const marker: RunMarker = { ...key, status: 'CLAIMED', claimedAt: at, leaseUntil, attempts: 1 };
         markers.set(markerId(key), marker);
         return { taken: true, marker };
       }
-      const abandoned = (existing.status === 'CLAIMED' || existing.status === 'CREATED') && existing.claimedAt < staleBefore;
+      const abandoned = (existing.status === 'CLAIMED' || existing.status === 'CREATED') && existing.leaseUntil < at;
       if (existing.status !== 'RETRY' && !abandoned) return { taken: false, marker: existing };
-      const marker: RunMarker = { ...existing, status: 'CLAIMED', claimedAt: at, attempts: existing.attempts + 1 };
+      const marker: RunMarker = { ...existing, status: 'CLAIMED', claimedAt: at, leaseUntil, attempts: existing.attempts + 1 };
       markers.set(markerId(key), marker);
       return { taken: true, marker };
     },
@@ -75,14 +75,13 @@ interface CreatedRun {
   started: boolean;
 }
 
-/** UpdateRuns in memory: `create` and `start`, with failures the test injects. */
+/** UpdateRuns in memory: `create`, `start` and `get`, with failures the test injects. */
 function fakeRuns() {
   const runs: CreatedRun[] = [];
   const failures = {
     create: (_tenantId: string, _body: CreateRunBody): Error | undefined => undefined,
     start: (_tenantId: string, _run: CreatedRun): Error | undefined => undefined,
   };
-  const unsupported = () => Promise.reject(new Error('not part of this fake'));
   const view = (run: CreatedRun) =>
     ({
       runId: run.runId,
@@ -100,7 +99,8 @@ function fakeRuns() {
       counts: {},
       stages: [],
     }) as unknown as UpdateRunView;
-  const api: Pick<UpdateRuns, 'create' | 'start'> & Partial<UpdateRuns> = {
+  const starts: string[] = [];
+  const api: Pick<UpdateRuns, 'create' | 'start' | 'get'> = {
     async create(tenantId, body, principal, options) {
       const failure = failures.create(tenantId, body);
       if (failure) throw failure;
@@ -119,14 +119,19 @@ function fakeRuns() {
       const run = runs.find((candidate) => candidate.tenantId === tenantId && candidate.runId === runId);
       if (!run) throw new NotFoundError(`Update run ${runId} was not found.`);
       if (run.started) throw new ConflictError(`Update run ${runId} is RUNNING.`, { extensions: { currentStatus: 'RUNNING' } });
+      starts.push(runId);
       const failure = failures.start(tenantId, run);
       if (failure) throw failure;
       run.started = true;
       return view(run);
     },
-    plan: unsupported,
+    async get(tenantId, runId) {
+      const run = runs.find((candidate) => candidate.tenantId === tenantId && candidate.runId === runId);
+      if (!run) throw new NotFoundError(`Update run ${runId} was not found.`);
+      return view(run);
+    },
   };
-  return { api, runs, failures };
+  return { api, runs, failures, starts };
 }
 
 function fakeServices(byTenant: Record<string, string[]>) {
@@ -169,7 +174,6 @@ function setup(records: ProfileRecord[], members: Record<string, string[]>, cata
     catalog: { allVersions: async () => catalogVersions },
     clock,
     logger: createLogger('silent'),
-    claimLeaseMs: 60_000,
   });
   return { profiles, runs, services, autoUpgrade };
 }
@@ -260,16 +264,26 @@ describe('onVersionPublished', () => {
       globex: ['1.2.3'],
     });
     const event = { componentId: COMPONENT, version: '1.2.4' };
-    await Promise.all([autoUpgrade.onVersionPublished(event), autoUpgrade.onVersionPublished(event)]);
+    const together = (await Promise.all([autoUpgrade.onVersionPublished(event), autoUpgrade.onVersionPublished(event)])).flat();
+    // One of the two started each profile's run; the other found it claimed (and asks to come again) or done.
+    expect(
+      together
+        .filter((outcome) => outcome.outcome === 'started')
+        .map((outcome) => outcome.tenantId)
+        .sort(),
+    ).toEqual(['acme', 'globex']);
+    expect(together.filter((outcome) => outcome.outcome !== 'started').every((o) => ['in-progress', 'duplicate'].includes(o.outcome))).toBe(
+      true,
+    );
+
     now = new Date(now.getTime() + 3_600_000);
     const again = await autoUpgrade.onVersionPublished(event);
-
     expect(runs.runs.map((run) => [run.tenantId, run.started]).sort()).toEqual([
       ['acme', true],
       ['globex', true],
     ]);
     expect(again.map((outcome) => outcome.outcome)).toEqual(['duplicate', 'duplicate']);
-    expect(again[0]?.runId).toBe(runs.runs[0]?.runId);
+    expect(again[0]?.runId).toBe(profiles.marker({ tenantId: 'acme', profile: 'patches', version: '1.2.4' })?.runId);
     expect(profiles.marker({ tenantId: 'acme', profile: 'patches', version: '1.2.4' })?.attempts).toBe(1);
 
     // Another version is another run.
@@ -354,19 +368,63 @@ describe('onVersionPublished', () => {
     expect(profiles.marker({ tenantId: 'acme', profile: 'flaky', version: '1.2.4' })).toMatchObject({ status: 'STARTED', attempts: 2 });
   });
 
-  it('takes over a claim whose invocation died once its lease has passed, not before', async () => {
+  it('takes over a claim whose invocation died once its deadline has passed, not before', async () => {
     const { autoUpgrade, runs, profiles } = setup([profile('acme', 'patches')], { acme: ['1.2.3'] });
     const key = { tenantId: 'acme', profile: 'patches', version: '1.2.4' };
-    // An invocation claimed it and died before creating the run.
-    await profiles.repository.claimRun(key, now.toISOString(), new Date(0).toISOString());
+    // An invocation with 60 s left claimed it and died before creating the run.
+    await profiles.repository.claimRun(key, now.toISOString(), new Date(now.getTime() + 60_000).toISOString());
 
     now = new Date(now.getTime() + 30_000);
-    expect((await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' }))[0]?.outcome).toBe('duplicate');
+    const early = await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' });
+    expect(early.map((outcome) => outcome.outcome)).toEqual(['in-progress']);
+    expect(mustComeAgain(early)).toBe(true);
     expect(runs.runs).toHaveLength(0);
 
     now = new Date(now.getTime() + 60_000);
-    expect((await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' }))[0]?.outcome).toBe('started');
+    const late = await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' });
+    expect(late.map((outcome) => outcome.outcome)).toEqual(['started']);
+    expect(mustComeAgain(late)).toBe(false);
     expect(runs.runs).toHaveLength(1);
+  });
+
+  it('holds its claims until the deadline it is given, and begins no profile too close to it', async () => {
+    const { autoUpgrade, runs, profiles } = setup([profile('acme', 'patches'), profile('globex', 'patches')], {
+      acme: ['1.2.3'],
+      globex: ['1.2.3'],
+    });
+    const deadline = new Date(now.getTime() + 120_000);
+    await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' }, { deadline });
+    expect(profiles.marker({ tenantId: 'acme', profile: 'patches', version: '1.2.4' })?.leaseUntil).toBe(deadline.toISOString());
+
+    const tight = await autoUpgrade.onVersionPublished(
+      { componentId: COMPONENT, version: '1.2.5' },
+      { deadline: new Date(now.getTime() + 10_000) },
+    );
+    expect(tight.map((outcome) => outcome.outcome)).toEqual(['retry', 'retry']);
+    expect(profiles.marker({ tenantId: 'acme', profile: 'patches', version: '1.2.5' })).toBeUndefined();
+    expect(runs.runs).toHaveLength(2);
+    const roomy = await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.5' });
+    expect(roomy.map((outcome) => outcome.outcome)).toEqual(['started', 'started']);
+  });
+
+  it('marks a resumed run STARTED without starting it again when the attempt that died had started it', async () => {
+    const { autoUpgrade, runs, profiles } = setup([profile('acme', 'patches')], { acme: ['1.2.3'] });
+    const key = { tenantId: 'acme', profile: 'patches', version: '1.2.4' };
+    // An attempt created and started the run, then died before it could say so.
+    const run = await runs.api.create('acme', { name: 'patches 1.2.4' } as CreateRunBody, {
+      subject: AUTO_UPGRADE_INITIATOR,
+      roles: new Set(['operator']),
+    });
+    await runs.api.start('acme', run.runId, { subject: AUTO_UPGRADE_INITIATOR, roles: new Set(['operator']) });
+    await profiles.repository.claimRun(key, now.toISOString(), new Date(now.getTime() + 1_000).toISOString());
+    await profiles.repository.updateRun(key, { status: 'CREATED', runId: run.runId });
+
+    now = new Date(now.getTime() + 5_000);
+    const outcomes = await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' });
+    expect(outcomes).toEqual([{ tenantId: 'acme', profile: 'patches', outcome: 'started', runId: run.runId }]);
+    expect(runs.starts).toEqual([run.runId]);
+    expect(runs.runs).toHaveLength(1);
+    expect(profiles.marker(key)).toMatchObject({ status: 'STARTED', attempts: 2 });
   });
 
   it('reads the members once per tenant, and not at all for a tenant whose profiles are all disabled', async () => {
