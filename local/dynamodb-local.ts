@@ -7,9 +7,11 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../functions/domain/table-schema.js';
@@ -200,7 +202,15 @@ export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
-/** Creates the table from the shared key schema; an existing table is left as it is. */
+/** The stream of the data table: new images, as `SluiceStack` declares it. */
+const TABLE_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } as const;
+
+/**
+ * Creates the table from the shared key schema, with a NEW_IMAGE stream as the stack's
+ * table has (`local/events.ts` reads it as the pipe does in AWS). An existing table is
+ * left as it is, except that one made before the stream existed (a `--persist` folder of
+ * an older version) gets its stream turned on.
+ */
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
   const client = localClient(endpoint);
   const { partitionKey, sortKey, globalSecondaryIndexes, timeToLiveAttribute } = TABLE_SCHEMA;
@@ -227,6 +237,7 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
           ],
           Projection: { ProjectionType: 'ALL' },
         })),
+        StreamSpecification: TABLE_STREAM,
       }),
     );
     await client.send(
@@ -234,6 +245,10 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: TABLE_STREAM }));
+    }
   } finally {
     client.destroy();
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
 import { handler as fleetTasks } from '../functions/handlers/fleet-tasks.handler.js';
+import { handler as autoUpgrade } from '../functions/handlers/auto-upgrade.handler.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
 import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 
@@ -16,6 +17,9 @@ export const SCHEDULED_FUNCTION_NAME = 'sluice-pipeline-scheduled';
 /** The function the update run flows invoke. */
 export const FLEET_TASKS_FUNCTION_NAME = 'sluice-fleet-tasks';
 
+/** The auto-upgrade fan-out, which `local/events.ts` invokes with each published version. */
+export const AUTO_UPGRADE_FUNCTION_NAME = 'sluice-auto-upgrade';
+
 /**
  * Each local function's timeout, as the stack configures it. `SLUICE_TASK_TIMEOUT_SECONDS`
  * (local only) shortens the task function's, so that a large batch visibly spans
@@ -24,15 +28,17 @@ export const FLEET_TASKS_FUNCTION_NAME = 'sluice-fleet-tasks';
 export function localTimeoutSeconds(name: string): number {
   if (name === SCHEDULED_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['pipeline-scheduled'];
   if (name === FLEET_TASKS_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['fleet-tasks'];
+  if (name === AUTO_UPGRADE_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['auto-upgrade'];
   const override = Number(process.env.SLUICE_TASK_TIMEOUT_SECONDS);
   return Number.isFinite(override) && override > 0 ? override : FUNCTION_TIMEOUT_SECONDS['upgrade-tasks'];
 }
 
-/** Lambda functions that state machines and schedules invoke, by function name, as deployed. */
+/** Lambda functions that state machines, schedules and table events invoke, by function name, as deployed. */
 export const LOCAL_FUNCTIONS: Record<string, TaskLambda> = {
   'sluice-upgrade-tasks': upgradeTasks as TaskLambda,
   [SCHEDULED_FUNCTION_NAME]: pipelineScheduled as TaskLambda,
   [FLEET_TASKS_FUNCTION_NAME]: fleetTasks as TaskLambda,
+  [AUTO_UPGRADE_FUNCTION_NAME]: autoUpgrade as TaskLambda,
 };
 
 export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;

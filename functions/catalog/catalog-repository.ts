@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReleaseChannel } from '../domain/channels.js';
-import { isConditionFailure } from '../shared/ddb-items.js';
+import { VERSION_PUBLISHED, type VersionPublishedDetail } from '../domain/events.js';
+import { conditionFailuresOf } from '../shared/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError } from '../shared/errors.js';
 import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
@@ -14,7 +16,10 @@ export interface CatalogRepository {
   createComponent(component: Component): Promise<void>;
   getComponent(componentId: string): Promise<Component | undefined>;
   listComponents(page: { limit: number; nextToken?: string; name?: string }): Promise<Page<Component>>;
-  /** Fails with `ConflictError` when the version is already published. */
+  /**
+   * Writes the version and its VersionPublished event (functions/domain/events.ts) in one
+   * transaction: both or neither. Fails with `ConflictError` when the version is already published.
+   */
   putVersion(version: Version): Promise<void>;
   getVersion(componentId: string, version: string): Promise<Version | undefined>;
   /** Newest first. */
@@ -95,16 +100,40 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     async putVersion(version) {
+      const detail: VersionPublishedDetail = {
+        componentId: version.componentId,
+        version: version.version,
+        channel: version.channel,
+        security: version.security,
+      };
+      // The event, in the component's partition, reaches the auto-upgrade fan-out through the
+      // table's stream; nothing but this write happens inside the publish request.
+      const event = {
+        pk: componentKey(version.componentId).pk,
+        // A random suffix keeps two events of the same millisecond apart, in order of time.
+        sk: `EVENT#${version.publishedAt}#${randomUUID().slice(0, 8)}`,
+        type: VERSION_PUBLISHED,
+        at: version.publishedAt,
+        actor: version.publishedBy,
+        detail,
+      };
       try {
         await db.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { ...versionKey(version.componentId, version.version), ...version },
-            ConditionExpression: 'attribute_not_exists(pk)',
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: { ...versionKey(version.componentId, version.version), ...version },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              { Put: { TableName: tableName, Item: event, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ],
           }),
         );
       } catch (error) {
-        if (isConditionFailure(error)) {
+        if (conditionFailuresOf(error)?.includes(0)) {
           throw new ConflictError(`Version ${version.version} is already published.`, { cause: error });
         }
         throw error;

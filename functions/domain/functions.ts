@@ -12,4 +12,6 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   'pipeline-scheduled': 60,
   /** The task function of the update run flows: one look may create and start many member upgrades. */
   'fleet-tasks': 300,
+  /** The auto-upgrade fan-out of one published version: a run created and started per admitting profile. */
+  'auto-upgrade': 300,
 } as const satisfies Record<string, number>;

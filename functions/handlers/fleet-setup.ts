@@ -1,6 +1,7 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { type ComplianceReport, makeCompliance } from '../fleet/compliance.js';
-import { makeProfiles, type Profiles } from '../fleet/profiles.js';
+import { createProfileRepository } from '../fleet/profile-repository.js';
+import { makeProfiles, type Profiles, strategyExistsThrough } from '../fleet/profiles.js';
 import type { UpdateRuns } from '../fleet/runs.js';
 import { makeStrategies, type Strategies } from '../fleet/strategies.js';
 import { createStrategyRepository } from '../fleet/strategy-repository.js';
@@ -21,7 +22,12 @@ export function fleetSetup(base: BaseSetup): Fleet {
   return {
     strategies,
     runs: updateRunsSetup(base, strategies),
-    profiles: makeProfiles(),
+    profiles: makeProfiles({
+      profiles: createProfileRepository(base.db, base.tableName),
+      catalog: createCatalogRepository(base.db, base.tableName),
+      strategyExists: strategyExistsThrough(strategies),
+      clock: base.clock,
+    }),
     compliance: makeCompliance({
       services: createServiceRepository(base.db, base.tableName),
       catalog: createCatalogRepository(base.db, base.tableName),

@@ -45,7 +45,7 @@ describe("the README's fleet update run example", () => {
       /^nonprod: dev-cache from \d\d:\d\d:\d\d, test-cache from \d\d:\d\d:\d\d \| prod: cart-cache from \d\d:\d\d:\d\d, session-cache from \d\d:\d\d:\d\d$/,
     );
     const [cart, session] = [...(lines[1] ?? '').matchAll(/cache from (\d\d:\d\d:\d\d)/g)].slice(2).map((m) => m[1] ?? '');
-    expect(session > (cart ?? '')).toBe(true);
+    expect((session ?? '') > (cart ?? '')).toBe(true);
     expect(lines[2]).toBe('RUNNING');
     expect(lines[3]).toBe('waiting at gate-1');
     expect(lines[4]).toBe('APPROVED');
