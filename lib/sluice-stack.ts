@@ -15,6 +15,7 @@ import type { RouteGroup } from '../functions/domain/routes.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES } from '../functions/domain/routes.js';
 import type { SluiceConfig } from './config.js';
 import { readSluiceConfig } from './config.js';
+import { AutoUpgradeFanout } from './constructs/auto-upgrade-fanout.js';
 import { IdempotencyTable } from './constructs/idempotency-table.js';
 import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
@@ -37,6 +38,11 @@ export function upgradeTasksEntry(root: string = PROJECT_ROOT): string {
 }
 
 /** The task function the update run flows invoke (not behind the API). */
+/** The auto-upgrade fan-out the VersionPublished rule invokes (not behind the API). */
+export function autoUpgradeEntry(root: string = PROJECT_ROOT): string {
+  return join(root, 'functions', 'handlers', 'auto-upgrade.handler.ts');
+}
+
 export function fleetTasksEntry(root: string = PROJECT_ROOT): string {
   return join(root, 'functions', 'handlers', 'fleet-tasks.handler.ts');
 }
@@ -87,6 +93,8 @@ export class SluiceStack extends Stack {
   readonly scheduledFunction: SluiceFunction;
   /** The pipelines' schedule group, the role Scheduler invokes with, and its dead-letter queue. */
   readonly scheduler: PipelineScheduler;
+  /** Auto-upgrade profiles' fan-out: the VersionPublished rule, its function and dead-letter queue. */
+  readonly autoUpgrade: AutoUpgradeFanout;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, {
@@ -144,6 +152,16 @@ export class SluiceStack extends Stack {
     this.eventBus = new EventBus(this, 'Events', { eventBusName: config.eventBusName });
     // Timeline items reach the bus through an EventBridge Pipe from the table stream, no code.
     new TimelinePublisher(this, 'Timeline', { table: this.table, eventBus: this.eventBus });
+    // A published version's VersionPublished item comes through that pipe; a rule hands it to the fan-out.
+    this.autoUpgrade = new AutoUpgradeFanout(this, 'AutoUpgrade', {
+      table: this.table,
+      eventBus: this.eventBus,
+      entry: autoUpgradeEntry(),
+      projectRoot: PROJECT_ROOT,
+      logRetention: config.logRetention,
+      tracing: config.tracing,
+      bundleAwsSdk: config.bundleAwsSdk,
+    });
 
     // A batch drains and upgrades up to `batchSize` instances with retries inside one
     // invocation, hence minutes and more memory than an API call. It reads no claims.
@@ -211,10 +229,14 @@ export class SluiceStack extends Stack {
     const fleet = this.functions.fleet;
     this.table.grantReadWriteData(fleet);
     this.acknowledgeIndexGrant(fleet);
+    // The auto-upgrade fan-out creates and starts runs through the same use cases.
+    const autoUpgrade = this.autoUpgrade.function;
     for (const flow of FLOWS.filter(isFleetFlow)) {
       const { stateMachine } = this.flows[flow.name];
-      fleet.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
-      stateMachine.grantStartExecution(fleet);
+      for (const fn of [fleet, autoUpgrade]) {
+        fn.lambda.addEnvironment(flow.apiEnvVar, stateMachine.stateMachineArn);
+        stateMachine.grantStartExecution(fn);
+      }
     }
     // The fleet task function creates and starts member upgrades with the upgrades use
     // case: it starts the upgrade flows, never stops or describes them (their ends reach
@@ -225,7 +247,7 @@ export class SluiceStack extends Stack {
       stateMachine.grantStartExecution(this.fleetTaskFunction);
     }
     // Waking a parked run completes its task token; nothing in either function fails one.
-    for (const fn of [fleet, this.fleetTaskFunction]) this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
+    for (const fn of [fleet, this.fleetTaskFunction, autoUpgrade]) this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
 
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the

@@ -64,7 +64,11 @@ export async function startLocalFlows(options: { timeScale: number; persistDir?:
  */
 export async function createFlowStateMachines(
   engine: SfnEngine,
-  options: { taskFunctionArn: string; prefix: string; /** Default: `taskFunctionArn` (a test's one stub serves every task). */ fleetTaskFunctionArn?: string },
+  options: {
+    taskFunctionArn: string;
+    prefix: string /** Default: `taskFunctionArn` (a test's one stub serves every task). */;
+    fleetTaskFunctionArn?: string;
+  },
 ): Promise<Record<string, string>> {
   const substitutions: Record<string, string> = {
     [TASK_FUNCTION_ARN_KEY]: options.taskFunctionArn,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
-import { handler as fleetTasks } from '../functions/handlers/fleet-tasks.handler.js';
 import { handler as autoUpgrade } from '../functions/handlers/auto-upgrade.handler.js';
+import { handler as fleetTasks } from '../functions/handlers/fleet-tasks.handler.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
 import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 

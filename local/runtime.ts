@@ -6,6 +6,7 @@ import { createLogger, type Logger, type LogLevel } from '../functions/shared/lo
 import { createLocalGateway } from './api-gateway.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { startLocalEvents } from './events.js';
 import { startLocalFlows } from './flows.js';
 import { ROUTE_HANDLERS } from './handlers.js';
 import { type LocalSchedules, startLocalSchedules } from './schedules.js';
@@ -141,6 +142,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     schedules.scheduler.start();
     // Only now may flows a previous run left behind go on: their tasks need all of the above.
     flows.resume();
+    // The table's events (VersionPublished → the auto-upgrade fan-out), as the timeline pipe and the rules do in AWS.
+    const events = await startLocalEvents({ endpoint: dynamodb, tableName, logger });
+    stops.push(events.stop);
     ready = true;
     return { url, endpoints, scheduler: schedules.scheduler, logger, stop };
   } catch (error) {

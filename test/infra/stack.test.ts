@@ -259,8 +259,8 @@ describe('idempotency table', () => {
 });
 
 describe('functions', () => {
-  it('are one per route group plus the two task functions and the scheduled function, and nothing else', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 3);
+  it('are one per route group plus the two task functions, the scheduled function and the auto-upgrade fan-out, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTE_GROUPS.length + 4);
     expect(Object.keys(stack.functions).sort()).toEqual([...ROUTE_GROUPS].sort());
   });
 
@@ -449,6 +449,7 @@ describe('permissions', () => {
       logicalIdOf(stack.scheduledFunction.role),
       logicalIdOf(stack.functions.fleet.role),
       logicalIdOf(stack.fleetTaskFunction.role),
+      logicalIdOf(stack.autoUpgrade.function.role),
       ...flowMachines()
         .filter(([flow]) => childFlowsOf(flow).length > 0)
         .map(([, m]) => logicalIdOf(m.role)),
@@ -469,9 +470,13 @@ describe('permissions', () => {
     const tasksRole = logicalIdOf(stack.taskFunction.role);
     // A member upgrade ending wakes its update run (completes the run's token): the pipeline
     // functions start upgrades (a failed start ends one), the fleet functions wake runs.
-    const wakers = [stack.functions.pipeline, stack.scheduledFunction, stack.functions.fleet, stack.fleetTaskFunction].map((fn) =>
-      logicalIdOf(fn.role),
-    );
+    const wakers = [
+      stack.functions.pipeline,
+      stack.scheduledFunction,
+      stack.functions.fleet,
+      stack.fleetTaskFunction,
+      stack.autoUpgrade.function,
+    ].map((fn) => logicalIdOf(fn.role));
     expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole, ...wakers].sort());
     // The task function fails a waiting token when a gate closes or a hold is interrupted.
     expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles, tasksRole].sort());
@@ -1011,8 +1016,8 @@ describe('pipeline scheduler', () => {
 describe('log groups', () => {
   it('all have the retention from context', () => {
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    // One per function (route groups, the two task functions, the scheduled function), one per flow, and the API access log.
-    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 3 + FLOWS.length + 1);
+    // One per function (route groups, the two task functions, the scheduled function, the fan-out), one per flow, and the API access log.
+    expect(logGroups).toHaveLength(ROUTE_GROUPS.length + 4 + FLOWS.length + 1);
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties?.RetentionInDays).toBe(RETENTION_DAYS);
     }
@@ -1159,6 +1164,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/PipelineScheduledFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/FleetFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/FleetTasksFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/AutoUpgrade/Function/Role`,
+        'AwsSolutions-SQS3 @ SluiceTest/AutoUpgrade/DeadLetterQueue',
         // Schedules are named per step and version: "<the pipelines' group>/*", in a policy of its own.
         ...['PipelineFunction', 'PipelineScheduledFunction', 'UpgradeTasksFunction'].map(
           (fn) =>
@@ -1170,7 +1177,7 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradeTasksFunction/TaskResponsePolicy',
         // SendTaskSuccess alone: a member upgrade ending (or a run changing) wakes its parked update run.
-        ...['PipelineFunction', 'PipelineScheduledFunction', 'FleetFunction', 'FleetTasksFunction'].map(
+        ...['PipelineFunction', 'PipelineScheduledFunction', 'FleetFunction', 'FleetTasksFunction', 'AutoUpgrade/Function'].map(
           (fn) => `AwsSolutions-IAM5[Resource::*] @ SluiceTest/${fn}/TaskResponsePolicy`,
         ),
         ...['', ':*'].map(
