@@ -33,7 +33,25 @@ let api: TestApi;
 let db: DynamoDBDocumentClient;
 const tenant = unique('hostile');
 const names = { project: 'p', service: unique('svc'), destination: unique('dst'), free: unique('free') };
-const world = { componentId: '', componentName: '', executionId: '', stepId: '', versionIds: {} as Record<string, string> };
+const world = {
+  componentId: '',
+  componentName: '',
+  executionId: '',
+  stepId: '',
+  versionIds: {} as Record<string, string>,
+  strategyName: 'hostile-strategy',
+  runId: '',
+  gateId: '',
+  profileName: 'hostile-profile',
+};
+/** The stages of the tenant's strategy and run: one gate, one listed service. */
+const STAGES = [
+  {
+    name: 's',
+    beforeGates: [{ type: 'approval', name: 'go' }],
+    groups: [{ name: 'g', services: [{ project: 'p', name: names.destination }] }],
+  },
+];
 const tokens = new Map<string, string>();
 const counts = { sent: 0, skippedAsValid: 0 };
 const prototypeKeysBefore = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -80,6 +98,23 @@ beforeAll(async () => {
   });
   expect(upgrade.status, upgrade.text).toBe(201);
   world.executionId = upgrade.body.executionId;
+  const strategy = await api.request('POST', `/v1/tenants/${tenant}/update-strategies`, {
+    token: operator,
+    body: { name: world.strategyName, stages: STAGES },
+  });
+  expect(strategy.status, strategy.text).toBe(201);
+  const run = await api.request('POST', `/v1/tenants/${tenant}/update-runs`, {
+    token: operator,
+    body: { name: 'hostile', componentId, toVersion: '1.0.1', strategyName: world.strategyName },
+  });
+  expect(run.status, run.text).toBe(201);
+  world.runId = run.body.runId;
+  world.gateId = run.body.stages[0].beforeGates[0].gateId;
+  const profile = await api.request('POST', `/v1/tenants/${tenant}/auto-upgrade-profiles`, {
+    token: operator,
+    body: { name: world.profileName, componentId, channel: 'patch', strategyName: world.strategyName },
+  });
+  expect(profile.status, profile.text).toBe(201);
 });
 
 afterAll(async () => {
@@ -112,6 +147,7 @@ async function partition(pk: string): Promise<unknown[]> {
 const snapshot = async () => ({
   tenant: await partition(`TENANT#${tenant}`),
   execution: await partition(`UPGRADE#${world.executionId}`),
+  run: await partition(`UPDATE_RUN#${world.runId}`),
   component: await partition(`COMPONENT#${world.componentId}`),
   componentName: await partition(`COMPONENT_NAME#${world.componentName}`),
 });
@@ -139,6 +175,16 @@ function baseline(route: RouteDefinition): Record<string, unknown> {
       destinationServiceName: 'hostile-nobody',
     },
     updateUpgradeStep: { autoValidationDelayDays: 3 },
+    createUpdateStrategy: { name: 'hostile-new-strategy', stages: STAGES },
+    replaceUpdateStrategy: { stages: STAGES },
+    createUpdateRun: { name: 'hostile-new-run', componentId: world.componentId, toVersion: '1.0.1', stages: STAGES },
+    createAutoUpgradeProfile: {
+      name: 'hostile-new-profile',
+      componentId: world.componentId,
+      channel: 'patch',
+      strategyName: world.strategyName,
+    },
+    updateAutoUpgradeProfile: { disabled: true },
     registryCreateUpgrade: {
       componentId: world.componentId,
       fromVersionId: world.versionIds['1.0.0'],
@@ -165,6 +211,10 @@ function pathValues(): Record<string, string> {
     serviceName: names.service,
     executionId: world.executionId,
     stepId: world.stepId,
+    strategyName: world.strategyName,
+    runId: world.runId,
+    gateId: world.gateId,
+    profileName: world.profileName,
   };
 }
 

@@ -128,7 +128,13 @@ beforeAll(async () => {
   expect(run.status, run.text).toBe(201);
   ids.runId = run.body.runId;
   ids.gateId = run.body.stages[0].beforeGates[0].gateId;
-  secrets = [ids.serviceName ?? '', destination, ids.stepId ?? '', ids.executionId ?? '', ids.runId ?? '', ids.strategyName ?? ''];
+  const profile = await api.request('POST', `/v1/tenants/${tenant}/auto-upgrade-profiles`, {
+    token: operator,
+    body: { name: unique('profile'), componentId, channel: 'patch', strategyName: ids.strategyName },
+  });
+  expect(profile.status, profile.text).toBe(201);
+  ids.profileName = profile.body.name;
+  secrets = [ids.serviceName ?? '', destination, ids.stepId ?? '', ids.executionId ?? '', ids.runId ?? '', ids.strategyName ?? '', ids.profileName ?? ''];
 });
 
 const isRead = (operation: Operation) => operation.method === 'GET';
