@@ -56,6 +56,8 @@ export interface StagePlan {
   /** When its last member ended (the after-stage wait counts from here). */
   membersDoneAt?: string;
   finishedAt?: string;
+  /** Bumped when the stage's child of the current name ended before the stage was done: the next child gets a new name. */
+  attempt?: number;
 }
 
 export interface GroupPlan {

@@ -44,7 +44,7 @@ export interface RunRepository {
     tenantId: string,
     runId: string,
     stage: number,
-    set: Partial<Pick<StagePlan, 'status' | 'startedAt' | 'membersDoneAt' | 'finishedAt'>>,
+    set: Partial<Pick<StagePlan, 'status' | 'startedAt' | 'membersDoneAt' | 'finishedAt' | 'attempt'>>,
     group?: { index: number; status: StagePlan['groups'][number]['status'] },
   ): Promise<void>;
   /** Moves a member from one of `from` to `to` (false when it was not in `from`); the run's counts move with it. */

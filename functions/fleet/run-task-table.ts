@@ -7,6 +7,7 @@ const Ids = { tenantId: z.string().min(1), runId: z.string().min(1), generation:
 export const RunTaskEvent = z.discriminatedUnion('task', [
   z.object({ task: z.literal('nextRunMove'), ...Ids }),
   z.object({ task: z.literal('nextStageMove'), ...Ids, stage: z.number().int().min(0) }),
+  z.object({ task: z.literal('restartStage'), ...Ids, stage: z.number().int().min(0) }),
   z.object({ task: z.literal('park'), ...Ids, seen: z.number().int().min(0), token: z.string().min(1) }),
   z.object({
     task: z.literal('failRun'),
@@ -27,6 +28,8 @@ export async function runRunTask(tasks: RunTasks, raw: unknown): Promise<unknown
       return tasks.nextRunMove(event);
     case 'nextStageMove':
       return tasks.nextStageMove(event);
+    case 'restartStage':
+      return tasks.restartStage(event);
     case 'park':
       return tasks.park(event);
     case 'failRun':

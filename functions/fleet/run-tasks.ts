@@ -27,6 +27,8 @@ export interface Move {
   readonly next: 'stage' | 'park' | 'done';
   /** The stage to run (`next: 'stage'`); -1 otherwise. */
   readonly stage: number;
+  /** The stage's attempt, part of its child's name (0 unless a child of it ended before the stage was done). */
+  readonly attempt: number;
   /** The run's `wakeups` as this task read it: the park refuses to wait if it moved since. */
   readonly wakeups: number;
   /** How long the park waits at most before the flow looks again (flow seconds). */
@@ -58,7 +60,7 @@ export interface RunTasksDeps {
 }
 
 const DONE_MEMBER: readonly MemberStatus[] = ['COMPLETED', 'FAILED', 'SKIPPED'];
-const done = (wakeups: number): Move => ({ next: 'done', stage: -1, wakeups, recheckSeconds: 1 });
+const done = (wakeups: number): Move => ({ next: 'done', stage: -1, attempt: 0, wakeups, recheckSeconds: 1 });
 
 export function makeRunTasks(deps: RunTasksDeps) {
   const { runs, clock } = deps;
@@ -356,6 +358,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
     return {
       next: 'park',
       stage: s,
+      attempt: 0,
       wakeups: seen,
       recheckSeconds: Math.min(recheck, until === Number.POSITIVE_INFINITY ? recheck : flowSecondsUntil(until)),
     };
@@ -400,20 +403,21 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (before.holds === 'rejected') return nextRunMove(event);
       if (before.holds) {
         const recheck = before.holds === 'schedule' ? flowSecondsUntil(before.until) : RECHECK_WHILE_WAITING_SECONDS;
-        return { next: 'park', stage: -1, wakeups: seen, recheckSeconds: Math.min(recheck, RECHECK_WHILE_WAITING_SECONDS) };
+        return { next: 'park', stage: -1, attempt: 0, wakeups: seen, recheckSeconds: Math.min(recheck, RECHECK_WHILE_WAITING_SECONDS) };
       }
       if (stage.status === 'PENDING') {
         await runs.updateStage(run.tenantId, run.runId, s, { status: 'RUNNING', startedAt: now().toISOString() });
         await runs.appendEvent(run.runId, { type: 'StageStarted', detail: { stage: stage.name, index: s } });
       }
       if (!stage.groups.every((group) => group.status === 'COMPLETED'))
-        return { next: 'stage', stage: s, wakeups: seen, recheckSeconds: 1 };
+        return { next: 'stage', stage: s, attempt: stage.attempt ?? 0, wakeups: seen, recheckSeconds: 1 };
       const membersDoneAt = stage.membersDoneAt ?? now().toISOString();
       if (!stage.membersDoneAt) await runs.updateStage(run.tenantId, run.runId, s, { membersDoneAt });
       const after = await passGates(run, stage.afterGates, byId);
-      if (after.holds) return { next: 'park', stage: -1, wakeups: seen, recheckSeconds: RECHECK_WHILE_WAITING_SECONDS };
+      if (after.holds) return { next: 'park', stage: -1, attempt: 0, wakeups: seen, recheckSeconds: RECHECK_WHILE_WAITING_SECONDS };
       const waitEnds = flowAfter(membersDoneAt, stage.afterStageWaitSeconds);
-      if (waitEnds > now().getTime()) return { next: 'park', stage: -1, wakeups: seen, recheckSeconds: flowSecondsUntil(waitEnds) };
+      if (waitEnds > now().getTime())
+        return { next: 'park', stage: -1, attempt: 0, wakeups: seen, recheckSeconds: flowSecondsUntil(waitEnds) };
       await runs.updateStage(run.tenantId, run.runId, s, { status: 'COMPLETED', finishedAt: now().toISOString() });
       await runs.appendEvent(run.runId, { type: 'StageCompleted', detail: { stage: stage.name, index: s } });
     }
@@ -435,6 +439,26 @@ export function makeRunTasks(deps: RunTasksDeps) {
       const parked = await runs.park(event.tenantId, event.runId, event.token, event.seen);
       if (!parked) await deps.workflow.succeed(event.token, { woke: true });
       return { parked };
+    },
+
+    /**
+     * The stage's child of the current name had already ended (StartExecution answered
+     * ExecutionAlreadyExists) while the stage is not done: it ended FAILED before the parent
+     * saw it. A new attempt gives the next child a new name; its looks pick up where the
+     * stage is, as any look does.
+     */
+    async restartStage(event: RunTaskEvent & { stage: number }) {
+      const run = await live(event);
+      const stage = run?.stages[event.stage];
+      if (!run || !stage) return { restarted: false };
+      const attempt = (stage.attempt ?? 0) + 1;
+      await runs.updateStage(run.tenantId, run.runId, event.stage, { attempt });
+      deps.logger.warn('a stage child had ended before its stage was done; starting another', {
+        runId: run.runId,
+        stage: event.stage,
+        attempt,
+      });
+      return { restarted: true, attempt };
     },
 
     /** A task failed for good (the flow's Catch): the run ends FAILED with the error, visibly. */

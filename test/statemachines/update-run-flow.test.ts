@@ -19,9 +19,10 @@ const IDS = { tenantId: 't', runId: 'run_0lx9a2b3c0k1m2n3p4q5r6s7', generation: 
 const NEVER = 31_536_000;
 
 /** A move as nextRunMove / nextStageMove answer it (every field: the ResultSelector reads them all). */
-const move = (next: Move['next'] | 'bogus', { stage = -1, wakeups = 0, recheckSeconds = 1 } = {}) => ({
+const move = (next: Move['next'] | 'bogus', { stage = -1, attempt = 0, wakeups = 0, recheckSeconds = 1 } = {}) => ({
   next,
   stage,
+  attempt,
   wakeups,
   recheckSeconds,
 });
@@ -32,6 +33,7 @@ const ONE_STAGE: Record<string, StandIn> = {
   nextStageMove: () => move('done'),
   // Stores the token (as the real park does when nothing moved since the look); nobody wakes it.
   park: () => ({ parked: true }),
+  restartStage: () => ({ restarted: true, attempt: 1 }),
   failRun: () => ({ failed: true }),
 };
 
@@ -43,8 +45,8 @@ const park = (seen: number) => ({ task: 'park', ...IDS, seen, token: expect.any(
 /** The task token a `park` call carried (the flows send it as `token`). */
 const tokenOf = (call: TaskCall | undefined): string => (typeof call?.token === 'string' ? call.token : '');
 
-/** The name RunStage gives a stage's child: `<runId>-g<generation>-s<stage>`. */
-const childName = (stage: number) => `${IDS.runId}-g${IDS.generation}-s${stage}`;
+/** The name RunStage gives a stage's child: `<runId>-g<generation>-s<stage>-a<attempt>`. */
+const childName = (stage: number, attempt = 0) => `${IDS.runId}-g${IDS.generation}-s${stage}-a${attempt}`;
 
 async function stateMachineArn(engine: SfnEngine, flow: 'update-run' | 'update-run-stage'): Promise<string> {
   const { stateMachines } = await engine.listStateMachines({ maxResults: 1000 });
@@ -313,7 +315,7 @@ describe('update-run.asl.json with update-run-stage.asl.json', () => {
     });
   });
 
-  it('a stage child that already ended under its name makes RunStage hit ExecutionAlreadyExists: the parent looks again', async () => {
+  it('a stage child that already ended under its name makes RunStage hit ExecutionAlreadyExists: RestartStage, then the parent looks again', async () => {
     await withFlows(ONE_STAGE, async (run) => {
       const { engine } = run;
       const parent = await asTheParentWould(engine);
@@ -322,8 +324,16 @@ describe('update-run.asl.json with update-run-stage.asl.json', () => {
 
       const executionArn = await parent.start();
       expect((await engine.waitForExecution(executionArn)).status).toBe('SUCCEEDED');
-      expect(run.calls).toEqual([nextStageMove(0), nextRunMove, nextRunMove]);
-      expect(await run.entered(executionArn)).toEqual(['NextRunMove', 'WhichRunMove', 'RunStage', 'NextRunMove', 'WhichRunMove', 'Done']);
+      expect(run.calls).toEqual([nextStageMove(0), nextRunMove, { task: 'restartStage', ...IDS, stage: 0 }, nextRunMove]);
+      expect(await run.entered(executionArn)).toEqual([
+        'NextRunMove',
+        'WhichRunMove',
+        'RunStage',
+        'RestartStage',
+        'NextRunMove',
+        'WhichRunMove',
+        'Done',
+      ]);
       expect(await detailsOf(engine, executionArn, 'TaskFailed')).toEqual([
         expect.objectContaining({ resource: 'startExecution.sync:2', error: 'StepFunctions.ExecutionAlreadyExistsException' }),
       ]);
@@ -362,26 +372,30 @@ describe('update-run.asl.json with update-run-stage.asl.json', () => {
   });
 
   /*
-   * DEFECT (update-run.asl.json, RunStage's ExecutionAlreadyExists Catch): the Catch takes
-   * "a child of that name exists and has ended" to mean "it ended well" and goes straight
-   * back to NextRunMove. When the existing child ended FAILED (its own FailRun failed for
-   * good, e.g. the table was down) before a repeated start (a restart), the stage is not
-   * done, so the real nextRunMove answers stage 0 again, RunStage hits ExecutionAlreadyExists
-   * again, and so on with no pause: about 2,270 rounds in a fraction of a second, until the
-   * 25,000-event history quota fails the parent with States.Runtime, which no Catch sees:
-   * failRun never runs and the run stays RUNNING. What should happen: the parent learns how
-   * the existing child ended (e.g. DescribeExecution of `<runId>-g<generation>-s<stage>`)
-   * and goes to FailRun with its error when it did not succeed, as RunStage does when the
-   * child it waited on fails. Marked `it.fails` until the ASL is fixed.
+   * A stage child can end FAILED (its own FailRun failed for good, e.g. the table was down)
+   * before a repeated start of it (a restart) sees it: the stage is not done, so
+   * nextRunMove answers it again, and RunStage meets the ended child of that name
+   * (ExecutionAlreadyExists). RestartStage counts a new attempt, part of the child's name,
+   * so the next RunStage starts a fresh child instead of meeting the ended one again (which
+   * once looped until the 25,000-event history quota).
    */
-  it.fails('a stage child that already ended FAILED under its name fails the run, instead of looping until the history quota', async () => {
+  it('a stage child that already ended FAILED under its name: RestartStage counts an attempt and a fresh child runs the stage', async () => {
     const error = new Error('the run table is unreachable');
+    let attempts = 0;
+    let stageDone = false;
     const standIns: Record<string, StandIn> = {
       ...ONE_STAGE,
-      // The stage never completes: the real nextRunMove keeps answering it.
-      nextRunMove: () => move('stage', { stage: 0 }),
-      nextStageMove: throwing(error),
-      // The child's FailRun fails for good (1 + 3 retries); the table is back for the parent.
+      nextRunMove: () => (stageDone ? move('done') : move('stage', { stage: 0, attempt: attempts })),
+      restartStage: () => {
+        attempts += 1;
+        return { restarted: true, attempt: attempts };
+      },
+      // The first child's looks fail for good (1 + 3 retries), and so does its FailRun; then the table is back.
+      nextStageMove: (_call, nth) => {
+        if (nth <= 4) throw error;
+        stageDone = true;
+        return move('done', { stage: 0 });
+      },
       failRun: (_call, nth) => {
         if (nth <= 4) throw error;
         return { failed: true };
@@ -395,8 +409,22 @@ describe('update-run.asl.json with update-run-stage.asl.json', () => {
 
       const executionArn = await parent.start();
       const result = await engine.waitForExecution(executionArn);
-      expect(result.error).not.toBe('States.Runtime');
-      expect(run.tasks().filter((task) => task === 'failRun')).toHaveLength(5);
+      expect(result.status).toBe('SUCCEEDED');
+      expect(run.tasks().filter((task) => task === 'restartStage')).toHaveLength(1);
+      const children = await stageChildren(run);
+      expect(children.map((child) => `${child.name}:${child.status}`)).toEqual([`${childName(0)}:FAILED`, `${childName(0, 1)}:SUCCEEDED`]);
+      expect(await run.entered(executionArn)).toEqual([
+        'NextRunMove',
+        'WhichRunMove',
+        'RunStage',
+        'RestartStage',
+        'NextRunMove',
+        'WhichRunMove',
+        'RunStage',
+        'NextRunMove',
+        'WhichRunMove',
+        'Done',
+      ]);
     });
   });
 
