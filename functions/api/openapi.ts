@@ -39,6 +39,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
       body?: z.ZodType;
       status: number;
       response?: z.ZodType;
+      alsoAnswers?: { status: number; description: string };
     };
     const idempotent = acceptsIdempotencyKey(route);
     const operation: ZodOpenApiOperationObject = {
@@ -59,6 +60,14 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             : { description: 'Success, no content' }),
           ...(idempotent ? { headers: IDEMPOTENCY_RESPONSE_HEADERS } : {}),
         },
+        ...(contract.alsoAnswers && contract.response
+          ? {
+              [contract.alsoAnswers.status]: {
+                description: contract.alsoAnswers.description,
+                content: { 'application/json': { schema: contract.response } },
+              },
+            }
+          : {}),
         ...Object.fromEntries(
           Object.entries(PROBLEM_STATUSES).map(([status, description]) => [
             status,
@@ -72,7 +81,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
   }
   return createDocument({
     openapi: '3.1.0',
-    info: { title: 'Sluice API', version: '1', description: 'Upgrade pipelines and upgrade executions.' },
+    info: { title: 'Sluice API', version: '1', description: 'Upgrade pipelines, upgrade executions and fleet update runs.' },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },

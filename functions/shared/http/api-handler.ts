@@ -43,6 +43,8 @@ export interface Contract {
   readonly status: 200 | 201 | 202 | 204;
   /** Shape of a successful answer (documentation; not enforced at runtime). */
   readonly response?: z.ZodType;
+  /** A second success status with the same shape, answered through {@link Answer} (documentation). */
+  readonly alsoAnswers?: { readonly status: 200 | 201 | 202; readonly description: string };
 }
 
 /**
