@@ -3,10 +3,12 @@
  * stream carries the VersionPublished item to the auto-upgrade handler module, as the
  * pipe and the rule do in AWS; and ensureTable gives the table its stream.
  *
- * The runtime does not start the events reader yet (local/runtime.ts is edited elsewhere),
- * so the test starts it beside the API. The update runs are not built on this branch: the
- * handler is only driven here on profiles that start no run (disabled, or admitted
- * nothing); test/integration/auto-upgrade-profiles.test.ts holds the end-to-end todo.
+ * The runtime starts its own events reader, but keeps what it delivered to itself; so
+ * this file starts a second reader beside the API, whose invocations (and what the real
+ * handler answered them) it records. Both deliver every event: the run markers make the
+ * second delivery harmless, and nothing here depends on which one handles a profile first.
+ * The profiles here start no run (disabled, or admitted nothing); publishes that start runs
+ * are test/integration/auto-upgrade-fanout.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -18,25 +20,6 @@ import { type LocalEvents, startLocalEvents } from '../../local/events.js';
 import { AUTO_UPGRADE_FUNCTION_NAME, invokeLocalFunction } from '../../local/lambdas.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
-
-const strategies = vi.hoisted(() => new Set<string>());
-// Update strategies are a stub on this branch: a fake `get` that knows the names in `strategies`.
-vi.mock('../../functions/fleet/strategies.js', async () => {
-  const { NotFoundError } = await import('../../functions/shared/errors.js');
-  const unsupported = () => Promise.reject(new Error('not part of this fake'));
-  return {
-    makeStrategies: () => ({
-      async get(tenantId: string, name: string) {
-        if (!strategies.has(`${tenantId}/${name}`)) throw new NotFoundError(`Update strategy ${name} was not found.`);
-        return { name, stages: [], createdAt: new Date(0).toISOString(), updatedAt: new Date(0).toISOString() };
-      },
-      create: unsupported,
-      list: unsupported,
-      replace: unsupported,
-      delete: unsupported,
-    }),
-  };
-});
 
 let api: TestApi;
 let events: LocalEvents;
@@ -89,8 +72,12 @@ describe('local events', () => {
   it('runs the handler module over the table: the component’s profiles found, disabled and non-admitting ones left alone', async () => {
     const { componentId, admin } = await seedComponent(api, ['1.0.0']);
     const tenant = unique('acme');
-    strategies.add(`${tenant}/waves`);
     const operator = await api.token({ tenant, roles: ['operator'] });
+    const strategy = await api.request('POST', `/v1/tenants/${tenant}/update-strategies`, {
+      token: operator,
+      body: { name: 'waves', stages: [{ name: 'all', groups: [{ name: 'all', selector: { matchLabels: { tier: 'web' } } }] }] },
+    });
+    expect(strategy.status, JSON.stringify(strategy.body)).toBe(201);
     for (const body of [
       { name: 'off', componentId, channel: 'patch', strategyName: 'waves', disabled: true },
       // The tenant runs no service of the component: nothing to upgrade.

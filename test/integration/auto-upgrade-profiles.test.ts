@@ -2,11 +2,9 @@
  * Auto-upgrade profiles over HTTP (docs/architecture.md#auto-upgrade-profiles): the CRUD
  * routes, their refusals, tenant isolation, and the gsi1 query the fan-out reads them with.
  *
- * Update strategies are not built on this branch (functions/fleet/strategies.ts is a stub
- * whose every call rejects), so `makeStrategies` is replaced here by a fake whose `get`
- * knows the names in {@link strategies} and answers NotFoundError for any other, as the
- * real one is specified to. Once the strategies land, drop the mock and create the
- * strategy through `POST /v1/tenants/{t}/update-strategies` instead.
+ * A profile names an update strategy of its tenant: the strategies are created through
+ * `POST /v1/tenants/{t}/update-strategies`, as an operator does. What a publish does with
+ * the profiles end to end is test/integration/auto-upgrade-fanout.test.ts.
  */
 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -17,27 +15,6 @@ import { createDocumentClient } from '../../functions/shared/ddb.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 
-/** `<tenant>/<strategy name>` of every strategy the fake knows. */
-const strategies = vi.hoisted(() => new Set<string>());
-
-vi.mock('../../functions/fleet/strategies.js', async () => {
-  const { NotFoundError } = await import('../../functions/shared/errors.js');
-  const unsupported = () => Promise.reject(new Error('not part of this fake'));
-  return {
-    makeStrategies: () => ({
-      async get(tenantId: string, name: string) {
-        if (!strategies.has(`${tenantId}/${name}`)) throw new NotFoundError(`Update strategy ${name} was not found.`);
-        const at = new Date(0).toISOString();
-        return { name, stages: [], createdAt: at, updatedAt: at };
-      },
-      create: unsupported,
-      list: unsupported,
-      replace: unsupported,
-      delete: unsupported,
-    }),
-  };
-});
-
 let api: TestApi;
 let componentId: string;
 beforeAll(async () => {
@@ -46,15 +23,21 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
+/** Creates the tenant's update strategy `name` (one stage of the `tier: web` services) through the API. */
+async function createStrategy(tenant: string, operator: string, name: string) {
+  const response = await api.request('POST', `/v1/tenants/${tenant}/update-strategies`, {
+    token: operator,
+    body: { name, stages: [{ name: 'all', groups: [{ name: 'web', selector: { matchLabels: { tier: 'web' } } }] }] },
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+}
+
 /** A fresh tenant with an operator and a viewer token and a strategy named `waves`. */
 async function tenantTokens() {
   const tenant = unique('acme');
-  strategies.add(`${tenant}/waves`);
-  return {
-    tenant,
-    operator: await api.token({ tenant, roles: ['operator'], user: 'olivia' }),
-    viewer: await api.token({ tenant, roles: ['viewer'], user: 'victor' }),
-  };
+  const operator = await api.token({ tenant, roles: ['operator'], user: 'olivia' });
+  await createStrategy(tenant, operator, 'waves');
+  return { tenant, operator, viewer: await api.token({ tenant, roles: ['viewer'], user: 'victor' }) };
 }
 
 const profilesPath = (tenant: string) => `/v1/tenants/${tenant}/auto-upgrade-profiles`;
@@ -139,9 +122,15 @@ describe('auto-upgrade profiles', () => {
 
     // Another tenant's strategy of that name does not count.
     const other = await tenantTokens();
-    strategies.add(`${other.tenant}/theirs`);
+    await createStrategy(other.tenant, other.operator, 'theirs');
     const foreign = await api.request('POST', profilesPath(tenant), { token: operator, body: profileBody({ strategyName: 'theirs' }) });
     expect(foreign.status).toBe(422);
+    // …while its own tenant uses it.
+    const own = await api.request('POST', profilesPath(other.tenant), {
+      token: other.operator,
+      body: profileBody({ strategyName: 'theirs' }),
+    });
+    expect(own.status).toBe(201);
 
     expect((await api.request('POST', profilesPath(tenant), { token: operator, body: profileBody() })).status).toBe(201);
     const patchStrategy = await api.request('PATCH', `${profilesPath(tenant)}/patches`, {
