@@ -134,7 +134,15 @@ beforeAll(async () => {
   });
   expect(profile.status, profile.text).toBe(201);
   ids.profileName = profile.body.name;
-  secrets = [ids.serviceName ?? '', destination, ids.stepId ?? '', ids.executionId ?? '', ids.runId ?? '', ids.strategyName ?? '', ids.profileName ?? ''];
+  secrets = [
+    ids.serviceName ?? '',
+    destination,
+    ids.stepId ?? '',
+    ids.executionId ?? '',
+    ids.runId ?? '',
+    ids.strategyName ?? '',
+    ids.profileName ?? '',
+  ];
 });
 
 const isRead = (operation: Operation) => operation.method === 'GET';
