@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type GateStatus, type MemberStatus, RUN_LOCKING_STATUSES, RUN_TRANSITIONS, type RunStatus } from '../domain/fleet.js';
+import { batchPutAll } from '../shared/ddb-batch.js';
 import { isConditionFailure, type TransactItem, withoutKeys } from '../shared/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
@@ -94,17 +88,6 @@ function setClauses(set: Record<string, unknown>, prefix: string) {
   return { names, values, clauses };
 }
 
-async function batchPut(db: DynamoDBDocumentClient, tableName: string, items: readonly Record<string, unknown>[]) {
-  for (let offset = 0; offset < items.length; offset += 25) {
-    let requests: Record<string, unknown>[] | undefined = items.slice(offset, offset + 25).map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests && requests.length > 0; attempt += 1) {
-      if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
-      const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }));
-      requests = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
-    }
-  }
-}
-
 export function createRunRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): RunRepository {
   const eventItem = (runId: string, event: NewRunEvent) => {
     const at = event.at ?? now().toISOString();
@@ -129,7 +112,7 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
 
   return {
     async create(run, members, gates, event) {
-      await batchPut(db, tableName, [
+      await batchPutAll(db, tableName, [
         ...members.map((member) => ({ ...memberKey(member), ...member })),
         ...gates.map((gate) => ({ ...gateKey(gate), ...gate })),
       ]);

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { assertLegalTransition, type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
+import { batchGetAll, batchPutAll } from '../shared/ddb-batch.js';
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../shared/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
@@ -136,20 +129,14 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
     return Item ? strip<ExecutionRecord>(Item) : undefined;
   };
 
-  const getMany = async (tenantId: string, executionIds: readonly string[]) => {
-    const records: ExecutionRecord[] = [];
-    for (let offset = 0; offset < executionIds.length; offset += 100) {
-      let keys: Record<string, unknown>[] | undefined = executionIds.slice(offset, offset + 100).map((id) => executionKey(tenantId, id));
-      // BatchGet may leave keys unprocessed under load; ask again for those.
-      for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
-        const result = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
-        records.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<ExecutionRecord>(item)));
-        keys = result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined;
-      }
-    }
-    return records;
-  };
+  const getMany = async (tenantId: string, executionIds: readonly string[]) =>
+    (
+      await batchGetAll(
+        db,
+        tableName,
+        executionIds.map((id) => executionKey(tenantId, id)),
+      )
+    ).map((item) => strip<ExecutionRecord>(item));
 
   const require = async (tenantId: string, executionId: string) => {
     const record = await get(tenantId, executionId);
@@ -183,17 +170,11 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       if ((await db.send(new GetCommand({ TableName: tableName, Key: activeKey(execution), ConsistentRead: true }))).Item) {
         throw new ConflictError(`Service ${execution.project}/${execution.service} already has an active upgrade.`);
       }
-      for (let offset = 0; offset < instances.length; offset += 25) {
-        let requests: Record<string, unknown>[] | undefined = instances
-          .slice(offset, offset + 25)
-          .map((instance) => ({ PutRequest: { Item: { ...instanceKey(instance.executionId, instance.index), ...instance } } }));
-        // BatchWrite may leave items unprocessed under load; resend those until none are left.
-        for (let attempt = 0; requests && requests.length > 0; attempt += 1) {
-          if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
-          const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }));
-          requests = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
-        }
-      }
+      await batchPutAll(
+        db,
+        tableName,
+        instances.map((instance) => ({ ...instanceKey(instance.executionId, instance.index), ...instance })),
+      );
       try {
         await db.send(
           new TransactWriteCommand({
@@ -448,20 +429,12 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
     },
 
     async instancesAt(executionId, indexes) {
-      const found: InstanceRecord[] = [];
-      for (let offset = 0; offset < indexes.length; offset += 100) {
-        let keys: Record<string, unknown>[] | undefined = indexes
-          .slice(offset, offset + 100)
-          .map((index) => instanceKey(executionId, index));
-        // BatchGet may leave keys unprocessed under load; ask again for those.
-        for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
-          if (attempt > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
-          const result = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
-          found.push(...(result.Responses?.[tableName] ?? []).map((item) => strip<InstanceRecord>(item)));
-          keys = result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined;
-        }
-      }
-      return found.sort((a, b) => a.index - b.index);
+      const found = await batchGetAll(
+        db,
+        tableName,
+        indexes.map((index) => instanceKey(executionId, index)),
+      );
+      return found.map((item) => strip<InstanceRecord>(item)).sort((a, b) => a.index - b.index);
     },
 
     async moveInstance(
