@@ -1,43 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadOrCreateDevKey } from '../../local/dev-auth.js';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeRuntime, runReadmeBlock } from '../support/readme.js';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-
-let runtime: Runtime;
-let keyDir: string;
+let readme: Awaited<ReturnType<typeof readmeRuntime>>;
 beforeAll(async () => {
-  keyDir = mkdtempSync(join(tmpdir(), 'sluice-key-'));
-  const devKey = await loadOrCreateDevKey(join(keyDir, 'key.json'));
-  runtime = await startRuntime({
-    port: 0,
-    dynamodbEndpoint: inject('dynamodbEndpoint'),
-    devKey,
-    logLevel: 'silent',
-    tableName: 'sluice-walkthrough',
-  });
+  readme = await readmeRuntime('sluice-walkthrough');
 });
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(keyDir, { recursive: true, force: true });
-});
+afterAll(() => readme?.stop());
 
 describe('the README walkthrough', () => {
   it('runs as written and shows what the README says it shows', async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const block = /<!-- walkthrough:start -->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(readme)?.[1];
-    expect(block).toBeDefined();
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block ?? ''], {
-      cwd: ROOT,
-      env: { ...process.env, BASE: runtime.url, SLUICE_DEV_KEY_FILE: join(keyDir, 'key.json') },
-      timeout: 60_000,
-    });
+    const { stdout } = await runReadmeBlock('walkthrough', readme, 60_000);
     const lines = stdout.trim().split('\n');
     const versions = JSON.parse(lines[0] ?? '');
     expect(versions.items.map((item: { version: string }) => item.version)).toEqual(['16.2.0', '16.1.0']);
