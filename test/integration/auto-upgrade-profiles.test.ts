@@ -237,18 +237,6 @@ describe('auto-upgrade profiles', () => {
       db.destroy();
     }
   });
-
-  it.todo(
-    'publishing a version starts one run per admitting profile (needs the update runs): seed a component with 1.0.0 and 1.1.0; ' +
-      'tenant A has services on 1.0.0 and a "patch" profile and a "stable" profile, a disabled "rapid" profile, and tenant B has ' +
-      'a "patch" profile but services on 1.1.0 only; publish 1.0.1 (stable, security: true) as platform-admin; expect the publish ' +
-      'to answer 201 at once, then (vi.waitFor, the local events poller delivers within ~1 s) GET /v1/tenants/A/update-runs to ' +
-      'list exactly two runs ("patches 1.0.1" and "stables 1.0.1"), each with initiatedBy "sluice-auto-upgrade", trigger ' +
-      '{profile, version: "1.0.1"}, toVersion "1.0.1", emergency true (security and emergencyForSecurity defaulted), status ' +
-      'RUNNING (started), and GET of each profile to show lastRun {runId, version: "1.0.1"}; tenant B and the disabled profile ' +
-      'get none; publishing 1.0.2 while the first runs are RUNNING records FAILED (409) on those markers and creates no second ' +
-      'running run',
-  );
 });
 
 describe('the publish event and the run markers', () => {
