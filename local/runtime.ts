@@ -29,6 +29,12 @@ export interface RuntimeOptions {
   readonly dynamodbEndpoint?: string;
   /** Every wait and schedule passes this many times faster. Default: SLUICE_TIME_SCALE or 1. */
   readonly timeScale?: number;
+  /**
+   * Read the table's stream and deliver its events (VersionPublished → the auto-upgrade
+   * fan-out). @default true. Tests that share one table turn it off: every reader of a
+   * shared table would act on every other test's publishes, on its own engine.
+   */
+  readonly tableEvents?: boolean;
 }
 
 export interface Runtime {
@@ -143,8 +149,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Only now may flows a previous run left behind go on: their tasks need all of the above.
     flows.resume();
     // The table's events (VersionPublished → the auto-upgrade fan-out), as the timeline pipe and the rules do in AWS.
-    const events = await startLocalEvents({ endpoint: dynamodb, tableName, logger });
-    stops.push(events.stop);
+    if (options.tableEvents !== false) {
+      const events = await startLocalEvents({ endpoint: dynamodb, tableName, logger });
+      stops.push(events.stop);
+    }
     ready = true;
     return { url, endpoints, scheduler: schedules.scheduler, logger, stop };
   } catch (error) {

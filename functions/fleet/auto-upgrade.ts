@@ -10,7 +10,7 @@ import { admitsVersion } from '../catalog/version-policy.js';
 import { AUTO_UPGRADE_INITIATOR } from '../domain/fleet.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { Clock } from '../shared/clock.js';
-import { AppError } from '../shared/errors.js';
+import { AppError, ConflictError } from '../shared/errors.js';
 import type { Principal } from '../shared/http/principal.js';
 import type { Logger } from '../shared/logger.js';
 import type { ProfileRecord, ProfileRepository, RunMarker } from './profile-repository.js';
@@ -86,7 +86,7 @@ export interface AutoUpgrade {
 
 export interface AutoUpgradeDeps {
   readonly profiles: Pick<ProfileRepository, 'byComponent' | 'claimRun' | 'updateRun' | 'recordLastRun'>;
-  readonly runs: Pick<UpdateRuns, 'create' | 'start' | 'get'>;
+  readonly runs: Pick<UpdateRuns, 'create' | 'start' | 'get' | 'cancel'>;
   readonly services: Pick<ServiceRepository, 'listByComponent'>;
   /** The component's whole catalog ({@link CatalogRepository.allVersions}). */
   readonly catalog: { allVersions(componentId: string): Promise<readonly CatalogVersion[]> };
@@ -145,17 +145,30 @@ export function makeAutoUpgrade(deps: AutoUpgradeDeps): AutoUpgrade {
         const run = await runs.create(tenantId, body, principal, { trigger: { profile: name, version: published.version } });
         runId = run.runId;
         await profiles.updateRun(key, { status: 'CREATED', runId });
-        await profiles.recordLastRun(
-          tenantId,
-          name,
-          { runId, version: published.version, createdAt: run.createdAt },
-          clock.now().toISOString(),
-        );
       }
       // Resuming an earlier attempt's run: it may have been started just before that attempt died.
       const resumed = claim.marker.runId === undefined ? undefined : await runs.get(tenantId, runId);
-      if (resumed === undefined || resumed.status === 'NOT_STARTED') await runs.start(tenantId, runId, principal);
+      if (resumed === undefined || resumed.status === 'NOT_STARTED') {
+        try {
+          await runs.start(tenantId, runId, principal);
+        } catch (error) {
+          // Another run of the component is running (one per component): the run made for
+          // this version would only wait NOT_STARTED for nobody. Cancel it; the refusal is
+          // recorded on the marker below, and the profile's lastRun stays what it was.
+          if (error instanceof ConflictError && error.extensions.runningRunId !== undefined) {
+            await runs.cancel(tenantId, runId, principal, `not started: ${(error as Error).message}`);
+          }
+          throw error;
+        }
+      }
       await profiles.updateRun(key, { status: 'STARTED', startedAt: resumed?.startedAt ?? clock.now().toISOString() });
+      const started = resumed ?? (await runs.get(tenantId, runId));
+      await profiles.recordLastRun(
+        tenantId,
+        name,
+        { runId, version: published.version, createdAt: started.createdAt },
+        clock.now().toISOString(),
+      );
       logger.info('auto-upgrade run started', { tenantId, profile: name, version: published.version, runId });
       return { tenantId, profile: name, outcome: 'started', runId };
     } catch (error) {

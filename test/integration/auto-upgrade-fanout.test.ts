@@ -262,7 +262,7 @@ describe('publishing a version starts one run per admitting profile', () => {
 
     // The stables run is created, but the component's one-running-run lock is the patches
     // run's by then: its start is refused (409), recorded on its marker, and the run is
-    // left NOT_STARTED (reported: two admitting profiles of one tenant cannot both start).
+    // cancelled rather than left NOT_STARTED for nobody.
     const stablesMarker = await settledMarker(a.tenant, 'stables', '1.0.1');
     expect(stablesMarker).toMatchObject({
       status: 'FAILED',
@@ -270,17 +270,16 @@ describe('publishing a version starts one run per admitting profile', () => {
       failedAt: expect.any(String),
       error: { status: 409, message: expect.stringContaining(patches.runId) },
     });
-    expect((await a.run(stables.runId)).status).toBe('NOT_STARTED');
+    expect((await a.run(stables.runId)).status).toBe('CANCELLED');
     expect(await runsOfA('&status=RUNNING')).toEqual([expect.objectContaining({ runId: patches.runId })]);
 
-    // Each admitting profile shows the run its publish made.
-    for (const run of [patches, stables]) {
-      expect((await profileOf(a.tenant, a.viewer, run.trigger.profile)).lastRun).toEqual({
-        runId: run.runId,
-        version: '1.0.1',
-        createdAt: run.createdAt,
-      });
-    }
+    // The profile whose run started shows it; the refused one shows none.
+    expect((await profileOf(a.tenant, a.viewer, 'patches')).lastRun).toEqual({
+      runId: patches.runId,
+      version: '1.0.1',
+      createdAt: patches.createdAt,
+    });
+    expect((await profileOf(a.tenant, a.viewer, 'stables')).lastRun).toBeUndefined();
     // The disabled profile: no marker, no run, no lastRun.
     expect(await markers.getRun({ tenantId: a.tenant, profile: 'rapids', version: '1.0.1' })).toBeUndefined();
     expect((await profileOf(a.tenant, a.viewer, 'rapids')).lastRun).toBeUndefined();
@@ -300,15 +299,11 @@ describe('publishing a version starts one run per admitting profile', () => {
         runId: expect.any(String),
         error: { status: 409, message: expect.stringContaining(first.patches.runId) },
       });
-      // What the fan-out does: the run is created (not an emergency: 1.0.2 is no security
-      // release), its start refused, and it stays NOT_STARTED; the profile's lastRun names it.
+      // The run is created (not an emergency: 1.0.2 is no security release), its start
+      // refused, and it is cancelled; the profile's lastRun does not move to it.
       const run = await a.run(marker.runId as string);
-      expect(run).toMatchObject({ ...autoRun(profile, '1.0.2', false), status: 'NOT_STARTED' });
-      expect((await profileOf(a.tenant, a.viewer, profile)).lastRun).toEqual({
-        runId: marker.runId,
-        version: '1.0.2',
-        createdAt: run.createdAt,
-      });
+      expect(run).toMatchObject({ ...autoRun(profile, '1.0.2', false), status: 'CANCELLED' });
+      expect((await profileOf(a.tenant, a.viewer, profile)).lastRun?.version).not.toBe('1.0.2');
     }
     expect(await runsOfA('&status=RUNNING')).toEqual([expect.objectContaining({ runId: first.patches.runId })]);
     expect((await runsOfA()).map((run) => run.name)).toEqual(['patches 1.0.1', 'stables 1.0.1', 'patches 1.0.2', 'stables 1.0.2']);

@@ -38,7 +38,13 @@ export interface TestApi {
  * The local runtime in-process, on the run's shared DynamoDB Local, reached over real
  * HTTP: tests exercise the same gateway, handlers and table as `npm start`.
  */
-export async function startTestApi(options: { timeScale?: number; jwtScopes?: readonly string[] } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: {
+    timeScale?: number;
+    jwtScopes?: readonly string[] /** @default false: the table is shared by the run's test files */;
+    tableEvents?: boolean;
+  } = {},
+): Promise<TestApi> {
   const devKey = await generateDevKey();
   // Time runs 1000x faster by default: a 60 s batch delay takes 60 ms.
   const runtime = await startRuntime({
@@ -49,6 +55,7 @@ export async function startTestApi(options: { timeScale?: number; jwtScopes?: re
     timeScale: options.timeScale ?? 1000,
     // Only what a test asks for: SLUICE_JWT_SCOPES in the environment must not leak in.
     jwtScopes: options.jwtScopes ?? [],
+    tableEvents: options.tableEvents ?? false,
   });
   return {
     runtime,

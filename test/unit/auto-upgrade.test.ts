@@ -100,7 +100,8 @@ function fakeRuns() {
       stages: [],
     }) as unknown as UpdateRunView;
   const starts: string[] = [];
-  const api: Pick<UpdateRuns, 'create' | 'start' | 'get'> = {
+  const cancels: string[] = [];
+  const api: Pick<UpdateRuns, 'create' | 'start' | 'get' | 'cancel'> = {
     async create(tenantId, body, principal, options) {
       const failure = failures.create(tenantId, body);
       if (failure) throw failure;
@@ -130,8 +131,14 @@ function fakeRuns() {
       if (!run) throw new NotFoundError(`Update run ${runId} was not found.`);
       return view(run);
     },
+    async cancel(tenantId, runId) {
+      const run = runs.find((candidate) => candidate.tenantId === tenantId && candidate.runId === runId);
+      if (!run) throw new NotFoundError(`Update run ${runId} was not found.`);
+      cancels.push(runId);
+      return view(run);
+    },
   };
-  return { api, runs, failures, starts };
+  return { api, runs, failures, starts, cancels };
 }
 
 function fakeServices(byTenant: Record<string, string[]>) {
@@ -304,7 +311,11 @@ describe('onVersionPublished', () => {
     runs.failures.create = (_tenant, body) =>
       body.strategyName === 'deleted' ? new NotFoundError('Update strategy deleted was not found.') : undefined;
     runs.failures.start = (_tenant, run) =>
-      run.trigger?.profile === 'b-busy' ? new ConflictError(`Another run of ${COMPONENT} is RUNNING.`) : undefined;
+      run.trigger?.profile === 'b-busy'
+        ? new ConflictError(`Another update run of component ${COMPONENT} is running: run_other.`, {
+            extensions: { runningRunId: 'run_other' },
+          })
+        : undefined;
 
     const outcomes = await autoUpgrade.onVersionPublished({ componentId: COMPONENT, version: '1.2.4' });
 
@@ -326,6 +337,10 @@ describe('onVersionPublished', () => {
       error: { name: 'ConflictError', status: 409 },
     });
     expect(busy?.started).toBe(false);
+    // Refused by the one-running-run lock: the run made for it is cancelled, and the profile's lastRun does not name it.
+    expect(runs.cancels).toEqual([busy?.runId]);
+    expect(profiles.profiles.get('acme/b-busy')?.lastRun).toBeUndefined();
+    expect(profiles.profiles.get('acme/c-fine')?.lastRun).toMatchObject({ version: '1.2.4' });
 
     // A refusal is final: a second delivery does not try again.
     runs.failures.start = () => undefined;
