@@ -485,6 +485,28 @@ describe('members', () => {
   });
 });
 
+describe('service-busy', () => {
+  it('a member whose service has another active upgrade waits, and starts at the next look once that upgrade ended', async () => {
+    const world = await fleetWorld(api);
+    await world.services([{ name: 'busy' }]);
+    const other = await api.request('POST', `${world.base}/upgrades`, {
+      token: world.operator,
+      body: { project: 'p', service: 'busy', toVersion: '1.0.1' },
+    });
+    expect(other.status).toBe(201);
+    const created = await world.createRun({ name: 'busy', stages: [{ name: 's', groups: [{ name: 'g', services: [ref('busy')] }] }] });
+    await world.act(created.body.runId, 'start');
+    const waiting = await world.waitForRun(created.body.runId, (r) => world.members(r)[0].status === 'WAITING', 'the member to wait');
+    expect(world.members(waiting)[0].reason).toBe('service-busy');
+    expect((await api.request('POST', `${world.base}/upgrades/${other.body.executionId}/cancel`, { token: world.operator })).status).toBe(
+      200,
+    );
+    const done = await world.waitForRun(created.body.runId, (r) => r.status === 'COMPLETED', 'COMPLETED after the other upgrade ended');
+    expect(world.members(done)[0]).toMatchObject({ status: 'COMPLETED', executionId: expect.any(String) });
+    expect(world.members(done)[0].executionId).not.toBe(other.body.executionId);
+  });
+});
+
 describe('cancel', () => {
   it('cancels a run not started, and refuses to cancel a running one (stop it first)', async () => {
     const world = await fleetWorld(api);
