@@ -45,7 +45,17 @@ export interface RunRepository {
   moveMember(
     tenantId: string,
     member: MemberRecord,
-    move: { from: readonly MemberStatus[]; to: MemberStatus; set?: Partial<MemberRecord>; remove?: readonly (keyof MemberRecord)[] },
+    move: {
+      from: readonly MemberStatus[];
+      to: MemberStatus;
+      set?: Partial<MemberRecord>;
+      remove?: readonly (keyof MemberRecord)[];
+      /**
+       * Only while the run is RUNNING in this generation (a start of a member): a stop, a
+       * restart or an end between the look's read and this write wins, and nothing starts.
+       */
+      whileRunning?: { generation: number };
+    },
   ): Promise<boolean>;
   /** Moves a gate from one of `from` to `to` (false when it was not in `from`). */
   moveGate(gate: GateRecord, move: { from: readonly GateStatus[]; to: GateStatus; set?: Partial<GateRecord> }): Promise<boolean>;
@@ -318,13 +328,23 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
       );
     },
 
-    async moveMember(tenantId, member, { from, to, set = {}, remove = [] }) {
+    async moveMember(tenantId, member, { from, to, set = {}, remove = [], whileRunning }) {
+      // The member moves from exactly the status it was read in (one of `from`): the run's
+      // counts subtract that status, so a move from any other would make them drift.
+      if (!from.includes(member.status)) return false;
       const patch = setClauses({ ...set, status: to, updatedAt: now().toISOString() }, 's');
-      const fromValues = Object.fromEntries(from.map((status, index) => [`:from${index}`, status]));
+      const fromValues = { ':from0': member.status };
       const removes = remove.map((key, index) => {
         patch.names[`#r${index}`] = key;
         return `#r${index}`;
       });
+      const running = whileRunning
+        ? {
+            ConditionExpression: '#runStatus = :running AND generation = :generation',
+            names: { '#runStatus': 'status' },
+            values: { ':running': 'RUNNING', ':generation': whileRunning.generation },
+          }
+        : undefined;
       try {
         await db.send(
           new TransactWriteCommand({
@@ -339,17 +359,31 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
                   ExpressionAttributeValues: { ...patch.values, ...fromValues },
                 },
               },
-              // The counts follow the member's status as read: a member moved from its own status.
+              // The counts follow the member's status as read: callers move a member from exactly
+              // the status they read (`from` holds only it), so the counts cannot drift.
               ...(member.status === to
-                ? []
+                ? running
+                  ? [
+                      {
+                        ConditionCheck: {
+                          TableName: tableName,
+                          Key: runKey(tenantId, member.runId),
+                          ConditionExpression: running.ConditionExpression,
+                          ExpressionAttributeNames: running.names,
+                          ExpressionAttributeValues: running.values,
+                        },
+                      },
+                    ]
+                  : []
                 : [
                     {
                       Update: {
                         TableName: tableName,
                         Key: runKey(tenantId, member.runId),
                         UpdateExpression: 'SET #counts.#to = #counts.#to + :one, #counts.#from = #counts.#from - :one',
-                        ExpressionAttributeNames: { '#counts': 'counts', '#to': to, '#from': member.status },
-                        ExpressionAttributeValues: { ':one': 1 },
+                        ...(running ? { ConditionExpression: running.ConditionExpression } : {}),
+                        ExpressionAttributeNames: { '#counts': 'counts', '#to': to, '#from': member.status, ...(running?.names ?? {}) },
+                        ExpressionAttributeValues: { ':one': 1, ...(running?.values ?? {}) },
                       },
                     },
                   ]),

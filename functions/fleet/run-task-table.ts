@@ -6,7 +6,7 @@ const Ids = { tenantId: z.string().min(1), runId: z.string().min(1), generation:
 /** What the update run flows send (statemachines/update-run*.asl.json): the task name and its arguments. */
 export const RunTaskEvent = z.discriminatedUnion('task', [
   z.object({ task: z.literal('nextRunMove'), ...Ids }),
-  z.object({ task: z.literal('nextStageMove'), ...Ids, stage: z.number().int().min(0) }),
+  z.object({ task: z.literal('nextStageMove'), ...Ids, stage: z.number().int().min(0), looks: z.number().int().min(0).default(0) }),
   z.object({ task: z.literal('restartStage'), ...Ids, stage: z.number().int().min(0) }),
   z.object({ task: z.literal('park'), ...Ids, seen: z.number().int().min(0), token: z.string().min(1) }),
   z.object({

@@ -4,7 +4,7 @@ import { isTerminal } from '../domain/status.js';
 import { nextWindowStart } from '../pipeline/maintenance-window.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { Clock } from '../shared/clock.js';
-import { ConflictError, ValidationError } from '../shared/errors.js';
+import { AppError, ConflictError, ValidationError } from '../shared/errors.js';
 import type { Principal } from '../shared/http/principal.js';
 import type { Logger } from '../shared/logger.js';
 import type { ExecutionRecord } from '../upgrades/execution.js';
@@ -29,6 +29,8 @@ export interface Move {
   readonly stage: number;
   /** The stage's attempt, part of its child's name (0 unless a child of it ended before the stage was done). */
   readonly attempt: number;
+  /** Looks this stage child has made (0 in the parent's moves). */
+  readonly looks: number;
   /** The run's `wakeups` as this task read it: the park refuses to wait if it moved since. */
   readonly wakeups: number;
   /** How long the park waits at most before the flow looks again (flow seconds). */
@@ -40,7 +42,16 @@ export interface RunTaskEvent {
   readonly runId: string;
   readonly generation: number;
   readonly stage?: number;
+  /** Looks the stage child made before this one. */
+  readonly looks?: number;
 }
+
+/**
+ * Looks one stage child makes before it hands over to a fresh child: about 12 history
+ * events a look, so a child stays near 18,000 of Step Functions' 25,000 however long its
+ * members take (a week of 300 s rechecks is ~2,000 looks).
+ */
+export const MAX_STAGE_CHILD_LOOKS = 1_500;
 
 /** Rechecks while member upgrades run: a lost wake-up costs at most this long. */
 export const RECHECK_WHILE_RUNNING_SECONDS = 300;
@@ -57,14 +68,18 @@ export interface RunTasksDeps {
   /** Local runtime only: how many times faster than real time the flows' waits pass. */
   readonly timeScale: number;
   readonly logger: Logger;
+  /** Local runtime and tests only (SLUICE_STAGE_CHILD_LOOKS): hand over to a fresh stage child this often. */
+  readonly maxStageChildLooks?: number;
 }
 
 const DONE_MEMBER: readonly MemberStatus[] = ['COMPLETED', 'FAILED', 'SKIPPED'];
-const done = (wakeups: number): Move => ({ next: 'done', stage: -1, attempt: 0, wakeups, recheckSeconds: 1 });
+const done = (wakeups: number): Move => ({ next: 'done', stage: -1, attempt: 0, looks: 0, wakeups, recheckSeconds: 1 });
 
 export function makeRunTasks(deps: RunTasksDeps) {
   const { runs, clock } = deps;
   const now = () => clock.now();
+  /** The reasons this look gave waiting members (`runId#index`), read back when it picks its recheck. */
+  const heldFor = new Map<string, string>();
 
   /** Flow seconds from now until a real instant (the engine runs `timeScale` times faster locally). */
   const flowSecondsUntil = (at: number) => Math.max(1, Math.ceil(((at - now().getTime()) / 1000) * deps.timeScale));
@@ -162,6 +177,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
     reason: string,
     from: readonly MemberStatus[] = ['PENDING', 'WAITING'],
   ): Promise<MemberStatus> => {
+    heldFor.set(`${run.runId}#${member.index}`, reason);
     if (member.status === 'WAITING' && member.reason === reason) return 'WAITING';
     if (await runs.moveMember(run.tenantId, member, { from, to: 'WAITING', set: { reason }, remove: ['executionId', 'startedAt'] })) {
       await runs.appendEvent(run.runId, { type: 'MemberWaiting', detail: memberEvent(member, { reason }) });
@@ -223,6 +239,8 @@ export function makeRunTasks(deps: RunTasksDeps) {
           if (ceiling) return hold(run, member, 'awaiting-validation', ['RUNNING']);
           return finish(run, member, 'FAILED', error.message, ['RUNNING']);
         }
+        // Any other refusal (the service deleted meanwhile: 404) fails this member, not the run.
+        if (error instanceof AppError && error.status < 500) return finish(run, member, 'FAILED', error.message, ['RUNNING']);
         throw error;
       }
       execution = { status: 'PENDING' } as ExecutionRecord;
@@ -233,7 +251,10 @@ export function makeRunTasks(deps: RunTasksDeps) {
         deps.logger.warn('a member upgrade did not start', { runId: run.runId, executionId: member.executionId, error });
       });
     } else if (execution.status === 'VALIDATING' && !execution.workflowArn) {
-      await deps.upgrades.ensureFlow(run.tenantId, member.executionId);
+      // Left for the next look if it fails: the member stays RUNNING on an upgrade that exists.
+      await deps.upgrades.ensureFlow(run.tenantId, member.executionId).catch((error: unknown) => {
+        deps.logger.warn('a member upgrade flow did not start', { runId: run.runId, executionId: member.executionId, error });
+      });
     }
     return 'RUNNING';
   };
@@ -244,7 +265,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
    * window (WAITING until it opens, unless the run is an emergency).
    * Returns when to look again, if the member waits for a known time.
    */
-  const tryStart = async (run: RunRecord, member: MemberRecord): Promise<{ status: MemberStatus; until?: number }> => {
+  const tryStart = async (run: RunRecord, member: MemberRecord): Promise<{ status: MemberStatus; until?: number; halted?: boolean }> => {
     const service = await deps.services.get({ tenantId: run.tenantId, project: member.project, name: member.service });
     const from: MemberStatus[] = ['PENDING', 'WAITING'];
     if (!service) return { status: await finish(run, member, 'FAILED', 'the service no longer exists', from) };
@@ -268,8 +289,13 @@ export function makeRunTasks(deps: RunTasksDeps) {
       to: 'RUNNING',
       set: { executionId, startedAt: now().toISOString() },
       remove: ['reason'],
+      whileRunning: { generation: run.generation },
     });
-    if (!moved) return { status: member.status };
+    if (!moved) {
+      // A stop, a restart or an end since the look read the run: start nothing more.
+      const fresh = await runs.get(run.tenantId, run.runId);
+      return { status: member.status, halted: fresh?.status !== 'RUNNING' || fresh.generation !== run.generation };
+    }
     const running = { ...member, status: 'RUNNING' as const, executionId };
     for (const override of overrides) {
       await runs.appendEvent(run.runId, { type: override.type, detail: memberEvent(member, { ...override.detail, emergency: true }) });
@@ -310,16 +336,20 @@ export function makeRunTasks(deps: RunTasksDeps) {
         await launch(run, member as MemberRecord & { executionId: string }, execution);
       }
     }
-    const newlyFailed = members.filter((member) => member.status !== 'FAILED' && status.get(member.index) === 'FAILED').length;
     const rejected = allGates.some((gate) => gate.status === 'REJECTED');
-    const stopNew = run.status === 'STOPPING' || run.counts.FAILED + newlyFailed > run.maxFailedMembers || rejected;
+    let halted = false;
+    /** Nothing more may start: a stop, a rejected gate, too many failures (counted as this look goes), or the run moved on. */
+    const stopNew = () => {
+      const newlyFailed = members.filter((member) => member.status !== 'FAILED' && status.get(member.index) === 'FAILED').length;
+      return halted || run.status === 'STOPPING' || run.counts.FAILED + newlyFailed > run.maxFailedMembers || rejected;
+    };
 
     let until = Number.POSITIVE_INFINITY;
     const runningNow = () => members.filter((member) => status.get(member.index) === 'RUNNING').length;
     for (const [g, group] of stage.groups.entries()) {
       if (group.status === 'COMPLETED') continue;
       const own = members.filter((member) => member.group === g).sort((a, b) => a.index - b.index);
-      if (stopNew) continue;
+      if (stopNew()) continue;
       const before = await passGates(run, group.beforeGates, gates);
       if (before.holds === 'rejected') continue;
       if (before.holds) {
@@ -333,6 +363,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
       for (const member of own) {
         const current = status.get(member.index);
         if (current !== 'PENDING' && current !== 'WAITING') continue;
+        if (stopNew()) break;
         const inGroup = own.filter((m) => status.get(m.index) === 'RUNNING').length;
         if (inGroup >= group.maxConcurrency || (stage.maxConcurrency !== undefined && runningNow() >= stage.maxConcurrency)) {
           await hold(run, { ...member, status: current }, 'concurrency');
@@ -341,6 +372,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
         }
         const result = await tryStart(run, { ...member, status: current });
         if (result.until !== undefined) until = Math.min(until, result.until);
+        if (result.halted) halted = true;
         status.set(member.index, result.status);
       }
       if (own.every((member) => DONE_MEMBER.includes(status.get(member.index) ?? 'PENDING'))) {
@@ -353,12 +385,25 @@ export function makeRunTasks(deps: RunTasksDeps) {
       }
     }
     if (stage.groups.every((group) => group.status === 'COMPLETED')) return done(seen);
-    if (stopNew && runningNow() === 0) return done(seen);
-    const recheck = runningNow() > 0 ? RECHECK_WHILE_RUNNING_SECONDS : RECHECK_WHILE_WAITING_SECONDS;
+    if (stopNew() && runningNow() === 0) return done(seen);
+    // Another upgrade of a member's service ends without waking the run: look again as often as while members run.
+    const busy = members.some(
+      (member) =>
+        status.get(member.index) === 'WAITING' && (heldFor.get(`${run.runId}#${member.index}`) ?? member.reason) === 'service-busy',
+    );
+    for (const member of members) heldFor.delete(`${run.runId}#${member.index}`);
+    const recheck = runningNow() > 0 || busy ? RECHECK_WHILE_RUNNING_SECONDS : RECHECK_WHILE_WAITING_SECONDS;
+    const looks = (event.looks ?? 0) + 1;
+    if (looks >= (deps.maxStageChildLooks ?? MAX_STAGE_CHILD_LOOKS)) {
+      // Hand over: the next attempt's child (a new name) picks up where this one stands.
+      await runs.updateStage(run.tenantId, run.runId, s, { attempt: (stage.attempt ?? 0) + 1 });
+      return done(seen);
+    }
     return {
       next: 'park',
       stage: s,
       attempt: 0,
+      looks,
       wakeups: seen,
       recheckSeconds: Math.min(recheck, until === Number.POSITIVE_INFINITY ? recheck : flowSecondsUntil(until)),
     };
@@ -403,21 +448,21 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (before.holds === 'rejected') return nextRunMove(event);
       if (before.holds) {
         const recheck = before.holds === 'schedule' ? flowSecondsUntil(before.until) : RECHECK_WHILE_WAITING_SECONDS;
-        return { next: 'park', stage: -1, attempt: 0, wakeups: seen, recheckSeconds: Math.min(recheck, RECHECK_WHILE_WAITING_SECONDS) };
+        return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: Math.min(recheck, RECHECK_WHILE_WAITING_SECONDS) };
       }
       if (stage.status === 'PENDING') {
         await runs.updateStage(run.tenantId, run.runId, s, { status: 'RUNNING', startedAt: now().toISOString() });
         await runs.appendEvent(run.runId, { type: 'StageStarted', detail: { stage: stage.name, index: s } });
       }
       if (!stage.groups.every((group) => group.status === 'COMPLETED'))
-        return { next: 'stage', stage: s, attempt: stage.attempt ?? 0, wakeups: seen, recheckSeconds: 1 };
+        return { next: 'stage', stage: s, attempt: stage.attempt ?? 0, looks: 0, wakeups: seen, recheckSeconds: 1 };
       const membersDoneAt = stage.membersDoneAt ?? now().toISOString();
       if (!stage.membersDoneAt) await runs.updateStage(run.tenantId, run.runId, s, { membersDoneAt });
       const after = await passGates(run, stage.afterGates, byId);
-      if (after.holds) return { next: 'park', stage: -1, attempt: 0, wakeups: seen, recheckSeconds: RECHECK_WHILE_WAITING_SECONDS };
+      if (after.holds) return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: RECHECK_WHILE_WAITING_SECONDS };
       const waitEnds = flowAfter(membersDoneAt, stage.afterStageWaitSeconds);
       if (waitEnds > now().getTime())
-        return { next: 'park', stage: -1, attempt: 0, wakeups: seen, recheckSeconds: flowSecondsUntil(waitEnds) };
+        return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: flowSecondsUntil(waitEnds) };
       await runs.updateStage(run.tenantId, run.runId, s, { status: 'COMPLETED', finishedAt: now().toISOString() });
       await runs.appendEvent(run.runId, { type: 'StageCompleted', detail: { stage: stage.name, index: s } });
     }
@@ -465,7 +510,9 @@ export function makeRunTasks(deps: RunTasksDeps) {
     async failRun(event: RunTaskEvent & { error?: { Error?: string; Cause?: string } }) {
       const run = await runs.get(event.tenantId, event.runId);
       if (!run || run.generation !== event.generation || (run.status !== 'RUNNING' && run.status !== 'STOPPING')) return { failed: false };
-      const reason = `The run flow failed: ${event.error?.Error ?? 'unknown error'}${event.error?.Cause ? ` (${event.error.Cause.slice(0, 300)})` : ''}`;
+      // The error's name only: its Cause can carry ARNs and internal detail, which go to the log, not to tenants.
+      const reason = `The run flow failed: ${event.error?.Error ?? 'unknown error'}`;
+      deps.logger.error('an update run flow failed', { runId: run.runId, error: event.error });
       await runs.transition(run.tenantId, run.runId, {
         from: [run.status],
         to: 'FAILED',

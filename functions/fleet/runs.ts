@@ -80,6 +80,9 @@ export function newRunId(now: Date): string {
   return `run_${now.getTime().toString(36).padStart(9, '0')}${random}`;
 }
 
+/** How long a dry run probes health URLs in all (the API function has 10 s). */
+export const DRY_RUN_PROBE_BUDGET_MS = 4_000;
+
 export interface UpdateRunsDeps {
   readonly runs: RunRepository;
   readonly services: ServiceRepository;
@@ -243,6 +246,15 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
       const byRef = new Map(fleet.map((service) => [`${service.project}/${service.name}`, service]));
       const busy = new Set((await deps.upgrades.active(tenantId, body.componentId)).map((e) => `${e.project}/${e.service}`));
       const preChecks = new Map<string, MemberView['preChecks']>();
+      // The health URLs of a large fleet could take longer than the API's 10 s: probes stop
+      // after a budget, and say so in the health-endpoints check instead of timing out the request.
+      const probeDeadline = Date.now() + DRY_RUN_PROBE_BUDGET_MS;
+      const probe: HealthProbe = {
+        check: (url) =>
+          Date.now() > probeDeadline
+            ? Promise.resolve({ ok: false, detail: `not probed: the dry run's ${DRY_RUN_PROBE_BUDGET_MS / 1000} s probe budget ran out` })
+            : deps.probe.check(url),
+      };
       const members: MemberRecord[] = [];
       // The pre-checks probe health URLs: a few members at a time, not a thousand at once.
       const queue = [...planned.members];
@@ -268,7 +280,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
             instanceId: instance.id,
             ...(instance.healthUrl === undefined ? {} : { healthUrl: instance.healthUrl }),
           }));
-          preChecks.set(memberRef(member), await runPreChecks({ execution, service, versions, instances, probe: deps.probe }));
+          preChecks.set(memberRef(member), await runPreChecks({ execution, service, versions, instances, probe }));
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));
@@ -298,6 +310,16 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
 
     async start(tenantId, runId, principal, comment) {
       const before = await load(tenantId, runId);
+      if (before.status === 'RUNNING' && !before.workflowArn) {
+        // A start cut off between the status change and the flow's start (the function died):
+        // start that generation's flow now. Flow names make this idempotent.
+        const workflowArn = await deps.workflow.start({
+          flow: 'update-run',
+          name: `${runId}-g${before.generation}`,
+          input: { tenantId, runId, generation: before.generation },
+        });
+        return view(await runs.update(tenantId, runId, { workflowArn }));
+      }
       const resumed = before.status === 'STOPPED';
       const running = await runs.transition(tenantId, runId, {
         from: ['NOT_STARTED', 'STOPPED'],

@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   SLUICE_LAMBDA_TARGET_PATTERN: z.string().min(1).optional(),
   /** Local only: every wait passes this many times faster (demos and tests). */
   SLUICE_TIME_SCALE: z.coerce.number().positive().default(1),
+  /** Local only (tests): a stage child of an update run hands over to a fresh one after this many looks. */
+  SLUICE_STAGE_CHILD_LOOKS: z.coerce.number().int().min(2).optional(),
   /** Local only: targets and health URLs on loopback/private addresses are allowed. */
   SLUICE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   /** Local only: a PEM file of certificate authorities webhook receivers may be signed by (a local HTTPS receiver). */

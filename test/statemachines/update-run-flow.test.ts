@@ -19,10 +19,11 @@ const IDS = { tenantId: 't', runId: 'run_0lx9a2b3c0k1m2n3p4q5r6s7', generation: 
 const NEVER = 31_536_000;
 
 /** A move as nextRunMove / nextStageMove answer it (every field: the ResultSelector reads them all). */
-const move = (next: Move['next'] | 'bogus', { stage = -1, attempt = 0, wakeups = 0, recheckSeconds = 1 } = {}) => ({
+const move = (next: Move['next'] | 'bogus', { stage = -1, attempt = 0, looks = 0, wakeups = 0, recheckSeconds = 1 } = {}) => ({
   next,
   stage,
   attempt,
+  looks,
   wakeups,
   recheckSeconds,
 });
@@ -39,7 +40,7 @@ const ONE_STAGE: Record<string, StandIn> = {
 
 /** What the flows send each task: the run's ids, never the parent's own input fields. */
 const nextRunMove = { task: 'nextRunMove', ...IDS };
-const nextStageMove = (stage: number) => ({ task: 'nextStageMove', ...IDS, stage });
+const nextStageMove = (stage: number, looks = 0) => ({ task: 'nextStageMove', ...IDS, stage, looks });
 const park = (seen: number) => ({ task: 'park', ...IDS, seen, token: expect.any(String) });
 
 /** The task token a `park` call carried (the flows send it as `token`). */
@@ -71,7 +72,7 @@ async function asTheParentWould(engine: SfnEngine) {
       return executionArn;
     },
     async startStageChild(stage: number): Promise<string> {
-      const input = JSON.stringify({ ...IDS, stage, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn });
+      const input = JSON.stringify({ ...IDS, stage, move: { looks: 0 }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn });
       return (await engine.startExecution({ stateMachineArn: stageMachine, name: childName(stage), input })).executionArn;
     },
   };
@@ -165,7 +166,7 @@ describe('update-run.asl.json with update-run-stage.asl.json', () => {
         expect(children.map((child) => child.name)).toEqual([childName(0), childName(1)]);
         for (const [stage, child] of children.entries()) {
           expect(child.status).toBe('SUCCEEDED');
-          expect(JSON.parse(child.input)).toEqual({ ...IDS, stage, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn });
+          expect(JSON.parse(child.input)).toEqual({ ...IDS, stage, move: { looks: 0 }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn });
           expect(await run.entered(child.executionArn)).toEqual([
             'NextStageMove',
             'WhichStageMove',
