@@ -448,7 +448,14 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (before.holds === 'rejected') return nextRunMove(event);
       if (before.holds) {
         const recheck = before.holds === 'schedule' ? flowSecondsUntil(before.until) : RECHECK_WHILE_WAITING_SECONDS;
-        return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: Math.min(recheck, RECHECK_WHILE_WAITING_SECONDS) };
+        return {
+          next: 'park',
+          stage: -1,
+          attempt: 0,
+          looks: 0,
+          wakeups: seen,
+          recheckSeconds: Math.min(recheck, RECHECK_WHILE_WAITING_SECONDS),
+        };
       }
       if (stage.status === 'PENDING') {
         await runs.updateStage(run.tenantId, run.runId, s, { status: 'RUNNING', startedAt: now().toISOString() });
@@ -459,7 +466,8 @@ export function makeRunTasks(deps: RunTasksDeps) {
       const membersDoneAt = stage.membersDoneAt ?? now().toISOString();
       if (!stage.membersDoneAt) await runs.updateStage(run.tenantId, run.runId, s, { membersDoneAt });
       const after = await passGates(run, stage.afterGates, byId);
-      if (after.holds) return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: RECHECK_WHILE_WAITING_SECONDS };
+      if (after.holds)
+        return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: RECHECK_WHILE_WAITING_SECONDS };
       const waitEnds = flowAfter(membersDoneAt, stage.afterStageWaitSeconds);
       if (waitEnds > now().getTime())
         return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: flowSecondsUntil(waitEnds) };
