@@ -345,8 +345,8 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
             values: { ':running': 'RUNNING', ':generation': whileRunning.generation },
           }
         : undefined;
-      try {
-        await db.send(
+      const send = () =>
+        db.send(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -390,10 +390,18 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
             ],
           }),
         );
-        return true;
-      } catch (error) {
-        if (error instanceof TransactionCanceledException) return false;
-        throw error;
+      // A transaction that collided with another write of the run item (a wake-up) is not a
+      // refusal: try again a few times; only a condition that failed means "not moved".
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await send();
+          return true;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const conflict = (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+          if (!conflict || attempt >= 4) return false;
+          await new Promise((done) => setTimeout(done, 20 * 2 ** attempt));
+        }
       }
     },
 
