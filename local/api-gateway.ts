@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Logger } from '../functions/common/logger.js';
+import { PROBLEM_TYPE_BASE } from '../functions/common/problem.js';
+import { redactRequestTarget } from '../functions/common/redact-url.js';
 import { ROUTES, type RouteDefinition, type RouteGroup, routeKey } from '../functions/domain/routes.js';
-import type { Logger } from '../functions/shared/logger.js';
-import { PROBLEM_TYPE_BASE } from '../functions/shared/problem.js';
-import { redactRequestTarget } from '../functions/shared/redact-url.js';
 import type { HttpLambda } from './handlers.js';
 
 /** API Gateway HTTP APIs refuse payloads above 10 MB before any Lambda runs. */

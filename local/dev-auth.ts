@@ -14,7 +14,7 @@ import {
   type KeyObject,
   SignJWT,
 } from 'jose';
-import { flattenClaim } from '../functions/shared/http/principal.js';
+import { flattenClaim } from '../functions/common/http/principal.js';
 
 /**
  * Local stand-in for the identity provider that API Gateway's JWT authorizer trusts

@@ -29,8 +29,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '../functions/common/logger.js';
 import { VERSION_PUBLISHED } from '../functions/domain/events.js';
-import type { Logger } from '../functions/shared/logger.js';
 import { localClient } from './dynamodb-local.js';
 import { AUTO_UPGRADE_FUNCTION_NAME, invokeLocalFunction } from './lambdas.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from '../functions/common/logger.js';
 import { FLEET_TASK_FUNCTION_ARN_KEY, FLOWS, stateMachineArnKey, TASK_FUNCTION_ARN_KEY } from '../functions/domain/flows.js';
-import type { Logger } from '../functions/shared/logger.js';
 import { applySubstitutions, createEngine, SfnApiError, type SfnEngine, startSfnServer } from './engine/index.js';
 import { FLEET_TASKS_FUNCTION_NAME, invokeLocalFunction, LOCAL_ACCOUNT, LOCAL_REGION, localFunctionArn } from './lambdas.js';
 

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createLogger, type Logger, type LogLevel } from '../functions/common/logger.js';
 import type { RouteDefinition } from '../functions/domain/routes.js';
 import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
-import { createLogger, type Logger, type LogLevel } from '../functions/shared/logger.js';
 import { createLocalGateway } from './api-gateway.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';

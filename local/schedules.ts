@@ -1,4 +1,4 @@
-import type { Logger } from '../functions/shared/logger.js';
+import type { Logger } from '../functions/common/logger.js';
 import { invokeLocalFunction, LOCAL_ACCOUNT, LOCAL_REGION, localFunctionArn, SCHEDULED_FUNCTION_NAME } from './lambdas.js';
 import { LocalScheduler, startSchedulerServer } from './scheduler/index.js';
 

@@ -1,10 +1,10 @@
 import { catalogContracts } from '../catalog/contract.js';
+import type { Contract } from '../common/http/api-handler.js';
 import type { RouteId } from '../domain/routes.js';
 import { fleetContracts } from '../fleet/contract.js';
 import { pipelineContracts } from '../pipeline/contract.js';
 import { registryContracts } from '../registry/contract.js';
 import { servicesContracts } from '../services/contract.js';
-import type { Contract } from '../shared/http/api-handler.js';
 import { systemContracts } from '../system/contract.js';
 import { upgradesContracts } from '../upgrades/contract.js';
 

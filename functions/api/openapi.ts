@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { IdempotencyKey } from '../common/http/idempotency.js';
 import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from '../domain/routes.js';
-import { IdempotencyKey } from '../shared/http/idempotency.js';
 import { CONTRACTS } from './contracts.js';
 import { ProblemSchema } from './problem-schema.js';
 

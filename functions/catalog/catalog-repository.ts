@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionFailuresOf } from '../common/ddb-items.js';
+import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
+import { ConflictError } from '../common/errors.js';
+import { decodeNextToken, type Page, toPage } from '../common/pagination.js';
 import type { ReleaseChannel } from '../domain/channels.js';
 import { VERSION_PUBLISHED, type VersionPublishedDetail } from '../domain/events.js';
-import { conditionFailuresOf } from '../shared/ddb-items.js';
-import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
-import { ConflictError } from '../shared/errors.js';
-import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
 import type { Component, Version } from './schemas.js';
 import { versionSortKey } from './version-policy.js';
 

@@ -1,8 +1,8 @@
+import type { Clock } from '../common/clock.js';
+import { NotFoundError } from '../common/errors.js';
+import { newId } from '../common/ids.js';
+import type { Page } from '../common/pagination.js';
 import type { ReleaseChannel } from '../domain/channels.js';
-import type { Clock } from '../shared/clock.js';
-import { NotFoundError } from '../shared/errors.js';
-import { newId } from '../shared/ids.js';
-import type { Page } from '../shared/pagination.js';
 import type { CatalogRepository } from './catalog-repository.js';
 import type { CatalogVersion, Component, Version } from './schemas.js';
 import { checkUpgradePath, type UpgradePathResult } from './version-policy.js';

@@ -1,4 +1,4 @@
-import type { Contract } from '../shared/http/api-handler.js';
+import type { Contract } from '../common/http/api-handler.js';
 import {
   Component,
   ComponentPage,

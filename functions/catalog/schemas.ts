@@ -1,8 +1,8 @@
 import semver from 'semver';
 import * as z from 'zod';
+import { PageQuery } from '../common/pagination.js';
+import { SafeKey } from '../common/schemas.js';
 import { ReleaseChannel } from '../domain/channels.js';
-import { PageQuery } from '../shared/pagination.js';
-import { SafeKey } from '../shared/schemas.js';
 import { isValidVersion } from './version-policy.js';
 
 export const ComponentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a component id');

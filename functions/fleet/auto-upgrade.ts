@@ -7,12 +7,12 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { CatalogVersion } from '../catalog/schemas.js';
 import { admitsVersion } from '../catalog/version-policy.js';
+import type { Clock } from '../common/clock.js';
+import { AppError, ConflictError } from '../common/errors.js';
+import type { Principal } from '../common/http/principal.js';
+import type { Logger } from '../common/logger.js';
 import { AUTO_UPGRADE_INITIATOR } from '../domain/fleet.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import type { Clock } from '../shared/clock.js';
-import { AppError, ConflictError } from '../shared/errors.js';
-import type { Principal } from '../shared/http/principal.js';
-import type { Logger } from '../shared/logger.js';
 import type { ProfileRecord, ProfileRepository, RunMarker } from './profile-repository.js';
 import type { ProfileChannel } from './profile-schemas.js';
 import type { UpdateRuns } from './runs.js';

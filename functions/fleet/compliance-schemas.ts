@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
-import { ProjectName, ServiceName } from '../shared/schemas.js';
+import { ProjectName, ServiceName } from '../common/schemas.js';
 
 /** `GET /v1/tenants/{t}/compliance` (docs/architecture.md#compliance). */
 export const ComplianceQuery = z.strictObject({ componentId: ComponentId, version: SemVer.optional() });

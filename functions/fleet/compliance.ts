@@ -2,9 +2,9 @@ import semver from 'semver';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { CatalogVersion } from '../catalog/schemas.js';
 import { compareVersions } from '../catalog/version-policy.js';
+import { NotFoundError, ValidationError } from '../common/errors.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { ComplianceView } from './compliance-schemas.js';
 
 /** Compliance (docs/architecture.md#compliance): how much of a tenant's fleet runs a version or newer. */

@@ -1,8 +1,8 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, withoutKeys } from '../shared/ddb-items.js';
-import { queryPrefixPage } from '../shared/ddb-query.js';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { type Page, toPage } from '../shared/pagination.js';
+import { isConditionFailure, withoutKeys } from '../common/ddb-items.js';
+import { queryPrefixPage } from '../common/ddb-query.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import { type Page, toPage } from '../common/pagination.js';
 import type { AutoUpgradeProfileView } from './profile-schemas.js';
 
 /** A stored profile: the view plus its tenant and the revision every write moves on. */

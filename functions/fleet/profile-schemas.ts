@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ComponentId } from '../catalog/schemas.js';
-import { PageQuery } from '../shared/pagination.js';
-import { Slug, TenantId, Timestamp } from '../shared/schemas.js';
+import { PageQuery } from '../common/pagination.js';
+import { Slug, TenantId, Timestamp } from '../common/schemas.js';
 import { RunUpgradeKnobs, StrategyName } from './schemas.js';
 
 /**

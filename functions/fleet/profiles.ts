@@ -1,7 +1,7 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
-import type { Clock } from '../shared/clock.js';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
-import type { Page } from '../shared/pagination.js';
+import type { Clock } from '../common/clock.js';
+import { NotFoundError, ValidationError } from '../common/errors.js';
+import type { Page } from '../common/pagination.js';
 import { type ProfileRecord, type ProfileRepository, toProfileView } from './profile-repository.js';
 import type { AutoUpgradeProfileView, CreateProfileBody, UpdateProfileBody } from './profile-schemas.js';
 

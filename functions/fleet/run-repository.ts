@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchPutAll } from '../common/ddb-batch.js';
+import { isConditionFailure, type TransactItem, withoutKeys } from '../common/ddb-items.js';
+import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import { decodeNextToken, type Page, type TokenShape, toPage } from '../common/pagination.js';
 import { type GateStatus, type MemberStatus, RUN_LOCKING_STATUSES, RUN_TRANSITIONS, type RunStatus } from '../domain/fleet.js';
-import { batchPutAll } from '../shared/ddb-batch.js';
-import { isConditionFailure, type TransactItem, withoutKeys } from '../shared/ddb-items.js';
-import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { decodeNextToken, type Page, type TokenShape, toPage } from '../shared/pagination.js';
 import type { GateRecord, MemberRecord, NewRunEvent, RunRecord, StagePlan } from './run-records.js';
 
 export type RunPatch = Partial<

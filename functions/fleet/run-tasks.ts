@@ -1,12 +1,12 @@
 import { compareVersions } from '../catalog/version-policy.js';
+import type { Clock } from '../common/clock.js';
+import { AppError, ConflictError, ValidationError } from '../common/errors.js';
+import type { Principal } from '../common/http/principal.js';
+import type { Logger } from '../common/logger.js';
 import type { MemberStatus } from '../domain/fleet.js';
 import { isTerminal } from '../domain/status.js';
 import { nextWindowStart } from '../pipeline/maintenance-window.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import type { Clock } from '../shared/clock.js';
-import { AppError, ConflictError, ValidationError } from '../shared/errors.js';
-import type { Principal } from '../shared/http/principal.js';
-import type { Logger } from '../shared/logger.js';
 import type { ExecutionRecord } from '../upgrades/execution.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { newExecutionId, type Upgrades } from '../upgrades/upgrades.js';

@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { PageQuery } from '../common/pagination.js';
+import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '../common/schemas.js';
 import { GATE_STATUSES, MEMBER_STATUSES, RUN_STATUSES } from '../domain/fleet.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
 import { LabelKey, LabelValue, MAX_LABELS } from '../services/labels.js';
-import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '../shared/schemas.js';
 
 /**
  * Fleet update runs (docs/architecture.md#fleet-update-runs): update strategies, runs and

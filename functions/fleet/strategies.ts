@@ -1,6 +1,6 @@
-import type { Clock } from '../shared/clock.js';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
-import type { Page } from '../shared/pagination.js';
+import type { Clock } from '../common/clock.js';
+import { NotFoundError, ValidationError } from '../common/errors.js';
+import type { Page } from '../common/pagination.js';
 import type { ReplaceStrategyBody, UpdateStrategyBody, UpdateStrategyView } from './schemas.js';
 import type { StrategyRecord, StrategyRepository } from './strategy-repository.js';
 

@@ -2,12 +2,12 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { ComponentId } from '../catalog/schemas.js';
+import { type BaseSetup, baseSetup } from '../common/setup.js';
 import { type AutoUpgrade, makeAutoUpgrade, mustComeAgain } from '../fleet/auto-upgrade.js';
 import { createProfileRepository } from '../fleet/profile-repository.js';
 import { makeStrategies } from '../fleet/strategies.js';
 import { createStrategyRepository } from '../fleet/strategy-repository.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import { type BaseSetup, baseSetup } from '../shared/setup.js';
 import { updateRunsSetup } from './update-runs-setup.js';
 
 /**

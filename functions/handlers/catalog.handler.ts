@@ -1,8 +1,8 @@
 import { makeCatalog } from '../catalog/catalog.js';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { catalogContracts } from '../catalog/contract.js';
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
+import { createApiHandler } from '../common/http/api-handler.js';
+import { apiSetup } from '../common/http/api-setup.js';
 
 export const handler = createApiHandler({
   group: 'catalog',

@@ -1,4 +1,5 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import type { BaseSetup } from '../common/setup.js';
 import { type ComplianceReport, makeCompliance } from '../fleet/compliance.js';
 import { createProfileRepository } from '../fleet/profile-repository.js';
 import { makeProfiles, type Profiles, strategyExistsThrough } from '../fleet/profiles.js';
@@ -6,7 +7,6 @@ import type { UpdateRuns } from '../fleet/runs.js';
 import { makeStrategies, type Strategies } from '../fleet/strategies.js';
 import { createStrategyRepository } from '../fleet/strategy-repository.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import type { BaseSetup } from '../shared/setup.js';
 import { updateRunsSetup } from './update-runs-setup.js';
 
 export interface Fleet {

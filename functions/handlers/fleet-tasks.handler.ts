@@ -1,9 +1,9 @@
 import middy from '@middy/core';
+import { baseSetup } from '../common/setup.js';
 import { createRunRepository } from '../fleet/run-repository.js';
 import { runRunTask } from '../fleet/run-task-table.js';
 import { makeRunTasks, type RunTasks } from '../fleet/run-tasks.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import { baseSetup } from '../shared/setup.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 import { upgradesSetup } from './upgrades-setup.js';

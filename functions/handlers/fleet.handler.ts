@@ -1,6 +1,6 @@
+import { Answer, createApiHandler } from '../common/http/api-handler.js';
+import { apiSetup } from '../common/http/api-setup.js';
 import { fleetContracts } from '../fleet/contract.js';
-import { Answer, createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
 import { fleetSetup } from './fleet-setup.js';
 
 export const handler = createApiHandler({

@@ -1,11 +1,11 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import type { Principal } from '../common/http/principal.js';
+import type { BaseSetup } from '../common/setup.js';
 import { makePipeline, type Pipeline, type UpgradeStarter } from '../pipeline/pipeline.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { createSchedulerSchedules } from '../pipeline/scheduler-schedules.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import type { Principal } from '../shared/http/principal.js';
-import type { BaseSetup } from '../shared/setup.js';
 import { CreateUpgradeBody } from '../upgrades/schemas.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { makeUpgrades } from '../upgrades/upgrades.js';

@@ -1,6 +1,6 @@
+import { createApiHandler } from '../common/http/api-handler.js';
+import { apiSetup } from '../common/http/api-setup.js';
 import { pipelineContracts } from '../pipeline/contract.js';
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
 export const handler = createApiHandler({

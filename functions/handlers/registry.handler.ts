@@ -1,11 +1,11 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { NotFoundError } from '../common/errors.js';
+import { createApiHandler } from '../common/http/api-handler.js';
+import { apiSetup } from '../common/http/api-setup.js';
+import type { Principal } from '../common/http/principal.js';
 import { registryContracts } from '../registry/contract.js';
 import { makeRegistry } from '../registry/registry.js';
 import { createRegistryRepository } from '../registry/registry-repository.js';
-import { NotFoundError } from '../shared/errors.js';
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
-import type { Principal } from '../shared/http/principal.js';
 import { upgradesSetup } from './upgrades-setup.js';
 
 /**

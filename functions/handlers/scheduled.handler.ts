@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import * as z from 'zod';
+import { baseSetup } from '../common/setup.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import { baseSetup } from '../shared/setup.js';
 import { pipelineSetup } from './pipeline-setup.js';
 
 /** What the pipelines' one-time schedules send (see `schedules.ts`). */

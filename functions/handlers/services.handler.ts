@@ -1,12 +1,12 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { readEnv } from '../common/env.js';
+import { createApiHandler } from '../common/http/api-handler.js';
+import { apiSetup } from '../common/http/api-setup.js';
 import { serviceRef } from '../pipeline/graph.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { servicesContracts } from '../services/contract.js';
 import { makeServices } from '../services/service.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import { readEnv } from '../shared/env.js';
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
 import { createUpgradeRepository } from '../upgrades/upgrade-repository.js';
 
 const keyOf = (params: { tenantId: string; projectName: string; serviceName: string }) => ({

@@ -1,6 +1,6 @@
 import { buildOpenApiDocument } from '../api/openapi.js';
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { createLogger } from '../shared/logger.js';
+import { createApiHandler } from '../common/http/api-handler.js';
+import { createLogger } from '../common/logger.js';
 import { systemContracts } from '../system/contract.js';
 
 /**

@@ -1,4 +1,5 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import type { BaseSetup } from '../common/setup.js';
 import { createRunRepository } from '../fleet/run-repository.js';
 import { makeRunWaker } from '../fleet/run-tasks.js';
 import { makeUpdateRuns, type UpdateRuns } from '../fleet/runs.js';
@@ -6,7 +7,6 @@ import type { Strategies } from '../fleet/strategies.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import type { BaseSetup } from '../shared/setup.js';
 import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';

@@ -1,6 +1,6 @@
+import type { BaseSetup } from '../common/setup.js';
 import { createRunRepository } from '../fleet/run-repository.js';
 import { makeRunWaker } from '../fleet/run-tasks.js';
-import type { BaseSetup } from '../shared/setup.js';
 import { withEndHook } from '../upgrades/end-hook.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { createUpgradeRepository, type UpgradeRepository } from '../upgrades/upgrade-repository.js';

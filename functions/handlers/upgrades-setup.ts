@@ -1,8 +1,8 @@
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import type { BaseSetup } from '../common/setup.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
-import type { BaseSetup } from '../shared/setup.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { makeUpgrades, type Upgrades } from '../upgrades/upgrades.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';

@@ -1,5 +1,5 @@
-import { createApiHandler } from '../shared/http/api-handler.js';
-import { apiSetup } from '../shared/http/api-setup.js';
+import { createApiHandler } from '../common/http/api-handler.js';
+import { apiSetup } from '../common/http/api-setup.js';
 import { upgradesContracts } from '../upgrades/contract.js';
 import { upgradesSetup } from './upgrades-setup.js';
 

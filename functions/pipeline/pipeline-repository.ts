@@ -8,11 +8,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { compareVersions } from '../catalog/version-policy.js';
+import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../common/ddb-items.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import { decodeNextToken, type Page, toPage } from '../common/pagination.js';
 import type { ServiceRecord } from '../services/service.js';
 import { type ServiceKey, serviceKey } from '../services/service-repository.js';
-import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../shared/ddb-items.js';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { decodeNextToken, type Page, toPage } from '../shared/pagination.js';
 import type { Edge } from './graph.js';
 import type { LastValidation, UpgradeStepView } from './schemas.js';
 

@@ -7,7 +7,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import type { Env } from '../shared/env.js';
+import type { Env } from '../common/env.js';
 import { atExpression, type Schedules } from './schedules.js';
 
 /**

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { ComponentId } from '../catalog/schemas.js';
+import { PageQuery } from '../common/pagination.js';
+import { ProjectName, ServiceName, TenantId, Timestamp } from '../common/schemas.js';
 import { AutoUpgradeChannel } from '../domain/channels.js';
 import { MaintenanceWindow } from '../services/schemas.js';
-import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, ServiceName, TenantId, Timestamp } from '../shared/schemas.js';
 
 /** The auto-validation delay: whole days, default 7, from 1 to 30 (docs/architecture.md#steps-and-graph-rules). */
 export const DEFAULT_DELAY_DAYS = 7;

@@ -1,5 +1,5 @@
 import { compareVersions } from '../catalog/version-policy.js';
-import { ValidationError } from '../shared/errors.js';
+import { ValidationError } from '../common/errors.js';
 import type { UpgradeGuard } from '../upgrades/upgrade-guard.js';
 import { serviceRef, upstreamOf } from './graph.js';
 import type { PipelineRepository } from './pipeline-repository.js';

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryAll } from '../shared/ddb-query.js';
+import { queryAll } from '../common/ddb-query.js';
 
 /** One of a tenant's services of a component, as the orchestrator-style create needs it. */
 export interface ComponentService {

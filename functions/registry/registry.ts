@@ -1,9 +1,9 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import { AppError, type AppErrorOptions, ConflictError, type FieldError, NotFoundError, ValidationError } from '../common/errors.js';
+import type { Principal } from '../common/http/principal.js';
+import { fieldErrors } from '../common/http/zod-errors.js';
+import type { Page } from '../common/pagination.js';
 import type { Status } from '../domain/status.js';
-import { AppError, type AppErrorOptions, ConflictError, type FieldError, NotFoundError, ValidationError } from '../shared/errors.js';
-import type { Principal } from '../shared/http/principal.js';
-import { fieldErrors } from '../shared/http/zod-errors.js';
-import type { Page } from '../shared/pagination.js';
 import { CreateUpgradeBody, type UpgradeExecutionView } from '../upgrades/schemas.js';
 import type { Upgrades } from '../upgrades/upgrades.js';
 import type { ComponentService, RegistryRepository } from './registry-repository.js';

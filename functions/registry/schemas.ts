@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ComponentId } from '../catalog/schemas.js';
+import { TenantId } from '../common/schemas.js';
 import { Strategy, UpgradeKnobs } from '../domain/knobs.js';
-import { TenantId } from '../shared/schemas.js';
 import {
   CreateUpgradeBody,
   ExecutionId,

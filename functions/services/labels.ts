@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { SafeKey } from '../shared/schemas.js';
+import { SafeKey } from '../common/schemas.js';
 
 /** Label keys and values (docs/architecture.md#fleet-update-runs): lower-case, up to 63 characters. */
 const LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -1,4 +1,4 @@
-import { ValidationError } from '../shared/errors.js';
+import { ValidationError } from '../common/errors.js';
 import type { Target } from './schemas.js';
 
 /**

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { PageQuery } from '../common/pagination.js';
+import { ProjectName, ServiceName, StorableNumber, TenantId } from '../common/schemas.js';
 import { AutoUpgradeChannel } from '../domain/channels.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
-import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, ServiceName, StorableNumber, TenantId } from '../shared/schemas.js';
 import { Labels } from './labels.js';
 
 export const MAX_INSTANCES = 10_000;

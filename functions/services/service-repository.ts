@@ -1,8 +1,8 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, type TransactItem } from '../shared/ddb-items.js';
-import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { type Page, toPage } from '../shared/pagination.js';
+import { isConditionFailure, type TransactItem } from '../common/ddb-items.js';
+import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import { type Page, toPage } from '../common/pagination.js';
 import type { ServiceRecord } from './service.js';
 
 export interface ServiceKey {

@@ -1,9 +1,9 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { compareVersions } from '../catalog/version-policy.js';
+import type { Clock } from '../common/clock.js';
+import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
+import type { Page } from '../common/pagination.js';
 import type { UpgradeKnobs } from '../domain/knobs.js';
-import type { Clock } from '../shared/clock.js';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
-import type { Page } from '../shared/pagination.js';
 import type { Labels } from './labels.js';
 import { assertLambdaTargetAllowed } from './lambda-target-pattern.js';
 import type { CreateServiceBody, Instance, ServiceView, Target, TargetView, UpdateServiceBody } from './schemas.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { Contract } from '../shared/http/api-handler.js';
+import type { Contract } from '../common/http/api-handler.js';
 
 export const Health = z.object({ status: z.literal('ok') }).loose();
 

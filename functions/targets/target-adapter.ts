@@ -5,9 +5,10 @@
  * three adapters — simulated, webhook, lambda — are picked by the service's target
  * type in {@link createTargetAdapter}, and only `lambda-target.ts` knows the AWS SDK.
  */
+
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
 import type { Target } from '../services/schemas.js';
-import type { Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
 import type { LambdaInvoker } from './lambda-target.js';
 import { createLambdaTarget } from './lambda-target.js';
 import type { SimulatedFleetRegistry } from './simulated-target.js';

@@ -51,10 +51,10 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock } from '../common/clock.js';
+import { systemClock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
 import type { Target } from '../services/schemas.js';
-import type { Clock } from '../shared/clock.js';
-import { systemClock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
 import { type AddressLookup, type Connect, pinnedRequest, resolveChecked, urlHostname } from './guarded-request.js';
 import type { Sleep } from './support.js';
 import { abortedResult, actionBody, answerToResult, capDetail, realSleep } from './support.js';

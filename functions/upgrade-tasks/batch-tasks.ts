@@ -1,5 +1,5 @@
+import { ConflictError } from '../common/errors.js';
 import { isTerminal, type Status } from '../domain/status.js';
-import { ConflictError } from '../shared/errors.js';
 import type { InstanceRecord } from '../upgrades/execution.js';
 import {
   forEachLimited,

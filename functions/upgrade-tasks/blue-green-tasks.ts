@@ -1,4 +1,4 @@
-import { ConflictError } from '../shared/errors.js';
+import { ConflictError } from '../common/errors.js';
 import { ALL_INSTANCES } from '../targets/target-adapter.js';
 import { forEachLimited, greenOf, type Ids, INSTANCE_CONCURRENCY, type TaskContext, TOUCHED } from './context.js';
 import { afterGreen, type BlueGreenMove, blueGreenMove, switchGateTimeoutSeconds } from './decisions.js';

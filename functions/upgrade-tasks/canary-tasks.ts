@@ -1,4 +1,4 @@
-import { ConflictError } from '../shared/errors.js';
+import { ConflictError } from '../common/errors.js';
 import type { InstanceRecord } from '../upgrades/execution.js';
 import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type TaskContext } from './context.js';
 import { afterCanaryBatch, canaryMonitorExit, canaryVerdict } from './decisions.js';

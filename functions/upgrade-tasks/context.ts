@@ -1,11 +1,11 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import type { Clock } from '../common/clock.js';
+import type { TransactItem } from '../common/ddb-items.js';
+import { ConflictError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import { type InstanceStatus, isTerminal } from '../domain/status.js';
 import type { Target } from '../services/schemas.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import type { Clock } from '../shared/clock.js';
-import type { TransactItem } from '../shared/ddb-items.js';
-import { ConflictError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
 import {
   type ActionRequest,
   type ActionResult,

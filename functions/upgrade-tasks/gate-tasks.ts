@@ -1,4 +1,4 @@
-import { ConflictError } from '../shared/errors.js';
+import { ConflictError } from '../common/errors.js';
 import type { Ids, StatesError, TaskContext } from './context.js';
 
 /** Which gate a flow waits at: STAGED between stages, BLUE_GREEN before the traffic switch. */

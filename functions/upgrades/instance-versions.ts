@@ -1,6 +1,6 @@
+import { ConflictError } from '../common/errors.js';
 import { type ServiceRecord, settleVersions } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import { ConflictError } from '../shared/errors.js';
 import type { ExecutionRecord, InstanceRecord } from './execution.js';
 
 /**

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { PageQuery } from '../common/pagination.js';
+import { ProjectName, SafeKey, ServiceName, TenantId } from '../common/schemas.js';
 import { Strategy, UpgradeKnobs } from '../domain/knobs.js';
 import { INSTANCE_STATUSES, STATUSES } from '../domain/status.js';
-import { PageQuery } from '../shared/pagination.js';
-import { ProjectName, SafeKey, ServiceName, TenantId } from '../shared/schemas.js';
 
 export { STRATEGIES, Strategy } from '../domain/knobs.js';
 

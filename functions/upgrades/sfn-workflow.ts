@@ -5,8 +5,8 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { Env } from '../common/env.js';
 import type { StartableFlowName } from '../domain/flows.js';
-import type { Env } from '../shared/env.js';
 import type { Workflow } from './workflow.js';
 
 /**

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, batchPutAll } from '../common/ddb-batch.js';
+import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../common/ddb-items.js';
+import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import { decodeNextToken, type Page, type TokenShape, toPage } from '../common/pagination.js';
 import { assertLegalTransition, type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
-import { batchGetAll, batchPutAll } from '../shared/ddb-batch.js';
-import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../shared/ddb-items.js';
-import { queryAll, queryPrefixPage } from '../shared/ddb-query.js';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
-import { decodeNextToken, type Page, type TokenShape, toPage } from '../shared/pagination.js';
 import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
 import type { TimelineEvent } from './schemas.js';
 

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { checkUpgradePath } from '../catalog/version-policy.js';
+import type { Clock } from '../common/clock.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../common/errors.js';
+import type { Principal } from '../common/http/principal.js';
+import type { Page } from '../common/pagination.js';
 import type { UpgradeFlowName } from '../domain/flows.js';
 import { type InstanceStatus, type Status, sourcesOf } from '../domain/status.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
-import type { Clock } from '../shared/clock.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
-import type { Principal } from '../shared/http/principal.js';
-import type { Page } from '../shared/pagination.js';
 import { type ExecutionRecord, type InstanceRecord, toExecutionView, toInstanceView } from './execution.js';
 import { recordInstanceVersions } from './instance-versions.js';
 import { planBatches, planStages } from './plan.js';

@@ -57,7 +57,7 @@ export class PipelineScheduler extends Construct {
     return Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.group.ref}/*` });
   }
 
-  /** What a function needs in its environment to create schedules (see functions/shared/env.ts). */
+  /** What a function needs in its environment to create schedules (see functions/common/env.ts). */
   environment(): Record<string, string> {
     return {
       SCHEDULE_GROUP: this.group.ref,

@@ -13,8 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createLogger } from '../../functions/common/logger.js';
 import { LOCAL_TABLE_NAME } from '../../functions/domain/table-schema.js';
-import { createLogger } from '../../functions/shared/logger.js';
 import { ensureTable, localClient } from '../../local/dynamodb-local.js';
 import { type LocalEvents, startLocalEvents } from '../../local/events.js';
 import { AUTO_UPGRADE_FUNCTION_NAME, invokeLocalFunction } from '../../local/lambdas.js';

@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDocumentClient } from '../../functions/common/ddb.js';
 import { AUTO_UPGRADE_INITIATOR } from '../../functions/domain/fleet.js';
 import { createProfileRepository, type RunMarker } from '../../functions/fleet/profile-repository.js';
-import { createDocumentClient } from '../../functions/shared/ddb.js';
 import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { localClient } from '../../local/dynamodb-local.js';
 import { startRuntime } from '../../local/runtime.js';

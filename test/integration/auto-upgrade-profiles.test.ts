@@ -9,9 +9,9 @@
 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createDocumentClient } from '../../functions/common/ddb.js';
 import { LOCAL_TABLE_NAME } from '../../functions/domain/table-schema.js';
 import { createProfileRepository } from '../../functions/fleet/profile-repository.js';
-import { createDocumentClient } from '../../functions/shared/ddb.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { seedComponent } from '../support/fixtures.js';
 

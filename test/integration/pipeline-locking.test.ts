@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCatalogRepository } from '../../functions/catalog/catalog-repository.js';
+import { createDocumentClient } from '../../functions/common/ddb.js';
+import { ConflictError, ValidationError } from '../../functions/common/errors.js';
+import { createLogger } from '../../functions/common/logger.js';
 import { makePipeline } from '../../functions/pipeline/pipeline.js';
 import { createPipelineRepository } from '../../functions/pipeline/pipeline-repository.js';
 import { createServiceRepository } from '../../functions/services/service-repository.js';
-import { createDocumentClient } from '../../functions/shared/ddb.js';
-import { ConflictError, ValidationError } from '../../functions/shared/errors.js';
-import { createLogger } from '../../functions/shared/logger.js';
 import { createUpgradeRepository } from '../../functions/upgrades/upgrade-repository.js';
 import { ensureTable } from '../../local/dynamodb-local.js';
 import { unique } from '../support/api.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCatalogRepository } from '../../functions/catalog/catalog-repository.js';
+import { createDocumentClient } from '../../functions/common/ddb.js';
+import { createLogger } from '../../functions/common/logger.js';
 import type { ServiceRecord } from '../../functions/services/service.js';
 import { createServiceRepository } from '../../functions/services/service-repository.js';
-import { createDocumentClient } from '../../functions/shared/ddb.js';
-import { createLogger } from '../../functions/shared/logger.js';
 import { createTargetAdapter } from '../../functions/targets/target-adapter.js';
 import { makeUpgradeTasks } from '../../functions/upgrade-tasks/tasks.js';
 import type { ExecutionRecord, InstanceRecord } from '../../functions/upgrades/execution.js';

@@ -5,15 +5,15 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogVersion } from '../../functions/catalog/schemas.js';
+import { ConflictError, NotFoundError } from '../../functions/common/errors.js';
+import type { Principal } from '../../functions/common/http/principal.js';
+import { createLogger } from '../../functions/common/logger.js';
 import { AUTO_UPGRADE_INITIATOR } from '../../functions/domain/fleet.js';
 import { autoRunName, makeAutoUpgrade, mustComeAgain } from '../../functions/fleet/auto-upgrade.js';
 import type { ProfileRecord, ProfileRepository, RunMarker } from '../../functions/fleet/profile-repository.js';
 import type { UpdateRuns } from '../../functions/fleet/runs.js';
 import type { CreateRunBody, UpdateRunView } from '../../functions/fleet/schemas.js';
 import type { ServiceRecord } from '../../functions/services/service.js';
-import { ConflictError, NotFoundError } from '../../functions/shared/errors.js';
-import type { Principal } from '../../functions/shared/http/principal.js';
-import { createLogger } from '../../functions/shared/logger.js';
 
 const COMPONENT = 'cmp_db';
 const versions: CatalogVersion[] = [

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogRepository } from '../../functions/catalog/catalog-repository.js';
 import type { Version } from '../../functions/catalog/schemas.js';
+import { NotFoundError, ValidationError } from '../../functions/common/errors.js';
 import { type ComplianceService, complianceOf, defaultComplianceVersion, makeCompliance } from '../../functions/fleet/compliance.js';
 import type { ServiceRecord } from '../../functions/services/service.js';
 import type { ServiceRepository } from '../../functions/services/service-repository.js';
-import { NotFoundError, ValidationError } from '../../functions/shared/errors.js';
 
 /** A service of project `p` whose instances run `versions` (undefined: the service's version). */
 function service(name: string, version: string, versions: readonly (string | undefined)[] = [], extra: Partial<ComplianceService> = {}) {

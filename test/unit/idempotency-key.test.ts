@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { BadRequestError } from '../../functions/common/errors.js';
+import { createApiHandler } from '../../functions/common/http/api-handler.js';
+import { type Idempotency, type IdempotentRequest, readIdempotencyKey } from '../../functions/common/http/idempotency.js';
+import { createLogger } from '../../functions/common/logger.js';
 import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from '../../functions/domain/routes.js';
 import { servicesContracts } from '../../functions/services/contract.js';
-import { BadRequestError } from '../../functions/shared/errors.js';
-import { createApiHandler } from '../../functions/shared/http/api-handler.js';
-import { type Idempotency, type IdempotentRequest, readIdempotencyKey } from '../../functions/shared/http/idempotency.js';
-import { createLogger } from '../../functions/shared/logger.js';
 
 describe('readIdempotencyKey', () => {
   it.each([['k'], ['a'.repeat(255)], [' spaced key '], ['~!@#$%^&*()_+{}|:"<>?']])('accepts %j', (key) => {

@@ -4,8 +4,8 @@
  * failed invocations tried again, all over a fake Streams API (no DynamoDB Local here).
  */
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/common/logger.js';
 import { VERSION_PUBLISHED } from '../../functions/domain/events.js';
-import { createLogger } from '../../functions/shared/logger.js';
 import { AUTO_UPGRADE_INPUT_PATHS, VERSION_PUBLISHED_PATTERN } from '../../lib/constructs/auto-upgrade-fanout.js';
 import { TIMELINE_EVENT_SOURCE, TIMELINE_FILTER_PATTERN } from '../../lib/constructs/timeline-publisher.js';
 import {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseRoles, principalFromEvent } from '../../functions/shared/http/principal.js';
+import { parseRoles, principalFromEvent } from '../../functions/common/http/principal.js';
 import { loadOrCreateDevKey, signDevToken, verifyDevToken } from '../../local/dev-auth.js';
 
 const NAMES = { tenant: 'tenant', roles: 'roles' };

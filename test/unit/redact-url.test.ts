@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/common/logger.js';
+import { isSensitiveParameter, redactRequestTarget } from '../../functions/common/redact-url.js';
 import { ROUTE_GROUPS } from '../../functions/domain/routes.js';
-import { createLogger } from '../../functions/shared/logger.js';
-import { isSensitiveParameter, redactRequestTarget } from '../../functions/shared/redact-url.js';
 import { createLocalGateway } from '../../local/api-gateway.js';
 import type { HttpLambda } from '../../local/handlers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { FieldError } from '../../functions/common/errors.js';
+import { fieldErrors } from '../../functions/common/http/zod-errors.js';
 import { MAX_AFTER_STAGE_WAIT_SECONDS, MAX_STAGES, ReplaceStrategyBody, UpdateStrategyBody } from '../../functions/fleet/schemas.js';
-import type { FieldError } from '../../functions/shared/errors.js';
-import { fieldErrors } from '../../functions/shared/http/zod-errors.js';
 
 type Json = Record<string, unknown>;
 
@@ -12,7 +12,7 @@ const body = (...stages: Json[]): Json => ({ name: 'weekly', stages });
 /** One stage of one group with `extra` on the group. */
 const withGroup = (extra: Json) => body(stage('canary', [group('first', extra)]));
 
-/** What the API would answer in `errors[]` for this body (functions/shared/http/zod-errors.ts). */
+/** What the API would answer in `errors[]` for this body (functions/common/http/zod-errors.ts). */
 function errorsOf(value: unknown): FieldError[] {
   const parsed = UpdateStrategyBody.safeParse(value);
   return parsed.success ? [] : fieldErrors('body', parsed.error);
