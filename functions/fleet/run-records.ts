@@ -1,7 +1,6 @@
 import type { GateStatus, GateType, MemberStatus, RunStatus } from '../domain/fleet.js';
 import { MEMBER_STATUSES } from '../domain/fleet.js';
-import type { UpgradeKnobs } from '../domain/knobs.js';
-import type { GateView, MemberView, UpdateRunView } from './schemas.js';
+import type { GateView, MemberView, RunUpgrade, UpdateRunView } from './schemas.js';
 
 /**
  * An update run as stored (docs/architecture.md#fleet-update-runs). The run item holds the
@@ -24,7 +23,7 @@ export interface RunRecord {
   trigger?: { profile: string; version: string };
   strategyName?: string;
   /** The member upgrades' knobs (the §4 defaults fill what is left out, per service). */
-  upgrade: UpgradeKnobs;
+  upgrade: RunUpgrade;
   stages: StagePlan[];
   /** Members by status; every status is present, so moves can add and subtract. */
   counts: Record<MemberStatus, number>;

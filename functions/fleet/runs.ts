@@ -274,7 +274,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
               knobs.strategy === 'BLUE_GREEN'
                 ? [0, service.instances.length]
                 : planBatches({ ...knobs, instances: service.instances.length }),
-            installedComponents: {},
+            installedComponents: run.upgrade.installedComponents ?? {},
           } as unknown as ExecutionRecord;
           const instances = service.instances.map((instance) => ({
             instanceId: instance.id,

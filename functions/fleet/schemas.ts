@@ -5,6 +5,7 @@ import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '..
 import { GATE_STATUSES, MEMBER_STATUSES, RUN_STATUSES } from '../domain/fleet.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
 import { LabelKey, LabelValue, MAX_LABELS } from '../services/labels.js';
+import { InstalledComponents } from '../upgrades/schemas.js';
 
 /**
  * Fleet update runs (docs/architecture.md#fleet-update-runs): update strategies, runs and
@@ -46,6 +47,7 @@ export const MaxConcurrency = z.union(
   // Said when the value is neither a number nor a string (or a number with a fraction).
   { error: `a whole count from 1 to ${MAX_RUN_MEMBERS} or a percentage from "1%" to "100%"` },
 );
+export type RunUpgrade = z.infer<typeof RunUpgradeKnobs>;
 export type MaxConcurrency = z.infer<typeof MaxConcurrency>;
 
 const ApprovalGate = z.strictObject({ type: z.literal('approval'), name: ScopedName });
@@ -179,7 +181,7 @@ export type UpdateStrategyView = z.infer<typeof UpdateStrategy>;
 export const UpdateStrategyPage = z.strictObject({ items: z.array(UpdateStrategy), nextToken: z.string().optional() });
 
 /** The member upgrades' knobs: §4's, except STAGED (its stages name one service's instances). */
-export const RunUpgradeKnobs = UpgradeKnobs.refine(
+export const RunUpgradeKnobs = UpgradeKnobs.extend({ installedComponents: InstalledComponents.optional() }).refine(
   (knobs) => knobs.strategy !== 'STAGED',
   'STAGED names one service\u2019s instances; a run\u2019s stages and groups do that across services',
 );
@@ -269,7 +271,7 @@ export const UpdateRun = z.strictObject({
   initiatedBy: z.string(),
   trigger: z.strictObject({ profile: z.string(), version: z.string() }).optional(),
   strategyName: z.string().optional(),
-  upgrade: UpgradeKnobs,
+  upgrade: UpgradeKnobs.extend({ installedComponents: z.record(z.string(), z.string()).optional() }),
   createdAt: Timestamp,
   startedAt: Timestamp.optional(),
   finishedAt: Timestamp.optional(),

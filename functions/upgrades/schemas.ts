@@ -38,15 +38,16 @@ export const Stage = z
   .refine((stage) => !(stage.instances && stage.percentage), 'give instances or percentage, not both');
 export type Stage = z.infer<typeof Stage>;
 
+/** Versions of other components installed beside this one, for the dependency pre-check. */
+export const InstalledComponents = z
+  .record(SafeKey(z.string().max(64)), z.string().max(64))
+  .refine((value) => Object.keys(value).length <= 64, 'at most 64 entries');
+
 export const CreateUpgradeBody = UpgradeKnobs.extend({
   project: ProjectName,
   service: ServiceName,
   toVersion: SemVer,
-  /** Versions of other components installed beside this one, for the dependency pre-check. */
-  installedComponents: z
-    .record(SafeKey(z.string().max(64)), z.string().max(64))
-    .refine((value) => Object.keys(value).length <= 64, 'at most 64 entries')
-    .optional(),
+  installedComponents: InstalledComponents.optional(),
   /** STAGED: the stages in order; a stage without instances or percentage takes the rest. */
   stages: z.array(Stage).min(2).max(20).optional(),
   /** CANARY: promote by itself after this much healthy monitoring. */

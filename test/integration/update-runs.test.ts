@@ -536,7 +536,7 @@ describe('the plan', () => {
     ]);
     const body = {
       name: 'planned',
-      upgrade: { batchSize: 5, batchDelaySeconds: 60 },
+      upgrade: { batchSize: 5, batchDelaySeconds: 60, installedComponents: { openssl: '3.0.0' } },
       stages: [
         { name: 'one', groups: [{ name: 'g', services: [ref('a'), ref('b')], maxConcurrency: 1 }], afterStageWaitSeconds: 600 },
         { name: 'two', groups: [{ name: 'g', services: [ref('c'), ref('d')] }] },
@@ -564,8 +564,9 @@ describe('the plan', () => {
     expect(Date.parse(c.estimatedStartAt) - Date.parse(b.estimatedEndAt)).toBe(600_000);
     const list = await api.request('GET', `${world.base}/update-runs`, { token: world.viewer });
     expect(list.body.items).toEqual([]);
-    // The estimates show on the created run too.
+    // The estimates show on the created run too, and the §4 knobs (installedComponents among them) are kept.
     const created = await world.createRun(body);
+    expect(created.body.upgrade).toEqual({ batchSize: 5, batchDelaySeconds: 60, installedComponents: { openssl: '3.0.0' } });
     expect(world.members(created.body)[1].estimatedStartAt).toEqual(expect.any(String));
   });
 });
