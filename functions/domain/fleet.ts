@@ -18,8 +18,6 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   CANCELLED: [],
 };
 
-export const isRunTerminal = (status: RunStatus): boolean => RUN_TRANSITIONS[status].length === 0;
-
 /** The statuses from which `to` may be reached. */
 export function runSourcesOf(to: RunStatus): RunStatus[] {
   return RUN_STATUSES.filter((from) => RUN_TRANSITIONS[from].includes(to));
@@ -30,6 +28,7 @@ export const RUN_LOCKING_STATUSES: readonly RunStatus[] = ['RUNNING', 'STOPPING'
 
 export const MEMBER_STATUSES = ['PENDING', 'WAITING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+/** A member in one of these is done: it no longer changes. */
 export const MEMBER_DONE: readonly MemberStatus[] = ['COMPLETED', 'FAILED', 'SKIPPED'];
 
 /** Why a member waits: its window is closed, its pipeline ceiling holds, another upgrade of it runs, its group is full. */

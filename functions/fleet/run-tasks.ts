@@ -3,7 +3,7 @@ import type { Clock } from '../common/clock.js';
 import { AppError, ConflictError, ValidationError } from '../common/errors.js';
 import type { Principal } from '../common/http/principal.js';
 import type { Logger } from '../common/logger.js';
-import type { MemberStatus } from '../domain/fleet.js';
+import { MEMBER_DONE, type MemberStatus } from '../domain/fleet.js';
 import { isTerminal } from '../domain/status.js';
 import { nextWindowStart } from '../pipeline/maintenance-window.js';
 import type { ServiceRepository } from '../services/service-repository.js';
@@ -72,7 +72,6 @@ export interface RunTasksDeps {
   readonly maxStageChildLooks?: number;
 }
 
-const DONE_MEMBER: readonly MemberStatus[] = ['COMPLETED', 'FAILED', 'SKIPPED'];
 const done = (wakeups: number): Move => ({ next: 'done', stage: -1, attempt: 0, looks: 0, wakeups, recheckSeconds: 1 });
 
 export function makeRunTasks(deps: RunTasksDeps) {
@@ -375,7 +374,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
         if (result.halted) halted = true;
         status.set(member.index, result.status);
       }
-      if (own.every((member) => DONE_MEMBER.includes(status.get(member.index) ?? 'PENDING'))) {
+      if (own.every((member) => MEMBER_DONE.includes(status.get(member.index) ?? 'PENDING'))) {
         const after = await passGates(run, group.afterGates, gates);
         if (after.holds === undefined) {
           await runs.updateStage(run.tenantId, run.runId, s, {}, { index: g, status: 'COMPLETED' });

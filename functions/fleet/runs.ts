@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { CatalogVersion } from '../catalog/schemas.js';
-import { compareVersions } from '../catalog/version-policy.js';
 import type { Clock } from '../common/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../common/errors.js';
 import type { Principal } from '../common/http/principal.js';
 import type { Page } from '../common/pagination.js';
-import { type RunStatus, runSourcesOf } from '../domain/fleet.js';
+import { MEMBER_DONE, type RunStatus, runSourcesOf } from '../domain/fleet.js';
 import { nextWindowStart } from '../pipeline/maintenance-window.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
@@ -178,7 +177,11 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
   const view = async (run: RunRecord) => {
     const [members, gates] = await Promise.all([runs.members(run.runId), runs.gates(run.runId)]);
     if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(run.status)) return toRunView(run, members, gates);
-    const fleet = await services.listByComponent(run.tenantId, run.componentId);
+    // Estimates need the services of the members not done only: read those, not the fleet.
+    const pending = members.filter((member) => !MEMBER_DONE.includes(member.status));
+    const fleet = await services.getMany(
+      pending.map((member) => ({ tenantId: run.tenantId, project: member.project, name: member.service })),
+    );
     const estimates = estimateRun({
       run,
       members,
@@ -447,6 +450,3 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
     },
   };
 }
-
-/** Whether a member's service is already on `toVersion` or newer. */
-export const isCurrent = (service: Pick<ServiceRecord, 'version'>, toVersion: string) => compareVersions(service.version, toVersion) >= 0;

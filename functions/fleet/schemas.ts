@@ -63,7 +63,6 @@ const AfterGates = z
         ctx.addIssue({ code: 'custom', path: [index, 'type'], message: 'a schedule gate may only come before a stage or group' });
     });
   });
-export type GateSpec = z.infer<typeof ApprovalGate> | z.infer<typeof ScheduleGate>;
 
 export const ServiceRef = z.strictObject({ project: ProjectName, name: ServiceName });
 

@@ -1,4 +1,5 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from '../common/ddb-batch.js';
 import { isConditionFailure, type TransactItem } from '../common/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
@@ -23,6 +24,8 @@ export interface ServiceRepository {
    * runs resolve their members from and compliance counts.
    */
   listByComponent(tenantId: string, componentId: string): Promise<ServiceRecord[]>;
+  /** The services of these keys that exist (one BatchGet per 100), in no particular order. */
+  getMany(keys: readonly ServiceKey[]): Promise<ServiceRecord[]>;
   /**
    * Writes `next` only if the stored revision is still `next.revision - 1`: two
    * concurrent patches cannot both win, the loser gets `ConflictError`.
@@ -89,6 +92,10 @@ export function createServiceRepository(db: DynamoDBDocumentClient, tableName: s
         ConsistentRead: true,
       });
       return items.map(toRecord);
+    },
+
+    async getMany(keys) {
+      return (await batchGetAll(db, tableName, keys.map(serviceKey))).map(toRecord);
     },
 
     replaceWrite: (next) => ({ Put: replacePut(next) }),
