@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevKey, loadOrCreateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { freePort } from '../../local/dynamodb-local.js';
-import { startRuntimeProcess } from '../support/runtime-process.js';
+import { apiCaller, startRuntimeProcess } from '../support/runtime-process.js';
 
 let dir: string;
 let key: DevKey;
@@ -44,14 +44,7 @@ describe('a kill (SIGKILL of the process group) the moment an upgrade reads COMP
       const tenant = `kill-${attempt}`;
       const admin = await signDevToken(key, { roles: ['platform-admin'], user: 'root' });
       const operator = await signDevToken(key, { tenant, roles: ['operator', 'viewer'], user: 'olga' });
-      const call = async (method: string, path: string, token: string, body?: unknown) => {
-        const response = await fetch(`${base}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
-      };
+      const call = apiCaller(base);
       const data = join(dir, `data-${attempt}`);
       let runtime = await start(port, data);
       try {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevKey, loadOrCreateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { freePort } from '../../local/dynamodb-local.js';
-import { startRuntimeProcess } from '../support/runtime-process.js';
+import { apiCaller, startRuntimeProcess } from '../support/runtime-process.js';
 
 let dir: string;
 let key: DevKey;
@@ -35,14 +35,7 @@ describe('a restart while an execution waits at a gate (--persist)', () => {
     const admin = await signDevToken(key, { roles: ['platform-admin'], user: 'root' });
     const operator = await signDevToken(key, { tenant: 'acme', roles: ['operator', 'viewer'], user: 'olga' });
     const approver = await signDevToken(key, { tenant: 'acme', roles: ['approver'], user: 'anna' });
-    const call = async (method: string, path: string, token: string, body?: unknown) => {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
-    };
+    const call = apiCaller(base);
     const poll = async (id: string, predicate: (execution: any) => boolean) => {
       const deadline = Date.now() + 30_000;
       for (;;) {
@@ -102,14 +95,7 @@ describe('a restart in the middle of a fleet update run (--persist)', () => {
     const admin = await signDevToken(key, { roles: ['platform-admin'], user: 'root' });
     const operator = await signDevToken(key, { tenant: 'fleet-co', roles: ['operator', 'viewer'], user: 'olga' });
     const approver = await signDevToken(key, { tenant: 'fleet-co', roles: ['approver'], user: 'anna' });
-    const call = async (method: string, path: string, token: string, body?: unknown) => {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
-    };
+    const call = apiCaller(base);
     const members = (run: any) => run.stages.flatMap((stage: any) => stage.groups.flatMap((group: any) => group.members));
     const poll = async (id: string, predicate: (run: any) => boolean) => {
       const deadline = Date.now() + 40_000;

@@ -20,10 +20,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDocumentClient } from '../../functions/common/ddb.js';
 import { AUTO_UPGRADE_INITIATOR } from '../../functions/domain/fleet.js';
 import { createProfileRepository, type RunMarker } from '../../functions/fleet/profile-repository.js';
-import { generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { localClient } from '../../local/dynamodb-local.js';
-import { startRuntime } from '../../local/runtime.js';
-import { type TestApi, unique } from '../support/api.js';
+import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { type FleetWorld, fleetWorld } from '../support/fleet.js';
 import { waitFor } from '../support/wait.js';
 
@@ -31,49 +29,6 @@ const tableName = `sluice-fanout-${randomUUID().slice(0, 8)}`;
 const endpoint = inject('dynamodbEndpoint');
 const db = createDocumentClient({ DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1' });
 const markers = createProfileRepository(db, tableName);
-
-/** What test/support/api.ts's startTestApi gives (1000x time, no scopes), on this file's own table. */
-async function startApiOnOwnTable(): Promise<TestApi> {
-  const devKey = await generateDevKey();
-  const runtime = await startRuntime({
-    port: 0,
-    dynamodbEndpoint: endpoint,
-    tableName,
-    devKey,
-    logLevel: 'silent',
-    timeScale: 1000,
-    jwtScopes: [],
-  });
-  return {
-    runtime,
-    url: runtime.url,
-    devKey,
-    token: ({ tenant, roles, user, ttlSeconds, scopes }) =>
-      signDevToken(devKey, {
-        ...(tenant === undefined ? {} : { tenant }),
-        roles,
-        user: user ?? 'tester',
-        ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
-        ...(scopes === undefined ? {} : { scopes }),
-      }),
-    async request(method, path, options = {}) {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      const body = options.body === undefined ? options.rawBody : JSON.stringify(options.body);
-      if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-      const response = await fetch(`${runtime.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = text.length > 0 ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed as never, text };
-    },
-    stop: () => runtime.stop(),
-  };
-}
 
 let api: TestApi;
 /** Tenant A: three services of the component on 1.0.0, and the patch, stable and (disabled) rapid profiles. */
@@ -110,7 +65,7 @@ const createProfile = async (tenant: string, operator: string, body: Record<stri
 };
 
 beforeAll(async () => {
-  api = await startApiOnOwnTable();
+  api = await startTestApi({ tableName, tableEvents: true });
   // 1.0.0 only: its event admits nothing, whenever it is handled (no member can be older).
   a = await fleetWorld(api, ['1.0.0']);
 

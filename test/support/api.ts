@@ -41,7 +41,10 @@ export interface TestApi {
 export async function startTestApi(
   options: {
     timeScale?: number;
-    jwtScopes?: readonly string[] /** @default false: the table is shared by the run's test files */;
+    jwtScopes?: readonly string[];
+    /** A table of the file's own (created on the run's DynamoDB Local); default: the run's shared one. */
+    tableName?: string;
+    /** Read the table's stream (the auto-upgrade fan-out). @default false: on the shared table every reader would act on every file's publishes. */
     tableEvents?: boolean;
   } = {},
 ): Promise<TestApi> {
@@ -56,6 +59,7 @@ export async function startTestApi(
     // Only what a test asks for: SLUICE_JWT_SCOPES in the environment must not leak in.
     jwtScopes: options.jwtScopes ?? [],
     tableEvents: options.tableEvents ?? false,
+    ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
   });
   return {
     runtime,

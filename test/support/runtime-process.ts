@@ -35,3 +35,15 @@ export async function startRuntimeProcess(options: {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A JSON call to a runtime at `base` with a bearer token: what the fault tests drive it with. */
+export function apiCaller(base: string) {
+  return async (method: string, path: string, token: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
+  };
+}
