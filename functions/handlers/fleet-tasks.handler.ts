@@ -11,13 +11,15 @@ import { upgradesSetup } from './upgrades-setup.js';
 let tasks: RunTasks | undefined;
 function setup(): RunTasks {
   const base = baseSetup();
+  const workflow = createSfnWorkflow(base.env);
+  const executions = upgradeRepositorySetup(base, workflow);
   return makeRunTasks({
     runs: createRunRepository(base.db, base.tableName, () => base.clock.now()),
     services: createServiceRepository(base.db, base.tableName),
-    executions: upgradeRepositorySetup(base),
+    executions,
     // Member upgrades are ordinary upgrades: the same use case as the upgrades API, with the pipelines' ceiling.
-    upgrades: upgradesSetup(base),
-    workflow: createSfnWorkflow(base.env),
+    upgrades: upgradesSetup(base, { workflow, upgrades: executions }),
+    workflow,
     clock: base.clock,
     timeScale: base.env.SLUICE_TIME_SCALE,
     logger: base.logger,

@@ -23,7 +23,7 @@ export function updateRunsSetup(base: BaseSetup, strategies: Pick<Strategies, 'g
     services: createServiceRepository(base.db, base.tableName),
     catalog: createCatalogRepository(base.db, base.tableName),
     strategies,
-    upgrades: upgradeRepositorySetup(base),
+    upgrades: upgradeRepositorySetup(base, workflow),
     workflow,
     clock: base.clock,
     probe: createHttpHealthProbe({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),

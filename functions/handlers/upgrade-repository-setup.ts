@@ -4,6 +4,7 @@ import { makeRunWaker } from '../fleet/run-tasks.js';
 import { withEndHook } from '../upgrades/end-hook.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { createUpgradeRepository, type UpgradeRepository } from '../upgrades/upgrade-repository.js';
+import type { Workflow } from '../upgrades/workflow.js';
 
 /**
  * The upgrade repository every function that moves executions uses: an execution of an
@@ -11,9 +12,9 @@ import { createUpgradeRepository, type UpgradeRepository } from '../upgrades/upg
  * Every function that can end an execution (the upgrades and registry APIs, the pipeline,
  * the upgrade and fleet tasks) builds it here, so none can forget the hook.
  */
-export function upgradeRepositorySetup(base: BaseSetup): UpgradeRepository {
+export function upgradeRepositorySetup(base: BaseSetup, workflow: Workflow = createSfnWorkflow(base.env)): UpgradeRepository {
   const now = () => base.clock.now();
-  const wake = makeRunWaker({ runs: createRunRepository(base.db, base.tableName, now), workflow: createSfnWorkflow(base.env) });
+  const wake = makeRunWaker({ runs: createRunRepository(base.db, base.tableName, now), workflow });
   return withEndHook(
     createUpgradeRepository(base.db, base.tableName, now),
     async (execution) => {

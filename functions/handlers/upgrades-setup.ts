@@ -4,7 +4,9 @@ import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
+import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { makeUpgrades, type Upgrades } from '../upgrades/upgrades.js';
+import type { Workflow } from '../upgrades/workflow.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
 /**
@@ -12,12 +14,17 @@ import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
  * the pipelines' ceiling check. Shared by the native upgrades routes and the
  * orchestrator-style registry routes, so the two can never be wired differently.
  */
-export function upgradesSetup(base: BaseSetup): Upgrades {
+export function upgradesSetup(
+  base: BaseSetup,
+  /** What a caller already built (the fleet tasks): one Step Functions client and repository per function. */
+  shared: { workflow?: Workflow; upgrades?: UpgradeRepository } = {},
+): Upgrades {
+  const workflow = shared.workflow ?? createSfnWorkflow(base.env);
   return makeUpgrades({
-    upgrades: upgradeRepositorySetup(base),
+    upgrades: shared.upgrades ?? upgradeRepositorySetup(base, workflow),
     services: createServiceRepository(base.db, base.tableName),
     catalog: createCatalogRepository(base.db, base.tableName),
-    workflow: createSfnWorkflow(base.env),
+    workflow,
     clock: base.clock,
     pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
   });
