@@ -3,7 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { TransactItem } from '../common/ddb-items.js';
 import { ConflictError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { type InstanceStatus, isTerminal } from '../domain/status.js';
+import { type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
 import type { Target } from '../services/schemas.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import {
@@ -14,8 +14,8 @@ import {
   type TargetAdapter,
 } from '../targets/target-adapter.js';
 import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
-import { recordInstanceVersions, versionsAfter } from '../upgrades/instance-versions.js';
-import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
+import { sameVersions, versionsAfter } from '../upgrades/instance-versions.js';
+import type { TransitionRequest, UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import type { Workflow } from '../upgrades/workflow.js';
 import { isRetryPass } from './decisions.js';
 import type { HealthProbe } from './health-probe.js';
@@ -123,9 +123,46 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
     return instances.length === 0 || instances.some((instance) => instance.retried === true);
   };
 
-  /** What an execution that ended without completing left its instances running, on the service. */
-  const recordVersions = (execution: ExecutionRecord) =>
-    recordInstanceVersions({ services, instances: allInstances, now: () => clock.now() }, execution);
+  /**
+   * The write that records on the service what an execution left its instances running
+   * (none when the service already says so, or is gone). It goes into the transaction of
+   * the status change that ends the execution: a reader who sees the end sees the
+   * versions, and nothing writes the service after it (a PATCH right after the end would
+   * otherwise race that write and lose with a 409).
+   */
+  const versionsWrites = async (execution: ExecutionRecord, at: string): Promise<TransactItem[]> => {
+    const service = await loadService(execution);
+    if (!service) return [];
+    const next = versionsAfter(service, execution, await allInstances(execution));
+    if (sameVersions(service, next)) return [];
+    return [services.replaceWrite({ ...service, ...next, revision: service.revision + 1, updatedAt: at })];
+  };
+
+  /**
+   * An ending status change with the service's versions in its transaction, retried when
+   * the service changed meanwhile; gives up quietly once the execution left `from`.
+   */
+  const endWithVersions = async (
+    ids: Ids,
+    end: (execution: ExecutionRecord) => Omit<TransitionRequest, 'alsoWrite'> | undefined,
+  ): Promise<void> => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const execution = await load(ids);
+      const spec = end(execution);
+      if (spec === undefined) return;
+      try {
+        await upgrades.transition(ids.tenantId, ids.executionId, {
+          ...spec,
+          alsoWrite: await versionsWrites(execution, clock.now().toISOString()),
+        });
+        return;
+      } catch (error) {
+        // The status moved (nothing left to do: `end` says so next time) or the service changed: look again.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    throw new Error(`Could not end upgrade ${ids.executionId}: it kept changing`);
+  };
 
   const request = (execution: ExecutionRecord, spec: ActionSpec): ActionRequest => ({
     action: spec.action,
@@ -243,19 +280,13 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
 
   /** Ends the execution FAILED unless it already ended. */
   const failExecution = async (execution: ExecutionRecord, reason: string) => {
-    const current = await leavePause(execution, reason);
-    if (isTerminal(current.status)) return;
-    await upgrades
-      .transition(current.tenantId, current.executionId, {
-        from: ['VALIDATING', 'IN_PROGRESS', 'CANARY_RUNNING', 'ROLLING_BACK'],
-        to: 'FAILED',
-        set: { statusReason: reason },
-        event: { type: 'UpgradeFailed', actor: 'sluice', detail: { reason } },
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof ConflictError)) throw error;
-      });
-    await recordVersions(current);
+    await leavePause(execution, reason);
+    const from: Status[] = ['VALIDATING', 'IN_PROGRESS', 'CANARY_RUNNING', 'ROLLING_BACK'];
+    await endWithVersions(execution, (current) =>
+      from.includes(current.status)
+        ? { from, to: 'FAILED', set: { statusReason: reason }, event: { type: 'UpgradeFailed', actor: 'sluice', detail: { reason } } }
+        : undefined,
+    );
   };
 
   /** An automatic rollback: the flow's next control step walks the batches back. */
@@ -343,22 +374,25 @@ export function makeTaskContext(deps: UpgradeTasksDeps) {
   };
 
   /** ROLLING_BACK → ROLLED_BACK, or FAILED when an instance could not be rolled back. */
-  const finishRollback = async (ids: Ids): Promise<void> => {
-    const execution = await load(ids);
-    if (execution.status !== 'ROLLING_BACK') return;
-    const failures = execution.rollbackFailures ?? 0;
-    await upgrades.transition(ids.tenantId, ids.executionId, {
-      from: ['ROLLING_BACK'],
-      to: failures === 0 ? 'ROLLED_BACK' : 'FAILED',
-      ...(failures === 0 ? {} : { set: { statusReason: `${failures} instance(s) could not be rolled back` } }),
-      event: {
-        type: failures === 0 ? 'UpgradeRolledBack' : 'UpgradeFailed',
-        actor: 'sluice',
-        detail: { rolledBackInstances: execution.rolledBackInstances.length, rollbackFailures: failures, reason: execution.rollbackReason },
-      },
+  const finishRollback = (ids: Ids): Promise<void> =>
+    endWithVersions(ids, (execution) => {
+      if (execution.status !== 'ROLLING_BACK') return undefined;
+      const failures = execution.rollbackFailures ?? 0;
+      return {
+        from: ['ROLLING_BACK'],
+        to: failures === 0 ? 'ROLLED_BACK' : 'FAILED',
+        ...(failures === 0 ? {} : { set: { statusReason: `${failures} instance(s) could not be rolled back` } }),
+        event: {
+          type: failures === 0 ? 'UpgradeRolledBack' : 'UpgradeFailed',
+          actor: 'sluice',
+          detail: {
+            rolledBackInstances: execution.rolledBackInstances.length,
+            rollbackFailures: failures,
+            reason: execution.rollbackReason,
+          },
+        },
+      };
     });
-    await recordVersions(execution);
-  };
 
   return {
     deps,

@@ -24,10 +24,19 @@ export function versionsAfter(
   return settleVersions(next, service.version);
 }
 
+/** Whether `next` (from {@link versionsAfter}) records nothing the service does not already say. */
+export function sameVersions(service: Pick<ServiceRecord, 'version' | 'instances'>, next: Pick<ServiceRecord, 'version' | 'instances'>) {
+  return (
+    next.version === service.version &&
+    next.instances.every((instance, index) => instance.version === (service.instances[index]?.version ?? service.version))
+  );
+}
+
 /**
- * Records on the service what an execution that ended without completing (failed,
- * cancelled, or a rollback that could not finish) left its instances running. Retried
- * on a concurrent change of the service; nothing is written when nothing changed.
+ * Records on the service what an execution that ended without completing (cancelled)
+ * left its instances running. Retried on a concurrent change of the service; nothing is
+ * written when nothing changed. The flow's own endings (failed, rolled back) write the
+ * same in the transaction of their status change instead (see the upgrade tasks' context).
  */
 export async function recordInstanceVersions(
   deps: { services: ServiceRepository; instances: (execution: ExecutionRecord) => Promise<readonly InstanceRecord[]>; now: () => Date },
@@ -38,10 +47,7 @@ export async function recordInstanceVersions(
     const service = await deps.services.get({ tenantId: execution.tenantId, project: execution.project, name: execution.service });
     if (!service) return;
     const next = versionsAfter(service, execution, instances);
-    const same =
-      next.version === service.version &&
-      next.instances.every((instance, index) => instance.version === (service.instances[index]?.version ?? service.version));
-    if (same) return;
+    if (sameVersions(service, next)) return;
     try {
       await deps.services.replace({ ...service, ...next, revision: service.revision + 1, updatedAt: deps.now().toISOString() });
       return;

@@ -155,6 +155,8 @@ describe('lifecycle actions', () => {
 
   it('answers 409 with the current status to every illegal action, from every status it can be held in', async () => {
     await world.service('table', 4);
+    const patch = async (body: Record<string, unknown>) =>
+      expect((await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body })).status).toBe(200);
     const reach: Record<string, () => Promise<string>> = {
       PENDING: async () => (await world.create({ service: 'table', toVersion: '1.1.0' })).body.executionId,
       PAUSED: async () => {
@@ -175,23 +177,17 @@ describe('lifecycle actions', () => {
       },
       FAILED: async () => {
         const id = (await world.create({ service: 'table', toVersion: '1.1.0', batchSize: 1 })).body.executionId;
-        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { powered: false } });
+        await patch({ powered: false });
         await world.act(id, 'start');
         await world.waitFor(id, done);
-        await api.request('PATCH', `${world.base}/projects/p/services/table`, { token: world.operator, body: { powered: true } });
+        await patch({ powered: true });
         return id;
       },
       ROLLED_BACK: async () => {
-        await api.request('PATCH', `${world.base}/projects/p/services/table`, {
-          token: world.operator,
-          body: { target: { type: 'simulated', failInstances: ['i-0'] } },
-        });
+        await patch({ target: { type: 'simulated', failInstances: ['i-0'] } });
         const id = await startUpgrade(world, 'table', { batchSize: 4, autoRollbackEnabled: true, failureThreshold: 1 });
         await world.waitFor(id, done);
-        await api.request('PATCH', `${world.base}/projects/p/services/table`, {
-          token: world.operator,
-          body: { target: { type: 'simulated' } },
-        });
+        await patch({ target: { type: 'simulated' } });
         return id;
       },
       COMPLETED: async () => {
@@ -202,7 +198,8 @@ describe('lifecycle actions', () => {
     };
     for (const [status, make] of Object.entries(reach)) {
       const id = await make();
-      expect((await world.get(id)).status).toBe(status);
+      const reached = await world.get(id);
+      expect(reached.status, `reaching ${status}: ${reached.statusReason ?? ''}`).toBe(status);
       for (const action of Object.keys(ACTIONS)) {
         if (legal(status as Status, action)) continue;
         const response = await world.act(id, action, action === 'rollback' ? { reason: 'x' } : undefined);
