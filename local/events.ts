@@ -98,9 +98,10 @@ export const LOCAL_RULES: readonly LocalRule[] = [
   },
 ];
 
-/** The timeline pipe's filter (TIMELINE_FILTER_PATTERN): inserted items whose sort key begins with `EVENT#`. */
+/** The timeline pipe's filter (TIMELINE_FILTER_PATTERN): inserted items whose sort key begins with `EVENT#` and that have a `type`. */
 export function passesPipeFilter(record: StreamRecord): boolean {
-  return record.eventName === 'INSERT' && (record.dynamodb?.NewImage?.sk?.S ?? '').startsWith('EVENT#');
+  const image = record.dynamodb?.NewImage;
+  return record.eventName === 'INSERT' && (image?.sk?.S ?? '').startsWith('EVENT#') && image?.type?.S !== undefined;
 }
 
 /** What the rules make of one stream record: the invocations it asks for. */

@@ -125,6 +125,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       // Locally, targets and health URLs live on this machine.
       SLUICE_ALLOW_PRIVATE_NETWORKS: 'true',
+      // A local long poll may read often: DynamoDB Local costs nothing, and a watch feels live.
+      SLUICE_FEED_POLL_MS: process.env.SLUICE_FEED_POLL_MS ?? '25',
     });
 
     const timeScale = options.timeScale ?? Number(process.env.SLUICE_TIME_SCALE ?? 1);

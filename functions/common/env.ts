@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   SLUICE_STAGE_CHILD_LOOKS: z.coerce.number().int().min(2).optional(),
   /** Local only: targets and health URLs on loopback/private addresses are allowed. */
   SLUICE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
+  /** How often a long poll of the events feed reads (ms): its wake-up latency against its DynamoDB reads. */
+  SLUICE_FEED_POLL_MS: z.coerce.number().int().min(5).max(5000).default(200),
   /** Local only: a PEM file of certificate authorities webhook receivers may be signed by (a local HTTPS receiver). */
   SLUICE_WEBHOOK_CA_FILE: z.string().min(1).optional(),
 });

@@ -84,3 +84,10 @@ export class ValidationError extends AppError {
   readonly title = 'Unprocessable content';
   readonly slug = 'validation-failed';
 }
+
+/** What was asked for existed once and is gone for good (an events cursor past the feed's retention). */
+export class GoneError extends AppError {
+  readonly status = 410;
+  readonly title = 'Gone';
+  readonly slug = 'gone';
+}

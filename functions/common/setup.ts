@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from './clock.js';
 import { createDocumentClient } from './ddb.js';
 import { type Env, readEnv } from './env.js';
+import { createEventFeed, type EventFeed } from './feed.js';
 import { createLogger, type Logger } from './logger.js';
 
 /** What every route group builds first, once per cold start. */
@@ -12,15 +13,19 @@ export interface BaseSetup {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock: Clock;
+  /** Timelines and the tenant's events feed (common/feed.ts), on `db`. */
+  readonly feed: EventFeed;
 }
 
 export function baseSetup(env: Env = readEnv()): BaseSetup {
+  const db = createDocumentClient(env);
   return {
     env,
     logger: createLogger(env.LOG_LEVEL),
     claims: { tenant: env.TENANT_CLAIM, roles: env.ROLES_CLAIM },
-    db: createDocumentClient(env),
+    db,
     tableName: env.TABLE_NAME,
     clock: systemClock,
+    feed: createEventFeed(db, env.TABLE_NAME, { now: () => systemClock.now(), pollMs: env.SLUICE_FEED_POLL_MS }),
   };
 }

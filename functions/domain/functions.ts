@@ -4,8 +4,11 @@
  * overrun in AWS overruns locally too.
  */
 export const FUNCTION_TIMEOUT_SECONDS = {
-  /** The API route groups: API Gateway answers 503 after 30 s whatever the function does. */
-  api: 10,
+  /**
+   * The API route groups: API Gateway answers 503 after 30 s whatever the function does.
+   * An events long poll holds up to 20 s (common/feed.ts MAX_WAIT_SECONDS), then answers.
+   */
+  api: 25,
   /** The task function of the flows: one invocation drives a batch's instance actions. */
   'upgrade-tasks': 300,
   /** The target of the pipelines' schedules. */

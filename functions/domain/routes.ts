@@ -151,7 +151,15 @@ export const ROUTES = [
     path: `${UPGRADE}/events`,
     group: 'upgrades',
     access: READERS,
-    summary: "An execution's timeline",
+    summary: "An execution's timeline, from a cursor, optionally as a long poll",
+  },
+  {
+    id: 'listTenantEvents',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/events',
+    group: 'upgrades',
+    access: READERS,
+    summary: "The tenant's events feed (every upgrade's and update run's), from a cursor, optionally as a long poll",
   },
   {
     id: 'startUpgrade',

@@ -1,3 +1,4 @@
+import { EventsQuery, TimelineEventPage } from '../common/feed-schemas.js';
 import type { Contract } from '../common/http/api-handler.js';
 import { Compliance, ComplianceQuery } from './compliance-schemas.js';
 import {
@@ -12,14 +13,12 @@ import {
   ActionBody,
   CreateRunBody,
   CreateRunQuery,
-  EventsQuery,
   GateDecisionBody,
   GateParams,
   ListRunsQuery,
   ListStrategiesQuery,
   MemberParams,
   ReplaceStrategyBody,
-  RunEventPage,
   RunParams,
   StrategyParams,
   TenantParams,
@@ -46,7 +45,7 @@ export const fleetContracts = {
   },
   listUpdateRuns: { params: TenantParams, query: ListRunsQuery, status: 200, response: UpdateRunPage },
   getUpdateRun: { params: RunParams, status: 200, response: UpdateRun },
-  listUpdateRunEvents: { params: RunParams, query: EventsQuery, status: 200, response: RunEventPage },
+  listUpdateRunEvents: { params: RunParams, query: EventsQuery, status: 200, response: TimelineEventPage },
   startUpdateRun: { params: RunParams, body: ActionBody, status: 200, response: UpdateRun },
   stopUpdateRun: { params: RunParams, body: ActionBody, status: 200, response: UpdateRun },
   cancelUpdateRun: { params: RunParams, body: ActionBody, status: 200, response: UpdateRun },

@@ -1,3 +1,4 @@
+import type { RunEventType } from '../domain/event-types.js';
 import type { GateStatus, GateType, MemberStatus, RunStatus } from '../domain/fleet.js';
 import { MEMBER_STATUSES } from '../domain/fleet.js';
 import type { GateView, MemberView, RunUpgrade, UpdateRunView } from './schemas.js';
@@ -103,7 +104,7 @@ export interface GateRecord {
 }
 
 export interface NewRunEvent {
-  readonly type: string;
+  readonly type: RunEventType;
   readonly actor?: string;
   readonly detail?: Record<string, unknown>;
   readonly at?: string;

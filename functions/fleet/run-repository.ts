@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchPutAll } from '../common/ddb-batch.js';
 import { isConditionFailure, type TransactItem, withoutKeys } from '../common/ddb-items.js';
-import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
+import { queryAll } from '../common/ddb-query.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
+import { createEventFeed, type EventFeed, type FeedPage, type FeedQuery, type Timeline } from '../common/feed.js';
 import { decodeNextToken, type Page, type TokenShape, toPage } from '../common/pagination.js';
 import { type GateStatus, type MemberStatus, RUN_LOCKING_STATUSES, RUN_TRANSITIONS, type RunStatus } from '../domain/fleet.js';
 import type { GateRecord, MemberRecord, NewRunEvent, RunRecord, StagePlan } from './run-records.js';
@@ -59,8 +59,9 @@ export interface RunRepository {
   ): Promise<boolean>;
   /** Moves a gate from one of `from` to `to` (false when it was not in `from`). */
   moveGate(gate: GateRecord, move: { from: readonly GateStatus[]; to: GateStatus; set?: Partial<GateRecord> }): Promise<boolean>;
-  appendEvent(runId: string, event: NewRunEvent): Promise<void>;
-  events(runId: string, page: { limit: number; nextToken?: string }): Promise<Page<NewRunEvent & { at: string }>>;
+  appendEvent(tenantId: string, runId: string, event: NewRunEvent): Promise<void>;
+  /** The run's timeline in order, from a cursor, optionally held as a long poll (common/feed.ts). */
+  events(runId: string, query: FeedQuery): Promise<FeedPage>;
   /**
    * Parks the flow: stores its task token unless something woke the run since the flow
    * looked (`wakeups` moved past `seen`). False means: do not wait, look again.
@@ -98,11 +99,14 @@ function setClauses(set: Record<string, unknown>, prefix: string) {
   return { names, values, clauses };
 }
 
-export function createRunRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): RunRepository {
-  const eventItem = (runId: string, event: NewRunEvent) => {
-    const at = event.at ?? now().toISOString();
-    return { pk: runPk(runId), sk: `EVENT#${at}#${randomUUID().slice(0, 8)}`, runId, ...event, at };
-  };
+export function createRunRepository(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  now: () => Date,
+  feed: EventFeed = createEventFeed(db, tableName, { now }),
+): RunRepository {
+  const timeline = (tenantId: string, runId: string): Timeline => ({ tenantId, pk: runPk(runId), about: { runId } });
+  const stamped = (event: NewRunEvent) => ({ ...event, at: event.at ?? now().toISOString() });
   const get = async (tenantId: string, runId: string) => {
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: runKey(tenantId, runId), ConsistentRead: true }));
     return Item ? withoutKeys<RunRecord>(Item) : undefined;
@@ -126,27 +130,23 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
         ...members.map((member) => ({ ...memberKey(member), ...member })),
         ...gates.map((gate) => ({ ...gateKey(gate), ...gate })),
       ]);
-      await db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName,
-                Item: {
-                  ...runKey(run.tenantId, run.runId),
-                  gsi1pk: componentIndexPk(run.tenantId, run.componentId),
-                  gsi1sk: run.runId,
-                  gsi2pk: statusIndexPk(run.tenantId, run.status),
-                  gsi2sk: run.runId,
-                  ...run,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await feed.transact(timeline(run.tenantId, run.runId), [stamped(event)], (eventWrites) => [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...runKey(run.tenantId, run.runId),
+              gsi1pk: componentIndexPk(run.tenantId, run.componentId),
+              gsi1sk: run.runId,
+              gsi2pk: statusIndexPk(run.tenantId, run.status),
+              gsi2sk: run.runId,
+              ...run,
             },
-            { Put: { TableName: tableName, Item: eventItem(run.runId, event) } },
-          ],
-        }),
-      );
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...eventWrites,
+      ]);
     },
 
     get,
@@ -233,7 +233,6 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
             ExpressionAttributeValues: { ...patch.values, ...fromValues, ...(bumpGeneration ? { ':one': 1 } : {}) },
           },
         },
-        { Put: { TableName: tableName, Item: eventItem(runId, event) } },
       ];
       const locksBefore = from.some((status) => RUN_LOCKING_STATUSES.includes(status));
       const locksAfter = RUN_LOCKING_STATUSES.includes(to);
@@ -257,12 +256,13 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
         });
       }
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        // The run's update first, then the lock (when it changes), then the events.
+        await feed.transact(timeline(tenantId, runId), [stamped(event)], (eventWrites) => [...items, ...eventWrites]);
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
           const reasons = error.CancellationReasons ?? [];
           if (reasons[0]?.Code === 'ConditionalCheckFailed') throw await conflict(tenantId, runId, to, error);
-          if (locksAfter && reasons[2]?.Code === 'ConditionalCheckFailed') {
+          if (locksAfter && reasons[1]?.Code === 'ConditionalCheckFailed') {
             const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: lockKey(tenantId, current.componentId) }));
             throw new ConflictError(
               `Another update run of component ${current.componentId} is running: ${String(Item?.runId ?? 'unknown')}.`,
@@ -426,18 +426,11 @@ export function createRunRepository(db: DynamoDBDocumentClient, tableName: strin
       }
     },
 
-    async appendEvent(runId, event) {
-      await db.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: eventItem(runId, event) } }] }));
+    async appendEvent(tenantId, runId, event) {
+      await feed.transact(timeline(tenantId, runId), [stamped(event)], (eventWrites) => eventWrites);
     },
 
-    async events(runId, page) {
-      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: runPk(runId), prefix: 'EVENT#', ...page });
-      return toPage(
-        items.map(({ runId: _id, ...item }) => withoutKeys<NewRunEvent & { at: string }>(item)),
-        undefined,
-        nextToken,
-      );
-    },
+    events: (runId, query) => feed.timeline(runPk(runId), query),
 
     async park(tenantId, runId, token, seen) {
       try {

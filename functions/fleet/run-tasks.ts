@@ -112,7 +112,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (gate.status === 'REJECTED') return { holds: 'rejected' as const };
       if (gate.type === 'schedule' && Date.parse(gate.startAt ?? '') <= now().getTime()) {
         if (await runs.moveGate(gate, { from: ['PENDING', 'WAITING'], to: 'COMPLETED' })) {
-          await runs.appendEvent(run.runId, {
+          await runs.appendEvent(run.tenantId, run.runId, {
             type: 'GateCompleted',
             detail: { gateId: gate.gateId, gate: gate.name, startAt: gate.startAt },
           });
@@ -122,7 +122,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (gate.status === 'PENDING') {
         const waitingSince = now().toISOString();
         if (await runs.moveGate(gate, { from: ['PENDING'], to: 'WAITING', set: { waitingSince } })) {
-          await runs.appendEvent(run.runId, {
+          await runs.appendEvent(run.tenantId, run.runId, {
             type: 'GateWaiting',
             detail: {
               gateId: gate.gateId,
@@ -161,7 +161,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
       set: { finishedAt: execution.finishedAt ?? now().toISOString(), ...(reason ? { reason } : {}) },
     });
     if (moved) {
-      await runs.appendEvent(run.runId, {
+      await runs.appendEvent(run.tenantId, run.runId, {
         type: ok ? 'MemberCompleted' : 'MemberFailed',
         detail: memberEvent(member, { executionId: execution.executionId, upgradeStatus: execution.status, ...(reason ? { reason } : {}) }),
       });
@@ -179,7 +179,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
     heldFor.set(`${run.runId}#${member.index}`, reason);
     if (member.status === 'WAITING' && member.reason === reason) return 'WAITING';
     if (await runs.moveMember(run.tenantId, member, { from, to: 'WAITING', set: { reason }, remove: ['executionId', 'startedAt'] })) {
-      await runs.appendEvent(run.runId, { type: 'MemberWaiting', detail: memberEvent(member, { reason }) });
+      await runs.appendEvent(run.tenantId, run.runId, { type: 'MemberWaiting', detail: memberEvent(member, { reason }) });
       return 'WAITING';
     }
     return member.status;
@@ -193,7 +193,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
     from: readonly MemberStatus[],
   ): Promise<MemberStatus> => {
     if (await runs.moveMember(run.tenantId, member, { from, to, set: { reason, finishedAt: now().toISOString() } })) {
-      await runs.appendEvent(run.runId, {
+      await runs.appendEvent(run.tenantId, run.runId, {
         type: to === 'SKIPPED' ? 'MemberSkipped' : 'MemberFailed',
         detail: memberEvent(member, { reason }),
       });
@@ -274,7 +274,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
     }
     const window = service.maintenanceWindow;
     const opens = window ? nextWindowStart(window, now()).getTime() : now().getTime();
-    const overrides: { type: string; detail: Record<string, unknown> }[] = [];
+    const overrides: { type: 'MaintenanceWindowOverride' | 'SecurityOverride'; detail: Record<string, unknown> }[] = [];
     if (opens > now().getTime()) {
       if (!run.emergency) return { status: await hold(run, member, 'maintenance-window'), until: opens };
       overrides.push({ type: 'MaintenanceWindowOverride', detail: { window, opensAt: new Date(opens).toISOString() } });
@@ -297,9 +297,12 @@ export function makeRunTasks(deps: RunTasksDeps) {
     }
     const running = { ...member, status: 'RUNNING' as const, executionId };
     for (const override of overrides) {
-      await runs.appendEvent(run.runId, { type: override.type, detail: memberEvent(member, { ...override.detail, emergency: true }) });
+      await runs.appendEvent(run.tenantId, run.runId, {
+        type: override.type,
+        detail: memberEvent(member, { ...override.detail, emergency: true }),
+      });
     }
-    await runs.appendEvent(run.runId, {
+    await runs.appendEvent(run.tenantId, run.runId, {
       type: 'MemberStarted',
       detail: memberEvent(member, { executionId, fromVersion: service.version }),
     });
@@ -357,7 +360,10 @@ export function makeRunTasks(deps: RunTasksDeps) {
       }
       if (group.status === 'PENDING') {
         await runs.updateStage(run.tenantId, run.runId, s, {}, { index: g, status: 'RUNNING' });
-        await runs.appendEvent(run.runId, { type: 'GroupStarted', detail: { stage: stage.name, group: group.name, members: own.length } });
+        await runs.appendEvent(run.tenantId, run.runId, {
+          type: 'GroupStarted',
+          detail: { stage: stage.name, group: group.name, members: own.length },
+        });
       }
       for (const member of own) {
         const current = status.get(member.index);
@@ -378,7 +384,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
         const after = await passGates(run, group.afterGates, gates);
         if (after.holds === undefined) {
           await runs.updateStage(run.tenantId, run.runId, s, {}, { index: g, status: 'COMPLETED' });
-          await runs.appendEvent(run.runId, { type: 'GroupCompleted', detail: { stage: stage.name, group: group.name } });
+          await runs.appendEvent(run.tenantId, run.runId, { type: 'GroupCompleted', detail: { stage: stage.name, group: group.name } });
           group.status = 'COMPLETED';
         }
       }
@@ -458,7 +464,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
       }
       if (stage.status === 'PENDING') {
         await runs.updateStage(run.tenantId, run.runId, s, { status: 'RUNNING', startedAt: now().toISOString() });
-        await runs.appendEvent(run.runId, { type: 'StageStarted', detail: { stage: stage.name, index: s } });
+        await runs.appendEvent(run.tenantId, run.runId, { type: 'StageStarted', detail: { stage: stage.name, index: s } });
       }
       if (!stage.groups.every((group) => group.status === 'COMPLETED'))
         return { next: 'stage', stage: s, attempt: stage.attempt ?? 0, looks: 0, wakeups: seen, recheckSeconds: 1 };
@@ -471,7 +477,7 @@ export function makeRunTasks(deps: RunTasksDeps) {
       if (waitEnds > now().getTime())
         return { next: 'park', stage: -1, attempt: 0, looks: 0, wakeups: seen, recheckSeconds: flowSecondsUntil(waitEnds) };
       await runs.updateStage(run.tenantId, run.runId, s, { status: 'COMPLETED', finishedAt: now().toISOString() });
-      await runs.appendEvent(run.runId, { type: 'StageCompleted', detail: { stage: stage.name, index: s } });
+      await runs.appendEvent(run.tenantId, run.runId, { type: 'StageCompleted', detail: { stage: stage.name, index: s } });
     }
     const latest = (await runs.get(run.tenantId, run.runId)) ?? run;
     await runs.transition(run.tenantId, run.runId, {

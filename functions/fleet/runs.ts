@@ -3,6 +3,7 @@ import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { CatalogVersion } from '../catalog/schemas.js';
 import type { Clock } from '../common/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../common/errors.js';
+import { type EventsQuery, toEventPage, toFeedQuery } from '../common/feed-schemas.js';
 import type { Principal } from '../common/http/principal.js';
 import type { Page } from '../common/pagination.js';
 import { MEMBER_DONE, type RunStatus, runSourcesOf } from '../domain/fleet.js';
@@ -23,12 +24,6 @@ import type { CreateRunBody, MemberView, UpdateRunView } from './schemas.js';
 import type { Strategies } from './strategies.js';
 
 export type RunSummaryView = Omit<UpdateRunView, 'stages'>;
-export interface RunEventView {
-  type: string;
-  at: string;
-  actor?: string;
-  detail?: Record<string, unknown>;
-}
 
 /** Fleet update runs (docs/architecture.md#fleet-update-runs). */
 export interface UpdateRuns {
@@ -46,7 +41,8 @@ export interface UpdateRuns {
     query: { limit: number; nextToken?: string; status?: RunStatus; componentId?: string },
   ): Promise<Page<RunSummaryView>>;
   get(tenantId: string, runId: string): Promise<UpdateRunView>;
-  events(tenantId: string, runId: string, page: { limit: number; nextToken?: string }): Promise<Page<RunEventView>>;
+  /** The run's timeline from a cursor, optionally held as a long poll (docs/architecture.md#events-feed). */
+  events(tenantId: string, runId: string, query: EventsQuery): Promise<ReturnType<typeof toEventPage<'timeline'>>>;
   start(tenantId: string, runId: string, principal: Principal, comment?: string): Promise<UpdateRunView>;
   stop(tenantId: string, runId: string, principal: Principal, comment?: string): Promise<UpdateRunView>;
   cancel(tenantId: string, runId: string, principal: Principal, comment?: string): Promise<UpdateRunView>;
@@ -306,9 +302,10 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
 
     get: async (tenantId, runId) => view(await load(tenantId, runId)),
 
-    async events(tenantId, runId, page) {
+    async events(tenantId, runId, query) {
       await load(tenantId, runId);
-      return runs.events(runId, page);
+      const page = await runs.events(runId, toFeedQuery(query, { now: clock.now(), expires: false }));
+      return toEventPage(page, clock.now(), 'timeline');
     },
 
     async start(tenantId, runId, principal, comment) {
@@ -401,7 +398,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
           },
         );
       }
-      await runs.appendEvent(runId, {
+      await runs.appendEvent(tenantId, runId, {
         type: 'MemberSkipped',
         actor: principal.subject,
         detail: { project: ref.project, service: ref.service, ...(comment ? { comment } : {}) },
@@ -435,7 +432,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
         set: { decidedBy: principal.subject, decidedAt, ...(body.comment ? { comment: body.comment } : {}) },
       });
       if (!decided) throw new ConflictError(`Gate ${gateId} was decided meanwhile.`, { extensions: { currentStatus: 'DECIDED' } });
-      await runs.appendEvent(runId, {
+      await runs.appendEvent(tenantId, runId, {
         type: decision === 'approve' ? 'GateApproved' : 'GateRejected',
         actor: principal.subject,
         detail: {

@@ -298,15 +298,6 @@ export const CreateRunQuery = z.strictObject({
 });
 export const ListRunsQuery = PageQuery.extend({ status: RunStatus.optional(), componentId: ComponentId.optional() }).strict();
 export const ListStrategiesQuery = PageQuery.strict();
-export const EventsQuery = PageQuery.strict();
 export const GateDecisionBody = z.strictObject({ comment: z.string().max(1024).optional() });
 /** Start, stop, cancel and skip take an optional note, kept on the timeline; an empty body is fine. */
 export const ActionBody = z.strictObject({ comment: z.string().max(1024).optional() });
-
-export const RunEvent = z.strictObject({
-  type: z.string(),
-  at: Timestamp,
-  actor: z.string().optional(),
-  detail: z.record(z.string(), z.unknown()).optional(),
-});
-export const RunEventPage = z.strictObject({ items: z.array(RunEvent), nextToken: z.string().optional() });

@@ -14,7 +14,7 @@ function setup(): RunTasks {
   const workflow = createSfnWorkflow(base.env);
   const executions = upgradeRepositorySetup(base, workflow);
   return makeRunTasks({
-    runs: createRunRepository(base.db, base.tableName, () => base.clock.now()),
+    runs: createRunRepository(base.db, base.tableName, () => base.clock.now(), base.feed),
     services: createServiceRepository(base.db, base.tableName),
     executions,
     // Member upgrades are ordinary upgrades: the same use case as the upgrades API, with the pipelines' ceiling.

@@ -32,6 +32,7 @@ export function pipelineSetup(base: BaseSetup, options: { startsUpgrades: boolea
       catalog,
       workflow: createSfnWorkflow(base.env),
       clock: base.clock,
+      feed: base.feed,
       pipeline: makeUpgradeGuard({ pipeline }),
     });
     starter = {

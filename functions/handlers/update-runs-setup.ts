@@ -16,7 +16,7 @@ import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
  * and the auto-upgrade fan-out, so the two cannot be wired differently.
  */
 export function updateRunsSetup(base: BaseSetup, strategies: Pick<Strategies, 'get'>): UpdateRuns {
-  const runs = createRunRepository(base.db, base.tableName, () => base.clock.now());
+  const runs = createRunRepository(base.db, base.tableName, () => base.clock.now(), base.feed);
   const workflow = createSfnWorkflow(base.env);
   return makeUpdateRuns({
     runs,

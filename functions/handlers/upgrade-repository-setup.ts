@@ -14,9 +14,9 @@ import type { Workflow } from '../upgrades/workflow.js';
  */
 export function upgradeRepositorySetup(base: BaseSetup, workflow: Workflow = createSfnWorkflow(base.env)): UpgradeRepository {
   const now = () => base.clock.now();
-  const wake = makeRunWaker({ runs: createRunRepository(base.db, base.tableName, now), workflow });
+  const wake = makeRunWaker({ runs: createRunRepository(base.db, base.tableName, now, base.feed), workflow });
   return withEndHook(
-    createUpgradeRepository(base.db, base.tableName, now),
+    createUpgradeRepository(base.db, base.tableName, now, base.feed),
     async (execution) => {
       if (execution.updateRunId) await wake(execution.tenantId, execution.updateRunId);
     },

@@ -26,6 +26,7 @@ export function upgradesSetup(
     catalog: createCatalogRepository(base.db, base.tableName),
     workflow,
     clock: base.clock,
+    feed: base.feed,
     pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
   });
 }

@@ -16,6 +16,7 @@ export const handler = createApiHandler({
     getUpgrade: ({ params }, upgrades) => upgrades.get(params.tenantId, params.executionId),
     listUpgradeInstances: ({ params, query }, upgrades) => upgrades.instances(params.tenantId, params.executionId, query),
     listUpgradeEvents: ({ params, query }, upgrades) => upgrades.events(params.tenantId, params.executionId, query),
+    listTenantEvents: ({ params, query }, upgrades) => upgrades.tenantEvents(params.tenantId, query),
     startUpgrade: ({ params, principal }, upgrades) => upgrades.start(params.tenantId, params.executionId, principal),
     pauseUpgrade: ({ params, principal }, upgrades) => upgrades.pause(params.tenantId, params.executionId, principal),
     resumeUpgrade: ({ params, principal }, upgrades) => upgrades.resume(params.tenantId, params.executionId, principal),

@@ -1,9 +1,9 @@
+import { EventsQuery, FeedEventPage, TimelineEventPage } from '../common/feed-schemas.js';
 import type { Contract } from '../common/http/api-handler.js';
 import {
   ComponentScopeParams,
   CreateUpgradeBody,
   DecisionBody,
-  EventPage,
   ExecutionParams,
   InstancePage,
   ListUpgradesQuery,
@@ -23,7 +23,8 @@ export const upgradesContracts = {
   listUpgrades: { params: TenantParams, query: ListUpgradesQuery, status: 200, response: UpgradePage },
   getUpgrade: { params: ExecutionParams, status: 200, response: UpgradeExecution },
   listUpgradeInstances: { params: ExecutionParams, query: PageOnlyQuery, status: 200, response: InstancePage },
-  listUpgradeEvents: { params: ExecutionParams, query: PageOnlyQuery, status: 200, response: EventPage },
+  listUpgradeEvents: { params: ExecutionParams, query: EventsQuery, status: 200, response: TimelineEventPage },
+  listTenantEvents: { params: TenantParams, query: EventsQuery, status: 200, response: FeedEventPage },
   startUpgrade: action,
   pauseUpgrade: action,
   resumeUpgrade: action,

@@ -1,5 +1,6 @@
+import type { UpgradeEventType } from '../domain/event-types.js';
 import type { InstanceStatus, Status } from '../domain/status.js';
-import type { PreCheck, Strategy, TimelineEvent, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
+import type { PreCheck, Strategy, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
 
 /** An execution as stored. Secret-bearing fields (task tokens) never leave through a view. */
 export interface ExecutionRecord {
@@ -91,7 +92,13 @@ export interface InstanceRecord {
   updatedAt: string;
 }
 
-export type NewTimelineEvent = Omit<TimelineEvent, 'at'> & { at?: string };
+/** An event as a writer hands it to the repository; `at` defaults to now. */
+export interface NewTimelineEvent {
+  readonly type: UpgradeEventType;
+  readonly at?: string;
+  readonly actor?: string;
+  readonly detail?: Record<string, unknown>;
+}
 
 /** The API's view of an execution: an explicit allow-list, so no internal field leaks. */
 export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {

@@ -156,14 +156,6 @@ export const UpgradeInstance = z.strictObject({
 });
 export type UpgradeInstanceView = z.infer<typeof UpgradeInstance>;
 
-export const TimelineEvent = z.strictObject({
-  type: z.string(),
-  at: z.iso.datetime(),
-  actor: z.string().optional(),
-  detail: z.record(z.string(), z.unknown()).optional(),
-});
-export type TimelineEvent = z.infer<typeof TimelineEvent>;
-
 export const Statistics = z.strictObject({
   componentId: ComponentId,
   totalExecutions: z.number().int(),
@@ -188,4 +180,3 @@ export const DecisionBody = z.strictObject({ comment: z.string().max(1024).optio
 const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), nextToken: z.string().optional() });
 export const UpgradePage = page(UpgradeExecution);
 export const InstancePage = page(UpgradeInstance);
-export const EventPage = page(TimelineEvent);

@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, batchPutAll } from '../common/ddb-batch.js';
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../common/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
+import { createEventFeed, type EventFeed, type FeedPage, type FeedQuery, type Timeline } from '../common/feed.js';
 import { decodeNextToken, type Page, type TokenShape, toPage } from '../common/pagination.js';
 import { assertLegalTransition, type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
 import type { ExecutionRecord, InstanceRecord, NewTimelineEvent } from './execution.js';
-import type { TimelineEvent } from './schemas.js';
 
 /** Fields a transition or update may set on an execution (never its identity). */
 export type ExecutionPatch = Partial<Omit<ExecutionRecord, 'executionId' | 'tenantId' | 'project' | 'service' | 'componentId' | 'status'>>;
@@ -68,7 +67,8 @@ export interface UpgradeRepository {
   /** Removes an attribute and returns the value it had (used to take a task token exactly once). */
   take(tenantId: string, executionId: string, attribute: 'resumeToken' | 'gateToken'): Promise<string | undefined>;
   appendEvent(tenantId: string, executionId: string, event: NewTimelineEvent): Promise<void>;
-  events(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<TimelineEvent>>;
+  /** The execution's timeline in order, from a cursor, optionally held as a long poll (common/feed.ts). */
+  events(executionId: string, query: FeedQuery): Promise<FeedPage>;
   instances(executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<InstanceRecord>>;
   /** Instances with index in [start, end). */
   instanceRange(executionId: string, start: number, end: number): Promise<InstanceRecord[]>;
@@ -108,19 +108,22 @@ const activeKey = (e: Pick<ExecutionRecord, 'tenantId' | 'componentId' | 'projec
   sk: `ACTIVE#${e.componentId}#${e.project}#${e.service}`,
 });
 const statsKey = (tenantId: string, componentId: string) => ({ pk: tenantPk(tenantId), sk: `STATS#${componentId}` });
+const timelinePk = (executionId: string) => `UPGRADE#${executionId}`;
 const instanceKey = (executionId: string, index: number) => ({
-  pk: `UPGRADE#${executionId}`,
+  pk: timelinePk(executionId),
   sk: `INSTANCE#${String(index).padStart(6, '0')}`,
 });
 const statusIndexPk = (tenantId: string, status: Status) => `UPGRADES#${tenantId}#STATUS#${status}`;
 const componentIndexPk = (tenantId: string, componentId: string) => `UPGRADES#${tenantId}#COMPONENT#${componentId}`;
 
-export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: string, now: () => Date): UpgradeRepository {
-  const eventItem = (executionId: string, event: NewTimelineEvent) => {
-    const at = event.at ?? now().toISOString();
-    // A random suffix keeps two events of the same millisecond apart, in order of time.
-    return { pk: `UPGRADE#${executionId}`, sk: `EVENT#${at}#${randomUUID().slice(0, 8)}`, executionId, ...event, at };
-  };
+export function createUpgradeRepository(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  now: () => Date,
+  feed: EventFeed = createEventFeed(db, tableName, { now }),
+): UpgradeRepository {
+  const timeline = (tenantId: string, executionId: string): Timeline => ({ tenantId, pk: timelinePk(executionId), about: { executionId } });
+  const stamped = (event: NewTimelineEvent) => ({ ...event, at: event.at ?? now().toISOString() });
 
   const get = async (tenantId: string, executionId: string) => {
     const { Item } = await db.send(
@@ -176,35 +179,31 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
         instances.map((instance) => ({ ...instanceKey(instance.executionId, instance.index), ...instance })),
       );
       try {
-        await db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: {
-                    ...executionKey(execution.tenantId, execution.executionId),
-                    gsi1pk: componentIndexPk(execution.tenantId, execution.componentId),
-                    gsi1sk: execution.executionId,
-                    gsi2pk: statusIndexPk(execution.tenantId, execution.status),
-                    gsi2sk: execution.executionId,
-                    ...execution,
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
+        await feed.transact(timeline(execution.tenantId, execution.executionId), [stamped(event)], (eventWrites) => [
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...executionKey(execution.tenantId, execution.executionId),
+                gsi1pk: componentIndexPk(execution.tenantId, execution.componentId),
+                gsi1sk: execution.executionId,
+                gsi2pk: statusIndexPk(execution.tenantId, execution.status),
+                gsi2sk: execution.executionId,
+                ...execution,
               },
-              // One active execution per service: the lock item exists exactly while one is active.
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: { ...activeKey(execution), executionId: execution.executionId },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              { Put: { TableName: tableName, Item: eventItem(execution.executionId, event) } },
-            ],
-          }),
-        );
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          // One active execution per service: the lock item exists exactly while one is active.
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...activeKey(execution), executionId: execution.executionId },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          ...eventWrites,
+        ]);
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
           throw new ConflictError(`Service ${execution.project}/${execution.service} already has an active upgrade.`, { cause: error });
@@ -296,7 +295,6 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
-        { Put: { TableName: tableName, Item: eventItem(executionId, event) } },
       ];
       if (terminal) {
         // An execution cancelled before it started has no duration to count.
@@ -327,7 +325,7 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       }
       items.push(...alsoWrite);
       try {
-        await db.send(new TransactWriteCommand({ TransactItems: items }));
+        await feed.transact(timeline(tenantId, executionId), [stamped(event)], (eventWrites) => [...items, ...eventWrites]);
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
           const latest = (await get(tenantId, executionId)) ?? current;
@@ -391,18 +389,11 @@ export function createUpgradeRepository(db: DynamoDBDocumentClient, tableName: s
       return result?.Attributes?.[attribute] as string | undefined;
     },
 
-    async appendEvent(_tenantId, executionId, event) {
-      await db.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: eventItem(executionId, event) } }] }));
+    async appendEvent(tenantId, executionId, event) {
+      await feed.transact(timeline(tenantId, executionId), [stamped(event)], (eventWrites) => eventWrites);
     },
 
-    async events(executionId, page) {
-      const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `UPGRADE#${executionId}`, prefix: 'EVENT#', ...page });
-      return toPage(
-        items.map(({ executionId: _id, ...item }) => strip<TimelineEvent>(item)),
-        undefined,
-        nextToken,
-      );
-    },
+    events: (executionId, query) => feed.timeline(timelinePk(executionId), query),
 
     async instances(executionId, page) {
       const { items, nextToken } = await queryPrefixPage(db, { tableName, pk: `UPGRADE#${executionId}`, prefix: 'INSTANCE#', ...page });

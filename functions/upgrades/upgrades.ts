@@ -3,6 +3,8 @@ import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { checkUpgradePath } from '../catalog/version-policy.js';
 import type { Clock } from '../common/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../common/errors.js';
+import type { EventFeed } from '../common/feed.js';
+import { type EventsQuery, toEventPage, toFeedQuery } from '../common/feed-schemas.js';
 import type { Principal } from '../common/http/principal.js';
 import type { Page } from '../common/pagination.js';
 import type { UpgradeFlowName } from '../domain/flows.js';
@@ -17,7 +19,6 @@ import {
   DEFAULT_GATE_TIMEOUT_SECONDS,
   KNOB_DEFAULTS,
   type Strategy,
-  type TimelineEvent,
   type UpgradeExecutionView,
   type UpgradeInstanceView,
 } from './schemas.js';
@@ -58,6 +59,8 @@ export interface UpgradesDeps {
   readonly catalog: CatalogRepository;
   readonly workflow: Workflow;
   readonly clock: Clock;
+  /** Timelines and the tenant's events feed. */
+  readonly feed: Pick<EventFeed, 'tenant'>;
   /** Upgrade pipelines' ceiling check (docs/architecture.md#validation-ceiling); absent, nothing is capped. */
   readonly pipeline?: UpgradeGuard;
 }
@@ -71,7 +74,10 @@ export interface Upgrades {
   ): Promise<Page<UpgradeExecutionView>>;
   active(tenantId: string, componentId: string): Promise<Page<UpgradeExecutionView>>;
   instances(tenantId: string, executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<UpgradeInstanceView>>;
-  events(tenantId: string, executionId: string, page: { limit: number; nextToken?: string }): Promise<Page<TimelineEvent>>;
+  /** The execution's timeline from a cursor, optionally held as a long poll (docs/architecture.md#events-feed). */
+  events(tenantId: string, executionId: string, query: EventsQuery): Promise<ReturnType<typeof toEventPage<'timeline'>>>;
+  /** The tenant's feed: every upgrade's and update run's events, from a cursor, optionally held as a long poll. */
+  tenantEvents(tenantId: string, query: EventsQuery): Promise<ReturnType<typeof toEventPage<'feed'>>>;
   start(tenantId: string, executionId: string, principal: Principal): Promise<UpgradeExecutionView>;
   /**
    * Starts the flow of a VALIDATING execution that has none (its start was cut off between
@@ -104,7 +110,7 @@ export interface Upgrades {
   }>;
 }
 
-export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pipeline }: UpgradesDeps): Upgrades {
+export function makeUpgrades({ upgrades, services, catalog, workflow, clock, feed, pipeline }: UpgradesDeps): Upgrades {
   const load = async (tenantId: string, executionId: string) => {
     const record = await upgrades.get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
@@ -259,9 +265,15 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, pip
       return mapPage(await upgrades.instances(executionId, page), toInstanceView);
     },
 
-    async events(tenantId, executionId, page) {
+    async events(tenantId, executionId, query) {
       await load(tenantId, executionId);
-      return upgrades.events(executionId, page);
+      const page = await upgrades.events(executionId, toFeedQuery(query, { now: clock.now(), expires: false }));
+      return toEventPage(page, clock.now(), 'timeline');
+    },
+
+    async tenantEvents(tenantId, query) {
+      const page = await feed.tenant(tenantId, toFeedQuery(query, { now: clock.now(), expires: true }));
+      return toEventPage(page, clock.now(), 'feed');
     },
 
     async start(tenantId, executionId, principal) {

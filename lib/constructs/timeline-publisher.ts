@@ -13,11 +13,13 @@ export const TIMELINE_EVENT_SOURCE = 'sluice.upgrades';
  * Only new timeline items pass: the timeline items of an upgrade execution and of a fleet
  * update run (`sk = EVENT#…` under `UPGRADE#<executionId>` or `UPDATE_RUN#<runId>`) are
  * inserted once and never changed, so INSERT is the whole story, and every other item
- * kind of the single table (executions, runs, members, instances, locks, …) stays off the bus.
+ * kind of the single table (executions, runs, members, instances, locks, the tenant feed's
+ * copies, …) stays off the bus. A voided sequence number is an `EVENT#` item without a
+ * `type` (functions/common/feed.ts): it reports nothing, so it stays off too.
  */
 export const TIMELINE_FILTER_PATTERN = {
   eventName: ['INSERT'],
-  dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] } } },
+  dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] }, type: { S: [{ exists: true }] } } },
 } as const;
 
 /** The event's detail-type is the timeline item's `type` (UpgradeStarted, BatchCompleted, UpdateRunCreated, …). */

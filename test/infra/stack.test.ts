@@ -810,12 +810,12 @@ describe('timeline publisher', () => {
     expect(source.MaximumRetryAttempts).toBeLessThanOrEqual(10);
   });
 
-  it('lets through only INSERTs of EVENT# items', () => {
+  it('lets through only INSERTs of EVENT# items with a type (not voided sequence numbers)', () => {
     const { FilterCriteria } = pipeProperties().SourceParameters as { FilterCriteria: { Filters: { Pattern: string }[] } };
     expect(FilterCriteria.Filters).toHaveLength(1);
     expect(JSON.parse(FilterCriteria.Filters[0]!.Pattern)).toEqual({
       eventName: ['INSERT'],
-      dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] } } },
+      dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] }, type: { S: [{ exists: true }] } } },
     });
   });
 

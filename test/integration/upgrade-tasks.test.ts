@@ -112,7 +112,9 @@ describe('upgrade tasks under Step Functions retries', () => {
     expect(second.pending).toBe(2);
     const execution = await upgrades.get(tenantId, executionId);
     expect(execution?.failedCount).toBe(2);
-    const failedEvents = (await upgrades.events(executionId, { limit: 100 })).items.filter((event) => event.type === 'InstanceFailed');
+    const failedEvents = (await upgrades.events(executionId, { after: 0, limit: 100 })).items.filter(
+      (event) => event.type === 'InstanceFailed',
+    );
     expect(failedEvents).toHaveLength(2);
   });
 
@@ -129,7 +131,9 @@ describe('upgrade tasks under Step Functions retries', () => {
     expect(again.action).toBe('continue');
     const execution = await upgrades.get(tenantId, executionId);
     expect(execution).toMatchObject({ completedCount: 2, failedCount: 2, completedBatches: 1 });
-    const batchEvents = (await upgrades.events(executionId, { limit: 100 })).items.filter((event) => event.type === 'BatchCompleted');
+    const batchEvents = (await upgrades.events(executionId, { after: 0, limit: 100 })).items.filter(
+      (event) => event.type === 'BatchCompleted',
+    );
     expect(batchEvents).toHaveLength(1);
   });
 

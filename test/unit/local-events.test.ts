@@ -36,8 +36,13 @@ const published = (componentId: string, version: string, sequence = '1'): Stream
 });
 
 describe('the filter and the input', () => {
-  it('is the pipe’s filter: inserted EVENT# items only', () => {
-    expect(TIMELINE_FILTER_PATTERN).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] } } } });
+  it('is the pipe’s filter: inserted EVENT# items with a type only (a voided sequence number has none)', () => {
+    expect(TIMELINE_FILTER_PATTERN).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVENT#' }] }, type: { S: [{ exists: true }] } } },
+    });
+    const { type: _type, ...voided } = published('cmp_1', '1.0.0').dynamodb?.NewImage ?? {};
+    expect(passesPipeFilter({ eventName: 'INSERT', dynamodb: { NewImage: { ...voided, void: { BOOL: true } } } })).toBe(false);
     expect(passesPipeFilter(published('cmp_1', '1.0.0'))).toBe(true);
     expect(passesPipeFilter({ ...published('cmp_1', '1.0.0'), eventName: 'MODIFY' })).toBe(false);
     const version = published('cmp_1', '1.0.0');

@@ -1,0 +1,118 @@
+import * as z from 'zod';
+import { EVENT_TYPES, type EventType, RUN_EVENT_TYPES, UPGRADE_EVENT_TYPES } from '../domain/event-types.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  FEED_PAGE_LIMIT,
+  type FeedPage,
+  type FeedQuery,
+  MAX_WAIT_SECONDS,
+  type SequencedEvent,
+} from './feed.js';
+
+const describeTypes = () =>
+  [
+    'What happened. Upgrades:',
+    ...Object.entries(UPGRADE_EVENT_TYPES).map(([type, text]) => `- \`${type}\`: ${text}`),
+    'Update runs:',
+    ...Object.entries(RUN_EVENT_TYPES).map(([type, text]) => `- \`${type}\`: ${text}`),
+  ].join('\n');
+
+export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType', description: describeTypes() });
+
+/** One event of a timeline (an upgrade's, a run's). */
+export const TimelineEvent = z
+  .strictObject({
+    cursor: z.string().meta({ description: 'Resumes right after this event: pass it as `after`.' }),
+    type: EventTypeSchema,
+    at: z.iso.datetime(),
+    actor: z.string().optional().meta({ description: 'Who caused it: a user (the token subject) or `sluice`.' }),
+    detail: z.record(z.string(), z.unknown()).optional().meta({ description: 'Facts of the event; its type says which.' }),
+  })
+  .meta({ id: 'TimelineEvent' });
+export type TimelineEventView = z.infer<typeof TimelineEvent>;
+
+/** One event of the tenant's feed: a timeline event with what it is about. */
+export const FeedEvent = TimelineEvent.extend({
+  executionId: z.string().optional().meta({ description: 'The upgrade it is about (upgrade events).' }),
+  runId: z.string().optional().meta({ description: 'The update run it is about (run events).' }),
+}).meta({ id: 'FeedEvent' });
+export type FeedEventView = z.infer<typeof FeedEvent>;
+
+const page = <T extends z.ZodType>(item: T, id: string) =>
+  z
+    .strictObject({
+      items: z.array(item),
+      cursor: z.string().meta({ description: 'Where this answer ends: pass it as `after` to follow on.' }),
+      nextToken: z.string().optional().meta({ description: 'Present when more events are there right now (the same value as `cursor`).' }),
+    })
+    .meta({ id });
+
+export const TimelineEventPage = page(TimelineEvent, 'TimelineEventPage');
+export const FeedEventPage = page(FeedEvent, 'FeedEventPage');
+
+const TypeList = z
+  .string()
+  .max(2048)
+  .transform((text, context) => {
+    const types = text
+      .split(',')
+      .map((type) => type.trim())
+      .filter(Boolean);
+    const unknown = types.filter((type) => !(EVENT_TYPES as readonly string[]).includes(type));
+    if (unknown.length > 0) {
+      context.addIssue({ code: 'custom', message: `unknown event type(s): ${unknown.join(', ')}` });
+      return z.NEVER;
+    }
+    return types as EventType[];
+  })
+  .meta({
+    description: 'Only these types, comma-separated (the cursor still moves past the others).',
+    example: 'GateWaiting,UpgradeCompleted',
+  });
+
+/** `after`, `waitSeconds`, `types`, `limit` (and `nextToken`, the list convention's name for `after`). */
+export const EventsQuery = z.strictObject({
+  after: z.string().min(1).max(512).optional().meta({ description: 'A cursor from an earlier answer: only events after it.' }),
+  nextToken: z.string().min(1).max(512).optional().meta({ description: 'Same as `after` (the name every list uses).' }),
+  waitSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .default(0)
+    .meta({ description: `Hold up to this many seconds (at most ${MAX_WAIT_SECONDS}) until an event newer than the cursor exists.` }),
+  types: TypeList.optional(),
+  limit: z.coerce.number().int().min(1).max(FEED_PAGE_LIMIT).default(FEED_PAGE_LIMIT),
+});
+export type EventsQuery = z.infer<typeof EventsQuery>;
+
+/** The query as the feed takes it; a bad or (for the tenant feed) expired cursor throws 400 / 410. */
+export function toFeedQuery(query: EventsQuery, options: { now: Date; expires: boolean }): FeedQuery {
+  const cursor = query.after ?? query.nextToken;
+  const field = query.after === undefined ? 'query.nextToken' : 'query.after';
+  return {
+    after: decodeCursor(cursor, { ...options, field }),
+    limit: query.limit,
+    waitSeconds: query.waitSeconds,
+    ...(query.types === undefined ? {} : { types: new Set(query.types) }),
+  };
+}
+
+/** A read of the feed as the API answers it. `about` keeps `executionId`/`runId` (the tenant feed) or drops them (a timeline). */
+export function toEventPage<T extends 'timeline' | 'feed'>(
+  page: FeedPage,
+  now: Date,
+  about: T,
+): { items: T extends 'feed' ? FeedEventView[] : TimelineEventView[]; cursor: string; nextToken?: string } {
+  const cursor = encodeCursor(page.cursor, now);
+  const items = page.items.map((event: SequencedEvent) => {
+    const { seq, executionId, runId, ...rest } = event;
+    return {
+      cursor: encodeCursor(seq, now),
+      ...rest,
+      ...(about === 'feed' ? { ...(executionId ? { executionId } : {}), ...(runId ? { runId } : {}) } : {}),
+    };
+  });
+  return { items: items as never, cursor, ...(page.more ? { nextToken: cursor } : {}) };
+}
