@@ -114,7 +114,7 @@ export async function runApiBench({ requests = 4000, concurrencies = [1, 32] } =
   }
 }
 
-async function waitForHealth(base: string): Promise<{ endpoints: { dynamodb: string } }> {
+export async function waitForHealth(base: string): Promise<{ endpoints: { dynamodb: string } }> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
