@@ -1,0 +1,190 @@
+/**
+ * `sluice upgrade watch ID` and `sluice run watch ID`: follow the timeline with the events
+ * feed's long poll (no polling of the resource on a timer) and show where the rollout is.
+ * On a terminal: a block redrawn in place (status, batches, an instance bar, the waiting
+ * gate and the command that approves it) above the latest events. Otherwise: one plain
+ * line per event, then the final status. Exit 0 on COMPLETED, 3 on any other end.
+ */
+import type { Command } from 'commander';
+import { unwrap } from '../client/index.js';
+import type { Context } from '../context.js';
+import { EXIT, ExitCode } from '../errors.js';
+import { render } from '../output.js';
+
+const UPGRADE_ENDS = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
+/** A stopped run can be started again, but a watch of it has nothing more to follow. */
+const RUN_ENDS = ['COMPLETED', 'FAILED', 'CANCELLED', 'STOPPED'];
+const WAIT_SECONDS = 20;
+
+interface Event {
+  readonly cursor: string;
+  readonly type: string;
+  readonly at: string;
+  readonly actor?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+/** `12:04:05  BatchStarted  batch=1 instances=5  (olga)` */
+export function eventLine(event: Event): string {
+  const time = event.at.slice(11, 19);
+  const detail = Object.entries(event.detail ?? {})
+    .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(' ');
+  return [time, event.type.padEnd(22), detail, event.actor && event.actor !== 'sluice' ? `(${event.actor})` : '']
+    .filter(Boolean)
+    .join('  ')
+    .trimEnd();
+}
+
+/** `[########----------]`: completed, then failed (x), then what is left. */
+export function bar(completed: number, failed: number, total: number, width = 30): string {
+  if (total <= 0) return `[${'-'.repeat(width)}]`;
+  const done = Math.round((completed / total) * width);
+  const bad = Math.min(width - done, Math.round((failed / total) * width));
+  return `[${'#'.repeat(done)}${'x'.repeat(bad)}${'-'.repeat(width - done - bad)}]`;
+}
+
+export function upgradeBlock(execution: Record<string, any>): string[] {
+  const progress = execution.progress ?? { total: 0, completed: 0, failed: 0 };
+  const lines = [
+    `${execution.executionId}  ${execution.project}/${execution.service}  ${execution.fromVersion} -> ${execution.toVersion}  ${execution.strategy}  ${execution.status}`,
+    `batches ${execution.completedBatches ?? 0}/${execution.totalBatches ?? '?'}   instances ${bar(progress.completed, progress.failed, progress.total)} ${progress.completed}/${progress.total}${progress.failed ? `, ${progress.failed} failed` : ''}`,
+  ];
+  const waiting = execution.waitingFor as
+    | { gate: string; stage?: string; since: string; timeoutAt?: string; onTimeout?: string }
+    | undefined;
+  if (waiting) {
+    lines.push(
+      `waiting for approval: ${waiting.gate}${waiting.stage ? ` (stage ${waiting.stage})` : ''} since ${waiting.since}${waiting.timeoutAt ? `, then ${waiting.onTimeout ?? 'reject'} at ${waiting.timeoutAt}` : ''}`,
+      `  approve: sluice upgrade approve ${execution.executionId} --comment "…"   reject: sluice upgrade reject ${execution.executionId}`,
+    );
+  }
+  if (execution.statusReason) lines.push(`reason: ${execution.statusReason}`);
+  return lines;
+}
+
+export function runBlock(run: Record<string, any>): string[] {
+  const counts = (run.counts ?? {}) as Record<string, number>;
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  const lines = [
+    `${run.runId}  ${run.name}  -> ${run.toVersion}${run.emergency ? '  EMERGENCY' : ''}  ${run.status}`,
+    `members ${bar(counts.COMPLETED ?? 0, counts.FAILED ?? 0, total)} ${counts.COMPLETED ?? 0}/${total} completed, ${counts.RUNNING ?? 0} running, ${counts.WAITING ?? 0} waiting, ${counts.FAILED ?? 0} failed, ${counts.SKIPPED ?? 0} skipped`,
+  ];
+  for (const stage of (run.stages ?? []) as Record<string, any>[]) {
+    const members = (stage.groups ?? []).flatMap((group: Record<string, any>) => group.members ?? []);
+    const done = members.filter((member: { status: string }) => ['COMPLETED', 'SKIPPED'].includes(member.status)).length;
+    lines.push(`  stage ${stage.name}: ${stage.status} ${done}/${members.length}`);
+    for (const gate of [...(stage.beforeGates ?? []), ...(stage.afterGates ?? [])] as Record<string, any>[]) {
+      if (gate.status !== 'WAITING' || gate.type !== 'approval') continue;
+      lines.push(`    gate ${gate.gateId} waits for approval: sluice run approve ${run.runId} ${gate.gateId} --comment "…"   (or reject)`);
+    }
+  }
+  if (run.statusReason) lines.push(`reason: ${run.statusReason}`);
+  return lines;
+}
+
+interface Target {
+  readonly kind: 'upgrade' | 'run';
+  readonly id: string;
+}
+
+async function follow(ctx: Context, target: Target, recent: number): Promise<never> {
+  const tenantId = ctx.tenant();
+  const read = async () =>
+    target.kind === 'upgrade'
+      ? unwrap(
+          await ctx.client.GET('/v1/tenants/{tenantId}/upgrades/{executionId}', { params: { path: { tenantId, executionId: target.id } } }),
+        )
+      : unwrap(await ctx.client.GET('/v1/tenants/{tenantId}/update-runs/{runId}', { params: { path: { tenantId, runId: target.id } } }));
+  const events = async (after: string | undefined, waitSeconds: number) => {
+    const query = { ...(after ? { after } : {}), waitSeconds, limit: 100 };
+    return target.kind === 'upgrade'
+      ? unwrap(
+          await ctx.client.GET('/v1/tenants/{tenantId}/upgrades/{executionId}/events', {
+            params: { path: { tenantId, executionId: target.id }, query },
+          }),
+        )
+      : unwrap(
+          await ctx.client.GET('/v1/tenants/{tenantId}/update-runs/{runId}/events', {
+            params: { path: { tenantId, runId: target.id }, query },
+          }),
+        );
+  };
+  const ends = target.kind === 'upgrade' ? UPGRADE_ENDS : RUN_ENDS;
+  const block = (state: Record<string, any>) => (target.kind === 'upgrade' ? upgradeBlock(state) : runBlock(state));
+
+  let state = (await read()) as Record<string, any>;
+  let cursor: string | undefined;
+  const latest: string[] = [];
+  let drawn = 0;
+  const draw = () => {
+    if (!ctx.tty) return;
+    const lines = [...block(state), '', ...latest.slice(-recent)];
+    // Up over what was drawn, clear to the end, draw again.
+    ctx.out(`${drawn > 0 ? `\x1b[${drawn}A\x1b[0J` : ''}${lines.join('\n')}`);
+    drawn = lines.length;
+  };
+  if (!ctx.tty) ctx.out(block(state)[0] ?? '');
+  draw();
+  let lastWaiting = '';
+  for (;;) {
+    // The whole timeline first (waitSeconds 0 until it is read), then long polls.
+    const page = (await events(cursor, cursor === undefined ? 0 : WAIT_SECONDS)) as { items: Event[]; cursor: string; nextToken?: string };
+    cursor = page.cursor;
+    for (const event of page.items) {
+      if (ctx.tty) latest.push(eventLine(event));
+      else ctx.out(eventLine(event));
+    }
+    if (page.items.length > 0 || ends.includes(state.status)) state = (await read()) as Record<string, any>;
+    if (!ctx.tty) {
+      // Without a terminal, how to act on a waiting gate is a line of its own, once.
+      const waiting = block(state).filter((line) => line.includes('approve'));
+      const key = waiting.join('\n');
+      if (key && key !== lastWaiting) for (const line of waiting) ctx.out(line.trim());
+      lastWaiting = key;
+    }
+    draw();
+    if (ends.includes(state.status) && page.nextToken === undefined) {
+      if (!ctx.tty) ctx.out(`${target.kind} ${target.id} ${state.status}${state.statusReason ? `: ${state.statusReason}` : ''}`);
+      throw new ExitCode(state.status === 'COMPLETED' ? EXIT.ok : EXIT.notCompleted);
+    }
+  }
+}
+
+export function registerWatch(upgrades: Command, runs: Command, context: (cmd: Command) => Context): void {
+  const add = (group: Command, kind: Target['kind'], example: string) =>
+    group
+      .command('watch')
+      .description(
+        `Follow ${kind === 'upgrade' ? 'an upgrade' : 'an update run'} live until it ends: exit 0 on COMPLETED, 3 on any other end.`,
+      )
+      .argument(`<${kind === 'upgrade' ? 'execution-id' : 'run-id'}>`)
+      .option('--recent <n>', 'how many of the latest events a terminal shows', '8')
+      .addHelpText('after', `\nExample:\n  ${example}\n`)
+      .action(async (id: string, options: { recent: string }, cmd: Command) => {
+        const ctx = context(cmd);
+        if (ctx.output !== 'table') {
+          // Machine output: the final state, once it ends.
+          const quiet = { ...ctx, tty: false, out: () => undefined } as Context;
+          try {
+            await follow(quiet, { kind, id }, 0);
+          } catch (error) {
+            if (!(error instanceof ExitCode)) throw error;
+            const tenantId = ctx.tenant();
+            const final =
+              kind === 'upgrade'
+                ? unwrap(
+                    await ctx.client.GET('/v1/tenants/{tenantId}/upgrades/{executionId}', {
+                      params: { path: { tenantId, executionId: id } },
+                    }),
+                  )
+                : unwrap(await ctx.client.GET('/v1/tenants/{tenantId}/update-runs/{runId}', { params: { path: { tenantId, runId: id } } }));
+            ctx.out(render(final, ctx.output));
+            throw error;
+          }
+        }
+        await follow(ctx, { kind, id }, Math.max(0, Number(options.recent) || 0));
+      });
+  add(upgrades, 'upgrade', 'sluice upgrade watch upg_0123');
+  add(runs, 'run', 'sluice run watch run_0123');
+}

@@ -1,0 +1,114 @@
+/**
+ * `sluice`: every API operation as a command (cli/commands/table.ts), plus what a person
+ * at a terminal needs on top: `watch`, `upgrade-pipeline show`, `apply`, `configure`,
+ * `completion`. Exit codes: 0 ok, 1 an API or network error, 2 a usage error, 3 a watched
+ * rollout that ended FAILED, ROLLED_BACK or CANCELLED.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ApiError } from './client/index.js';
+import { registerApply } from './commands/apply.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerConfigure } from './commands/configure.js';
+import { addOperationCommand } from './commands/operations.js';
+import { registerPipelineShow } from './commands/pipeline-show.js';
+import { COMMANDS, GROUPS } from './commands/table.js';
+import { registerWatch } from './commands/watch.js';
+import { type Context, createContext, type GlobalOptions, OUTPUTS } from './context.js';
+import { EXIT, ExitCode, UsageError } from './errors.js';
+import { describeProblem } from './output.js';
+
+export function buildProgram(io: { context?: (options: GlobalOptions) => Context } = {}): Command {
+  const program = new Command('sluice')
+    .description('Sluice: upgrade pipelines, upgrade executions and fleet update runs, from the command line.')
+    .addOption(new Option('--endpoint <url>', 'the API (or SLUICE_ENDPOINT, or the profile)'))
+    .addOption(new Option('--token <jwt>', 'a bearer token (or SLUICE_TOKEN, or the profile)'))
+    .addOption(new Option('--tenant <id>', "the tenant (or SLUICE_TENANT; default: the token's tenant claim)"))
+    .addOption(new Option('--profile <name>', 'a saved profile (sluice configure; or SLUICE_PROFILE)'))
+    .addOption(new Option('--local', 'talk to `npm start` on this machine, with dev tokens signed here'))
+    .addOption(new Option('--user <name>', 'who --local tokens name (default: your login)'))
+    .addOption(new Option('-o, --output <format>', 'table, json or yaml (or SLUICE_OUTPUT)').choices([...OUTPUTS]))
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  sluice --local upgrade create web --project shop --to-version 1.1.0 --batch-size 2',
+      '  sluice --local upgrade watch upg_0123',
+      '  sluice --local apply -f fleet.yaml --dry-run',
+      '',
+      'Exit codes: 0 ok, 1 API or network error, 2 usage error, 3 a watched rollout did not complete.',
+      '',
+    ].join('\n'),
+  );
+  const context = (cmd: Command) => (io.context ?? createContext)(cmd.optsWithGlobals() as GlobalOptions);
+  const groups = new Map<string, Command>();
+  const groupOf = (words: readonly string[]): Command => {
+    let parent = program;
+    for (let depth = 1; depth < words.length; depth += 1) {
+      const key = words.slice(0, depth).join(' ');
+      let group = groups.get(key);
+      if (!group) {
+        const about = GROUPS[key];
+        group = parent.command(words[depth - 1] ?? key).description(about?.description ?? key);
+        if (about) group.addHelpText('after', `\nExample:\n  ${about.example}\n`);
+        groups.set(key, group);
+      }
+      parent = group;
+    }
+    return parent;
+  };
+  for (const command of COMMANDS) {
+    if (command.op === 'getUpgradePipeline') continue;
+    addOperationCommand(groupOf(command.words), command, context);
+  }
+  registerWatch(groupOf(['upgrade', 'watch']), groupOf(['run', 'watch']), context);
+  registerPipelineShow(groupOf(['upgrade-pipeline', 'show']), context);
+  registerApply(program, context);
+  registerConfigure(program);
+  registerCompletion(program);
+  // Every command ends the same way on bad input: a one-line usage error, exit 2.
+  const forEvery = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ outputError: () => undefined });
+    for (const child of cmd.commands) forEvery(child);
+  };
+  forEvery(program);
+  return program;
+}
+
+/** Runs the CLI; answers the exit code (the bin exits with it). */
+export async function main(
+  argv: readonly string[],
+  stderr: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return EXIT.ok;
+      if (error.code === 'commander.executeSubCommandAsync') return EXIT.ok;
+      stderr(`sluice: ${error.message.replace(/^error: /, '')} (see --help)\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      stderr(`sluice: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ApiError) {
+      stderr(`${describeProblem(error)}\n`);
+      return EXIT.api;
+    }
+    if (error instanceof ExitCode) return error.code;
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (error instanceof TypeError && cause?.code) {
+      stderr(`sluice: cannot reach the API (${cause.code}); is it running? (--endpoint, or npm start for --local)\n`);
+      return EXIT.api;
+    }
+    stderr(`sluice: ${(error as Error).message}\n`);
+    return EXIT.api;
+  }
+}

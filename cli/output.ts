@@ -1,0 +1,88 @@
+/**
+ * What a command prints: JSON and YAML as the API answered; tables for people, with the
+ * columns a resource is known by first. Errors as the problem's title, detail and fields.
+ */
+import { stringify } from 'yaml';
+import type { ApiError } from './client/index.js';
+import type { Output } from './context.js';
+
+/** The columns a list shows first, by the id field its items carry. */
+const COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  executionId: ['executionId', 'project', 'service', 'strategy', 'status', 'fromVersion', 'toVersion', 'progress', 'createdAt'],
+  runId: ['runId', 'name', 'componentId', 'toVersion', 'status', 'emergency', 'counts', 'createdAt'],
+  stepId: [
+    'stepId',
+    'sourceProjectName',
+    'sourceServiceName',
+    'destinationProjectName',
+    'destinationServiceName',
+    'autoValidationDelayDays',
+  ],
+  versionId: ['version', 'channel', 'security', 'publishedAt', 'notes'],
+  componentId: ['componentId', 'name', 'description'],
+  instanceId: ['instanceId', 'batch', 'status', 'attempts', 'detail'],
+  cursor: ['at', 'type', 'actor', 'executionId', 'runId', 'detail'],
+};
+
+export function render(value: unknown, output: Output): string {
+  if (output === 'json') return JSON.stringify(value, null, 2);
+  if (output === 'yaml') return stringify(value).trimEnd();
+  return table(value);
+}
+
+function table(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'object') return String(value);
+  const items = Array.isArray(value) ? value : (value as { items?: unknown }).items;
+  if (Array.isArray(items)) {
+    const rows = items as Record<string, unknown>[];
+    const more = Array.isArray(value) ? undefined : (value as { nextToken?: string }).nextToken;
+    const body = rows.length === 0 ? '(none)' : grid(rows, columnsOf(rows));
+    return more ? `${body}\n(more: --next-token ${more}, or --all)` : body;
+  }
+  return Object.entries(value as Record<string, unknown>)
+    .map(([key, field]) => `${`${key}:`.padEnd(24)} ${cell(field, 400)}`)
+    .join('\n');
+}
+
+function columnsOf(rows: readonly Record<string, unknown>[]): string[] {
+  const first = rows[0] ?? {};
+  const known = Object.keys(COLUMNS).find((id) => id in first);
+  if (known) return (COLUMNS[known] ?? []).filter((column) => rows.some((row) => row[column] !== undefined));
+  return Object.keys(first)
+    .filter((key) => typeof first[key] !== 'object' || first[key] === null)
+    .slice(0, 7);
+}
+
+function grid(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
+  const cells = rows.map((row) => columns.map((column) => cell(row[column], 60)));
+  const widths = columns.map((column, index) => Math.max(column.length, ...cells.map((row) => row[index]?.length ?? 0)));
+  const line = (values: readonly string[]) =>
+    values
+      .map((text, index) => text.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((column) => column.toUpperCase())), ...cells.map(line)].join('\n');
+}
+
+/** One table cell: objects compact (`progress` as `3/10 (1 failed)`), long text cut. */
+function cell(value: unknown, max: number): string {
+  if (value === undefined || value === null) return '';
+  let text: string;
+  if (typeof value === 'object' && value !== null && 'total' in value && 'completed' in value) {
+    const { total, completed, failed } = value as { total: number; completed: number; failed?: number };
+    text = `${completed}/${total}${failed ? ` (${failed} failed)` : ''}`;
+  } else text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A problem as a person reads it: `Error 422 Unprocessable content: detail`, then each field. */
+export function describeProblem(error: ApiError): string {
+  const { problem, status } = error;
+  const lines = [`Error ${status} ${problem.title ?? ''}: ${problem.detail ?? ''}`.replace(/: $/, '')];
+  for (const field of problem.errors ?? []) lines.push(`  ${field.field}: ${field.message}`);
+  for (const blocker of (problem.blockers as { code: string; reason: string }[] | undefined) ?? [])
+    lines.push(`  blocker ${blocker.code}: ${blocker.reason}`);
+  if (typeof problem.currentStatus === 'string') lines.push(`  current status: ${problem.currentStatus}`);
+  return lines.join('\n');
+}
