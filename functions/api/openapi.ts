@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { needsRequestBody } from '../common/http/api-handler.js';
 import { IdempotencyKey } from '../common/http/idempotency.js';
 import { acceptsIdempotencyKey, ROUTES, type RouteDefinition } from '../domain/routes.js';
 import { CONTRACTS } from './contracts.js';
@@ -52,7 +53,9 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         ...(contract.query ? { query: contract.query as z.ZodObject } : {}),
         ...(idempotent ? { header: IDEMPOTENCY_REQUEST_HEADERS } : {}),
       },
-      ...(contract.body ? { requestBody: { required: true, content: { 'application/json': { schema: contract.body } } } } : {}),
+      ...(contract.body
+        ? { requestBody: { required: needsRequestBody(contract.body), content: { 'application/json': { schema: contract.body } } } }
+        : {}),
       responses: {
         [contract.status]: {
           ...(contract.response

@@ -216,6 +216,19 @@ function parsePart(where: 'path' | 'query', schema: z.ZodType | undefined, raw: 
   return parsed.data;
 }
 
+/** What a route with a body schema parses when the request has none: an action whose fields are all optional may be sent bare. */
+const MISSING_BODY: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * Whether a request must carry a body for this body schema: a missing body is parsed
+ * as `{}` (see `parseBody`), so one is needed exactly when the schema refuses `{}`
+ * (a required field, or a rule such as "send at least one field"). The OpenAPI
+ * document's `requestBody.required` is this, so it cannot drift from the handler.
+ */
+export function needsRequestBody(schema: z.ZodType): boolean {
+  return !schema.safeParse(MISSING_BODY).success;
+}
+
 function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
@@ -226,10 +239,7 @@ function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2)
     if (bytes.length > 0 && raw.trim().length > 0) throw new BadRequestError('This route takes no request body.');
     return undefined;
   }
-  if (bytes.length === 0) {
-    // An action whose body is all optional may be sent without one.
-    return parseJsonValue(schema, {});
-  }
+  if (bytes.length === 0) return parseJsonValue(schema, MISSING_BODY);
   const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (contentType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(contentType)) {
     throw new UnsupportedMediaTypeError('Send the body as application/json.');
