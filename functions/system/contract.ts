@@ -1,7 +1,10 @@
 import * as z from 'zod';
 import type { Contract } from '../common/http/api-handler.js';
 
-export const Health = z.object({ status: z.literal('ok') }).loose();
+export const Health = z
+  .object({ status: z.literal('ok') })
+  .loose()
+  .meta({ id: 'Health' });
 
 export const systemContracts = {
   getHealth: { status: 200, response: Health },
