@@ -22,6 +22,7 @@ import {
 } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
+import type { ErrorStatus } from './error-statuses.js';
 import { type Idempotency, readIdempotencyKey } from './idempotency.js';
 import { type Principal, principalFromEvent } from './principal.js';
 import { fieldErrors } from './zod-errors.js';
@@ -45,6 +46,12 @@ export interface Contract {
   readonly response?: z.ZodType;
   /** A second success status with the same shape, answered through {@link Answer} (documentation). */
   readonly alsoAnswers?: { readonly status: 200 | 201 | 202; readonly description: string };
+  /**
+   * Error statuses the route answers beyond those its route data implies (`errorStatusesOf`
+   * derives the rest from its method, access, path and parts), e.g. a read that refuses a
+   * well-formed query by a domain rule (422). Documentation.
+   */
+  readonly alsoFails?: readonly ErrorStatus[];
 }
 
 /**
