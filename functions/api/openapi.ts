@@ -12,6 +12,7 @@ import { IdempotencyKey } from '../common/http/idempotency.js';
 import { PROBLEM_TYPE_BASE } from '../common/problem.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, type RouteDefinition, type RouteGroup } from '../domain/routes.js';
 import { CONTRACTS } from './contracts.js';
+import { type Example, OPERATION_EXAMPLES } from './examples.js';
 import { GatewayErrorSchema, ProblemSchema } from './problem-schema.js';
 
 /** Every mutation accepts it (see `readIdempotencyKey`): one parameter component, referenced by each. */
@@ -95,11 +96,15 @@ function describeOperation(route: RouteDefinition, contract: Contract): string {
   return sentences.join(' ');
 }
 
+/** A media type's `examples`: one, named by its component id when it has one. */
+const examplesOf = (example: Example<unknown> | undefined) => (example ? { examples: { [example.id ?? 'example']: example } } : {});
+
 function responsesOf(route: RouteDefinition, contract: Contract): ZodOpenApiResponsesObject {
   const idempotent = acceptsIdempotencyKey(route);
+  const example = OPERATION_EXAMPLES[route.id as keyof typeof OPERATION_EXAMPLES]?.response;
   const success: ZodOpenApiResponseObject = {
     description: SUCCESS_DESCRIPTIONS[contract.status],
-    ...(contract.response ? { content: { 'application/json': { schema: contract.response } } } : {}),
+    ...(contract.response ? { content: { 'application/json': { schema: contract.response, ...examplesOf(example) } } } : {}),
     ...(idempotent ? { headers: IDEMPOTENCY_RESPONSE_HEADERS } : {}),
   };
   return {
@@ -125,6 +130,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of ROUTES as readonly RouteDefinition[]) {
     const contract: Contract = CONTRACTS[route.id as keyof typeof CONTRACTS];
+    const examples = OPERATION_EXAMPLES[route.id as keyof typeof OPERATION_EXAMPLES];
     const operation: ZodOpenApiOperationObject = {
       operationId: route.id,
       summary: route.summary,
@@ -137,7 +143,12 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         ...(acceptsIdempotencyKey(route) ? { header: IDEMPOTENCY_REQUEST_HEADERS } : {}),
       },
       ...(contract.body
-        ? { requestBody: { required: needsRequestBody(contract.body), content: { 'application/json': { schema: contract.body } } } }
+        ? {
+            requestBody: {
+              required: needsRequestBody(contract.body),
+              content: { 'application/json': { schema: contract.body, ...examplesOf(examples?.request) } },
+            },
+          }
         : {}),
       responses: responsesOf(route, contract),
     };

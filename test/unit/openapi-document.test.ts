@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../functions/api/contracts.js';
+import { OPERATION_EXAMPLES } from '../../functions/api/examples.js';
 import { buildOpenApiDocument, LICENSE } from '../../functions/api/openapi.js';
 import {
   BadRequestError,
@@ -239,6 +240,51 @@ describe('the OpenAPI document: metadata', () => {
     for (const route of routes) {
       expect(operationOf(route).summary, route.id).toBe(route.summary);
       expect(operationOf(route).description, route.id).toMatch(/\w{3,}/);
+    }
+  });
+});
+
+describe('the OpenAPI document: examples', () => {
+  const examplesOf = (route: RouteDefinition) => OPERATION_EXAMPLES[route.id as keyof typeof OPERATION_EXAMPLES];
+  /** The one example a media type shows, its component resolved. */
+  const shown = (media: any) => {
+    const [example] = Object.values(media?.examples ?? {}) as any[];
+    return example?.$ref ? document.components.examples[example.$ref.replace('#/components/examples/', '')] : example;
+  };
+
+  it.each(routes.map((route) => [route.id, route] as const))('%s: its examples parse with its own schemas', (_id, route) => {
+    const contract = contractOf(route);
+    const examples = examplesOf(route);
+    // The timeline routes get theirs with the cursor feed; whatever they get is checked all the same.
+    const required = !EVENT_ROUTES.has(route.id);
+    for (const [part, schema] of [
+      ['request', contract.body],
+      ['response', contract.response],
+    ] as const) {
+      const example = examples?.[part];
+      if (!schema) {
+        expect(example, `${route.id} has no ${part} schema, so no ${part} example`).toBeUndefined();
+        continue;
+      }
+      if (required) expect(example, `${route.id} ${part} example`).toBeDefined();
+      if (!example) continue;
+      const parsed = schema.safeParse(example.value);
+      expect(parsed.success, `${route.id} ${part}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+      // What the document carries is JSON: no undefined members, dates or functions.
+      expect(JSON.parse(JSON.stringify(example.value)), route.id).toStrictEqual(example.value);
+    }
+  });
+
+  it('shows each example where the operation declares its body and its answer', () => {
+    for (const route of routes) {
+      const examples = examplesOf(route);
+      const operation = operationOf(route);
+      if (examples?.request)
+        expect(shown(operation.requestBody.content['application/json']).value, route.id).toEqual(examples.request.value);
+      if (examples?.response) {
+        const media = operation.responses[contractOf(route).status].content['application/json'];
+        expect(shown(media).value, route.id).toEqual(examples.response.value);
+      }
     }
   });
 });
