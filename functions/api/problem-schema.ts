@@ -11,3 +11,14 @@ export const ProblemSchema = z
   })
   .loose()
   .meta({ id: 'Problem' });
+
+/**
+ * What API Gateway itself answers in AWS when it refuses or fails a request before or
+ * instead of a function (its JWT authorizer, throttling, a crashed or timed-out
+ * function): `{"message": "Unauthorized"}`, `{"message": "Too Many Requests"}`,
+ * `{"message": "Internal Server Error"}`. Sluice does not write these bodies.
+ */
+export const GatewayErrorSchema = z.strictObject({ message: z.string() }).meta({
+  id: 'GatewayError',
+  description: "API Gateway's own error body (AWS only): its JWT authorizer, its throttling, a function that crashed or timed out.",
+});

@@ -16,10 +16,12 @@ export const SemVer = z.string().max(128).refine(isValidVersion, 'must be a sema
 
 export const Channel = ReleaseChannel;
 
-export const Blocker = z.strictObject({
-  code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE_CASE code'),
-  reason: z.string().min(1).max(1024),
-});
+export const Blocker = z
+  .strictObject({
+    code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an UPPER_SNAKE_CASE code'),
+    reason: z.string().min(1).max(1024),
+  })
+  .meta({ id: 'Blocker', description: 'Why a version cannot be reached, with a code a program can match.' });
 
 export const Requires = z
   .record(
@@ -31,18 +33,22 @@ export const Requires = z
   )
   .refine((value) => Object.keys(value).length <= 32, 'at most 32 requirements');
 
-export const Component = z.strictObject({
-  componentId: ComponentId,
-  name: ComponentName,
-  description: z.string().optional(),
-  createdAt: z.iso.datetime(),
-});
+export const Component = z
+  .strictObject({
+    componentId: ComponentId,
+    name: ComponentName,
+    description: z.string().optional(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Component', description: 'A component of the platform-wide catalog.' });
 export type Component = z.infer<typeof Component>;
 
-export const CreateComponentBody = z.strictObject({
-  name: ComponentName,
-  description: z.string().max(1024).optional(),
-});
+export const CreateComponentBody = z
+  .strictObject({
+    name: ComponentName,
+    description: z.string().max(1024).optional(),
+  })
+  .meta({ id: 'CreateComponentRequest' });
 
 /**
  * One published version of a component as the version policy sees it: the one
@@ -65,7 +71,7 @@ export const Version = CatalogVersion.extend({
   componentId: ComponentId,
   publishedAt: z.iso.datetime(),
   publishedBy: z.string(),
-});
+}).meta({ id: 'Version', description: 'A published version of a component.' });
 export type Version = z.infer<typeof Version>;
 
 export const PublishVersionBody = z
@@ -81,7 +87,8 @@ export const PublishVersionBody = z
   .refine((body) => !(body.channel === 'stable' && semver.prerelease(body.version)), {
     message: 'a pre-release version cannot be published on the stable channel',
     path: ['channel'],
-  });
+  })
+  .meta({ id: 'PublishVersionRequest' });
 
 export const ComponentParams = z.strictObject({ componentId: ComponentId });
 
@@ -93,11 +100,13 @@ export const UpgradePathQuery = z.strictObject({
   to: z.string().min(1).max(128),
 });
 
-export const UpgradePathResult = z.strictObject({
-  allowed: z.boolean(),
-  blockers: z.array(Blocker),
-  impact: z.array(z.string()),
-});
+export const UpgradePathResult = z
+  .strictObject({
+    allowed: z.boolean(),
+    blockers: z.array(Blocker),
+    impact: z.array(z.string()),
+  })
+  .meta({ id: 'UpgradePath', description: 'Whether the version policy allows an upgrade from one version to another, and what it costs.' });
 
-export const ComponentPage = z.strictObject({ items: z.array(Component), nextToken: z.string().optional() });
-export const VersionPage = z.strictObject({ items: z.array(Version), nextToken: z.string().optional() });
+export const ComponentPage = z.strictObject({ items: z.array(Component), nextToken: z.string().optional() }).meta({ id: 'ComponentPage' });
+export const VersionPage = z.strictObject({ items: z.array(Version), nextToken: z.string().optional() }).meta({ id: 'VersionPage' });

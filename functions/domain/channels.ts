@@ -5,7 +5,7 @@ import * as z from 'zod';
  * `none` never admits anything, so callers may pass a service's setting straight through.
  */
 export const AUTO_UPGRADE_CHANNELS = ['none', 'patch', 'stable', 'rapid', 'security-only'] as const;
-export const AutoUpgradeChannel = z.enum(AUTO_UPGRADE_CHANNELS);
+export const AutoUpgradeChannel = z.enum(AUTO_UPGRADE_CHANNELS).meta({ id: 'AutoUpgradeChannel' });
 export type AutoUpgradeChannel = z.infer<typeof AutoUpgradeChannel>;
 
 /**
@@ -14,5 +14,5 @@ export type AutoUpgradeChannel = z.infer<typeof AutoUpgradeChannel>;
  * profile that names a channel that cannot exist is refused instead of matching nothing.
  */
 export const RELEASE_CHANNELS = ['stable', 'rapid'] as const;
-export const ReleaseChannel = z.enum(RELEASE_CHANNELS);
+export const ReleaseChannel = z.enum(RELEASE_CHANNELS).meta({ id: 'ReleaseChannel' });
 export type ReleaseChannel = z.infer<typeof ReleaseChannel>;

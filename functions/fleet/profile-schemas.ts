@@ -10,20 +10,22 @@ import { RunUpgradeKnobs, StrategyName } from './schemas.js';
  * `strategyName` is created and started in the profile's tenant.
  */
 export const PROFILE_CHANNELS = ['patch', 'stable', 'rapid', 'security-only'] as const;
-export const ProfileChannel = z.enum(PROFILE_CHANNELS);
+export const ProfileChannel = z.enum(PROFILE_CHANNELS).meta({ id: 'ProfileChannel' });
 export type ProfileChannel = z.infer<typeof ProfileChannel>;
 
 export const ProfileName = Slug;
 
-export const CreateProfileBody = z.strictObject({
-  name: ProfileName,
-  componentId: ComponentId,
-  channel: ProfileChannel,
-  strategyName: StrategyName,
-  upgrade: RunUpgradeKnobs.optional(),
-  emergencyForSecurity: z.boolean().default(true),
-  disabled: z.boolean().default(false),
-});
+export const CreateProfileBody = z
+  .strictObject({
+    name: ProfileName,
+    componentId: ComponentId,
+    channel: ProfileChannel,
+    strategyName: StrategyName,
+    upgrade: RunUpgradeKnobs.optional(),
+    emergencyForSecurity: z.boolean().default(true),
+    disabled: z.boolean().default(false),
+  })
+  .meta({ id: 'CreateAutoUpgradeProfileRequest' });
 export type CreateProfileBody = z.infer<typeof CreateProfileBody>;
 
 const immutable = (field: string) => z.never({ error: `${field} cannot be changed; delete and re-create the profile` }).optional();
@@ -39,24 +41,32 @@ export const UpdateProfileBody = z
     emergencyForSecurity: z.boolean().optional(),
     disabled: z.boolean().optional(),
   })
-  .refine((body) => Object.values(body).some((value) => value !== undefined), 'send at least one field to change');
+  .refine((body) => Object.values(body).some((value) => value !== undefined), 'send at least one field to change')
+  .meta({ id: 'UpdateAutoUpgradeProfileRequest', description: 'A merge patch: present fields replace, upgrade: null clears the knobs.' });
 export type UpdateProfileBody = z.infer<typeof UpdateProfileBody>;
 
-export const AutoUpgradeProfile = z.strictObject({
-  name: ProfileName,
-  componentId: ComponentId,
-  channel: ProfileChannel,
-  strategyName: StrategyName,
-  upgrade: RunUpgradeKnobs.optional(),
-  emergencyForSecurity: z.boolean(),
-  disabled: z.boolean(),
-  /** The last run a publish started through this profile. */
-  lastRun: z.strictObject({ runId: z.string(), version: z.string(), createdAt: Timestamp }).optional(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+export const AutoUpgradeProfile = z
+  .strictObject({
+    name: ProfileName,
+    componentId: ComponentId,
+    channel: ProfileChannel,
+    strategyName: StrategyName,
+    upgrade: RunUpgradeKnobs.optional(),
+    emergencyForSecurity: z.boolean(),
+    disabled: z.boolean(),
+    /** The last run a publish started through this profile. */
+    lastRun: z.strictObject({ runId: z.string(), version: z.string(), createdAt: Timestamp }).optional(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({
+    id: 'AutoUpgradeProfile',
+    description: 'Publishing a version of the component on an admitted channel creates and starts an update run.',
+  });
 export type AutoUpgradeProfileView = z.infer<typeof AutoUpgradeProfile>;
-export const AutoUpgradeProfilePage = z.strictObject({ items: z.array(AutoUpgradeProfile), nextToken: z.string().optional() });
+export const AutoUpgradeProfilePage = z
+  .strictObject({ items: z.array(AutoUpgradeProfile), nextToken: z.string().optional() })
+  .meta({ id: 'AutoUpgradeProfilePage' });
 
 export const ProfileParams = z.strictObject({ tenantId: TenantId, profileName: ProfileName });
 export const ListProfilesQuery = PageQuery.strict();

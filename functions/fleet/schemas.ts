@@ -5,7 +5,7 @@ import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '..
 import { GATE_STATUSES, MEMBER_STATUSES, RUN_STATUSES } from '../domain/fleet.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
 import { LabelKey, LabelValue, MAX_LABELS } from '../services/labels.js';
-import { InstalledComponents } from '../upgrades/schemas.js';
+import { InstalledComponents, PreCheck } from '../upgrades/schemas.js';
 
 /**
  * Fleet update runs (docs/architecture.md#fleet-update-runs): update strategies, runs and
@@ -39,19 +39,21 @@ export const RunId = z.string().regex(/^run_[0-9a-z]{10,40}$/, 'not an update ru
 export const GateId = z.string().regex(/^gate-[0-9]{1,4}$/, 'not a gate id');
 
 /** A count (`3`) or a percentage of the group's members (`"25%"`, at least one member). */
-export const MaxConcurrency = z.union(
-  [
-    z.number().int().min(1, 'at least 1').max(MAX_RUN_MEMBERS, `at most ${MAX_RUN_MEMBERS}`),
-    z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a percentage from "1%" to "100%"'),
-  ],
-  // Said when the value is neither a number nor a string (or a number with a fraction).
-  { error: `a whole count from 1 to ${MAX_RUN_MEMBERS} or a percentage from "1%" to "100%"` },
-);
+export const MaxConcurrency = z
+  .union(
+    [
+      z.number().int().min(1, 'at least 1').max(MAX_RUN_MEMBERS, `at most ${MAX_RUN_MEMBERS}`),
+      z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a percentage from "1%" to "100%"'),
+    ],
+    // Said when the value is neither a number nor a string (or a number with a fraction).
+    { error: `a whole count from 1 to ${MAX_RUN_MEMBERS} or a percentage from "1%" to "100%"` },
+  )
+  .meta({ id: 'MaxConcurrency', description: 'A count of members at once (3), or a percentage of the members ("25%", at least one).' });
 export type RunUpgrade = z.infer<typeof RunUpgradeKnobs>;
 export type MaxConcurrency = z.infer<typeof MaxConcurrency>;
 
-const ApprovalGate = z.strictObject({ type: z.literal('approval'), name: ScopedName });
-const ScheduleGate = z.strictObject({ type: z.literal('schedule'), name: ScopedName, startAt: Timestamp });
+const ApprovalGate = z.strictObject({ type: z.literal('approval'), name: ScopedName }).meta({ id: 'ApprovalGateSpec' });
+const ScheduleGate = z.strictObject({ type: z.literal('schedule'), name: ScopedName, startAt: Timestamp }).meta({ id: 'ScheduleGateSpec' });
 /** Before a stage or group: approval or schedule. After: approval only (a schedule after is a wait). */
 const BeforeGates = z.array(z.discriminatedUnion('type', [ApprovalGate, ScheduleGate])).max(MAX_GATES_PER_SCOPE);
 const AfterGates = z
@@ -64,16 +66,18 @@ const AfterGates = z
     });
   });
 
-export const ServiceRef = z.strictObject({ project: ProjectName, name: ServiceName });
+export const ServiceRef = z.strictObject({ project: ProjectName, name: ServiceName }).meta({ id: 'ServiceRef' });
 
-export const Selector = z.strictObject({
-  matchLabels: z
-    .record(SafeKey(LabelKey), LabelValue, {
-      // The key's own message ("Invalid key in record" says nothing of what a key may be).
-      error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
-    })
-    .refine((labels) => Object.keys(labels).length >= 1 && Object.keys(labels).length <= MAX_LABELS, `from 1 to ${MAX_LABELS} labels`),
-});
+export const Selector = z
+  .strictObject({
+    matchLabels: z
+      .record(SafeKey(LabelKey), LabelValue, {
+        // The key's own message ("Invalid key in record" says nothing of what a key may be).
+        error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
+      })
+      .refine((labels) => Object.keys(labels).length >= 1 && Object.keys(labels).length <= MAX_LABELS, `from 1 to ${MAX_LABELS} labels`),
+  })
+  .meta({ id: 'Selector' });
 
 export const GroupSpec = z
   .strictObject({
@@ -89,18 +93,24 @@ export const GroupSpec = z
       ctx.addIssue({ code: 'custom', path: ['services'], message: 'give a selector or a list of services, not both' });
     if (group.selector === undefined && group.services === undefined)
       ctx.addIssue({ code: 'custom', path: ['selector'], message: 'give a selector or a list of services (one of the two)' });
+  })
+  .meta({
+    id: 'GroupSpec',
+    description: 'A group of a stage: the services it takes (a label selector or a list), how many at once, and its gates.',
   });
 export type GroupSpec = z.infer<typeof GroupSpec>;
 
 const WAIT_RANGE = `whole seconds from 0 to ${MAX_AFTER_STAGE_WAIT_SECONDS} (30 days)`;
-export const StageSpec = z.strictObject({
-  name: ScopedName,
-  groups: z.array(GroupSpec).min(1).max(MAX_GROUPS_PER_STAGE),
-  maxConcurrency: MaxConcurrency.optional(),
-  afterStageWaitSeconds: z.number().int(WAIT_RANGE).min(0, WAIT_RANGE).max(MAX_AFTER_STAGE_WAIT_SECONDS, WAIT_RANGE).optional(),
-  beforeGates: BeforeGates.optional(),
-  afterGates: AfterGates.optional(),
-});
+export const StageSpec = z
+  .strictObject({
+    name: ScopedName,
+    groups: z.array(GroupSpec).min(1).max(MAX_GROUPS_PER_STAGE),
+    maxConcurrency: MaxConcurrency.optional(),
+    afterStageWaitSeconds: z.number().int(WAIT_RANGE).min(0, WAIT_RANGE).max(MAX_AFTER_STAGE_WAIT_SECONDS, WAIT_RANGE).optional(),
+    beforeGates: BeforeGates.optional(),
+    afterGates: AfterGates.optional(),
+  })
+  .meta({ id: 'StageSpec', description: 'A stage of an update strategy: groups that run together, gates before and after, a wait after.' });
 export type StageSpec = z.infer<typeof StageSpec>;
 
 /**
@@ -165,25 +175,33 @@ export const Stages = z
     });
   });
 
-export const UpdateStrategyBody = z.strictObject({ name: StrategyName, stages: Stages });
+export const UpdateStrategyBody = z.strictObject({ name: StrategyName, stages: Stages }).meta({ id: 'CreateUpdateStrategyRequest' });
 export type UpdateStrategyBody = z.infer<typeof UpdateStrategyBody>;
-export const ReplaceStrategyBody = z.strictObject({ name: StrategyName.optional(), stages: Stages });
+export const ReplaceStrategyBody = z
+  .strictObject({ name: StrategyName.optional(), stages: Stages })
+  .meta({ id: 'ReplaceUpdateStrategyRequest' });
 export type ReplaceStrategyBody = z.infer<typeof ReplaceStrategyBody>;
 
-export const UpdateStrategy = z.strictObject({
-  name: StrategyName,
-  stages: z.array(StageSpec),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+export const UpdateStrategy = z
+  .strictObject({
+    name: StrategyName,
+    stages: z.array(StageSpec),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'UpdateStrategy', description: 'Reusable stages of groups, gates and waits that update runs follow.' });
 export type UpdateStrategyView = z.infer<typeof UpdateStrategy>;
-export const UpdateStrategyPage = z.strictObject({ items: z.array(UpdateStrategy), nextToken: z.string().optional() });
+export const UpdateStrategyPage = z
+  .strictObject({ items: z.array(UpdateStrategy), nextToken: z.string().optional() })
+  .meta({ id: 'UpdateStrategyPage' });
 
 /** The member upgrades' knobs: §4's, except STAGED (its stages name one service's instances). */
-export const RunUpgradeKnobs = UpgradeKnobs.extend({ installedComponents: InstalledComponents.optional() }).refine(
-  (knobs) => knobs.strategy !== 'STAGED',
-  'STAGED names one service\u2019s instances; a run\u2019s stages and groups do that across services',
-);
+export const RunUpgradeKnobs = UpgradeKnobs.extend({ installedComponents: InstalledComponents.optional() })
+  .refine(
+    (knobs) => knobs.strategy !== 'STAGED',
+    'STAGED names one service\u2019s instances; a run\u2019s stages and groups do that across services',
+  )
+  .meta({ id: 'RunUpgradeKnobs', description: "The member upgrades' knobs (any strategy but STAGED)." });
 
 export const CreateRunBody = z
   .strictObject({
@@ -201,88 +219,113 @@ export const CreateRunBody = z
   .superRefine((body, ctx) => {
     if ((body.strategyName === undefined) === (body.stages === undefined))
       ctx.addIssue({ code: 'custom', path: ['strategyName'], message: 'give strategyName or stages, exactly one' });
-  });
+  })
+  .meta({ id: 'CreateUpdateRunRequest' });
 export type CreateRunBody = z.infer<typeof CreateRunBody>;
 
-export const RunStatus = z.enum(RUN_STATUSES);
-export const MemberStatus = z.enum(MEMBER_STATUSES);
+export const RunStatus = z.enum(RUN_STATUSES).meta({ id: 'UpdateRunStatus' });
+export const MemberStatus = z.enum(MEMBER_STATUSES).meta({ id: 'MemberStatus' });
 
-export const Gate = z.strictObject({
-  gateId: GateId,
-  type: z.enum(['approval', 'schedule']),
-  name: z.string(),
-  status: z.enum(GATE_STATUSES),
-  startAt: Timestamp.optional(),
-  waitingSince: Timestamp.optional(),
-  decidedBy: z.string().optional(),
-  decidedAt: Timestamp.optional(),
-  comment: z.string().optional(),
-});
+export const Gate = z
+  .strictObject({
+    gateId: GateId,
+    type: z.enum(['approval', 'schedule']),
+    name: z.string(),
+    status: z.enum(GATE_STATUSES),
+    startAt: Timestamp.optional(),
+    waitingSince: Timestamp.optional(),
+    decidedBy: z.string().optional(),
+    decidedAt: Timestamp.optional(),
+    comment: z.string().optional(),
+  })
+  .meta({ id: 'RunGate' });
 export type GateView = z.infer<typeof Gate>;
 
-export const PreCheckView = z.strictObject({ name: z.string(), passed: z.boolean(), detail: z.string() });
+export const PreCheckView = PreCheck;
 
-export const Member = z.strictObject({
-  project: ProjectName,
-  service: ServiceName,
-  status: MemberStatus,
-  reason: z.string().optional(),
-  /** The service's version when the run was created. */
-  fromVersion: z.string(),
-  executionId: z.string().optional(),
-  estimatedStartAt: Timestamp.optional(),
-  estimatedEndAt: Timestamp.optional(),
-  /** Dry run only: the pre-checks of docs/architecture.md#pre-checks, run for real. */
-  preChecks: z.array(PreCheckView).optional(),
-});
+export const Member = z
+  .strictObject({
+    project: ProjectName,
+    service: ServiceName,
+    status: MemberStatus,
+    reason: z.string().optional(),
+    /** The service's version when the run was created. */
+    fromVersion: z.string(),
+    executionId: z.string().optional(),
+    estimatedStartAt: Timestamp.optional(),
+    estimatedEndAt: Timestamp.optional(),
+    /** Dry run only: the pre-checks of docs/architecture.md#pre-checks, run for real. */
+    preChecks: z.array(PreCheckView).optional(),
+  })
+  .meta({ id: 'RunMember' });
 export type MemberView = z.infer<typeof Member>;
 
-const ItemStatus = z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED', 'STOPPED']);
+/**
+ * Members by status, for a glance: every status is present (0 when none), so it is an
+ * object with one required key per status rather than a record a client must probe.
+ */
+const MemberCounts = z
+  .strictObject(
+    Object.fromEntries(MEMBER_STATUSES.map((status) => [status, z.number().int()])) as Record<
+      (typeof MEMBER_STATUSES)[number],
+      z.ZodNumber
+    >,
+  )
+  .meta({ id: 'MemberCounts' });
 
-export const RunGroup = z.strictObject({
-  name: z.string(),
-  status: ItemStatus,
-  maxConcurrency: z.number().int(),
-  beforeGates: z.array(Gate),
-  afterGates: z.array(Gate),
-  members: z.array(Member),
-});
+const ItemStatus = z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED', 'STOPPED']).meta({ id: 'RunItemStatus' });
 
-export const RunStage = z.strictObject({
-  name: z.string(),
-  status: ItemStatus,
-  afterStageWaitSeconds: z.number().int(),
-  beforeGates: z.array(Gate),
-  afterGates: z.array(Gate),
-  groups: z.array(RunGroup),
-});
+export const RunGroup = z
+  .strictObject({
+    name: z.string(),
+    status: ItemStatus,
+    maxConcurrency: z.number().int(),
+    beforeGates: z.array(Gate),
+    afterGates: z.array(Gate),
+    members: z.array(Member),
+  })
+  .meta({ id: 'RunGroup' });
 
-export const UpdateRun = z.strictObject({
-  runId: RunId,
-  name: z.string(),
-  componentId: ComponentId,
-  toVersion: z.string(),
-  status: RunStatus,
-  statusReason: z.string().optional(),
-  emergency: z.boolean(),
-  maxFailedMembers: z.number().int(),
-  allowSelfApproval: z.boolean(),
-  initiatedBy: z.string(),
-  trigger: z.strictObject({ profile: z.string(), version: z.string() }).optional(),
-  strategyName: z.string().optional(),
-  upgrade: UpgradeKnobs.extend({ installedComponents: z.record(z.string(), z.string()).optional() }),
-  createdAt: Timestamp,
-  startedAt: Timestamp.optional(),
-  finishedAt: Timestamp.optional(),
-  /** Members by status, for a glance. */
-  counts: z.record(MemberStatus, z.number().int()),
-  stages: z.array(RunStage),
-});
+export const RunStage = z
+  .strictObject({
+    name: z.string(),
+    status: ItemStatus,
+    afterStageWaitSeconds: z.number().int(),
+    beforeGates: z.array(Gate),
+    afterGates: z.array(Gate),
+    groups: z.array(RunGroup),
+  })
+  .meta({ id: 'RunStage' });
+
+export const UpdateRun = z
+  .strictObject({
+    runId: RunId,
+    name: z.string(),
+    componentId: ComponentId,
+    toVersion: z.string(),
+    status: RunStatus,
+    statusReason: z.string().optional(),
+    emergency: z.boolean(),
+    maxFailedMembers: z.number().int(),
+    allowSelfApproval: z.boolean(),
+    initiatedBy: z.string(),
+    trigger: z.strictObject({ profile: z.string(), version: z.string() }).optional(),
+    strategyName: z.string().optional(),
+    upgrade: UpgradeKnobs.extend({ installedComponents: z.record(z.string(), z.string()).optional() }).meta({ id: 'UpdateRunUpgrade' }),
+    createdAt: Timestamp,
+    startedAt: Timestamp.optional(),
+    finishedAt: Timestamp.optional(),
+    counts: MemberCounts,
+    stages: z.array(RunStage),
+  })
+  .meta({ id: 'UpdateRun', description: 'A fleet update run: one version rolled across services in ordered stages.' });
 export type UpdateRunView = z.infer<typeof UpdateRun>;
 
 /** A list shows runs without their stages (GET one run for those). */
-export const UpdateRunSummary = UpdateRun.omit({ stages: true });
-export const UpdateRunPage = z.strictObject({ items: z.array(UpdateRunSummary), nextToken: z.string().optional() });
+export const UpdateRunSummary = UpdateRun.omit({ stages: true }).meta({ id: 'UpdateRunSummary' });
+export const UpdateRunPage = z
+  .strictObject({ items: z.array(UpdateRunSummary), nextToken: z.string().optional() })
+  .meta({ id: 'UpdateRunPage' });
 
 export const TenantParams = z.strictObject({ tenantId: TenantId });
 export const StrategyParams = TenantParams.extend({ strategyName: StrategyName }).strict();

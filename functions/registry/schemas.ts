@@ -113,7 +113,9 @@ export const RegistryUpgradeExecution = z
   .meta({ id: 'RegistryUpgradeExecution' });
 export type RegistryUpgradeExecution = z.infer<typeof RegistryUpgradeExecution>;
 
-export const RegistryUpgradePage = z.strictObject({ items: z.array(RegistryUpgradeExecution), nextToken: z.string().optional() });
+export const RegistryUpgradePage = z
+  .strictObject({ items: z.array(RegistryUpgradeExecution), nextToken: z.string().optional() })
+  .meta({ id: 'RegistryUpgradePage' });
 export const RegistryStatistics = Statistics;
 
 export const RegistryTenantParams = z.strictObject({ tenantId: TenantId });

@@ -1,9 +1,13 @@
 import * as z from 'zod';
 import type { Contract } from '../common/http/api-handler.js';
 
-export const Health = z.object({ status: z.literal('ok') }).loose();
+export const Health = z
+  .object({ status: z.literal('ok') })
+  .loose()
+  .meta({ id: 'Health' });
 
 export const systemContracts = {
-  getHealth: { status: 200, response: Health },
+  // The local runtime answers 503 until it is ready, so /health means ready.
+  getHealth: { status: 200, response: Health, alsoFails: [503] },
   getOpenApi: { status: 200, response: z.record(z.string(), z.unknown()) },
 } as const satisfies Record<string, Contract>;

@@ -21,8 +21,8 @@ export const KNOB_DEFAULTS = {
   maxConcurrentActions: 16,
 } as const satisfies Required<UpgradeKnobs>;
 
-export const ExecutionStatus = z.enum(STATUSES);
-export const InstanceStatus = z.enum(INSTANCE_STATUSES);
+export const ExecutionStatus = z.enum(STATUSES).meta({ id: 'UpgradeStatus' });
+export const InstanceStatus = z.enum(INSTANCE_STATUSES).meta({ id: 'UpgradeInstanceStatus' });
 export const ExecutionId = z.string().regex(/^upg_[0-9a-z]{10,40}$/, 'not an upgrade execution id');
 
 /** Seven days, and at most thirty: nothing waits forever (docs/architecture.md#gates-and-self-approval). */
@@ -35,7 +35,8 @@ export const Stage = z
     instances: z.array(z.string().min(1).max(128)).min(1).max(10_000).optional(),
     percentage: z.number().int().min(1).max(100).optional(),
   })
-  .refine((stage) => !(stage.instances && stage.percentage), 'give instances or percentage, not both');
+  .refine((stage) => !(stage.instances && stage.percentage), 'give instances or percentage, not both')
+  .meta({ id: 'UpgradeStage', description: 'A STAGED stage: named instances, a percentage of them, or (neither) the rest.' });
 export type Stage = z.infer<typeof Stage>;
 
 /** Versions of other components installed beside this one, for the dependency pre-check. */
@@ -74,96 +75,107 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'a STAGED upgrade needs stages' });
     if (body.stages && body.strategy !== 'STAGED')
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'stages apply to STAGED upgrades only' });
-  });
+  })
+  .meta({ id: 'CreateUpgradeRequest' });
 export type CreateUpgradeBody = z.infer<typeof CreateUpgradeBody>;
 
-export const PreCheck = z.strictObject({ name: z.string(), passed: z.boolean(), detail: z.string() });
+export const PreCheck = z.strictObject({ name: z.string(), passed: z.boolean(), detail: z.string() }).meta({ id: 'PreCheck' });
 export type PreCheck = z.infer<typeof PreCheck>;
 
-export const RollbackInfo = z.strictObject({
-  autoRollbackEnabled: z.boolean(),
-  failureThreshold: z.number().int(),
-  currentFailures: z.number().int(),
-  rollbackReason: z.string().optional(),
-  rollbackInitiatedAt: z.iso.datetime().optional(),
-  rollbackInitiatedBy: z.string().optional(),
-  rolledBackInstances: z.array(z.string()),
-});
+export const RollbackInfo = z
+  .strictObject({
+    autoRollbackEnabled: z.boolean(),
+    failureThreshold: z.number().int(),
+    currentFailures: z.number().int(),
+    rollbackReason: z.string().optional(),
+    rollbackInitiatedAt: z.iso.datetime().optional(),
+    rollbackInitiatedBy: z.string().optional(),
+    rolledBackInstances: z.array(z.string()),
+  })
+  .meta({ id: 'RollbackInfo' });
 
-export const WaitingFor = z.strictObject({
-  gate: z.string(),
-  since: z.iso.datetime(),
-  stage: z.string().optional(),
-  timeoutAt: z.iso.datetime().optional(),
-  onTimeout: z.enum(['reject', 'approve']).optional(),
-});
+export const WaitingFor = z
+  .strictObject({
+    gate: z.string(),
+    since: z.iso.datetime(),
+    stage: z.string().optional(),
+    timeoutAt: z.iso.datetime().optional(),
+    onTimeout: z.enum(['reject', 'approve']).optional(),
+  })
+  .meta({ id: 'WaitingFor', description: 'The gate an upgrade waits at, while it waits.' });
 
-export const UpgradeExecution = z.strictObject({
-  executionId: ExecutionId,
-  tenantId: TenantId,
-  project: ProjectName,
-  service: ServiceName,
-  componentId: ComponentId,
-  fromVersion: z.string(),
-  toVersion: z.string(),
-  strategy: Strategy,
-  status: ExecutionStatus,
-  statusReason: z.string().optional(),
-  canaryPercentage: z.number().int(),
-  batchSize: z.number().int(),
-  batchDelaySeconds: z.number().int(),
-  healthCheckIntervalSeconds: z.number().int(),
-  healthCheckTimeoutSeconds: z.number().int(),
-  maxUnavailablePercentage: z.number().int(),
-  autoRollbackEnabled: z.boolean(),
-  failureThreshold: z.number().int(),
-  maxConcurrentActions: z.number().int(),
-  installedComponents: z.record(z.string(), z.string()),
-  stages: z.array(z.strictObject({ name: z.string(), instances: z.number().int() })).optional(),
-  canaryAutoPromoteSeconds: z.number().int().optional(),
-  autoPromotionSeconds: z.number().int().optional(),
-  scaleDownDelaySeconds: z.number().int().optional(),
-  gateTimeoutSeconds: z.number().int(),
-  onGateTimeout: z.enum(['reject', 'approve']),
-  effectiveBatchSize: z.number().int(),
-  totalBatches: z.number().int(),
-  completedBatches: z.number().int(),
-  preChecks: z.array(PreCheck),
-  progress: z.strictObject({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
-  waitingFor: WaitingFor.optional(),
-  rollbackInfo: RollbackInfo,
-  initiatedBy: z.string(),
-  /** Whether the initiator may decide the gates (set at creation only). */
-  allowSelfApproval: z.boolean(),
-  /** The upgrade this one rolls back (a minor rollback). */
-  rollbackOf: z.string().optional(),
-  /** The fleet update run this upgrade belongs to (docs/architecture.md#fleet-update-runs). */
-  updateRunId: z.string().optional(),
-  createdAt: z.iso.datetime(),
-  startedAt: z.iso.datetime().optional(),
-  finishedAt: z.iso.datetime().optional(),
-});
+export const UpgradeExecution = z
+  .strictObject({
+    executionId: ExecutionId,
+    tenantId: TenantId,
+    project: ProjectName,
+    service: ServiceName,
+    componentId: ComponentId,
+    fromVersion: z.string(),
+    toVersion: z.string(),
+    strategy: Strategy,
+    status: ExecutionStatus,
+    statusReason: z.string().optional(),
+    canaryPercentage: z.number().int(),
+    batchSize: z.number().int(),
+    batchDelaySeconds: z.number().int(),
+    healthCheckIntervalSeconds: z.number().int(),
+    healthCheckTimeoutSeconds: z.number().int(),
+    maxUnavailablePercentage: z.number().int(),
+    autoRollbackEnabled: z.boolean(),
+    failureThreshold: z.number().int(),
+    maxConcurrentActions: z.number().int(),
+    installedComponents: z.record(z.string(), z.string()),
+    stages: z.array(z.strictObject({ name: z.string(), instances: z.number().int() })).optional(),
+    canaryAutoPromoteSeconds: z.number().int().optional(),
+    autoPromotionSeconds: z.number().int().optional(),
+    scaleDownDelaySeconds: z.number().int().optional(),
+    gateTimeoutSeconds: z.number().int(),
+    onGateTimeout: z.enum(['reject', 'approve']),
+    effectiveBatchSize: z.number().int(),
+    totalBatches: z.number().int(),
+    completedBatches: z.number().int(),
+    preChecks: z.array(PreCheck),
+    progress: z.strictObject({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
+    waitingFor: WaitingFor.optional(),
+    rollbackInfo: RollbackInfo,
+    initiatedBy: z.string(),
+    /** Whether the initiator may decide the gates (set at creation only). */
+    allowSelfApproval: z.boolean(),
+    /** The upgrade this one rolls back (a minor rollback). */
+    rollbackOf: z.string().optional(),
+    /** The fleet update run this upgrade belongs to (docs/architecture.md#fleet-update-runs). */
+    updateRunId: z.string().optional(),
+    createdAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().optional(),
+    finishedAt: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'Upgrade', description: "An upgrade execution: one service's roll from one version to another." });
 export type UpgradeExecutionView = z.infer<typeof UpgradeExecution>;
 
-export const UpgradeInstance = z.strictObject({
-  instanceId: z.string(),
-  index: z.number().int(),
-  batch: z.number().int(),
-  status: InstanceStatus,
-  attempts: z.number().int(),
-  detail: z.string().optional(),
-  updatedAt: z.iso.datetime(),
-});
+export const UpgradeInstance = z
+  .strictObject({
+    instanceId: z.string(),
+    index: z.number().int(),
+    batch: z.number().int(),
+    status: InstanceStatus,
+    attempts: z.number().int(),
+    detail: z.string().optional(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'UpgradeInstance', description: "One instance's progress in an upgrade execution." });
 export type UpgradeInstanceView = z.infer<typeof UpgradeInstance>;
 
-export const Statistics = z.strictObject({
-  componentId: ComponentId,
-  totalExecutions: z.number().int(),
-  successfulExecutions: z.number().int(),
-  failedExecutions: z.number().int(),
-  successRate: z.number(),
-  averageDurationSeconds: z.number(),
-});
+export const Statistics = z
+  .strictObject({
+    componentId: ComponentId,
+    totalExecutions: z.number().int(),
+    successfulExecutions: z.number().int(),
+    failedExecutions: z.number().int(),
+    successRate: z.number(),
+    averageDurationSeconds: z.number(),
+  })
+  .meta({ id: 'UpgradeStatistics' });
 
 export const TenantParams = z.strictObject({ tenantId: TenantId });
 export const ExecutionParams = z.strictObject({ tenantId: TenantId, executionId: ExecutionId });
@@ -172,11 +184,11 @@ export const ComponentScopeParams = z.strictObject({ tenantId: TenantId, compone
 export const ListUpgradesQuery = PageQuery.extend({ status: ExecutionStatus.optional(), componentId: ComponentId.optional() }).strict();
 export const PageOnlyQuery = PageQuery.strict();
 
-export const RollbackBody = z.strictObject({ reason: z.string().min(1).max(1024) });
+export const RollbackBody = z.strictObject({ reason: z.string().min(1).max(1024) }).meta({ id: 'RollbackRequest' });
 export const NoteBody = z.strictObject({ comment: z.string().max(1024).optional() });
 /** A gate decision. Whether the initiator may make it was settled when the upgrade was created. */
 export const DecisionBody = z.strictObject({ comment: z.string().max(1024).optional() });
 
 const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), nextToken: z.string().optional() });
-export const UpgradePage = page(UpgradeExecution);
-export const InstancePage = page(UpgradeInstance);
+export const UpgradePage = page(UpgradeExecution).meta({ id: 'UpgradePage' });
+export const InstancePage = page(UpgradeInstance).meta({ id: 'UpgradeInstancePage' });

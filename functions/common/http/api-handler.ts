@@ -22,6 +22,7 @@ import {
 } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
+import type { ErrorStatus } from './error-statuses.js';
 import { type Idempotency, readIdempotencyKey } from './idempotency.js';
 import { type Principal, principalFromEvent } from './principal.js';
 import { fieldErrors } from './zod-errors.js';
@@ -45,6 +46,12 @@ export interface Contract {
   readonly response?: z.ZodType;
   /** A second success status with the same shape, answered through {@link Answer} (documentation). */
   readonly alsoAnswers?: { readonly status: 200 | 201 | 202; readonly description: string };
+  /**
+   * Error statuses the route answers beyond those its route data implies (`errorStatusesOf`
+   * derives the rest from its method, access, path and parts), e.g. a read that refuses a
+   * well-formed query by a domain rule (422). Documentation.
+   */
+  readonly alsoFails?: readonly ErrorStatus[];
 }
 
 /**
@@ -216,6 +223,19 @@ function parsePart(where: 'path' | 'query', schema: z.ZodType | undefined, raw: 
   return parsed.data;
 }
 
+/** What a route with a body schema parses when the request has none: an action whose fields are all optional may be sent bare. */
+const MISSING_BODY: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * Whether a request must carry a body for this body schema: a missing body is parsed
+ * as `{}` (see `parseBody`), so one is needed exactly when the schema refuses `{}`
+ * (a required field, or a rule such as "send at least one field"). The OpenAPI
+ * document's `requestBody.required` is this, so it cannot drift from the handler.
+ */
+export function needsRequestBody(schema: z.ZodType): boolean {
+  return !schema.safeParse(MISSING_BODY).success;
+}
+
 function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
@@ -226,10 +246,7 @@ function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2)
     if (bytes.length > 0 && raw.trim().length > 0) throw new BadRequestError('This route takes no request body.');
     return undefined;
   }
-  if (bytes.length === 0) {
-    // An action whose body is all optional may be sent without one.
-    return parseJsonValue(schema, {});
-  }
+  if (bytes.length === 0) return parseJsonValue(schema, MISSING_BODY);
   const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (contentType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(contentType)) {
     throw new UnsupportedMediaTypeError('Send the body as application/json.');
