@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { ZodOpenApiExampleObject } from 'zod-openapi';
 import type { Component, Version } from '../catalog/schemas.js';
+import { encodeCursor } from '../common/feed.js';
 import type { GateView, MemberView, StageSpec, UpdateRunView, UpdateStrategyView } from '../fleet/schemas.js';
 import type { UpgradeStepView } from '../pipeline/schemas.js';
 import { toRegistryExecution } from '../registry/registry.js';
@@ -14,9 +15,7 @@ import type { CONTRACTS } from './contracts.js';
  * an answer), and test/unit/openapi-document.test.ts parses each with its own schema, so
  * an example cannot drift from what the API accepts and answers. An example with an
  * `id` is a component that every operation showing it refers to.
- *
- * The timeline routes (`…/events`) have none yet: they are being rebuilt as a cursor
- * feed, and get their examples with it.
+
  */
 
 type Contracts = typeof CONTRACTS;
@@ -49,6 +48,8 @@ const VERSION_16_1 = 'ver_9f8e7d6c5b4a40312f1e0d9c8b7a6f5e';
 const EXECUTION_ID = 'upg_5f0c8e2a9b7d4c1e8f3a6b0d2c4e7f91';
 const STEP_ID = 'stp_2c9e4a7b1d3f4e5a8b6c0d9e1f2a3b4c';
 const RUN_ID = 'run_8a7b6c5d4e3f40219a8b7c6d5e4f3a2b';
+/** A feed cursor as the API makes it (opaque to clients). */
+const cursorOf = (seq: number) => encodeCursor(seq, new Date('2026-06-07T02:06:00.000Z'));
 
 const component: Component = {
   componentId: COMPONENT_ID,
@@ -452,6 +453,56 @@ export const OPERATION_EXAMPLES: OperationExamples = {
       },
     },
   },
+  listUpgradeEvents: {
+    response: {
+      summary: 'A batch under way; pass `cursor` back as `after` (with `waitSeconds`) to follow on',
+      value: {
+        items: [
+          {
+            cursor: cursorOf(7),
+            type: 'BatchStarted',
+            at: '2026-06-07T02:01:00.000Z',
+            actor: 'sluice',
+            detail: { batch: 1, instances: 2 },
+          },
+          {
+            cursor: cursorOf(8),
+            type: 'InstanceUpgraded',
+            at: '2026-06-07T02:01:40.000Z',
+            actor: 'sluice',
+            detail: { instanceId: 'i-3', batch: 1 },
+          },
+        ],
+        cursor: cursorOf(8),
+      },
+    },
+  },
+  listTenantEvents: {
+    response: {
+      summary: "The tenant's feed: an upgrade's gate and a run's member, each naming what it is about",
+      value: {
+        items: [
+          {
+            cursor: cursorOf(41),
+            type: 'GateWaiting',
+            at: '2026-06-07T02:05:00.000Z',
+            actor: 'sluice',
+            detail: { gate: 'stage', stage: 'canary' },
+            executionId: EXECUTION_ID,
+          },
+          {
+            cursor: cursorOf(42),
+            type: 'MemberStarted',
+            at: '2026-06-07T02:05:01.000Z',
+            detail: { service: 'web', executionId: EXECUTION_ID },
+            runId: RUN_ID,
+          },
+        ],
+        cursor: cursorOf(42),
+        nextToken: cursorOf(42),
+      },
+    },
+  },
   startUpgrade: { request: COMMENT, response: { summary: 'Pre-checks running', value: validating } },
   pauseUpgrade: { request: COMMENT, response: { summary: 'Paused: it holds at the next batch boundary', value: paused } },
   resumeUpgrade: { request: COMMENT, response: UPGRADE_IN_PROGRESS },
@@ -578,6 +629,23 @@ export const OPERATION_EXAMPLES: OperationExamples = {
   },
   listUpdateRuns: { response: { summary: 'A page of runs, without their stages', value: { items: [runSummary] } } },
   getUpdateRun: { response: UPDATE_RUN },
+  listUpdateRunEvents: {
+    response: {
+      summary: 'A stage begins and its first member starts',
+      value: {
+        items: [
+          { cursor: cursorOf(3), type: 'StageStarted', at: '2026-06-07T03:00:00.000Z', detail: { stage: 'canary', index: 0 } },
+          {
+            cursor: cursorOf(4),
+            type: 'MemberStarted',
+            at: '2026-06-07T03:00:01.000Z',
+            detail: { service: 'web', executionId: EXECUTION_ID },
+          },
+        ],
+        cursor: cursorOf(4),
+      },
+    },
+  },
   startUpdateRun: { request: COMMENT, response: UPDATE_RUN },
   stopUpdateRun: {
     request: COMMENT,

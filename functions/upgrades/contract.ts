@@ -24,7 +24,7 @@ export const upgradesContracts = {
   getUpgrade: { params: ExecutionParams, status: 200, response: UpgradeExecution },
   listUpgradeInstances: { params: ExecutionParams, query: PageOnlyQuery, status: 200, response: InstancePage },
   listUpgradeEvents: { params: ExecutionParams, query: EventsQuery, status: 200, response: TimelineEventPage },
-  listTenantEvents: { params: TenantParams, query: EventsQuery, status: 200, response: FeedEventPage },
+  listTenantEvents: { params: TenantParams, query: EventsQuery, status: 200, response: FeedEventPage, alsoFails: [410] },
   startUpgrade: action,
   pauseUpgrade: action,
   resumeUpgrade: action,

@@ -30,12 +30,6 @@ const routes = ROUTES as readonly RouteDefinition[];
 const operationOf = (route: RouteDefinition) => document.paths[route.path][route.method.toLowerCase()];
 const contractOf = (route: RouteDefinition): Contract => CONTRACTS[route.id as keyof typeof CONTRACTS];
 const routeById = (id: string) => routes.find((route) => route.id === id) as RouteDefinition;
-/**
- * The timeline routes are being rebuilt as a cursor feed with a closed event-type enum;
- * their schemas are named there, so they are left as they are here.
- */
-const EVENT_ROUTES = new Set(['listUpgradeEvents', 'listUpdateRunEvents']);
-const EVENT_PATHS = new Set(routes.filter((route) => EVENT_ROUTES.has(route.id)).map((route) => route.path));
 
 /** Every `$ref` in a part of the document. */
 function refsIn(value: unknown, found: string[] = []): string[] {
@@ -101,10 +95,10 @@ describe('the OpenAPI document: named schemas', () => {
     }
   });
 
-  it('inlines no large object schema more than once (the timeline routes aside)', () => {
+  it('inlines no large object schema more than once', () => {
     const inline = [
       ...inlineObjectSchemas(document.components.schemas, '#/components/schemas').filter(({ at }) => at.split('/').length > 4),
-      ...Object.entries(document.paths).flatMap(([path, item]) => (EVENT_PATHS.has(path) ? [] : inlineObjectSchemas(item, path))),
+      ...Object.entries(document.paths).flatMap(([path, item]) => inlineObjectSchemas(item, path)),
     ].filter(({ json }) => json.length > 300);
     const seen = new Map<string, string[]>();
     for (const { json, at } of inline) seen.set(json, [...(seen.get(json) ?? []), at]);
@@ -255,8 +249,6 @@ describe('the OpenAPI document: examples', () => {
   it.each(routes.map((route) => [route.id, route] as const))('%s: its examples parse with its own schemas', (_id, route) => {
     const contract = contractOf(route);
     const examples = examplesOf(route);
-    // The timeline routes get theirs with the cursor feed; whatever they get is checked all the same.
-    const required = !EVENT_ROUTES.has(route.id);
     for (const [part, schema] of [
       ['request', contract.body],
       ['response', contract.response],
@@ -266,7 +258,7 @@ describe('the OpenAPI document: examples', () => {
         expect(example, `${route.id} has no ${part} schema, so no ${part} example`).toBeUndefined();
         continue;
       }
-      if (required) expect(example, `${route.id} ${part} example`).toBeDefined();
+      expect(example, `${route.id} ${part} example`).toBeDefined();
       if (!example) continue;
       const parsed = schema.safeParse(example.value);
       expect(parsed.success, `${route.id} ${part}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);

@@ -34,6 +34,11 @@ export const ERROR_STATUSES = {
     when: 'An illegal transition (with currentStatus), a taken name, an active upgrade already running, a concurrent change; or the first request with this Idempotency-Key is still running.',
     from: ['handler'],
   },
+  410: {
+    title: 'Gone',
+    when: 'An events cursor of the tenant feed older than its retention (6 days): what followed it may have expired. Read again without one.',
+    from: ['handler'],
+  },
   413: { title: 'Payload too large', when: 'The request body is over 256 KiB.', from: ['handler'] },
   415: { title: 'Unsupported media type', when: 'The request body is not sent as application/json.', from: ['handler'] },
   422: {
