@@ -125,7 +125,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   const home = await ensureDynamoDbLocal();
   const port = options.port ?? (await freePort());
   const host = options.host ?? '127.0.0.1';
-  const storage = options.persistDir ? ['-dbPath', resolve(options.persistDir), '-sharedDb'] : ['-inMemory'];
+  // -sharedDb in both modes: without it DynamoDB Local keeps one database per access key
+  // and region, so `aws dynamodb list-tables` with the user's own credentials (or another
+  // region) would answer [] beside the runtime's tables.
+  const storage = [...(options.persistDir ? ['-dbPath', resolve(options.persistDir)] : ['-inMemory']), '-sharedDb'];
   if (options.persistDir) await mkdir(resolve(options.persistDir), { recursive: true });
   const child = spawn(
     'java',
@@ -197,7 +200,10 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** A raw DynamoDB client for DynamoDB Local (dummy credentials). */
+/**
+ * A raw DynamoDB client for DynamoDB Local. Dummy credentials: with `-sharedDb` any access
+ * key id of letters and digits (all DynamoDB Local 2 accepts) sees the same tables.
+ */
 export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }

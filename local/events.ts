@@ -234,8 +234,8 @@ export class ShardFollower {
 /**
  * The Streams API of DynamoDB Local: JSON over HTTP (`X-Amz-Target:
  * DynamoDBStreams_20120810.<Operation>`), SigV4-signed with the dummy credentials every
- * local client uses (DynamoDB Local keeps one database per access key and region, unless
- * shared, so they must be the same).
+ * local client uses (any would do: the runtime starts DynamoDB Local with `-sharedDb`, one
+ * database whatever the access key and region).
  */
 export function localStreamsApi(endpoint: string, region = 'us-east-1', credentials = { accessKeyId: 'local', secretAccessKey: 'local' }) {
   const url = new URL(endpoint);
