@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   /** Where Idempotency-Key records live. @default LOCAL_IDEMPOTENCY_TABLE_NAME */
   readonly idempotencyTableName?: string;
   readonly logLevel?: LogLevel;
+  /** Where the runtime's own lines go (requests, progress of upgrades and runs). @default a JSON logger on stdout at `logLevel` */
+  readonly logger?: Logger;
   /** Defaults to the shared dev key file that `npm run token` also uses. */
   readonly devKey?: DevKey;
   /** Scopes every protected route requires, as `sluice:jwtScopes` in AWS. Default: SLUICE_JWT_SCOPES (comma-separated). */
@@ -68,7 +70,7 @@ export class PortInUseError extends Error {
  * serving the very handler modules Lambda runs. Resolves once `/health` would answer.
  */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const logger = createLogger(options.logLevel ?? 'info');
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const idempotencyTableName = options.idempotencyTableName ?? LOCAL_IDEMPOTENCY_TABLE_NAME;
   const progress = options.onProgress ?? (() => {});
