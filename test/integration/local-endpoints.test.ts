@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../../functions/domain/table-schema.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 
 /**
@@ -69,6 +71,26 @@ describe.skipIf(process.platform !== 'linux')('local endpoints', () => {
         bound.filter((address) => !LOOPBACK.has(address)),
         `${name} (${url}) listens beyond loopback`,
       ).toEqual([]);
+    }
+  });
+});
+
+describe('DynamoDB Local', () => {
+  it('is one database whatever the credentials and region (-sharedDb): the AWS CLI with your own keys sees the tables', async () => {
+    const health = await api.request<{ endpoints: Record<string, string> }>('GET', '/health');
+    const endpoint = health.body.endpoints.dynamodb;
+    // DynamoDB Local 2 refuses an access key id with anything but letters and digits.
+    for (const [region, accessKeyId] of [
+      ['us-east-1', 'AKIAIOSFODNN7EXAMPLE'],
+      ['eu-west-3', 'someoneElse42'],
+    ] as const) {
+      const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey: 'whatever' } });
+      try {
+        const { TableNames } = await client.send(new ListTablesCommand({}));
+        expect(TableNames, `${accessKeyId} in ${region}`).toEqual(expect.arrayContaining([LOCAL_TABLE_NAME, LOCAL_IDEMPOTENCY_TABLE_NAME]));
+      } finally {
+        client.destroy();
+      }
     }
   });
 });

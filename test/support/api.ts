@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import type { Logger } from '../../functions/common/logger.js';
 import type { Role } from '../../functions/domain/routes.js';
 import { type DevKey, generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
@@ -46,6 +47,8 @@ export async function startTestApi(
     tableName?: string;
     /** Read the table's stream (the auto-upgrade fan-out). @default false: on the shared table every reader would act on every file's publishes. */
     tableEvents?: boolean;
+    /** The runtime's logger (a test reads what it logged). @default silent */
+    logger?: Logger;
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
@@ -59,6 +62,7 @@ export async function startTestApi(
     // Only what a test asks for: SLUICE_JWT_SCOPES in the environment must not leak in.
     jwtScopes: options.jwtScopes ?? [],
     tableEvents: options.tableEvents ?? false,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
   });
   return {
