@@ -103,9 +103,11 @@ export async function main(
       return EXIT.api;
     }
     if (error instanceof ExitCode) return error.code;
-    const cause = (error as { cause?: { code?: string } }).cause;
-    if (error instanceof TypeError && cause?.code) {
-      stderr(`sluice: cannot reach the API (${cause.code}); is it running? (--endpoint, or npm start for --local)\n`);
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+    const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+    if (error instanceof Error && error.message === 'fetch failed') {
+      const code = cause?.code ?? cause?.errors?.[0]?.code ?? 'no answer';
+      stderr(`sluice: cannot reach the API (${code}); is it running? (--endpoint, or npm start for --local)\n`);
       return EXIT.api;
     }
     stderr(`sluice: ${(error as Error).message}\n`);

@@ -7,14 +7,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/approve",
     "summary": "Approve the waiting gate (STAGED stage, BLUE_GREEN switch)",
-    "roles": "Roles: approver.",
+    "roles": "Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -29,7 +29,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/gates/{gateId}/approve",
     "summary": "Approve a waiting approval gate",
-    "roles": "Roles: approver.",
+    "roles": "Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "runId",
@@ -37,7 +37,7 @@ export const OPERATIONS = [
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -52,14 +52,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/cancel",
     "summary": "Cancel a run that is not started or stopped",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "runId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -74,14 +74,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/cancel",
     "summary": "Cancel from any non-terminal status",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -96,7 +96,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/components/{componentId}/upgrade-path",
     "summary": "Check an upgrade path against the version policy",
-    "roles": "Roles: viewer, operator, approver, platform-admin.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.",
     "pathParams": [
       "componentId"
     ],
@@ -118,7 +118,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/auto-upgrade-profiles",
     "summary": "Create an auto-upgrade profile: publishing a matching version starts an update run",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId"
     ],
@@ -155,7 +155,8 @@ export const OPERATIONS = [
         {
           "name": "upgrade",
           "type": "json",
-          "required": false
+          "required": false,
+          "description": "The member upgrades' knobs (any strategy but STAGED)."
         },
         {
           "name": "emergencyForSecurity",
@@ -175,7 +176,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/components",
     "summary": "Register a component in the catalog",
-    "roles": "Roles: platform-admin.",
+    "roles": "Needs a bearer token with one of the roles: platform-admin. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [],
     "query": [],
     "body": {
@@ -199,7 +200,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/projects/{projectName}/services",
     "summary": "Create a service",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "projectName"
@@ -236,7 +237,8 @@ export const OPERATIONS = [
         {
           "name": "target",
           "type": "json",
-          "required": false
+          "required": false,
+          "description": "Where the instance actions of an upgrade go."
         },
         {
           "name": "autoUpgradeChannel",
@@ -253,12 +255,14 @@ export const OPERATIONS = [
         {
           "name": "maintenanceWindow",
           "type": "json",
-          "required": false
+          "required": false,
+          "description": "A weekly window, in UTC, in which the pipeline may start upgrades of the service."
         },
         {
           "name": "defaultUpgrade",
           "type": "json",
-          "required": false
+          "required": false,
+          "description": "How an upgrade rolls; every knob left out takes its default."
         },
         {
           "name": "labels",
@@ -273,7 +277,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs",
     "summary": "Create a fleet update run (NOT_STARTED), or plan one with ?dryRun=true",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId"
     ],
@@ -319,7 +323,8 @@ export const OPERATIONS = [
         {
           "name": "upgrade",
           "type": "json",
-          "required": false
+          "required": false,
+          "description": "The member upgrades' knobs (any strategy but STAGED)."
         },
         {
           "name": "maxFailedMembers",
@@ -344,7 +349,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-strategies",
     "summary": "Create a reusable update strategy (stages of groups, gates, waits)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId"
     ],
@@ -370,7 +375,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades",
     "summary": "Create an upgrade execution (PENDING)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId"
     ],
@@ -507,7 +512,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrade-pipeline/steps",
     "summary": "Link a source service to a destination service (an upgrade step)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId"
     ],
@@ -548,7 +553,7 @@ export const OPERATIONS = [
     "method": "DELETE",
     "path": "/v1/tenants/{tenantId}/auto-upgrade-profiles/{profileName}",
     "summary": "Delete an auto-upgrade profile",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "profileName"
@@ -560,7 +565,7 @@ export const OPERATIONS = [
     "method": "DELETE",
     "path": "/v1/tenants/{tenantId}/projects/{projectName}/services/{serviceName}",
     "summary": "Delete a service",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "projectName",
@@ -573,7 +578,7 @@ export const OPERATIONS = [
     "method": "DELETE",
     "path": "/v1/tenants/{tenantId}/update-strategies/{strategyName}",
     "summary": "Delete an update strategy",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "strategyName"
@@ -585,7 +590,7 @@ export const OPERATIONS = [
     "method": "DELETE",
     "path": "/v1/tenants/{tenantId}/upgrade-pipeline/steps/{stepId}",
     "summary": "Delete a step, its validations and pending schedules",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "stepId"
@@ -597,7 +602,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/components/{componentId}/upgrades/active",
     "summary": "The active executions of a component's services",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "componentId"
@@ -609,7 +614,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/auto-upgrade-profiles/{profileName}",
     "summary": "Get an auto-upgrade profile",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "profileName"
@@ -621,7 +626,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/compliance",
     "summary": "How much of the tenant's fleet of a component runs a version or newer",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -643,7 +648,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/components/{componentId}",
     "summary": "Get a component",
-    "roles": "Roles: viewer, operator, approver, platform-admin.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.",
     "pathParams": [
       "componentId"
     ],
@@ -654,6 +659,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/health",
     "summary": "Liveness",
+    "roles": "Public: no token needed.",
     "pathParams": [],
     "query": []
   },
@@ -662,6 +668,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/openapi.json",
     "summary": "The OpenAPI document",
+    "roles": "Public: no token needed.",
     "pathParams": [],
     "query": []
   },
@@ -670,7 +677,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/projects/{projectName}/services/{serviceName}",
     "summary": "Get a service",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "projectName",
@@ -683,7 +690,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}",
     "summary": "An update run: stages, groups, members, gates",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "runId"
@@ -695,7 +702,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/update-strategies/{strategyName}",
     "summary": "Get an update strategy",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "strategyName"
@@ -707,7 +714,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}",
     "summary": "Get an upgrade execution",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "executionId"
@@ -719,7 +726,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrade-pipeline",
     "summary": "The pipeline graph: services with versions, ceilings, pending validations, and steps",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -730,7 +737,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/components/{componentId}/upgrade-statistics",
     "summary": "Upgrade statistics of a component",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "componentId"
@@ -742,7 +749,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrade-pipeline/steps/{stepId}",
     "summary": "Get an upgrade step with its last validation",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "stepId"
@@ -754,7 +761,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/auto-upgrade-profiles",
     "summary": "List auto-upgrade profiles",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -776,7 +783,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/components",
     "summary": "List components",
-    "roles": "Roles: viewer, operator, approver, platform-admin.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.",
     "pathParams": [],
     "query": [
       {
@@ -801,7 +808,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/projects/{projectName}/services",
     "summary": "List the services of a project",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "projectName"
@@ -824,7 +831,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/events",
     "summary": "The tenant's events feed (every upgrade's and update run's), from a cursor, optionally as a long poll",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -864,7 +871,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/events",
     "summary": "An update run's timeline",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "runId"
@@ -905,7 +912,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/update-runs",
     "summary": "List update runs, newest first",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -946,7 +953,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/update-strategies",
     "summary": "List update strategies",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -968,7 +975,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/events",
     "summary": "An execution's timeline, from a cursor, optionally as a long poll",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "executionId"
@@ -1009,7 +1016,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/instances",
     "summary": "An execution's instances and their statuses",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "executionId"
@@ -1032,7 +1039,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrades",
     "summary": "List upgrade executions, newest first",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -1077,7 +1084,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/tenants/{tenantId}/upgrade-pipeline/steps",
     "summary": "List upgrade steps",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -1099,7 +1106,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/v1/components/{componentId}/versions",
     "summary": "List a component's versions, newest first",
-    "roles": "Roles: viewer, operator, approver, platform-admin.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.",
     "pathParams": [
       "componentId"
     ],
@@ -1130,14 +1137,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/pause",
     "summary": "Pause at the next batch boundary",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1152,14 +1159,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/promote-canary",
     "summary": "Promote a monitored canary: the rest rolls",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1174,7 +1181,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/components/{componentId}/versions",
     "summary": "Publish a version of a component",
-    "roles": "Roles: platform-admin.",
+    "roles": "Needs a bearer token with one of the roles: platform-admin. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "componentId"
     ],
@@ -1229,13 +1236,13 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/upgrades/{executionId}/cancel",
     "summary": "Cancel from any non-terminal status",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": []
     }
   },
@@ -1244,7 +1251,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/tenants/{tenantId}/upgrades",
     "summary": "Initiate an upgrade (PENDING) of the service of a component, by catalog ids",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId"
     ],
@@ -1392,7 +1399,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/api/v1/registry/tenants/{tenantId}/components/{componentId}/upgrades/active",
     "summary": "The active execution of a component's service (the newest, if several services have one)",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId",
       "componentId"
@@ -1411,7 +1418,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/api/v1/registry/upgrades/{executionId}",
     "summary": "An upgrade execution of the token's tenant",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. Acts on the token's tenant (its tenant claim); a token without one gets 404.",
     "pathParams": [
       "executionId"
     ],
@@ -1422,7 +1429,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/api/v1/registry/components/{componentId}/upgrade-statistics",
     "summary": "Upgrade statistics of a component in the token's tenant",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. Acts on the token's tenant (its tenant claim); a token without one gets 404.",
     "pathParams": [
       "componentId"
     ],
@@ -1433,7 +1440,7 @@ export const OPERATIONS = [
     "method": "GET",
     "path": "/api/v1/registry/tenants/{tenantId}/upgrades",
     "summary": "A tenant's upgrade executions, newest first",
-    "roles": "Roles: viewer, operator, approver.",
+    "roles": "Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.",
     "pathParams": [
       "tenantId"
     ],
@@ -1478,13 +1485,13 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/upgrades/{executionId}/pause",
     "summary": "Pause at the next batch boundary",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": []
     }
   },
@@ -1493,13 +1500,13 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/upgrades/{executionId}/promote-canary",
     "summary": "Promote a monitored canary: the rest rolls",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": []
     }
   },
@@ -1508,13 +1515,13 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/upgrades/{executionId}/resume",
     "summary": "Resume where it left off",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": []
     }
   },
@@ -1523,7 +1530,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/upgrades/{executionId}/rollback",
     "summary": "Roll back every touched instance (reason in the query)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "executionId"
     ],
@@ -1535,7 +1542,7 @@ export const OPERATIONS = [
       }
     ],
     "body": {
-      "required": true,
+      "required": false,
       "fields": []
     }
   },
@@ -1544,13 +1551,13 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/api/v1/registry/upgrades/{executionId}/start",
     "summary": "PENDING → VALIDATING: pre-checks, then the strategy rolls",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": []
     }
   },
@@ -1559,14 +1566,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/reject",
     "summary": "Reject the waiting gate: what was upgraded rolls back",
-    "roles": "Roles: approver.",
+    "roles": "Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1581,7 +1588,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/gates/{gateId}/reject",
     "summary": "Reject a waiting approval gate: the run ends FAILED",
-    "roles": "Roles: approver.",
+    "roles": "Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "runId",
@@ -1589,7 +1596,7 @@ export const OPERATIONS = [
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1604,7 +1611,7 @@ export const OPERATIONS = [
     "method": "PUT",
     "path": "/v1/tenants/{tenantId}/update-strategies/{strategyName}",
     "summary": "Replace an update strategy (runs already created keep their copy)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "strategyName"
@@ -1631,14 +1638,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/resume",
     "summary": "Resume where it left off",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1653,7 +1660,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/rollback",
     "summary": "Roll back every touched instance",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
@@ -1675,7 +1682,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/members/{projectName}/{serviceName}/skip",
     "summary": "Skip a PENDING or WAITING member",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "runId",
@@ -1684,7 +1691,7 @@ export const OPERATIONS = [
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1699,14 +1706,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/start",
     "summary": "Start a run, or continue a stopped one with the members not yet done",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "runId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1721,14 +1728,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/upgrades/{executionId}/start",
     "summary": "Run pre-checks, then roll",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "executionId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1743,14 +1750,14 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/update-runs/{runId}/stop",
     "summary": "Stop: running member upgrades finish, no new one starts",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "runId"
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",
@@ -1765,7 +1772,7 @@ export const OPERATIONS = [
     "method": "PATCH",
     "path": "/v1/tenants/{tenantId}/auto-upgrade-profiles/{profileName}",
     "summary": "Change an auto-upgrade profile (channel, strategy, upgrade knobs, disabled)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "profileName"
@@ -1813,7 +1820,7 @@ export const OPERATIONS = [
     "method": "PATCH",
     "path": "/v1/tenants/{tenantId}/projects/{projectName}/services/{serviceName}",
     "summary": "Change a service (power, window, channel, instances, target)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "projectName",
@@ -1836,7 +1843,8 @@ export const OPERATIONS = [
         {
           "name": "target",
           "type": "json",
-          "required": false
+          "required": false,
+          "description": "Where the instance actions of an upgrade go."
         },
         {
           "name": "autoUpgradeChannel",
@@ -1873,7 +1881,7 @@ export const OPERATIONS = [
     "method": "PATCH",
     "path": "/v1/tenants/{tenantId}/upgrade-pipeline/steps/{stepId}",
     "summary": "Change the auto-validation delay (the only mutable field)",
-    "roles": "Roles: operator.",
+    "roles": "Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "stepId"
@@ -1895,7 +1903,7 @@ export const OPERATIONS = [
     "method": "POST",
     "path": "/v1/tenants/{tenantId}/projects/{projectName}/services/{serviceName}/upgrade-validation",
     "summary": "Validate a source service's current version for all its destinations",
-    "roles": "Roles: approver.",
+    "roles": "Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.",
     "pathParams": [
       "tenantId",
       "projectName",
@@ -1903,7 +1911,7 @@ export const OPERATIONS = [
     ],
     "query": [],
     "body": {
-      "required": true,
+      "required": false,
       "fields": [
         {
           "name": "comment",

@@ -7,7 +7,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
+        /**
+         * Liveness
+         * @description Public: no token needed.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -24,7 +27,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The OpenAPI document */
+        /**
+         * The OpenAPI document
+         * @description Public: no token needed.
+         */
         get: operations["getOpenApi"];
         put?: never;
         post?: never;
@@ -43,13 +49,13 @@ export interface paths {
         };
         /**
          * List components
-         * @description Roles: viewer, operator, approver, platform-admin.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.
          */
         get: operations["listComponents"];
         put?: never;
         /**
          * Register a component in the catalog
-         * @description Roles: platform-admin.
+         * @description Needs a bearer token with one of the roles: platform-admin. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createComponent"];
         delete?: never;
@@ -67,7 +73,7 @@ export interface paths {
         };
         /**
          * Get a component
-         * @description Roles: viewer, operator, approver, platform-admin.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.
          */
         get: operations["getComponent"];
         put?: never;
@@ -87,13 +93,13 @@ export interface paths {
         };
         /**
          * List a component's versions, newest first
-         * @description Roles: viewer, operator, approver, platform-admin.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.
          */
         get: operations["listVersions"];
         put?: never;
         /**
          * Publish a version of a component
-         * @description Roles: platform-admin.
+         * @description Needs a bearer token with one of the roles: platform-admin. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["publishVersion"];
         delete?: never;
@@ -111,7 +117,7 @@ export interface paths {
         };
         /**
          * Check an upgrade path against the version policy
-         * @description Roles: viewer, operator, approver, platform-admin.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver, platform-admin.
          */
         get: operations["checkUpgradePath"];
         put?: never;
@@ -131,13 +137,13 @@ export interface paths {
         };
         /**
          * List the services of a project
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listServices"];
         put?: never;
         /**
          * Create a service
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createService"];
         delete?: never;
@@ -155,21 +161,21 @@ export interface paths {
         };
         /**
          * Get a service
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getService"];
         put?: never;
         post?: never;
         /**
          * Delete a service
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         delete: operations["deleteService"];
         options?: never;
         head?: never;
         /**
          * Change a service (power, window, channel, instances, target)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         patch: operations["updateService"];
         trace?: never;
@@ -183,13 +189,13 @@ export interface paths {
         };
         /**
          * List upgrade executions, newest first
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpgrades"];
         put?: never;
         /**
          * Create an upgrade execution (PENDING)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createUpgrade"];
         delete?: never;
@@ -207,7 +213,7 @@ export interface paths {
         };
         /**
          * Get an upgrade execution
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getUpgrade"];
         put?: never;
@@ -227,7 +233,7 @@ export interface paths {
         };
         /**
          * An execution's instances and their statuses
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpgradeInstances"];
         put?: never;
@@ -247,7 +253,7 @@ export interface paths {
         };
         /**
          * An execution's timeline, from a cursor, optionally as a long poll
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpgradeEvents"];
         put?: never;
@@ -267,7 +273,7 @@ export interface paths {
         };
         /**
          * The tenant's events feed (every upgrade's and update run's), from a cursor, optionally as a long poll
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listTenantEvents"];
         put?: never;
@@ -289,7 +295,7 @@ export interface paths {
         put?: never;
         /**
          * Run pre-checks, then roll
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["startUpgrade"];
         delete?: never;
@@ -309,7 +315,7 @@ export interface paths {
         put?: never;
         /**
          * Pause at the next batch boundary
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["pauseUpgrade"];
         delete?: never;
@@ -329,7 +335,7 @@ export interface paths {
         put?: never;
         /**
          * Resume where it left off
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["resumeUpgrade"];
         delete?: never;
@@ -349,7 +355,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel from any non-terminal status
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["cancelUpgrade"];
         delete?: never;
@@ -369,7 +375,7 @@ export interface paths {
         put?: never;
         /**
          * Roll back every touched instance
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["rollbackUpgrade"];
         delete?: never;
@@ -389,7 +395,7 @@ export interface paths {
         put?: never;
         /**
          * Promote a monitored canary: the rest rolls
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["promoteCanary"];
         delete?: never;
@@ -409,7 +415,7 @@ export interface paths {
         put?: never;
         /**
          * Approve the waiting gate (STAGED stage, BLUE_GREEN switch)
-         * @description Roles: approver.
+         * @description Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["approveGate"];
         delete?: never;
@@ -429,7 +435,7 @@ export interface paths {
         put?: never;
         /**
          * Reject the waiting gate: what was upgraded rolls back
-         * @description Roles: approver.
+         * @description Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["rejectGate"];
         delete?: never;
@@ -447,7 +453,7 @@ export interface paths {
         };
         /**
          * The active executions of a component's services
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getActiveUpgrades"];
         put?: never;
@@ -467,7 +473,7 @@ export interface paths {
         };
         /**
          * Upgrade statistics of a component
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getUpgradeStatistics"];
         put?: never;
@@ -487,13 +493,13 @@ export interface paths {
         };
         /**
          * List upgrade steps
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpgradeSteps"];
         put?: never;
         /**
          * Link a source service to a destination service (an upgrade step)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createUpgradeStep"];
         delete?: never;
@@ -511,21 +517,21 @@ export interface paths {
         };
         /**
          * Get an upgrade step with its last validation
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getUpgradeStep"];
         put?: never;
         post?: never;
         /**
          * Delete a step, its validations and pending schedules
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         delete: operations["deleteUpgradeStep"];
         options?: never;
         head?: never;
         /**
          * Change the auto-validation delay (the only mutable field)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         patch: operations["updateUpgradeStep"];
         trace?: never;
@@ -541,7 +547,7 @@ export interface paths {
         put?: never;
         /**
          * Validate a source service's current version for all its destinations
-         * @description Roles: approver.
+         * @description Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["validateUpgrade"];
         delete?: never;
@@ -559,7 +565,7 @@ export interface paths {
         };
         /**
          * The pipeline graph: services with versions, ceilings, pending validations, and steps
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getUpgradePipeline"];
         put?: never;
@@ -579,13 +585,13 @@ export interface paths {
         };
         /**
          * List update strategies
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpdateStrategies"];
         put?: never;
         /**
          * Create a reusable update strategy (stages of groups, gates, waits)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createUpdateStrategy"];
         delete?: never;
@@ -603,18 +609,18 @@ export interface paths {
         };
         /**
          * Get an update strategy
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getUpdateStrategy"];
         /**
          * Replace an update strategy (runs already created keep their copy)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         put: operations["replaceUpdateStrategy"];
         post?: never;
         /**
          * Delete an update strategy
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         delete: operations["deleteUpdateStrategy"];
         options?: never;
@@ -631,13 +637,13 @@ export interface paths {
         };
         /**
          * List update runs, newest first
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpdateRuns"];
         put?: never;
         /**
          * Create a fleet update run (NOT_STARTED), or plan one with ?dryRun=true
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createUpdateRun"];
         delete?: never;
@@ -655,7 +661,7 @@ export interface paths {
         };
         /**
          * An update run: stages, groups, members, gates
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getUpdateRun"];
         put?: never;
@@ -675,7 +681,7 @@ export interface paths {
         };
         /**
          * An update run's timeline
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listUpdateRunEvents"];
         put?: never;
@@ -697,7 +703,7 @@ export interface paths {
         put?: never;
         /**
          * Start a run, or continue a stopped one with the members not yet done
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["startUpdateRun"];
         delete?: never;
@@ -717,7 +723,7 @@ export interface paths {
         put?: never;
         /**
          * Stop: running member upgrades finish, no new one starts
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["stopUpdateRun"];
         delete?: never;
@@ -737,7 +743,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a run that is not started or stopped
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["cancelUpdateRun"];
         delete?: never;
@@ -757,7 +763,7 @@ export interface paths {
         put?: never;
         /**
          * Skip a PENDING or WAITING member
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["skipUpdateRunMember"];
         delete?: never;
@@ -777,7 +783,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a waiting approval gate
-         * @description Roles: approver.
+         * @description Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["approveUpdateRunGate"];
         delete?: never;
@@ -797,7 +803,7 @@ export interface paths {
         put?: never;
         /**
          * Reject a waiting approval gate: the run ends FAILED
-         * @description Roles: approver.
+         * @description Needs a bearer token with one of the roles: approver. `tenantId` must be the token's tenant: another tenant's answers 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["rejectUpdateRunGate"];
         delete?: never;
@@ -815,13 +821,13 @@ export interface paths {
         };
         /**
          * List auto-upgrade profiles
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["listAutoUpgradeProfiles"];
         put?: never;
         /**
          * Create an auto-upgrade profile: publishing a matching version starts an update run
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["createAutoUpgradeProfile"];
         delete?: never;
@@ -839,21 +845,21 @@ export interface paths {
         };
         /**
          * Get an auto-upgrade profile
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getAutoUpgradeProfile"];
         put?: never;
         post?: never;
         /**
          * Delete an auto-upgrade profile
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         delete: operations["deleteAutoUpgradeProfile"];
         options?: never;
         head?: never;
         /**
          * Change an auto-upgrade profile (channel, strategy, upgrade knobs, disabled)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         patch: operations["updateAutoUpgradeProfile"];
         trace?: never;
@@ -867,7 +873,7 @@ export interface paths {
         };
         /**
          * How much of the tenant's fleet of a component runs a version or newer
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["getCompliance"];
         put?: never;
@@ -887,13 +893,13 @@ export interface paths {
         };
         /**
          * A tenant's upgrade executions, newest first
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["registryListUpgrades"];
         put?: never;
         /**
          * Initiate an upgrade (PENDING) of the service of a component, by catalog ids
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. `tenantId` must be the token's tenant: another tenant's answers 404. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryCreateUpgrade"];
         delete?: never;
@@ -911,7 +917,7 @@ export interface paths {
         };
         /**
          * An upgrade execution of the token's tenant
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. Acts on the token's tenant (its tenant claim); a token without one gets 404.
          */
         get: operations["registryGetUpgrade"];
         put?: never;
@@ -933,7 +939,7 @@ export interface paths {
         put?: never;
         /**
          * PENDING → VALIDATING: pre-checks, then the strategy rolls
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryStartUpgrade"];
         delete?: never;
@@ -953,7 +959,7 @@ export interface paths {
         put?: never;
         /**
          * Pause at the next batch boundary
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryPauseUpgrade"];
         delete?: never;
@@ -973,7 +979,7 @@ export interface paths {
         put?: never;
         /**
          * Resume where it left off
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryResumeUpgrade"];
         delete?: never;
@@ -993,7 +999,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel from any non-terminal status
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryCancelUpgrade"];
         delete?: never;
@@ -1013,7 +1019,7 @@ export interface paths {
         put?: never;
         /**
          * Promote a monitored canary: the rest rolls
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryPromoteCanary"];
         delete?: never;
@@ -1033,7 +1039,7 @@ export interface paths {
         put?: never;
         /**
          * Roll back every touched instance (reason in the query)
-         * @description Roles: operator.
+         * @description Needs a bearer token with one of the roles: operator. Acts on the token's tenant (its tenant claim); a token without one gets 404. The body is optional: send none, or `{}`. Send an `Idempotency-Key` to make a retry safe.
          */
         post: operations["registryRollbackUpgrade"];
         delete?: never;
@@ -1051,7 +1057,7 @@ export interface paths {
         };
         /**
          * The active execution of a component's service (the newest, if several services have one)
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. `tenantId` must be the token's tenant: another tenant's answers 404.
          */
         get: operations["registryGetActiveUpgrade"];
         put?: never;
@@ -1071,7 +1077,7 @@ export interface paths {
         };
         /**
          * Upgrade statistics of a component in the token's tenant
-         * @description Roles: viewer, operator, approver.
+         * @description Needs a bearer token with one of the roles: viewer, operator, approver. Acts on the token's tenant (its tenant claim); a token without one gets 404.
          */
         get: operations["registryGetUpgradeStatistics"];
         put?: never;
@@ -1086,6 +1092,296 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CreateComponentRequest: {
+            name: string;
+            description?: string;
+        };
+        PublishVersionRequest: {
+            version: string;
+            /** @default stable */
+            channel: components["schemas"]["ReleaseChannel"];
+            /** @default false */
+            security: boolean;
+            notes?: string;
+            impact?: string;
+            blockers?: components["schemas"]["Blocker"][];
+            requires?: {
+                [key: string]: string;
+            };
+        };
+        /** @enum {string} */
+        ReleaseChannel: "stable" | "rapid";
+        /** @description Why a version cannot be reached, with a code a program can match. */
+        Blocker: {
+            code: string;
+            reason: string;
+        };
+        CreateServiceRequest: {
+            name: string;
+            componentId: string;
+            version: string;
+            /** @default true */
+            powered: boolean;
+            /** @default [] */
+            instances: {
+                id: string;
+                /** Format: uri */
+                healthUrl?: string;
+            }[];
+            /**
+             * @default {
+             *       "type": "simulated"
+             *     }
+             */
+            target: components["schemas"]["Target"];
+            /** @default none */
+            autoUpgradeChannel: components["schemas"]["AutoUpgradeChannel"];
+            maintenanceWindow?: components["schemas"]["MaintenanceWindow"];
+            defaultUpgrade?: components["schemas"]["UpgradeKnobs"];
+            labels?: {
+                [key: string]: string;
+            };
+        };
+        /** @description Where the instance actions of an upgrade go. */
+        Target: components["schemas"]["SimulatedTarget"] | components["schemas"]["WebhookTarget"] | components["schemas"]["LambdaTarget"];
+        SimulatedTarget: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "simulated";
+            upgradeSeconds?: number;
+            failInstances?: string[];
+            unhealthyInstances?: string[];
+        };
+        WebhookTarget: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "webhook";
+            /** Format: uri */
+            url: string;
+            secret: string;
+            timeoutSeconds?: number;
+        };
+        LambdaTarget: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "lambda";
+            functionArn: string;
+        };
+        /** @enum {string} */
+        AutoUpgradeChannel: "none" | "patch" | "stable" | "rapid" | "security-only";
+        /** @description A weekly window, in UTC, in which the pipeline may start upgrades of the service. */
+        MaintenanceWindow: {
+            /** @enum {string} */
+            dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+            startHour: number;
+            durationHours: number;
+        };
+        /** @description How an upgrade rolls; every knob left out takes its default. */
+        UpgradeKnobs: {
+            strategy?: components["schemas"]["Strategy"];
+            canaryPercentage?: number;
+            batchSize?: number;
+            batchDelaySeconds?: number;
+            healthCheckIntervalSeconds?: number;
+            healthCheckTimeoutSeconds?: number;
+            maxUnavailablePercentage?: number;
+            autoRollbackEnabled?: boolean;
+            failureThreshold?: number;
+            maxConcurrentActions?: number;
+        };
+        /** @enum {string} */
+        Strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
+        /** @description A merge patch: present fields replace, null clears maintenanceWindow, defaultUpgrade or labels. */
+        UpdateServiceRequest: {
+            name?: unknown;
+            componentId?: unknown;
+            version?: unknown;
+            powered?: boolean;
+            instances?: {
+                id: string;
+                /** Format: uri */
+                healthUrl?: string;
+            }[];
+            target?: components["schemas"]["Target"];
+            autoUpgradeChannel?: components["schemas"]["AutoUpgradeChannel"];
+            maintenanceWindow?: components["schemas"]["MaintenanceWindow"] | null;
+            defaultUpgrade?: components["schemas"]["UpgradeKnobs"] | null;
+            labels?: {
+                [key: string]: string;
+            } | null;
+        };
+        CreateUpgradeRequest: {
+            strategy?: components["schemas"]["Strategy"];
+            canaryPercentage?: number;
+            batchSize?: number;
+            batchDelaySeconds?: number;
+            healthCheckIntervalSeconds?: number;
+            healthCheckTimeoutSeconds?: number;
+            maxUnavailablePercentage?: number;
+            autoRollbackEnabled?: boolean;
+            failureThreshold?: number;
+            maxConcurrentActions?: number;
+            project: string;
+            service: string;
+            toVersion: string;
+            installedComponents?: {
+                [key: string]: string;
+            };
+            stages?: components["schemas"]["UpgradeStage"][];
+            canaryAutoPromoteSeconds?: number;
+            autoPromotionSeconds?: number;
+            scaleDownDelaySeconds?: number;
+            gateTimeoutSeconds?: number;
+            /** @enum {string} */
+            onGateTimeout?: "reject" | "approve";
+            allowSelfApproval?: boolean;
+            rollbackOf?: string;
+        };
+        /** @description A STAGED stage: named instances, a percentage of them, or (neither) the rest. */
+        UpgradeStage: {
+            name: string;
+            instances?: string[];
+            percentage?: number;
+        };
+        /** @enum {string} */
+        UpgradeStatus: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
+        RollbackRequest: {
+            reason: string;
+        };
+        CreateUpgradeStepRequest: {
+            sourceProjectName: string;
+            sourceServiceName: string;
+            destinationProjectName: string;
+            destinationServiceName: string;
+            /** @default 7 */
+            autoValidationDelayDays: number;
+        };
+        UpdateUpgradeStepRequest: {
+            stepId?: unknown;
+            sourceProjectName?: unknown;
+            sourceServiceName?: unknown;
+            destinationProjectName?: unknown;
+            destinationServiceName?: unknown;
+            createdAt?: unknown;
+            lastValidation?: unknown;
+            autoValidationDelayDays: number;
+        };
+        CreateUpdateStrategyRequest: {
+            name: string;
+            stages: components["schemas"]["StageSpec"][];
+        };
+        /** @description A stage of an update strategy: groups that run together, gates before and after, a wait after. */
+        StageSpec: {
+            name: string;
+            groups: components["schemas"]["GroupSpec"][];
+            maxConcurrency?: components["schemas"]["MaxConcurrency"];
+            afterStageWaitSeconds?: number;
+            beforeGates?: (components["schemas"]["ApprovalGateSpec"] | components["schemas"]["ScheduleGateSpec"])[];
+            afterGates?: (components["schemas"]["ApprovalGateSpec"] | components["schemas"]["ScheduleGateSpec"])[];
+        };
+        /** @description A group of a stage: the services it takes (a label selector or a list), how many at once, and its gates. */
+        GroupSpec: {
+            name: string;
+            selector?: components["schemas"]["Selector"];
+            services?: components["schemas"]["ServiceRef"][];
+            maxConcurrency?: components["schemas"]["MaxConcurrency"];
+            beforeGates?: (components["schemas"]["ApprovalGateSpec"] | components["schemas"]["ScheduleGateSpec"])[];
+            afterGates?: (components["schemas"]["ApprovalGateSpec"] | components["schemas"]["ScheduleGateSpec"])[];
+        };
+        Selector: {
+            matchLabels: {
+                [key: string]: string;
+            };
+        };
+        ServiceRef: {
+            project: string;
+            name: string;
+        };
+        /** @description A count of members at once (3), or a percentage of the members ("25%", at least one). */
+        MaxConcurrency: number | string;
+        ApprovalGateSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "approval";
+            name: string;
+        };
+        ScheduleGateSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "schedule";
+            name: string;
+            /** Format: date-time */
+            startAt: string;
+        };
+        ReplaceUpdateStrategyRequest: {
+            name?: string;
+            stages: components["schemas"]["StageSpec"][];
+        };
+        CreateUpdateRunRequest: {
+            name: string;
+            componentId: string;
+            toVersion: string;
+            strategyName?: string;
+            stages?: components["schemas"]["StageSpec"][];
+            upgrade?: components["schemas"]["RunUpgradeKnobs"];
+            /** @default 0 */
+            maxFailedMembers: number;
+            /** @default false */
+            emergency: boolean;
+            /** @default false */
+            allowSelfApproval: boolean;
+        };
+        /** @description The member upgrades' knobs (any strategy but STAGED). */
+        RunUpgradeKnobs: {
+            strategy?: components["schemas"]["Strategy"];
+            canaryPercentage?: number;
+            batchSize?: number;
+            batchDelaySeconds?: number;
+            healthCheckIntervalSeconds?: number;
+            healthCheckTimeoutSeconds?: number;
+            maxUnavailablePercentage?: number;
+            autoRollbackEnabled?: boolean;
+            failureThreshold?: number;
+            maxConcurrentActions?: number;
+            installedComponents?: {
+                [key: string]: string;
+            };
+        };
+        /** @enum {string} */
+        UpdateRunStatus: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
+        CreateAutoUpgradeProfileRequest: {
+            name: string;
+            componentId: string;
+            channel: components["schemas"]["ProfileChannel"];
+            strategyName: string;
+            upgrade?: components["schemas"]["RunUpgradeKnobs"];
+            /** @default true */
+            emergencyForSecurity: boolean;
+            /** @default false */
+            disabled: boolean;
+        };
+        /** @enum {string} */
+        ProfileChannel: "patch" | "stable" | "rapid" | "security-only";
+        /** @description A merge patch: present fields replace, upgrade: null clears the knobs. */
+        UpdateAutoUpgradeProfileRequest: {
+            name?: unknown;
+            componentId?: unknown;
+            channel?: components["schemas"]["ProfileChannel"];
+            strategyName?: string;
+            upgrade?: components["schemas"]["RunUpgradeKnobs"] | null;
+            emergencyForSecurity?: boolean;
+            disabled?: boolean;
+        };
         RegistryUpgradeRequest: {
             /** @description Catalog component id; it names the tenant's service of that component. */
             componentId: string;
@@ -1093,8 +1389,7 @@ export interface components {
             fromVersionId: string;
             /** @description Catalog versionId of the target version. */
             toVersionId: string;
-            /** @enum {string} */
-            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
+            strategy?: components["schemas"]["Strategy"];
             canaryPercentage?: number;
             batchSize?: number;
             batchDelaySeconds?: number;
@@ -1112,11 +1407,7 @@ export interface components {
             };
             /** @description The service as project/name, e.g. prod/orders-db. */
             service?: string;
-            stages?: {
-                name: string;
-                instances?: string[];
-                percentage?: number;
-            }[];
+            stages?: components["schemas"]["UpgradeStage"][];
             canaryAutoPromoteSeconds?: number;
             autoPromotionSeconds?: number;
             scaleDownDelaySeconds?: number;
@@ -1124,6 +1415,16 @@ export interface components {
             /** @enum {string} */
             onGateTimeout?: "reject" | "approve";
             allowSelfApproval?: boolean;
+        };
+        Health: {
+            /** @constant */
+            status: "ok";
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description API Gateway's own error body (AWS only): its JWT authorizer, its throttling, a function that crashed or timed out. */
+        GatewayError: {
+            message: string;
         };
         Problem: {
             type: string;
@@ -1138,6 +1439,202 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description A component of the platform-wide catalog. */
+        Component: {
+            componentId: string;
+            name: string;
+            description?: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ComponentPage: {
+            items: components["schemas"]["Component"][];
+            nextToken?: string;
+        };
+        /** @description A published version of a component. */
+        Version: {
+            version: string;
+            channel: components["schemas"]["ReleaseChannel"];
+            security: boolean;
+            notes?: string;
+            impact?: string;
+            blockers?: components["schemas"]["Blocker"][];
+            requires?: {
+                [key: string]: string;
+            };
+            versionId: string;
+            componentId: string;
+            /** Format: date-time */
+            publishedAt: string;
+            publishedBy: string;
+        };
+        VersionPage: {
+            items: components["schemas"]["Version"][];
+            nextToken?: string;
+        };
+        /** @description Whether the version policy allows an upgrade from one version to another, and what it costs. */
+        UpgradePath: {
+            allowed: boolean;
+            blockers: components["schemas"]["Blocker"][];
+            impact: string[];
+        };
+        /** @description A tenant's service: its instances, the version they run, and how it is upgraded. */
+        Service: {
+            tenantId: string;
+            project: string;
+            name: string;
+            componentId: string;
+            version: string;
+            powered: boolean;
+            instances: components["schemas"]["ServiceInstance"][];
+            mixedVersions: boolean;
+            target: components["schemas"]["TargetView"];
+            autoUpgradeChannel: components["schemas"]["AutoUpgradeChannel"];
+            maintenanceWindow?: components["schemas"]["MaintenanceWindow"];
+            defaultUpgrade?: components["schemas"]["UpgradeKnobs"];
+            labels: {
+                [key: string]: string;
+            };
+            validatedVersion?: string;
+            lastUpgrade?: {
+                executionId: string;
+                fromVersion: string;
+                toVersion: string;
+                /** Format: date-time */
+                completedAt: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ServiceInstance: {
+            id: string;
+            /** Format: uri */
+            healthUrl?: string;
+            version: string;
+        };
+        /** @description A target as it reads back: a webhook shows that a secret is set, never the secret. */
+        TargetView: components["schemas"]["SimulatedTarget"] | components["schemas"]["WebhookTargetView"] | components["schemas"]["LambdaTarget"];
+        WebhookTargetView: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "webhook";
+            /** Format: uri */
+            url: string;
+            timeoutSeconds?: number;
+            /** @constant */
+            secretConfigured: true;
+        };
+        ServicePage: {
+            items: components["schemas"]["Service"][];
+            nextToken?: string;
+        };
+        /** @description An upgrade execution: one service's roll from one version to another. */
+        Upgrade: {
+            executionId: string;
+            tenantId: string;
+            project: string;
+            service: string;
+            componentId: string;
+            fromVersion: string;
+            toVersion: string;
+            strategy: components["schemas"]["Strategy"];
+            status: components["schemas"]["UpgradeStatus"];
+            statusReason?: string;
+            canaryPercentage: number;
+            batchSize: number;
+            batchDelaySeconds: number;
+            healthCheckIntervalSeconds: number;
+            healthCheckTimeoutSeconds: number;
+            maxUnavailablePercentage: number;
+            autoRollbackEnabled: boolean;
+            failureThreshold: number;
+            maxConcurrentActions: number;
+            installedComponents: {
+                [key: string]: string;
+            };
+            stages?: {
+                name: string;
+                instances: number;
+            }[];
+            canaryAutoPromoteSeconds?: number;
+            autoPromotionSeconds?: number;
+            scaleDownDelaySeconds?: number;
+            gateTimeoutSeconds: number;
+            /** @enum {string} */
+            onGateTimeout: "reject" | "approve";
+            effectiveBatchSize: number;
+            totalBatches: number;
+            completedBatches: number;
+            preChecks: components["schemas"]["PreCheck"][];
+            progress: {
+                total: number;
+                completed: number;
+                failed: number;
+            };
+            waitingFor?: components["schemas"]["WaitingFor"];
+            rollbackInfo: components["schemas"]["RollbackInfo"];
+            initiatedBy: string;
+            allowSelfApproval: boolean;
+            rollbackOf?: string;
+            updateRunId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+        };
+        PreCheck: {
+            name: string;
+            passed: boolean;
+            detail: string;
+        };
+        /** @description The gate an upgrade waits at, while it waits. */
+        WaitingFor: {
+            gate: string;
+            /** Format: date-time */
+            since: string;
+            stage?: string;
+            /** Format: date-time */
+            timeoutAt?: string;
+            /** @enum {string} */
+            onTimeout?: "reject" | "approve";
+        };
+        RollbackInfo: {
+            autoRollbackEnabled: boolean;
+            failureThreshold: number;
+            currentFailures: number;
+            rollbackReason?: string;
+            /** Format: date-time */
+            rollbackInitiatedAt?: string;
+            rollbackInitiatedBy?: string;
+            rolledBackInstances: string[];
+        };
+        UpgradePage: {
+            items: components["schemas"]["Upgrade"][];
+            nextToken?: string;
+        };
+        UpgradeInstancePage: {
+            items: components["schemas"]["UpgradeInstance"][];
+            nextToken?: string;
+        };
+        /** @description One instance's progress in an upgrade execution. */
+        UpgradeInstance: {
+            instanceId: string;
+            index: number;
+            batch: number;
+            status: components["schemas"]["UpgradeInstanceStatus"];
+            attempts: number;
+            detail?: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @enum {string} */
+        UpgradeInstanceStatus: "PENDING" | "DRAINING" | "UPGRADING" | "HEALTH_CHECKING" | "COMPLETED" | "FAILED" | "ROLLED_BACK";
         TimelineEventPage: {
             items: components["schemas"]["TimelineEvent"][];
             /** @description Where this answer ends: pass it as `after` to follow on. */
@@ -1245,6 +1742,269 @@ export interface components {
             /** @description The update run it is about (run events). */
             runId?: string;
         };
+        UpgradeStatistics: {
+            componentId: string;
+            totalExecutions: number;
+            successfulExecutions: number;
+            failedExecutions: number;
+            successRate: number;
+            averageDurationSeconds: number;
+        };
+        /** @description An upgrade step: a source service whose validated versions a destination service may take. */
+        UpgradeStep: {
+            stepId: string;
+            sourceProjectName: string;
+            sourceServiceName: string;
+            destinationProjectName: string;
+            destinationServiceName: string;
+            autoValidationDelayDays: number;
+            /** Format: date-time */
+            createdAt: string;
+            lastValidation?: components["schemas"]["LastValidation"];
+        };
+        LastValidation: {
+            version: string;
+            /** Format: date-time */
+            validatedAt: string;
+            validatedByUser: string;
+            comment?: string;
+        };
+        UpgradeStepPage: {
+            items: components["schemas"]["UpgradeStep"][];
+            nextToken?: string;
+        };
+        Validation: {
+            project: string;
+            service: string;
+            version: string;
+            /** Format: date-time */
+            validatedAt: string;
+            validatedByUser: string;
+            comment?: string;
+            stepIds: string[];
+        };
+        /** @description A tenant's pipeline graph: its services with versions and ceilings, and the steps between them. */
+        UpgradePipeline: {
+            services: components["schemas"]["PipelineService"][];
+            steps: components["schemas"]["PipelineStep"][];
+        };
+        PipelineService: {
+            project: string;
+            name: string;
+            componentId: string;
+            version: string;
+            powered: boolean;
+            autoUpgradeChannel: components["schemas"]["AutoUpgradeChannel"];
+            maintenanceWindow?: components["schemas"]["MaintenanceWindow"];
+            ceiling?: string;
+            ceilingEnforced: boolean;
+            instanceVersion: string;
+            pendingValidation?: components["schemas"]["PendingValidation"];
+            exists: boolean;
+        };
+        PendingValidation: {
+            version: string;
+            /** Format: date-time */
+            dueAt: string;
+        };
+        PipelineStep: {
+            stepId: string;
+            sourceProjectName: string;
+            sourceServiceName: string;
+            destinationProjectName: string;
+            destinationServiceName: string;
+            autoValidationDelayDays: number;
+            /** Format: date-time */
+            createdAt: string;
+            lastValidation?: components["schemas"]["LastValidation"];
+            pendingValidation?: components["schemas"]["PendingValidation"];
+        };
+        /** @description Reusable stages of groups, gates and waits that update runs follow. */
+        UpdateStrategy: {
+            name: string;
+            stages: components["schemas"]["StageSpec"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        UpdateStrategyPage: {
+            items: components["schemas"]["UpdateStrategy"][];
+            nextToken?: string;
+        };
+        /** @description A fleet update run: one version rolled across services in ordered stages. */
+        UpdateRun: {
+            runId: string;
+            name: string;
+            componentId: string;
+            toVersion: string;
+            status: components["schemas"]["UpdateRunStatus"];
+            statusReason?: string;
+            emergency: boolean;
+            maxFailedMembers: number;
+            allowSelfApproval: boolean;
+            initiatedBy: string;
+            trigger?: {
+                profile: string;
+                version: string;
+            };
+            strategyName?: string;
+            upgrade: components["schemas"]["UpdateRunUpgrade"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            counts: components["schemas"]["MemberCounts"];
+            stages: components["schemas"]["RunStage"][];
+        };
+        UpdateRunUpgrade: {
+            strategy?: components["schemas"]["Strategy"];
+            canaryPercentage?: number;
+            batchSize?: number;
+            batchDelaySeconds?: number;
+            healthCheckIntervalSeconds?: number;
+            healthCheckTimeoutSeconds?: number;
+            maxUnavailablePercentage?: number;
+            autoRollbackEnabled?: boolean;
+            failureThreshold?: number;
+            maxConcurrentActions?: number;
+            installedComponents?: {
+                [key: string]: string;
+            };
+        };
+        MemberCounts: {
+            PENDING: number;
+            WAITING: number;
+            RUNNING: number;
+            COMPLETED: number;
+            FAILED: number;
+            SKIPPED: number;
+        };
+        RunStage: {
+            name: string;
+            status: components["schemas"]["RunItemStatus"];
+            afterStageWaitSeconds: number;
+            beforeGates: components["schemas"]["RunGate"][];
+            afterGates: components["schemas"]["RunGate"][];
+            groups: components["schemas"]["RunGroup"][];
+        };
+        /** @enum {string} */
+        RunItemStatus: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
+        RunGate: {
+            gateId: string;
+            /** @enum {string} */
+            type: "approval" | "schedule";
+            name: string;
+            /** @enum {string} */
+            status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
+            /** Format: date-time */
+            startAt?: string;
+            /** Format: date-time */
+            waitingSince?: string;
+            decidedBy?: string;
+            /** Format: date-time */
+            decidedAt?: string;
+            comment?: string;
+        };
+        RunGroup: {
+            name: string;
+            status: components["schemas"]["RunItemStatus"];
+            maxConcurrency: number;
+            beforeGates: components["schemas"]["RunGate"][];
+            afterGates: components["schemas"]["RunGate"][];
+            members: components["schemas"]["RunMember"][];
+        };
+        RunMember: {
+            project: string;
+            service: string;
+            status: components["schemas"]["MemberStatus"];
+            reason?: string;
+            fromVersion: string;
+            executionId?: string;
+            /** Format: date-time */
+            estimatedStartAt?: string;
+            /** Format: date-time */
+            estimatedEndAt?: string;
+            preChecks?: components["schemas"]["PreCheck"][];
+        };
+        /** @enum {string} */
+        MemberStatus: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
+        UpdateRunPage: {
+            items: components["schemas"]["UpdateRunSummary"][];
+            nextToken?: string;
+        };
+        UpdateRunSummary: {
+            runId: string;
+            name: string;
+            componentId: string;
+            toVersion: string;
+            status: components["schemas"]["UpdateRunStatus"];
+            statusReason?: string;
+            emergency: boolean;
+            maxFailedMembers: number;
+            allowSelfApproval: boolean;
+            initiatedBy: string;
+            trigger?: {
+                profile: string;
+                version: string;
+            };
+            strategyName?: string;
+            upgrade: components["schemas"]["UpdateRunUpgrade"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            counts: components["schemas"]["MemberCounts"];
+        };
+        /** @description Publishing a version of the component on an admitted channel creates and starts an update run. */
+        AutoUpgradeProfile: {
+            name: string;
+            componentId: string;
+            channel: components["schemas"]["ProfileChannel"];
+            strategyName: string;
+            upgrade?: components["schemas"]["RunUpgradeKnobs"];
+            emergencyForSecurity: boolean;
+            disabled: boolean;
+            lastRun?: {
+                runId: string;
+                version: string;
+                /** Format: date-time */
+                createdAt: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        AutoUpgradeProfilePage: {
+            items: components["schemas"]["AutoUpgradeProfile"][];
+            nextToken?: string;
+        };
+        /** @description How much of a tenant's fleet of a component runs a version or newer. */
+        Compliance: {
+            componentId: string;
+            version: string;
+            services: components["schemas"]["ComplianceShare"];
+            instances: components["schemas"]["ComplianceShare"];
+            byVersion: {
+                [key: string]: number;
+            };
+            laggards: {
+                project: string;
+                service: string;
+                version: string;
+                reason: string;
+            }[];
+        };
+        ComplianceShare: {
+            total: number;
+            compliant: number;
+            percent: number;
+        };
         RegistryUpgradeExecution: {
             executionId: string;
             tenantId: string;
@@ -1256,10 +2016,8 @@ export interface components {
             toVersionId: string | null;
             fromVersion: string;
             toVersion: string;
-            /** @enum {string} */
-            strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-            /** @enum {string} */
-            status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
+            strategy: components["schemas"]["Strategy"];
+            status: components["schemas"]["UpgradeStatus"];
             statusReason?: string;
             canaryPercentage: number;
             batchSize: number;
@@ -1279,31 +2037,9 @@ export interface components {
             effectiveBatchSize: number;
             totalBatches: number;
             completedBatches: number;
-            preChecks: {
-                name: string;
-                passed: boolean;
-                detail: string;
-            }[];
-            waitingFor?: {
-                gate: string;
-                /** Format: date-time */
-                since: string;
-                stage?: string;
-                /** Format: date-time */
-                timeoutAt?: string;
-                /** @enum {string} */
-                onTimeout?: "reject" | "approve";
-            };
-            rollbackInfo: {
-                autoRollbackEnabled: boolean;
-                failureThreshold: number;
-                currentFailures: number;
-                rollbackReason?: string;
-                /** Format: date-time */
-                rollbackInitiatedAt?: string;
-                rollbackInitiatedBy?: string;
-                rolledBackInstances: string[];
-            };
+            preChecks: components["schemas"]["PreCheck"][];
+            waitingFor?: components["schemas"]["WaitingFor"];
+            rollbackInfo: components["schemas"]["RollbackInfo"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1311,11 +2047,134 @@ export interface components {
             /** Format: date-time */
             finishedAt?: string;
         };
+        RegistryUpgradePage: {
+            items: components["schemas"]["RegistryUpgradeExecution"][];
+            nextToken?: string;
+        };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description Too many requests. Throttled by API Gateway: the stage's rate or burst limit is reached. Retry with backoff. */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Internal server error. Anything unexpected: a generic problem that carries no stack or message (the detail is logged); API Gateway answers for a function that crashed or timed out. */
+        InternalServerError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Service unavailable. The local runtime is still starting (Retry-After says when to ask again). A deployed stack never answers it. */
+        ServiceUnavailable: {
+            headers: {
+                /** @description Seconds to wait before asking again. */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Bad request. Malformed JSON or invalid UTF-8; invalid path or query parameters, Idempotency-Key or nextToken; a query parameter or body the route does not take. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unauthorized. No bearer token, or one that is not valid. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Forbidden. The token has none of the route's roles (or, with required scopes, none of the scopes); the initiator deciding a gate without allowSelfApproval. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Conflict. An illegal transition (with currentStatus), a taken name, an active upgrade already running, a concurrent change; or the first request with this Idempotency-Key is still running. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Payload too large. The request body is over 256 KiB. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unsupported media type. The request body is not sent as application/json. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unprocessable content. Valid JSON that breaks the schema (wrong types, missing or unknown fields) or a domain rule; or an Idempotency-Key already used for a different request. */
+        UnprocessableContent: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not found. The resource does not exist, or belongs to another tenant than the token's (tenants cannot be probed). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Gone. An events cursor of the tenant feed older than its retention (6 days): what followed it may have expired. Read again without one. */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        IdempotencyKey: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
+        IdempotencyReplayed: "true";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1329,92 +2188,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @constant */
-                        status: "ok";
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOpenApi: {
@@ -1426,7 +2211,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1437,78 +2222,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listComponents: {
@@ -1524,205 +2239,56 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            componentId: string;
-                            name: string;
-                            description?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["ComponentPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createComponent: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    description?: string;
-                };
+                "application/json": components["schemas"]["CreateComponentRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        componentId: string;
-                        name: string;
-                        description?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Component"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getComponent: {
@@ -1736,93 +2302,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        componentId: string;
-                        name: string;
-                        description?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Component"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listVersions: {
@@ -1830,7 +2324,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 nextToken?: string;
-                channel?: "stable" | "rapid";
+                channel?: components["schemas"]["ReleaseChannel"];
             };
             header?: never;
             path: {
@@ -1840,116 +2334,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            version: string;
-                            /** @enum {string} */
-                            channel: "stable" | "rapid";
-                            security: boolean;
-                            notes?: string;
-                            impact?: string;
-                            blockers?: {
-                                code: string;
-                                reason: string;
-                            }[];
-                            requires?: {
-                                [key: string]: string;
-                            };
-                            versionId: string;
-                            componentId: string;
-                            /** Format: date-time */
-                            publishedAt: string;
-                            publishedBy: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     publishVersion: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 componentId: string;
@@ -1958,130 +2364,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    version: string;
-                    /**
-                     * @default stable
-                     * @enum {string}
-                     */
-                    channel?: "stable" | "rapid";
-                    /** @default false */
-                    security?: boolean;
-                    notes?: string;
-                    impact?: string;
-                    blockers?: {
-                        code: string;
-                        reason: string;
-                    }[];
-                    requires?: {
-                        [key: string]: string;
-                    };
-                };
+                "application/json": components["schemas"]["PublishVersionRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        version: string;
-                        /** @enum {string} */
-                        channel: "stable" | "rapid";
-                        security: boolean;
-                        notes?: string;
-                        impact?: string;
-                        blockers?: {
-                            code: string;
-                            reason: string;
-                        }[];
-                        requires?: {
-                            [key: string]: string;
-                        };
-                        versionId: string;
-                        componentId: string;
-                        /** Format: date-time */
-                        publishedAt: string;
-                        publishedBy: string;
-                    };
+                    "application/json": components["schemas"]["Version"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     checkUpgradePath: {
@@ -2098,94 +2404,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        allowed: boolean;
-                        blockers: {
-                            code: string;
-                            reason: string;
-                        }[];
-                        impact: string[];
-                    };
+                    "application/json": components["schemas"]["UpgradePath"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listServices: {
@@ -2203,166 +2436,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            tenantId: string;
-                            project: string;
-                            name: string;
-                            componentId: string;
-                            version: string;
-                            powered: boolean;
-                            instances: {
-                                id: string;
-                                /** Format: uri */
-                                healthUrl?: string;
-                                version: string;
-                            }[];
-                            mixedVersions: boolean;
-                            target: {
-                                /** @constant */
-                                type: "simulated";
-                                upgradeSeconds?: number;
-                                failInstances?: string[];
-                                unhealthyInstances?: string[];
-                            } | {
-                                /** @constant */
-                                type: "webhook";
-                                /** Format: uri */
-                                url: string;
-                                timeoutSeconds?: number;
-                                /** @constant */
-                                secretConfigured: true;
-                            } | {
-                                /** @constant */
-                                type: "lambda";
-                                functionArn: string;
-                            };
-                            /** @enum {string} */
-                            autoUpgradeChannel: "none" | "patch" | "stable" | "rapid" | "security-only";
-                            maintenanceWindow?: {
-                                /** @enum {string} */
-                                dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                                startHour: number;
-                                durationHours: number;
-                            };
-                            defaultUpgrade?: {
-                                /** @enum {string} */
-                                strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                                canaryPercentage?: number;
-                                batchSize?: number;
-                                batchDelaySeconds?: number;
-                                healthCheckIntervalSeconds?: number;
-                                healthCheckTimeoutSeconds?: number;
-                                maxUnavailablePercentage?: number;
-                                autoRollbackEnabled?: boolean;
-                                failureThreshold?: number;
-                                maxConcurrentActions?: number;
-                            };
-                            labels: {
-                                [key: string]: string;
-                            };
-                            validatedVersion?: string;
-                            lastUpgrade?: {
-                                executionId: string;
-                                fromVersion: string;
-                                toVersion: string;
-                                /** Format: date-time */
-                                completedAt: string;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["ServicePage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createService: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -2372,224 +2467,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    componentId: string;
-                    version: string;
-                    /** @default true */
-                    powered?: boolean;
-                    /** @default [] */
-                    instances?: {
-                        id: string;
-                        /** Format: uri */
-                        healthUrl?: string;
-                    }[];
-                    /**
-                     * @default {
-                     *       "type": "simulated"
-                     *     }
-                     */
-                    target?: {
-                        /** @constant */
-                        type: "simulated";
-                        upgradeSeconds?: number;
-                        failInstances?: string[];
-                        unhealthyInstances?: string[];
-                    } | {
-                        /** @constant */
-                        type: "webhook";
-                        /** Format: uri */
-                        url: string;
-                        secret: string;
-                        timeoutSeconds?: number;
-                    } | {
-                        /** @constant */
-                        type: "lambda";
-                        functionArn: string;
-                    };
-                    /**
-                     * @default none
-                     * @enum {string}
-                     */
-                    autoUpgradeChannel?: "none" | "patch" | "stable" | "rapid" | "security-only";
-                    maintenanceWindow?: {
-                        /** @enum {string} */
-                        dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                        startHour: number;
-                        durationHours: number;
-                    };
-                    defaultUpgrade?: {
-                        /** @enum {string} */
-                        strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        canaryPercentage?: number;
-                        batchSize?: number;
-                        batchDelaySeconds?: number;
-                        healthCheckIntervalSeconds?: number;
-                        healthCheckTimeoutSeconds?: number;
-                        maxUnavailablePercentage?: number;
-                        autoRollbackEnabled?: boolean;
-                        failureThreshold?: number;
-                        maxConcurrentActions?: number;
-                    };
-                    labels?: {
-                        [key: string]: string;
-                    };
-                };
+                "application/json": components["schemas"]["CreateServiceRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tenantId: string;
-                        project: string;
-                        name: string;
-                        componentId: string;
-                        version: string;
-                        powered: boolean;
-                        instances: {
-                            id: string;
-                            /** Format: uri */
-                            healthUrl?: string;
-                            version: string;
-                        }[];
-                        mixedVersions: boolean;
-                        target: {
-                            /** @constant */
-                            type: "simulated";
-                            upgradeSeconds?: number;
-                            failInstances?: string[];
-                            unhealthyInstances?: string[];
-                        } | {
-                            /** @constant */
-                            type: "webhook";
-                            /** Format: uri */
-                            url: string;
-                            timeoutSeconds?: number;
-                            /** @constant */
-                            secretConfigured: true;
-                        } | {
-                            /** @constant */
-                            type: "lambda";
-                            functionArn: string;
-                        };
-                        /** @enum {string} */
-                        autoUpgradeChannel: "none" | "patch" | "stable" | "rapid" | "security-only";
-                        maintenanceWindow?: {
-                            /** @enum {string} */
-                            dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                            startHour: number;
-                            durationHours: number;
-                        };
-                        defaultUpgrade?: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                        };
-                        labels: {
-                            [key: string]: string;
-                        };
-                        validatedVersion?: string;
-                        lastUpgrade?: {
-                            executionId: string;
-                            fromVersion: string;
-                            toVersion: string;
-                            /** Format: date-time */
-                            completedAt: string;
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Service"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getService: {
@@ -2605,163 +2506,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tenantId: string;
-                        project: string;
-                        name: string;
-                        componentId: string;
-                        version: string;
-                        powered: boolean;
-                        instances: {
-                            id: string;
-                            /** Format: uri */
-                            healthUrl?: string;
-                            version: string;
-                        }[];
-                        mixedVersions: boolean;
-                        target: {
-                            /** @constant */
-                            type: "simulated";
-                            upgradeSeconds?: number;
-                            failInstances?: string[];
-                            unhealthyInstances?: string[];
-                        } | {
-                            /** @constant */
-                            type: "webhook";
-                            /** Format: uri */
-                            url: string;
-                            timeoutSeconds?: number;
-                            /** @constant */
-                            secretConfigured: true;
-                        } | {
-                            /** @constant */
-                            type: "lambda";
-                            functionArn: string;
-                        };
-                        /** @enum {string} */
-                        autoUpgradeChannel: "none" | "patch" | "stable" | "rapid" | "security-only";
-                        maintenanceWindow?: {
-                            /** @enum {string} */
-                            dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                            startHour: number;
-                            durationHours: number;
-                        };
-                        defaultUpgrade?: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                        };
-                        labels: {
-                            [key: string]: string;
-                        };
-                        validatedVersion?: string;
-                        lastUpgrade?: {
-                            executionId: string;
-                            fromVersion: string;
-                            toVersion: string;
-                            /** Format: date-time */
-                            completedAt: string;
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Service"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteService: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -2772,94 +2538,29 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success, no content */
+            /** @description Done; no content */
             204: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateService: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -2870,214 +2571,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name?: unknown;
-                    componentId?: unknown;
-                    version?: unknown;
-                    powered?: boolean;
-                    instances?: {
-                        id: string;
-                        /** Format: uri */
-                        healthUrl?: string;
-                    }[];
-                    target?: {
-                        /** @constant */
-                        type: "simulated";
-                        upgradeSeconds?: number;
-                        failInstances?: string[];
-                        unhealthyInstances?: string[];
-                    } | {
-                        /** @constant */
-                        type: "webhook";
-                        /** Format: uri */
-                        url: string;
-                        secret: string;
-                        timeoutSeconds?: number;
-                    } | {
-                        /** @constant */
-                        type: "lambda";
-                        functionArn: string;
-                    };
-                    /** @enum {string} */
-                    autoUpgradeChannel?: "none" | "patch" | "stable" | "rapid" | "security-only";
-                    maintenanceWindow?: {
-                        /** @enum {string} */
-                        dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                        startHour: number;
-                        durationHours: number;
-                    } | null;
-                    defaultUpgrade?: {
-                        /** @enum {string} */
-                        strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        canaryPercentage?: number;
-                        batchSize?: number;
-                        batchDelaySeconds?: number;
-                        healthCheckIntervalSeconds?: number;
-                        healthCheckTimeoutSeconds?: number;
-                        maxUnavailablePercentage?: number;
-                        autoRollbackEnabled?: boolean;
-                        failureThreshold?: number;
-                        maxConcurrentActions?: number;
-                    } | null;
-                    labels?: {
-                        [key: string]: string;
-                    } | null;
-                };
+                "application/json": components["schemas"]["UpdateServiceRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        tenantId: string;
-                        project: string;
-                        name: string;
-                        componentId: string;
-                        version: string;
-                        powered: boolean;
-                        instances: {
-                            id: string;
-                            /** Format: uri */
-                            healthUrl?: string;
-                            version: string;
-                        }[];
-                        mixedVersions: boolean;
-                        target: {
-                            /** @constant */
-                            type: "simulated";
-                            upgradeSeconds?: number;
-                            failInstances?: string[];
-                            unhealthyInstances?: string[];
-                        } | {
-                            /** @constant */
-                            type: "webhook";
-                            /** Format: uri */
-                            url: string;
-                            timeoutSeconds?: number;
-                            /** @constant */
-                            secretConfigured: true;
-                        } | {
-                            /** @constant */
-                            type: "lambda";
-                            functionArn: string;
-                        };
-                        /** @enum {string} */
-                        autoUpgradeChannel: "none" | "patch" | "stable" | "rapid" | "security-only";
-                        maintenanceWindow?: {
-                            /** @enum {string} */
-                            dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                            startHour: number;
-                            durationHours: number;
-                        };
-                        defaultUpgrade?: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                        };
-                        labels: {
-                            [key: string]: string;
-                        };
-                        validatedVersion?: string;
-                        lastUpgrade?: {
-                            executionId: string;
-                            fromVersion: string;
-                            toVersion: string;
-                            /** Format: date-time */
-                            completedAt: string;
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Service"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpgrades: {
@@ -3085,7 +2602,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 nextToken?: string;
-                status?: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
+                status?: components["schemas"]["UpgradeStatus"];
                 componentId?: string;
             };
             header?: never;
@@ -3096,175 +2613,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            executionId: string;
-                            tenantId: string;
-                            project: string;
-                            service: string;
-                            componentId: string;
-                            fromVersion: string;
-                            toVersion: string;
-                            /** @enum {string} */
-                            strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            /** @enum {string} */
-                            status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                            statusReason?: string;
-                            canaryPercentage: number;
-                            batchSize: number;
-                            batchDelaySeconds: number;
-                            healthCheckIntervalSeconds: number;
-                            healthCheckTimeoutSeconds: number;
-                            maxUnavailablePercentage: number;
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            maxConcurrentActions: number;
-                            installedComponents: {
-                                [key: string]: string;
-                            };
-                            stages?: {
-                                name: string;
-                                instances: number;
-                            }[];
-                            canaryAutoPromoteSeconds?: number;
-                            autoPromotionSeconds?: number;
-                            scaleDownDelaySeconds?: number;
-                            gateTimeoutSeconds: number;
-                            /** @enum {string} */
-                            onGateTimeout: "reject" | "approve";
-                            effectiveBatchSize: number;
-                            totalBatches: number;
-                            completedBatches: number;
-                            preChecks: {
-                                name: string;
-                                passed: boolean;
-                                detail: string;
-                            }[];
-                            progress: {
-                                total: number;
-                                completed: number;
-                                failed: number;
-                            };
-                            waitingFor?: {
-                                gate: string;
-                                /** Format: date-time */
-                                since: string;
-                                stage?: string;
-                                /** Format: date-time */
-                                timeoutAt?: string;
-                                /** @enum {string} */
-                                onTimeout?: "reject" | "approve";
-                            };
-                            rollbackInfo: {
-                                autoRollbackEnabled: boolean;
-                                failureThreshold: number;
-                                currentFailures: number;
-                                rollbackReason?: string;
-                                /** Format: date-time */
-                                rollbackInitiatedAt?: string;
-                                rollbackInitiatedBy?: string;
-                                rolledBackInstances: string[];
-                            };
-                            initiatedBy: string;
-                            allowSelfApproval: boolean;
-                            rollbackOf?: string;
-                            updateRunId?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            startedAt?: string;
-                            /** Format: date-time */
-                            finishedAt?: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["UpgradePage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -3273,202 +2643,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @enum {string} */
-                    strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                    canaryPercentage?: number;
-                    batchSize?: number;
-                    batchDelaySeconds?: number;
-                    healthCheckIntervalSeconds?: number;
-                    healthCheckTimeoutSeconds?: number;
-                    maxUnavailablePercentage?: number;
-                    autoRollbackEnabled?: boolean;
-                    failureThreshold?: number;
-                    maxConcurrentActions?: number;
-                    project: string;
-                    service: string;
-                    toVersion: string;
-                    installedComponents?: {
-                        [key: string]: string;
-                    };
-                    stages?: {
-                        name: string;
-                        instances?: string[];
-                        percentage?: number;
-                    }[];
-                    canaryAutoPromoteSeconds?: number;
-                    autoPromotionSeconds?: number;
-                    scaleDownDelaySeconds?: number;
-                    gateTimeoutSeconds?: number;
-                    /** @enum {string} */
-                    onGateTimeout?: "reject" | "approve";
-                    allowSelfApproval?: boolean;
-                    rollbackOf?: string;
-                };
+                "application/json": components["schemas"]["CreateUpgradeRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getUpgrade: {
@@ -3483,165 +2681,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpgradeInstances: {
@@ -3659,100 +2713,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            instanceId: string;
-                            index: number;
-                            batch: number;
-                            /** @enum {string} */
-                            status: "PENDING" | "DRAINING" | "UPGRADING" | "HEALTH_CHECKING" | "COMPLETED" | "FAILED" | "ROLLED_BACK";
-                            attempts: number;
-                            detail?: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["UpgradeInstancePage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpgradeEvents: {
@@ -3776,7 +2751,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3785,78 +2760,12 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEventPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listTenantEvents: {
@@ -3879,7 +2788,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3888,85 +2797,20 @@ export interface operations {
                     "application/json": components["schemas"]["FeedEventPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     startUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -3974,7 +2818,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -3982,174 +2826,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     pauseUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -4157,7 +2860,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -4165,174 +2868,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     resumeUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -4340,7 +2902,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -4348,174 +2910,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     cancelUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -4523,7 +2944,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -4531,174 +2952,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     rollbackUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -4708,180 +2988,37 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    reason: string;
-                };
+                "application/json": components["schemas"]["RollbackRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Accepted: the work goes on after the answer */
             202: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     promoteCanary: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -4889,7 +3026,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -4897,174 +3034,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     approveGate: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -5072,7 +3068,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -5080,174 +3076,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     rejectGate: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -5255,7 +3110,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -5263,167 +3118,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Accepted: the work goes on after the answer */
             202: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        executionId: string;
-                        tenantId: string;
-                        project: string;
-                        service: string;
-                        componentId: string;
-                        fromVersion: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        /** @enum {string} */
-                        status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        canaryPercentage: number;
-                        batchSize: number;
-                        batchDelaySeconds: number;
-                        healthCheckIntervalSeconds: number;
-                        healthCheckTimeoutSeconds: number;
-                        maxUnavailablePercentage: number;
-                        autoRollbackEnabled: boolean;
-                        failureThreshold: number;
-                        maxConcurrentActions: number;
-                        installedComponents: {
-                            [key: string]: string;
-                        };
-                        stages?: {
-                            name: string;
-                            instances: number;
-                        }[];
-                        canaryAutoPromoteSeconds?: number;
-                        autoPromotionSeconds?: number;
-                        scaleDownDelaySeconds?: number;
-                        gateTimeoutSeconds: number;
-                        /** @enum {string} */
-                        onGateTimeout: "reject" | "approve";
-                        effectiveBatchSize: number;
-                        totalBatches: number;
-                        completedBatches: number;
-                        preChecks: {
-                            name: string;
-                            passed: boolean;
-                            detail: string;
-                        }[];
-                        progress: {
-                            total: number;
-                            completed: number;
-                            failed: number;
-                        };
-                        waitingFor?: {
-                            gate: string;
-                            /** Format: date-time */
-                            since: string;
-                            stage?: string;
-                            /** Format: date-time */
-                            timeoutAt?: string;
-                            /** @enum {string} */
-                            onTimeout?: "reject" | "approve";
-                        };
-                        rollbackInfo: {
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            currentFailures: number;
-                            rollbackReason?: string;
-                            /** Format: date-time */
-                            rollbackInitiatedAt?: string;
-                            rollbackInitiatedBy?: string;
-                            rolledBackInstances: string[];
-                        };
-                        initiatedBy: string;
-                        allowSelfApproval: boolean;
-                        rollbackOf?: string;
-                        updateRunId?: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                    };
+                    "application/json": components["schemas"]["Upgrade"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getActiveUpgrades: {
@@ -5438,168 +3152,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            executionId: string;
-                            tenantId: string;
-                            project: string;
-                            service: string;
-                            componentId: string;
-                            fromVersion: string;
-                            toVersion: string;
-                            /** @enum {string} */
-                            strategy: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            /** @enum {string} */
-                            status: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
-                            statusReason?: string;
-                            canaryPercentage: number;
-                            batchSize: number;
-                            batchDelaySeconds: number;
-                            healthCheckIntervalSeconds: number;
-                            healthCheckTimeoutSeconds: number;
-                            maxUnavailablePercentage: number;
-                            autoRollbackEnabled: boolean;
-                            failureThreshold: number;
-                            maxConcurrentActions: number;
-                            installedComponents: {
-                                [key: string]: string;
-                            };
-                            stages?: {
-                                name: string;
-                                instances: number;
-                            }[];
-                            canaryAutoPromoteSeconds?: number;
-                            autoPromotionSeconds?: number;
-                            scaleDownDelaySeconds?: number;
-                            gateTimeoutSeconds: number;
-                            /** @enum {string} */
-                            onGateTimeout: "reject" | "approve";
-                            effectiveBatchSize: number;
-                            totalBatches: number;
-                            completedBatches: number;
-                            preChecks: {
-                                name: string;
-                                passed: boolean;
-                                detail: string;
-                            }[];
-                            progress: {
-                                total: number;
-                                completed: number;
-                                failed: number;
-                            };
-                            waitingFor?: {
-                                gate: string;
-                                /** Format: date-time */
-                                since: string;
-                                stage?: string;
-                                /** Format: date-time */
-                                timeoutAt?: string;
-                                /** @enum {string} */
-                                onTimeout?: "reject" | "approve";
-                            };
-                            rollbackInfo: {
-                                autoRollbackEnabled: boolean;
-                                failureThreshold: number;
-                                currentFailures: number;
-                                rollbackReason?: string;
-                                /** Format: date-time */
-                                rollbackInitiatedAt?: string;
-                                rollbackInitiatedBy?: string;
-                                rolledBackInstances: string[];
-                            };
-                            initiatedBy: string;
-                            allowSelfApproval: boolean;
-                            rollbackOf?: string;
-                            updateRunId?: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            startedAt?: string;
-                            /** Format: date-time */
-                            finishedAt?: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["UpgradePage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getUpgradeStatistics: {
@@ -5614,94 +3181,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        componentId: string;
-                        totalExecutions: number;
-                        successfulExecutions: number;
-                        failedExecutions: number;
-                        successRate: number;
-                        averageDurationSeconds: number;
-                    };
+                    "application/json": components["schemas"]["UpgradeStatistics"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpgradeSteps: {
@@ -5718,113 +3212,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            stepId: string;
-                            sourceProjectName: string;
-                            sourceServiceName: string;
-                            destinationProjectName: string;
-                            destinationServiceName: string;
-                            autoValidationDelayDays: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            lastValidation?: {
-                                version: string;
-                                /** Format: date-time */
-                                validatedAt: string;
-                                validatedByUser: string;
-                                comment?: string;
-                            };
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["UpgradeStepPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createUpgradeStep: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -5833,116 +3242,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    sourceProjectName: string;
-                    sourceServiceName: string;
-                    destinationProjectName: string;
-                    destinationServiceName: string;
-                    /** @default 7 */
-                    autoValidationDelayDays?: number;
-                };
+                "application/json": components["schemas"]["CreateUpgradeStepRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        stepId: string;
-                        sourceProjectName: string;
-                        sourceServiceName: string;
-                        destinationProjectName: string;
-                        destinationServiceName: string;
-                        autoValidationDelayDays: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        lastValidation?: {
-                            version: string;
-                            /** Format: date-time */
-                            validatedAt: string;
-                            validatedByUser: string;
-                            comment?: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["UpgradeStep"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getUpgradeStep: {
@@ -5957,110 +3280,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        stepId: string;
-                        sourceProjectName: string;
-                        sourceServiceName: string;
-                        destinationProjectName: string;
-                        destinationServiceName: string;
-                        autoValidationDelayDays: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        lastValidation?: {
-                            version: string;
-                            /** Format: date-time */
-                            validatedAt: string;
-                            validatedByUser: string;
-                            comment?: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["UpgradeStep"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteUpgradeStep: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -6070,94 +3311,29 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success, no content */
+            /** @description Done; no content */
             204: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateUpgradeStep: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -6167,125 +3343,37 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    stepId?: unknown;
-                    sourceProjectName?: unknown;
-                    sourceServiceName?: unknown;
-                    destinationProjectName?: unknown;
-                    destinationServiceName?: unknown;
-                    createdAt?: unknown;
-                    lastValidation?: unknown;
-                    autoValidationDelayDays: number;
-                };
+                "application/json": components["schemas"]["UpdateUpgradeStepRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        stepId: string;
-                        sourceProjectName: string;
-                        sourceServiceName: string;
-                        destinationProjectName: string;
-                        destinationServiceName: string;
-                        autoValidationDelayDays: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        lastValidation?: {
-                            version: string;
-                            /** Format: date-time */
-                            validatedAt: string;
-                            validatedByUser: string;
-                            comment?: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["UpgradeStep"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     validateUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -6294,7 +3382,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -6302,98 +3390,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        project: string;
-                        service: string;
-                        version: string;
-                        /** Format: date-time */
-                        validatedAt: string;
-                        validatedByUser: string;
-                        comment?: string;
-                        stepIds: string[];
-                    };
+                    "application/json": components["schemas"]["Validation"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getUpgradePipeline: {
@@ -6407,134 +3423,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        services: {
-                            project: string;
-                            name: string;
-                            componentId: string;
-                            version: string;
-                            powered: boolean;
-                            /** @enum {string} */
-                            autoUpgradeChannel: "none" | "patch" | "stable" | "rapid" | "security-only";
-                            maintenanceWindow?: {
-                                /** @enum {string} */
-                                dayOfWeek: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                                startHour: number;
-                                durationHours: number;
-                            };
-                            ceiling?: string;
-                            ceilingEnforced: boolean;
-                            instanceVersion: string;
-                            pendingValidation?: {
-                                version: string;
-                                /** Format: date-time */
-                                dueAt: string;
-                            };
-                            exists: boolean;
-                        }[];
-                        steps: {
-                            stepId: string;
-                            sourceProjectName: string;
-                            sourceServiceName: string;
-                            destinationProjectName: string;
-                            destinationServiceName: string;
-                            autoValidationDelayDays: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            lastValidation?: {
-                                version: string;
-                                /** Format: date-time */
-                                validatedAt: string;
-                                validatedByUser: string;
-                                comment?: string;
-                            };
-                            pendingValidation?: {
-                                version: string;
-                                /** Format: date-time */
-                                dueAt: string;
-                            };
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpgradePipeline"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpdateStrategies: {
@@ -6551,165 +3454,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            name: string;
-                            stages: {
-                                name: string;
-                                groups: {
-                                    name: string;
-                                    selector?: {
-                                        matchLabels: {
-                                            [key: string]: string;
-                                        };
-                                    };
-                                    services?: {
-                                        project: string;
-                                        name: string;
-                                    }[];
-                                    maxConcurrency?: number | string;
-                                    beforeGates?: ({
-                                        /** @constant */
-                                        type: "approval";
-                                        name: string;
-                                    } | {
-                                        /** @constant */
-                                        type: "schedule";
-                                        name: string;
-                                        /** Format: date-time */
-                                        startAt: string;
-                                    })[];
-                                    afterGates?: ({
-                                        /** @constant */
-                                        type: "approval";
-                                        name: string;
-                                    } | {
-                                        /** @constant */
-                                        type: "schedule";
-                                        name: string;
-                                        /** Format: date-time */
-                                        startAt: string;
-                                    })[];
-                                }[];
-                                maxConcurrency?: number | string;
-                                afterStageWaitSeconds?: number;
-                                beforeGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                                afterGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                            }[];
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["UpdateStrategyPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createUpdateStrategy: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -6718,225 +3484,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    stages: {
-                        name: string;
-                        groups: {
-                            name: string;
-                            selector?: {
-                                matchLabels: {
-                                    [key: string]: string;
-                                };
-                            };
-                            services?: {
-                                project: string;
-                                name: string;
-                            }[];
-                            maxConcurrency?: number | string;
-                            beforeGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                            afterGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                        }[];
-                        maxConcurrency?: number | string;
-                        afterStageWaitSeconds?: number;
-                        beforeGates?: ({
-                            /** @constant */
-                            type: "approval";
-                            name: string;
-                        } | {
-                            /** @constant */
-                            type: "schedule";
-                            name: string;
-                            /** Format: date-time */
-                            startAt: string;
-                        })[];
-                        afterGates?: ({
-                            /** @constant */
-                            type: "approval";
-                            name: string;
-                        } | {
-                            /** @constant */
-                            type: "schedule";
-                            name: string;
-                            /** Format: date-time */
-                            startAt: string;
-                        })[];
-                    }[];
-                };
+                "application/json": components["schemas"]["CreateUpdateStrategyRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        name: string;
-                        stages: {
-                            name: string;
-                            groups: {
-                                name: string;
-                                selector?: {
-                                    matchLabels: {
-                                        [key: string]: string;
-                                    };
-                                };
-                                services?: {
-                                    project: string;
-                                    name: string;
-                                }[];
-                                maxConcurrency?: number | string;
-                                beforeGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                                afterGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                            }[];
-                            maxConcurrency?: number | string;
-                            afterStageWaitSeconds?: number;
-                            beforeGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                            afterGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["UpdateStrategy"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getUpdateStrategy: {
@@ -6951,162 +3522,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        name: string;
-                        stages: {
-                            name: string;
-                            groups: {
-                                name: string;
-                                selector?: {
-                                    matchLabels: {
-                                        [key: string]: string;
-                                    };
-                                };
-                                services?: {
-                                    project: string;
-                                    name: string;
-                                }[];
-                                maxConcurrency?: number | string;
-                                beforeGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                                afterGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                            }[];
-                            maxConcurrency?: number | string;
-                            afterStageWaitSeconds?: number;
-                            beforeGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                            afterGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["UpdateStrategy"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     replaceUpdateStrategy: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -7116,232 +3553,37 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name?: string;
-                    stages: {
-                        name: string;
-                        groups: {
-                            name: string;
-                            selector?: {
-                                matchLabels: {
-                                    [key: string]: string;
-                                };
-                            };
-                            services?: {
-                                project: string;
-                                name: string;
-                            }[];
-                            maxConcurrency?: number | string;
-                            beforeGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                            afterGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                        }[];
-                        maxConcurrency?: number | string;
-                        afterStageWaitSeconds?: number;
-                        beforeGates?: ({
-                            /** @constant */
-                            type: "approval";
-                            name: string;
-                        } | {
-                            /** @constant */
-                            type: "schedule";
-                            name: string;
-                            /** Format: date-time */
-                            startAt: string;
-                        })[];
-                        afterGates?: ({
-                            /** @constant */
-                            type: "approval";
-                            name: string;
-                        } | {
-                            /** @constant */
-                            type: "schedule";
-                            name: string;
-                            /** Format: date-time */
-                            startAt: string;
-                        })[];
-                    }[];
-                };
+                "application/json": components["schemas"]["ReplaceUpdateStrategyRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        name: string;
-                        stages: {
-                            name: string;
-                            groups: {
-                                name: string;
-                                selector?: {
-                                    matchLabels: {
-                                        [key: string]: string;
-                                    };
-                                };
-                                services?: {
-                                    project: string;
-                                    name: string;
-                                }[];
-                                maxConcurrency?: number | string;
-                                beforeGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                                afterGates?: ({
-                                    /** @constant */
-                                    type: "approval";
-                                    name: string;
-                                } | {
-                                    /** @constant */
-                                    type: "schedule";
-                                    name: string;
-                                    /** Format: date-time */
-                                    startAt: string;
-                                })[];
-                            }[];
-                            maxConcurrency?: number | string;
-                            afterStageWaitSeconds?: number;
-                            beforeGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                            afterGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["UpdateStrategy"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteUpdateStrategy: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -7351,87 +3593,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success, no content */
+            /** @description Done; no content */
             204: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpdateRuns: {
@@ -7439,7 +3616,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 nextToken?: string;
-                status?: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
+                status?: components["schemas"]["UpdateRunStatus"];
                 componentId?: string;
             };
             header?: never;
@@ -7450,132 +3627,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            runId: string;
-                            name: string;
-                            componentId: string;
-                            toVersion: string;
-                            /** @enum {string} */
-                            status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                            statusReason?: string;
-                            emergency: boolean;
-                            maxFailedMembers: number;
-                            allowSelfApproval: boolean;
-                            initiatedBy: string;
-                            trigger?: {
-                                profile: string;
-                                version: string;
-                            };
-                            strategyName?: string;
-                            upgrade: {
-                                /** @enum {string} */
-                                strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                                canaryPercentage?: number;
-                                batchSize?: number;
-                                batchDelaySeconds?: number;
-                                healthCheckIntervalSeconds?: number;
-                                healthCheckTimeoutSeconds?: number;
-                                maxUnavailablePercentage?: number;
-                                autoRollbackEnabled?: boolean;
-                                failureThreshold?: number;
-                                maxConcurrentActions?: number;
-                                installedComponents?: {
-                                    [key: string]: string;
-                                };
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            startedAt?: string;
-                            /** Format: date-time */
-                            finishedAt?: string;
-                            counts: {
-                                [key: string]: number;
-                            };
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["UpdateRunPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createUpdateRun: {
@@ -7584,7 +3650,7 @@ export interface operations {
                 dryRun?: "true" | "false";
             };
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -7593,463 +3659,40 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    componentId: string;
-                    toVersion: string;
-                    strategyName?: string;
-                    stages?: {
-                        name: string;
-                        groups: {
-                            name: string;
-                            selector?: {
-                                matchLabels: {
-                                    [key: string]: string;
-                                };
-                            };
-                            services?: {
-                                project: string;
-                                name: string;
-                            }[];
-                            maxConcurrency?: number | string;
-                            beforeGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                            afterGates?: ({
-                                /** @constant */
-                                type: "approval";
-                                name: string;
-                            } | {
-                                /** @constant */
-                                type: "schedule";
-                                name: string;
-                                /** Format: date-time */
-                                startAt: string;
-                            })[];
-                        }[];
-                        maxConcurrency?: number | string;
-                        afterStageWaitSeconds?: number;
-                        beforeGates?: ({
-                            /** @constant */
-                            type: "approval";
-                            name: string;
-                        } | {
-                            /** @constant */
-                            type: "schedule";
-                            name: string;
-                            /** Format: date-time */
-                            startAt: string;
-                        })[];
-                        afterGates?: ({
-                            /** @constant */
-                            type: "approval";
-                            name: string;
-                        } | {
-                            /** @constant */
-                            type: "schedule";
-                            name: string;
-                            /** Format: date-time */
-                            startAt: string;
-                        })[];
-                    }[];
-                    upgrade?: {
-                        /** @enum {string} */
-                        strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        canaryPercentage?: number;
-                        batchSize?: number;
-                        batchDelaySeconds?: number;
-                        healthCheckIntervalSeconds?: number;
-                        healthCheckTimeoutSeconds?: number;
-                        maxUnavailablePercentage?: number;
-                        autoRollbackEnabled?: boolean;
-                        failureThreshold?: number;
-                        maxConcurrentActions?: number;
-                        installedComponents?: {
-                            [key: string]: string;
-                        };
-                    };
-                    /** @default 0 */
-                    maxFailedMembers?: number;
-                    /** @default false */
-                    emergency?: boolean;
-                    /** @default false */
-                    allowSelfApproval?: boolean;
-                };
+                "application/json": components["schemas"]["CreateUpdateRunRequest"];
             };
         };
         responses: {
             /** @description With ?dryRun=true: the plan (pre-checks and estimates per member); nothing is created */
             200: {
                 headers: {
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getUpdateRun: {
@@ -8064,223 +3707,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listUpdateRunEvents: {
@@ -8304,7 +3745,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8313,85 +3754,19 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineEventPage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     startUpdateRun: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -8399,7 +3774,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -8407,232 +3782,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     stopUpdateRun: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -8640,7 +3816,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -8648,232 +3824,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     cancelUpdateRun: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -8881,7 +3858,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -8889,232 +3866,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     skipUpdateRunMember: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -9124,7 +3902,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -9132,232 +3910,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     approveUpdateRunGate: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -9366,7 +3945,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -9374,232 +3953,33 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     rejectUpdateRunGate: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -9608,7 +3988,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     comment?: string;
@@ -9616,225 +3996,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        runId: string;
-                        name: string;
-                        componentId: string;
-                        toVersion: string;
-                        /** @enum {string} */
-                        status: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
-                        statusReason?: string;
-                        emergency: boolean;
-                        maxFailedMembers: number;
-                        allowSelfApproval: boolean;
-                        initiatedBy: string;
-                        trigger?: {
-                            profile: string;
-                            version: string;
-                        };
-                        strategyName?: string;
-                        upgrade: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt?: string;
-                        /** Format: date-time */
-                        finishedAt?: string;
-                        counts: {
-                            [key: string]: number;
-                        };
-                        stages: {
-                            name: string;
-                            /** @enum {string} */
-                            status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                            afterStageWaitSeconds: number;
-                            beforeGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            afterGates: {
-                                gateId: string;
-                                /** @enum {string} */
-                                type: "approval" | "schedule";
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                /** Format: date-time */
-                                startAt?: string;
-                                /** Format: date-time */
-                                waitingSince?: string;
-                                decidedBy?: string;
-                                /** Format: date-time */
-                                decidedAt?: string;
-                                comment?: string;
-                            }[];
-                            groups: {
-                                name: string;
-                                /** @enum {string} */
-                                status: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED" | "STOPPED";
-                                maxConcurrency: number;
-                                beforeGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                afterGates: {
-                                    gateId: string;
-                                    /** @enum {string} */
-                                    type: "approval" | "schedule";
-                                    name: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "APPROVED" | "REJECTED" | "COMPLETED";
-                                    /** Format: date-time */
-                                    startAt?: string;
-                                    /** Format: date-time */
-                                    waitingSince?: string;
-                                    decidedBy?: string;
-                                    /** Format: date-time */
-                                    decidedAt?: string;
-                                    comment?: string;
-                                }[];
-                                members: {
-                                    project: string;
-                                    service: string;
-                                    /** @enum {string} */
-                                    status: "PENDING" | "WAITING" | "RUNNING" | "COMPLETED" | "FAILED" | "SKIPPED";
-                                    reason?: string;
-                                    fromVersion: string;
-                                    executionId?: string;
-                                    /** Format: date-time */
-                                    estimatedStartAt?: string;
-                                    /** Format: date-time */
-                                    estimatedEndAt?: string;
-                                    preChecks?: {
-                                        name: string;
-                                        passed: boolean;
-                                        detail: string;
-                                    }[];
-                                }[];
-                            }[];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["UpdateRun"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listAutoUpgradeProfiles: {
@@ -9851,131 +4032,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            name: string;
-                            componentId: string;
-                            /** @enum {string} */
-                            channel: "patch" | "stable" | "rapid" | "security-only";
-                            strategyName: string;
-                            upgrade?: {
-                                /** @enum {string} */
-                                strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                                canaryPercentage?: number;
-                                batchSize?: number;
-                                batchDelaySeconds?: number;
-                                healthCheckIntervalSeconds?: number;
-                                healthCheckTimeoutSeconds?: number;
-                                maxUnavailablePercentage?: number;
-                                autoRollbackEnabled?: boolean;
-                                failureThreshold?: number;
-                                maxConcurrentActions?: number;
-                                installedComponents?: {
-                                    [key: string]: string;
-                                };
-                            };
-                            emergencyForSecurity: boolean;
-                            disabled: boolean;
-                            lastRun?: {
-                                runId: string;
-                                version: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["AutoUpgradeProfilePage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     createAutoUpgradeProfile: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -9984,153 +4062,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    componentId: string;
-                    /** @enum {string} */
-                    channel: "patch" | "stable" | "rapid" | "security-only";
-                    strategyName: string;
-                    upgrade?: {
-                        /** @enum {string} */
-                        strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        canaryPercentage?: number;
-                        batchSize?: number;
-                        batchDelaySeconds?: number;
-                        healthCheckIntervalSeconds?: number;
-                        healthCheckTimeoutSeconds?: number;
-                        maxUnavailablePercentage?: number;
-                        autoRollbackEnabled?: boolean;
-                        failureThreshold?: number;
-                        maxConcurrentActions?: number;
-                        installedComponents?: {
-                            [key: string]: string;
-                        };
-                    };
-                    /** @default true */
-                    emergencyForSecurity?: boolean;
-                    /** @default false */
-                    disabled?: boolean;
-                };
+                "application/json": components["schemas"]["CreateAutoUpgradeProfileRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        name: string;
-                        componentId: string;
-                        /** @enum {string} */
-                        channel: "patch" | "stable" | "rapid" | "security-only";
-                        strategyName: string;
-                        upgrade?: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        emergencyForSecurity: boolean;
-                        disabled: boolean;
-                        lastRun?: {
-                            runId: string;
-                            version: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["AutoUpgradeProfile"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getAutoUpgradeProfile: {
@@ -10145,128 +4100,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        name: string;
-                        componentId: string;
-                        /** @enum {string} */
-                        channel: "patch" | "stable" | "rapid" | "security-only";
-                        strategyName: string;
-                        upgrade?: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        emergencyForSecurity: boolean;
-                        disabled: boolean;
-                        lastRun?: {
-                            runId: string;
-                            version: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["AutoUpgradeProfile"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     deleteAutoUpgradeProfile: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -10276,94 +4131,29 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success, no content */
+            /** @description Done; no content */
             204: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     updateAutoUpgradeProfile: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -10373,151 +4163,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name?: unknown;
-                    componentId?: unknown;
-                    /** @enum {string} */
-                    channel?: "patch" | "stable" | "rapid" | "security-only";
-                    strategyName?: string;
-                    upgrade?: {
-                        /** @enum {string} */
-                        strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                        canaryPercentage?: number;
-                        batchSize?: number;
-                        batchDelaySeconds?: number;
-                        healthCheckIntervalSeconds?: number;
-                        healthCheckTimeoutSeconds?: number;
-                        maxUnavailablePercentage?: number;
-                        autoRollbackEnabled?: boolean;
-                        failureThreshold?: number;
-                        maxConcurrentActions?: number;
-                        installedComponents?: {
-                            [key: string]: string;
-                        };
-                    } | null;
-                    emergencyForSecurity?: boolean;
-                    disabled?: boolean;
-                };
+                "application/json": components["schemas"]["UpdateAutoUpgradeProfileRequest"];
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        name: string;
-                        componentId: string;
-                        /** @enum {string} */
-                        channel: "patch" | "stable" | "rapid" | "security-only";
-                        strategyName: string;
-                        upgrade?: {
-                            /** @enum {string} */
-                            strategy?: "ROLLING" | "CANARY" | "BLUE_GREEN" | "RECREATE" | "STAGED";
-                            canaryPercentage?: number;
-                            batchSize?: number;
-                            batchDelaySeconds?: number;
-                            healthCheckIntervalSeconds?: number;
-                            healthCheckTimeoutSeconds?: number;
-                            maxUnavailablePercentage?: number;
-                            autoRollbackEnabled?: boolean;
-                            failureThreshold?: number;
-                            maxConcurrentActions?: number;
-                            installedComponents?: {
-                                [key: string]: string;
-                            };
-                        };
-                        emergencyForSecurity: boolean;
-                        disabled: boolean;
-                        lastRun?: {
-                            runId: string;
-                            version: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                        };
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["AutoUpgradeProfile"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getCompliance: {
@@ -10534,109 +4203,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        componentId: string;
-                        version: string;
-                        services: {
-                            total: number;
-                            compliant: number;
-                            percent: number;
-                        };
-                        instances: {
-                            total: number;
-                            compliant: number;
-                            percent: number;
-                        };
-                        byVersion: {
-                            [key: string]: number;
-                        };
-                        laggards: {
-                            project: string;
-                            service: string;
-                            version: string;
-                            reason: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["Compliance"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryListUpgrades: {
@@ -10644,7 +4226,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 nextToken?: string;
-                status?: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
+                status?: components["schemas"]["UpgradeStatus"];
                 componentId?: string;
             };
             header?: never;
@@ -10655,97 +4237,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: components["schemas"]["RegistryUpgradeExecution"][];
-                        nextToken?: string;
-                    };
+                    "application/json": components["schemas"]["RegistryUpgradePage"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryCreateUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 tenantId: string;
@@ -10758,89 +4271,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Created */
             201: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryGetUpgrade: {
@@ -10854,7 +4304,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10863,588 +4313,207 @@ export interface operations {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryStartUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 executionId: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryPauseUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 executionId: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryResumeUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 executionId: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryCancelUpgrade: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 executionId: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryPromoteCanary: {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 executionId: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryRollbackUpgrade: {
@@ -11453,102 +4522,39 @@ export interface operations {
                 reason: string;
             };
             header?: {
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 executionId: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Accepted: the work goes on after the answer */
             202: {
                 headers: {
-                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key. */
-                    "Idempotency-Replayed"?: "true";
+                    "Idempotency-Replayed": components["headers"]["IdempotencyReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryGetActiveUpgrade: {
@@ -11566,7 +4572,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -11575,78 +4581,12 @@ export interface operations {
                     "application/json": components["schemas"]["RegistryUpgradeExecution"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     registryGetUpgradeStatistics: {
@@ -11660,94 +4600,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        componentId: string;
-                        totalExecutions: number;
-                        successfulExecutions: number;
-                        failedExecutions: number;
-                        successRate: number;
-                        averageDurationSeconds: number;
-                    };
+                    "application/json": components["schemas"]["UpgradeStatistics"];
                 };
             };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
         };
     };
 }

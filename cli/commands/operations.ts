@@ -92,7 +92,8 @@ export function addOperationCommand(
   const spec = operationSpec(command.op);
   const args = command.args ?? [];
   const leaf = parent.command(command.words[command.words.length - 1] ?? command.op);
-  leaf.description(command.description ?? `${spec.summary}.${spec.roles ? ` ${spec.roles}` : ''}`);
+  const summary = command.description ?? `${spec.summary.replace(/\.$/, '')}.`;
+  leaf.summary(summary).description(spec.roles ? `${summary}\n${spec.roles}` : summary);
   for (const arg of args) leaf.argument(`<${kebab(arg)}>`);
   const flagOf = (field: FieldSpec) => command.flags?.[field.name] ?? kebab(field.name);
   const bodyFields = (spec.body?.fields ?? []).filter((field) => !args.includes(field.name) && field.name !== 'project');
