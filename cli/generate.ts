@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { buildOpenApiDocument } from '../functions/api/openapi.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document walked by hand; each read is checked where it is used.
 type Json = Record<string, any>;
 
 export interface FieldSpec {

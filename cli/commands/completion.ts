@@ -5,15 +5,15 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
-/** Every command path (`''` the top, `'upgrade create'`, …) with what may follow it. */
+/** Every command path (`sluice`, `sluice upgrade create`, …) with what may follow it. */
 export function completionTree(program: Command): Map<string, string[]> {
   const tree = new Map<string, string[]>();
   const walk = (command: Command, path: string) => {
     const flags = command.options.map((option) => option.long).filter((flag): flag is string => flag !== undefined);
     tree.set(path, [...command.commands.map((child) => child.name()), ...flags, '--help']);
-    for (const child of command.commands) walk(child, path ? `${path} ${child.name()}` : child.name());
+    for (const child of command.commands) walk(child, `${path} ${child.name()}`);
   };
-  walk(program, '');
+  walk(program, 'sluice');
   return tree;
 }
 
@@ -23,28 +23,27 @@ export function completionScript(program: Command, shell: string): string {
   const tree = completionTree(program);
   if (shell === 'bash' || shell === 'zsh') {
     const entries = [...tree].map(([path, words]) => `  [${quote(path)}]=${quote(words.join(' '))}`).join('\n');
-    const body = [
-      '_sluice() {',
-      '  local cur="${COMP_WORDS[COMP_CWORD]}" path="" word i',
-      '  for ((i = 1; i < COMP_CWORD; i++)); do',
-      '    word="${COMP_WORDS[i]}"',
-      '    [[ $word == -* ]] && continue',
-      '    [[ -n "${_sluice_tree["${path:+$path }$word"]+x}" ]] && path="${path:+$path }$word"',
-      '  done',
-      '  COMPREPLY=($(compgen -W "${_sluice_tree["$path"]}" -- "$cur"))',
-      '}',
-      'declare -gA _sluice_tree=(',
-      entries,
-      ')',
-      'complete -F _sluice sluice',
-    ].join('\n');
+    // A bash associative array takes no empty key, so the paths begin with the command's name.
+    const body = `_sluice() {
+  local cur="${'$'}{COMP_WORDS[COMP_CWORD]}" path=sluice word i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word="${'$'}{COMP_WORDS[i]}"
+    [[ $word == -* ]] && continue
+    [[ -n "${'$'}{_sluice_tree["$path $word"]+x}" ]] && path="$path $word"
+  done
+  COMPREPLY=($(compgen -W "${'$'}{_sluice_tree["$path"]}" -- "$cur"))
+}
+declare -gA _sluice_tree=(
+${entries}
+)
+complete -F _sluice sluice`;
     // zsh runs the bash function through its bash-completion layer.
     return shell === 'zsh' ? `autoload -U +X bashcompinit && bashcompinit\n${body}\n` : `${body}\n`;
   }
   if (shell === 'fish') {
     const lines = ['complete -c sluice -f'];
     for (const [path, words] of tree) {
-      const seen = path.split(' ').filter(Boolean);
+      const seen = path.split(' ').slice(1);
       const condition =
         seen.length === 0 ? '__fish_use_subcommand' : seen.map((word) => `__fish_seen_subcommand_from ${word}`).join('; and ');
       const commands = words.filter((word) => !word.startsWith('-'));

@@ -146,6 +146,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     example: 'sluice upgrade-pipeline step delete stp_0123',
   },
   {
+    op: 'getUpgradePipeline',
+    words: ['upgrade-pipeline', 'show'],
+    example: 'sluice upgrade-pipeline show --format mermaid > pipeline.mmd',
+    description: 'The pipeline graph, drawn as a tree or Mermaid (cli/commands/pipeline-show.ts).',
+  },
+  {
     op: 'validateUpgrade',
     words: ['upgrade-pipeline', 'step', 'validate-for-service'],
     args: ['serviceName'],

@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { unwrap } from '../client/index.js';
+import type { components } from '../client/schema.js';
 import type { Context } from '../context.js';
 import { EXIT, ExitCode } from '../errors.js';
 import { render } from '../output.js';
@@ -16,19 +17,27 @@ const UPGRADE_ENDS = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
 const RUN_ENDS = ['COMPLETED', 'FAILED', 'CANCELLED', 'STOPPED'];
 const WAIT_SECONDS = 20;
 
-interface Event {
-  readonly cursor: string;
-  readonly type: string;
-  readonly at: string;
-  readonly actor?: string;
-  readonly detail?: Record<string, unknown>;
+type Event = components['schemas']['TimelineEvent'];
+type Upgrade = components['schemas']['Upgrade'];
+type UpdateRun = components['schemas']['UpdateRun'];
+
+/** A detail value on one line: lists and objects by their size (`preChecks=5 items`), text cut at 80. */
+function compact(value: unknown): string {
+  if (Array.isArray(value))
+    return value.every((item) => typeof item !== 'object') && value.length <= 5 ? value.join(',') : `${value.length} items`;
+  if (value !== null && typeof value === 'object') {
+    const text = JSON.stringify(value);
+    return text.length <= 80 ? text : `{${Object.keys(value).join(',')}}`;
+  }
+  const text = String(value).replace(/\s+/g, ' ');
+  return text.length <= 80 ? text : `${text.slice(0, 79)}…`;
 }
 
-/** `12:04:05  BatchStarted  batch=1 instances=5  (olga)` */
+/** `12:04:05  BatchStarted            batch=1 instances=5  (olga)` */
 export function eventLine(event: Event): string {
   const time = event.at.slice(11, 19);
   const detail = Object.entries(event.detail ?? {})
-    .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .map(([key, value]) => `${key}=${compact(value)}`)
     .join(' ');
   return [time, event.type.padEnd(22), detail, event.actor && event.actor !== 'sluice' ? `(${event.actor})` : '']
     .filter(Boolean)
@@ -44,7 +53,7 @@ export function bar(completed: number, failed: number, total: number, width = 30
   return `[${'#'.repeat(done)}${'x'.repeat(bad)}${'-'.repeat(width - done - bad)}]`;
 }
 
-export function upgradeBlock(execution: Record<string, any>): string[] {
+export function upgradeBlock(execution: Upgrade): string[] {
   const progress = execution.progress ?? { total: 0, completed: 0, failed: 0 };
   const lines = [
     `${execution.executionId}  ${execution.project}/${execution.service}  ${execution.fromVersion} -> ${execution.toVersion}  ${execution.strategy}  ${execution.status}`,
@@ -63,18 +72,22 @@ export function upgradeBlock(execution: Record<string, any>): string[] {
   return lines;
 }
 
-export function runBlock(run: Record<string, any>): string[] {
-  const counts = (run.counts ?? {}) as Record<string, number>;
-  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+export function runBlock(run: UpdateRun): string[] {
+  const counts: Partial<Record<string, number>> = run.counts ?? {};
+  const total = Object.values(counts).reduce((sum: number, n) => sum + (n ?? 0), 0);
   const lines = [
     `${run.runId}  ${run.name}  -> ${run.toVersion}${run.emergency ? '  EMERGENCY' : ''}  ${run.status}`,
     `members ${bar(counts.COMPLETED ?? 0, counts.FAILED ?? 0, total)} ${counts.COMPLETED ?? 0}/${total} completed, ${counts.RUNNING ?? 0} running, ${counts.WAITING ?? 0} waiting, ${counts.FAILED ?? 0} failed, ${counts.SKIPPED ?? 0} skipped`,
   ];
-  for (const stage of (run.stages ?? []) as Record<string, any>[]) {
-    const members = (stage.groups ?? []).flatMap((group: Record<string, any>) => group.members ?? []);
-    const done = members.filter((member: { status: string }) => ['COMPLETED', 'SKIPPED'].includes(member.status)).length;
+  for (const stage of run.stages ?? []) {
+    const members = stage.groups.flatMap((group) => group.members);
+    const done = members.filter((member) => ['COMPLETED', 'SKIPPED'].includes(member.status)).length;
     lines.push(`  stage ${stage.name}: ${stage.status} ${done}/${members.length}`);
-    for (const gate of [...(stage.beforeGates ?? []), ...(stage.afterGates ?? [])] as Record<string, any>[]) {
+    for (const gate of [
+      ...stage.beforeGates,
+      ...stage.afterGates,
+      ...stage.groups.flatMap((group) => [...group.beforeGates, ...group.afterGates]),
+    ]) {
       if (gate.status !== 'WAITING' || gate.type !== 'approval') continue;
       lines.push(`    gate ${gate.gateId} waits for approval: sluice run approve ${run.runId} ${gate.gateId} --comment "…"   (or reject)`);
     }
@@ -111,9 +124,9 @@ async function follow(ctx: Context, target: Target, recent: number): Promise<nev
         );
   };
   const ends = target.kind === 'upgrade' ? UPGRADE_ENDS : RUN_ENDS;
-  const block = (state: Record<string, any>) => (target.kind === 'upgrade' ? upgradeBlock(state) : runBlock(state));
+  const block = (state: Upgrade | UpdateRun) => ('executionId' in state ? upgradeBlock(state) : runBlock(state));
 
-  let state = (await read()) as Record<string, any>;
+  let state: Upgrade | UpdateRun = await read();
   let cursor: string | undefined;
   const latest: string[] = [];
   let drawn = 0;
@@ -129,13 +142,13 @@ async function follow(ctx: Context, target: Target, recent: number): Promise<nev
   let lastWaiting = '';
   for (;;) {
     // The whole timeline first (waitSeconds 0 until it is read), then long polls.
-    const page = (await events(cursor, cursor === undefined ? 0 : WAIT_SECONDS)) as { items: Event[]; cursor: string; nextToken?: string };
+    const page = await events(cursor, cursor === undefined ? 0 : WAIT_SECONDS);
     cursor = page.cursor;
     for (const event of page.items) {
       if (ctx.tty) latest.push(eventLine(event));
       else ctx.out(eventLine(event));
     }
-    if (page.items.length > 0 || ends.includes(state.status)) state = (await read()) as Record<string, any>;
+    if (page.items.length > 0 || ends.includes(state.status)) state = await read();
     if (!ctx.tty) {
       // Without a terminal, how to act on a waiting gate is a line of its own, once.
       const waiting = block(state).filter((line) => line.includes('approve'));
