@@ -1,9 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
-import { type CliResult, sluice } from '../support/cli.js';
+import { type CliResult, cliBundle, sluice } from '../support/cli.js';
 import { seedComponent } from '../support/fixtures.js';
 
 /**
@@ -165,6 +166,35 @@ describe('sluice against the local runtime', () => {
     expect(failed.code).toBe(3);
     expect(failed.stdout).toMatch(/InstanceFailed .*instanceId=i-0/);
     expect(failed.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^upgrade ${failing.executionId} FAILED`));
+  });
+
+  it('on a terminal, redraws one block in place: status, batches, the instance bar, then the latest events', async () => {
+    await service('on-a-tty', 'p');
+    const created = json(
+      await as(operator, '-o', 'json', 'upgrade', 'create', 'on-a-tty', '--project', 'p', '--to-version', '1.1.0', '--batch-size', '1'),
+    );
+    await as(operator, 'upgrade', 'start', created.executionId);
+    // util-linux `script` gives the CLI a pseudo-terminal, as a person's shell would.
+    const bundle = await cliBundle();
+    const command = [process.execPath, bundle, '--endpoint', api.url, '--token', operator, 'upgrade', 'watch', created.executionId]
+      .map((part) => `'${part}'`)
+      .join(' ');
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(
+        'script',
+        ['-q', '-e', '-c', command, '/dev/null'],
+        { env: { ...process.env, TERM: 'xterm' }, timeout: 60_000 },
+        (error, stdout) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout }),
+      );
+    });
+    expect(result.code).toBe(0);
+    // Drawn, then redrawn: the cursor goes up over the block and clears it each time.
+    const redraw = new RegExp(`${String.fromCharCode(27)}\\[\\d+A${String.fromCharCode(27)}\\[0J`);
+    expect(result.out).toMatch(redraw);
+    const last = result.out.split(redraw).at(-1) ?? '';
+    expect(last).toContain(`${created.executionId}  p/on-a-tty  1.0.0 -> 1.1.0  ROLLING  COMPLETED`);
+    expect(last).toContain(`batches 2/2   instances [${'#'.repeat(30)}] 2/2`);
+    expect(last).toMatch(/UpgradeCompleted/);
   });
 
   it('approves a STAGED gate from the CLI: the watch shows how, and ends COMPLETED', async () => {
