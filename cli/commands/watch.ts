@@ -140,15 +140,24 @@ async function follow(ctx: Context, target: Target, recent: number): Promise<nev
   if (!ctx.tty) ctx.out(block(state)[0] ?? '');
   draw();
   let lastWaiting = '';
+  // Ended as last read: the events of that end were committed with it, so one more read
+  // of the timeline (without waiting) shows them before the watch stops.
+  let ended = ends.includes(state.status);
   for (;;) {
-    // The whole timeline first (waitSeconds 0 until it is read), then long polls.
-    const page = await events(cursor, cursor === undefined ? 0 : WAIT_SECONDS);
+    // The whole timeline first (no wait until it is read), then long polls.
+    const page = await events(cursor, cursor === undefined || ended ? 0 : WAIT_SECONDS);
     cursor = page.cursor;
     for (const event of page.items) {
       if (ctx.tty) latest.push(eventLine(event));
       else ctx.out(eventLine(event));
     }
-    if (page.items.length > 0 || ends.includes(state.status)) state = await read();
+    if (ended && page.nextToken === undefined) {
+      draw();
+      if (!ctx.tty) ctx.out(`${target.kind} ${target.id} ${state.status}${state.statusReason ? `: ${state.statusReason}` : ''}`);
+      throw new ExitCode(state.status === 'COMPLETED' ? EXIT.ok : EXIT.notCompleted);
+    }
+    if (page.items.length > 0) state = await read();
+    ended = ends.includes(state.status);
     if (!ctx.tty) {
       // Without a terminal, how to act on a waiting gate is a line of its own, once.
       const waiting = block(state).filter((line) => line.includes('approve'));
@@ -157,10 +166,6 @@ async function follow(ctx: Context, target: Target, recent: number): Promise<nev
       lastWaiting = key;
     }
     draw();
-    if (ends.includes(state.status) && page.nextToken === undefined) {
-      if (!ctx.tty) ctx.out(`${target.kind} ${target.id} ${state.status}${state.statusReason ? `: ${state.statusReason}` : ''}`);
-      throw new ExitCode(state.status === 'COMPLETED' ? EXIT.ok : EXIT.notCompleted);
-    }
   }
 }
 
