@@ -351,6 +351,15 @@ export function makePipeline(deps: PipelineDeps) {
       for (const edge of steps.filter((candidate) => applied.includes(candidate.stepId))) {
         await propagate(tenantId, splitRef(edge.destination), validation.version);
       }
+      // Validations write no timeline item: this line is how a running system tells of one.
+      logger.info('validated', {
+        tenantId,
+        project,
+        service: name,
+        version: validation.version,
+        validatedBy: principal.subject,
+        steps: applied.length,
+      });
       return { project, service: name, ...validation, stepIds: applied };
     },
 
