@@ -108,3 +108,12 @@ line();
   line(`  one read of the feed without a wait (same run): p50 ${f.readP50Ms} ms; wake-up p50 / read p50: ${(f.wakeP50Ms / f.readP50Ms).toFixed(2)}x`);
   line();
 }
+
+{
+  const { runCliBench } = await import('./cli-bench.js');
+  const f = await runCliBench();
+  line(`## The sluice CLI: start and answer \`--help\` (${f.runs} runs each, interleaved; bundle ${f.bundleKb} kB)`);
+  line(`  node -e 0 (baseline): p50 ${f.nodeMs.p50} ms, best ${f.nodeMs.best} ms`);
+  line(`  sluice --help:        p50 ${f.helpMs.p50} ms, best ${f.helpMs.best} ms (${(f.helpMs.p50 / f.nodeMs.p50).toFixed(2)}x node's own start)`);
+  line();
+}
