@@ -1691,6 +1691,7 @@ export interface components {
          *     - `UpgradeFailed`: The upgrade ended FAILED: `detail.reason`.
          *     - `UpgradeRolledBack`: The rollback finished (ROLLED_BACK).
          *     - `UpgradeCancelled`: The upgrade was cancelled (CANCELLED).
+         *
          *     Update runs:
          *     - `UpdateRunCreated`: The run was created with its plan of stages, groups and members.
          *     - `UpdateRunStarted`: The run was started.

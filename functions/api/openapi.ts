@@ -12,6 +12,7 @@ import { IdempotencyKey } from '../common/http/idempotency.js';
 import { PROBLEM_TYPE_BASE } from '../common/problem.js';
 import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, type RouteDefinition, type RouteGroup } from '../domain/routes.js';
 import { CONTRACTS } from './contracts.js';
+import { RUN_EVENT_DOCS, UPGRADE_EVENT_DOCS } from './event-type-docs.js';
 import { type Example, OPERATION_EXAMPLES } from './examples.js';
 import { GatewayErrorSchema, ProblemSchema } from './problem-schema.js';
 
@@ -154,7 +155,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
     };
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
   }
-  return createDocument({
+  const document = createDocument({
     openapi: '3.1.0',
     info: {
       title: 'Sluice API',
@@ -185,4 +186,19 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
     },
     paths,
   });
+  describeEventTypes(document);
+  return document;
+}
+
+/** The `EventType` enum with a line per type, from the prose only this function carries. */
+function describeEventTypes(document: ReturnType<typeof createDocument>): void {
+  const schema = document.components?.schemas?.EventType as { description?: string } | undefined;
+  if (!schema) return;
+  schema.description = [
+    'What happened. Upgrades:',
+    ...Object.entries(UPGRADE_EVENT_DOCS).map(([type, text]) => `- \`${type}\`: ${text}`),
+    '',
+    'Update runs:',
+    ...Object.entries(RUN_EVENT_DOCS).map(([type, text]) => `- \`${type}\`: ${text}`),
+  ].join('\n');
 }

@@ -1,7 +1,7 @@
-import semver from 'semver';
 import * as z from 'zod';
 import { PageQuery } from '../common/pagination.js';
 import { SafeKey } from '../common/schemas.js';
+import { semver } from '../common/semver.js';
 import { ReleaseChannel } from '../domain/channels.js';
 import { isValidVersion } from './version-policy.js';
 

@@ -19,7 +19,7 @@
  */
 
 import type { SemVer } from 'semver';
-import semver from 'semver';
+import { semver } from '../common/semver.js';
 import type { AutoUpgradeChannel } from '../domain/channels.js';
 import type { Blocker, CatalogVersion } from './schemas.js';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { EVENT_TYPES, type EventType, RUN_EVENT_TYPES, UPGRADE_EVENT_TYPES } from '../domain/event-types.js';
+import { EVENT_TYPES, type EventType } from '../domain/event-types.js';
 import {
   decodeCursor,
   encodeCursor,
@@ -10,15 +10,8 @@ import {
   type SequencedEvent,
 } from './feed.js';
 
-const describeTypes = () =>
-  [
-    'What happened. Upgrades:',
-    ...Object.entries(UPGRADE_EVENT_TYPES).map(([type, text]) => `- \`${type}\`: ${text}`),
-    'Update runs:',
-    ...Object.entries(RUN_EVENT_TYPES).map(([type, text]) => `- \`${type}\`: ${text}`),
-  ].join('\n');
-
-export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType', description: describeTypes() });
+/** What happened; the OpenAPI document describes each type (functions/api/event-type-docs.ts). */
+export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 
 /** One event of a timeline (an upgrade's, a run's). */
 export const TimelineEvent = z
@@ -99,17 +92,21 @@ export function toFeedQuery(query: EventsQuery, options: { now: Date; expires: b
   };
 }
 
-/** A read of the feed as the API answers it. `about` keeps `executionId`/`runId` (the tenant feed) or drops them (a timeline). */
+/**
+ * A read of the feed as the API answers it. `about` keeps `executionId`/`runId` (the tenant
+ * feed) or drops them (a timeline). A read that moved nothing answers the cursor it was given.
+ */
 export function toEventPage<T extends 'timeline' | 'feed'>(
   page: FeedPage,
-  now: Date,
+  query: Pick<EventsQuery, 'after' | 'nextToken'>,
   about: T,
 ): { items: T extends 'feed' ? FeedEventView[] : TimelineEventView[]; cursor: string; nextToken?: string } {
-  const cursor = encodeCursor(page.cursor, now);
+  const given = query.after ?? query.nextToken;
+  const cursor = page.cursorAt === undefined ? (given ?? encodeCursor(page.cursor, new Date(0))) : encodeCursor(page.cursor, page.cursorAt);
   const items = page.items.map((event: SequencedEvent) => {
     const { seq, executionId, runId, ...rest } = event;
     return {
-      cursor: encodeCursor(seq, now),
+      cursor: encodeCursor(seq, event.at),
       ...rest,
       ...(about === 'feed' ? { ...(executionId ? { executionId } : {}), ...(runId ? { runId } : {}) } : {}),
     };

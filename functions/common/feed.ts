@@ -87,6 +87,8 @@ export interface FeedPage {
   readonly items: SequencedEvent[];
   /** The last sequence number this answer covers: pass it back as `after`. */
   readonly cursor: number;
+  /** When the event at `cursor` happened (absent when the read moved nothing): what dates the cursor. */
+  readonly cursorAt?: string;
   /** More events were there than `limit`: read again at once. */
   readonly more: boolean;
 }
@@ -169,6 +171,8 @@ export function createEventFeed(db: DynamoDBDocumentClient, tableName: string, d
     const limit = Math.min(query.limit, FEED_PAGE_LIMIT);
     const items: SequencedEvent[] = [];
     let cursor = query.after;
+    let cursorAt: string | undefined;
+    const page = (more: boolean): FeedPage => ({ items, cursor, ...(cursorAt === undefined ? {} : { cursorAt }), more });
     for (let round = 0; round < MAX_QUERIES_PER_READ; round += 1) {
       const { Items = [], LastEvaluatedKey } = await db.send(
         new QueryCommand({
@@ -184,7 +188,7 @@ export function createEventFeed(db: DynamoDBDocumentClient, tableName: string, d
         const seq = Number(item.seq);
         if (seq !== cursor + 1) {
           const age = deps.now().getTime() - Date.parse(String(item.at));
-          if (age < HOLE_GRACE_MS) return { items, cursor, more: false };
+          if (age < HOLE_GRACE_MS) return page(false);
           const missing = Array.from({ length: Math.min(seq - cursor - 1, FEED_PAGE_LIMIT) }, (_, index) => cursor + 1 + index);
           if (age < EXPIRED_HOLE_MS) {
             // A writer took these and never wrote them: void them (or find the events that beat the void).
@@ -196,27 +200,33 @@ export function createEventFeed(db: DynamoDBDocumentClient, tableName: string, d
           cursor = seq - 1;
         }
         cursor = seq;
+        cursorAt = String(item.at);
         if (item.void === true || (query.types !== undefined && !query.types.has(String(item.type)))) continue;
         const { pk: _pk, sk: _sk, expiresAt: _ttl, tenantId: _tenant, ...event } = item;
         items.push({ ...event, seq } as SequencedEvent);
       }
       if (healed) continue;
-      if (items.length >= limit) return { items, cursor, more: true };
-      if (LastEvaluatedKey === undefined) return { items, cursor, more: false };
+      if (items.length >= limit) return page(true);
+      if (LastEvaluatedKey === undefined) return page(false);
     }
-    return { items, cursor, more: true };
+    return page(true);
   };
 
   /** A read, or a long poll: reads every `pollMs` until an event comes or the wait ends. */
   const follow = async (readPage: (after: number) => Promise<FeedPage>, query: FeedQuery): Promise<FeedPage> => {
     const deadline = Date.now() + Math.min(query.waitSeconds ?? 0, MAX_WAIT_SECONDS) * 1000;
     let after = query.after;
+    let lastAt: string | undefined;
     for (;;) {
       const page = await readPage(after);
       const left = deadline - Date.now();
-      if (page.items.length > 0 || left <= 0) return page;
+      if (page.items.length > 0 || left <= 0) {
+        // A later read may have moved nothing after an earlier one of this poll moved the cursor.
+        return page.cursorAt === undefined && lastAt !== undefined ? { ...page, cursorAt: lastAt } : page;
+      }
       // Voids and filtered-out events were passed: the next read starts after them.
       after = page.cursor;
+      if (page.cursorAt !== undefined) lastAt = page.cursorAt;
       await sleep(Math.min(pollMs, left));
     }
   };
@@ -259,11 +269,14 @@ export function createEventFeed(db: DynamoDBDocumentClient, tableName: string, d
 }
 
 /**
- * A cursor as clients see it: opaque, and dated, so that one older than the tenant
- * feed keeps its events answers 410 instead of silently skipping what expired.
+ * A cursor as clients see it: opaque, and dated by the event it stands at, so that one
+ * older than the tenant feed keeps its events answers 410 instead of silently skipping what
+ * expired. Dated by the event, not by the read, the cursor of an event is the same however
+ * often it is read. The cursor before the first event (0) is undated: nothing before it can expire.
  */
-export function encodeCursor(seq: number, now: Date): string {
-  return Buffer.from(JSON.stringify({ s: seq, t: Math.floor(now.getTime() / 1000) }), 'utf8').toString('base64url');
+export function encodeCursor(seq: number, at: Date | string): string {
+  const t = seq === 0 ? 0 : Math.floor(new Date(at).getTime() / 1000);
+  return Buffer.from(JSON.stringify({ s: seq, t }), 'utf8').toString('base64url');
 }
 
 /**
@@ -282,7 +295,7 @@ export function decodeCursor(cursor: string | undefined, options: { now: Date; e
   }
   const { s, t } = (value ?? {}) as { s?: unknown; t?: unknown };
   if (!Number.isSafeInteger(s) || (s as number) < 0 || !Number.isSafeInteger(t)) throw invalid();
-  if (options.expires && options.now.getTime() / 1000 - (t as number) > CURSOR_LIFETIME_DAYS * 86_400) {
+  if (options.expires && s !== 0 && options.now.getTime() / 1000 - (t as number) > CURSOR_LIFETIME_DAYS * 86_400) {
     throw new GoneError(
       `The cursor is older than ${CURSOR_LIFETIME_DAYS} days; events after it may have expired. Read again without one.`,
       {

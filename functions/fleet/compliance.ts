@@ -1,8 +1,8 @@
-import semver from 'semver';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { CatalogVersion } from '../catalog/schemas.js';
 import { compareVersions } from '../catalog/version-policy.js';
 import { NotFoundError, ValidationError } from '../common/errors.js';
+import { semver } from '../common/semver.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { ComplianceView } from './compliance-schemas.js';

@@ -305,7 +305,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
     async events(tenantId, runId, query) {
       await load(tenantId, runId);
       const page = await runs.events(runId, toFeedQuery(query, { now: clock.now(), expires: false }));
-      return toEventPage(page, clock.now(), 'timeline');
+      return toEventPage(page, query, 'timeline');
     },
 
     async start(tenantId, runId, principal, comment) {

@@ -268,12 +268,12 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
     async events(tenantId, executionId, query) {
       await load(tenantId, executionId);
       const page = await upgrades.events(executionId, toFeedQuery(query, { now: clock.now(), expires: false }));
-      return toEventPage(page, clock.now(), 'timeline');
+      return toEventPage(page, query, 'timeline');
     },
 
     async tenantEvents(tenantId, query) {
       const page = await feed.tenant(tenantId, toFeedQuery(query, { now: clock.now(), expires: true }));
-      return toEventPage(page, clock.now(), 'feed');
+      return toEventPage(page, query, 'feed');
     },
 
     async start(tenantId, executionId, principal) {

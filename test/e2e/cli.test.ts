@@ -234,6 +234,76 @@ describe('sluice against the local runtime', () => {
     expect(watched.stdout.trim().split('\n').at(-1)).toBe(`upgrade ${created.executionId} COMPLETED`);
   });
 
+  it('watches a fleet run through its approval gate, approved from the CLI, to COMPLETED', async () => {
+    for (const name of ['ring-a', 'ring-b'])
+      await as(
+        operator,
+        'service',
+        'create',
+        name,
+        '--project',
+        'fleet',
+        '--component-id',
+        componentId,
+        '--version',
+        '1.0.0',
+        '--instances',
+        '[{id: i-0}]',
+        '--labels',
+        `{ring: ${name}}`,
+        '--default-upgrade',
+        '{batchDelaySeconds: 1, healthCheckIntervalSeconds: 1}',
+      );
+    const stages =
+      '[{name: a, groups: [{name: a, selector: {matchLabels: {ring: ring-a}}}], afterGates: [{type: approval, name: a is fine}]}, {name: b, groups: [{name: b, selector: {matchLabels: {ring: ring-b}}}]}]';
+    const run = json(
+      await as(
+        operator,
+        '-o',
+        'json',
+        'run',
+        'create',
+        'rings',
+        '--component-id',
+        componentId,
+        '--to-version',
+        '1.1.0',
+        '--stages',
+        stages,
+      ),
+    );
+    expect(run.status).toBe('NOT_STARTED');
+    expect((await as(operator, 'run', 'start', run.runId)).code).toBe(0);
+    const watching = as(operator, 'run', 'watch', run.runId);
+    let gateId: string | undefined;
+    for (let round = 0; !gateId; round += 1) {
+      const current = json(await as(operator, '-o', 'json', 'run', 'get', run.runId));
+      gateId = current.stages[0].afterGates.find((gate: { status: string }) => gate.status === 'WAITING')?.gateId;
+      if (round > 400) throw new Error('the gate never waited');
+      if (!gateId) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const approved = await as(approver, 'run', 'approve', run.runId, gateId, '--comment', 'ring a is fine');
+    expect(approved.code, approved.stderr).toBe(0);
+    const watched = await watching;
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout).toContain(`gate ${gateId} waits for approval: sluice run approve ${run.runId} ${gateId}`);
+    expect(watched.stdout).toMatch(/GateApproved .*\(anna\)/);
+    expect(watched.stdout.trim().split('\n').at(-1)).toBe(`run ${run.runId} COMPLETED`);
+  });
+
+  it('keeps profiles: configure saves endpoint and token, --profile uses them', async () => {
+    const env = { SLUICE_CONFIG: join(dir, 'config.json') };
+    const saved = await sluice(['--profile', 'ci', '--endpoint', api.url, '--token', operator, 'configure'], { env });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toContain('saved profile ci');
+    const listed = await sluice(['--profile', 'ci', '-o', 'json', 'upgrade', 'list'], { env });
+    expect(json(listed).items.length).toBeGreaterThan(0);
+    const unknown = await sluice(['--profile', 'nope', 'upgrade', 'list'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no profile nope .*\(profiles: ci\)/);
+    expect((await import('node:fs')).statSync(env.SLUICE_CONFIG).mode & 0o777).toBe(0o600);
+  });
+
   it('applies a file: the plan, the changes; a second apply changes nothing; --dry-run changes nothing', async () => {
     const file = join(dir, 'fleet.yaml');
     writeFileSync(
