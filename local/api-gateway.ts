@@ -40,6 +40,12 @@ export interface LocalGatewayOptions {
   readonly isReady?: () => boolean;
   /** Lets the runtime add to a response (e.g. its endpoints to `/health`). */
   readonly decorate?: (route: RouteDefinition, result: APIGatewayProxyStructuredResultV2) => APIGatewayProxyStructuredResultV2;
+  /**
+   * Pages of the local runtime's own, by path, answered to GET (`/docs`): not routes of
+   * the HTTP API, which the deployed stack does not serve, so no event, no handler and no
+   * token; public like `/openapi.json`.
+   */
+  readonly pages?: ReadonlyMap<string, () => Promise<APIGatewayProxyStructuredResultV2>>;
 }
 
 /**
@@ -79,6 +85,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     const body = await readBody(request);
     if (body === 'too-large')
       return sendProblem(response, 413, 'Payload too large', 'The request body exceeds the gateway limit of 10 MB.');
+    const page = method === 'GET' ? options.pages?.get(url.pathname) : undefined;
+    if (page) return send(response, await page(), randomUUID());
 
     let matched: { compiled: CompiledRoute; values: string[] } | undefined;
     for (const compiled of routes) {

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { buildOpenApiDocument } from '../functions/api/openapi.js';
 import { createLogger, type Logger, type LogLevel } from '../functions/common/logger.js';
 import type { RouteDefinition } from '../functions/domain/routes.js';
 import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
+import { type ApiDocs, createApiDocs, DOCS_PATH } from './api-docs.js';
 import { createLocalGateway } from './api-gateway.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
@@ -56,6 +58,8 @@ export interface Runtime {
   readonly tables: { readonly data: string; readonly idempotency: string };
   /** The embedded EventBridge Scheduler (tests read its dead letters and pending count). */
   readonly scheduler: LocalSchedules['scheduler'];
+  /** The API reference page at `url` + {@link DOCS_PATH} (tests read how many times it was rendered). */
+  readonly docs: Pick<ApiDocs, 'renders'>;
   readonly logger: Logger;
   stop(): Promise<void>;
 }
@@ -96,6 +100,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     let ready = false;
     const endpoints = { api: '', dynamodb: '', stepfunctions: '', scheduler: '' };
     const devKey = options.devKey ?? (await loadOrCreateDevKey());
+    // The very document the system function serves at /openapi.json, rendered on the first GET /docs.
+    const docs = createApiDocs({ document: buildOpenApiDocument, logger });
+    stops.push(docs.stop);
     const server = createLocalGateway({
       handlers: ROUTE_HANDLERS,
       authorize: (authorization) => verifyDevToken(devKey, authorization),
@@ -106,6 +113,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         if (route.id !== 'getHealth' || result.statusCode !== 200 || result.body === undefined) return result;
         return { ...result, body: JSON.stringify({ ...(JSON.parse(result.body) as object), endpoints }) };
       },
+      pages: new Map([[DOCS_PATH, docs.respond]]),
     });
     await new Promise<void>((listening, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
@@ -194,6 +202,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       endpoints,
       tables: { data: tableName, idempotency: idempotencyTableName },
       scheduler: schedules.scheduler,
+      docs,
       logger,
       stop,
     };

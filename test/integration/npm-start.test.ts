@@ -1,7 +1,7 @@
 /**
  * `npm start` as a user runs it, in its own process: what it says while it starts (on
- * stderr) and the banner it prints once ready (on stdout), which names the tables and says
- * that any credentials reach them.
+ * stderr) and the banner it prints once ready (on stdout), which links the API reference,
+ * names the tables and says that any credentials reach them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,6 +57,9 @@ describe('npm start', () => {
 
     const banner = output.stdout;
     expect(banner.startsWith(`Sluice is running at http://127.0.0.1:${port}`)).toBe(true);
+    expect(banner.split('\n')[1]).toBe(
+      `  API reference: http://127.0.0.1:${port}/docs   (the OpenAPI document: http://127.0.0.1:${port}/openapi.json)`,
+    );
     const dynamodb = /dynamodb: +(http:\/\/127\.0\.0\.1:\d+) +tables (\S+) \(the data\), (\S+) \(Idempotency-Key records\)/.exec(banner);
     expect(dynamodb?.slice(2)).toEqual([LOCAL_TABLE_NAME, LOCAL_IDEMPOTENCY_TABLE_NAME]);
     expect(banner).toContain('any credentials and region work');
