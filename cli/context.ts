@@ -20,6 +20,7 @@ export interface GlobalOptions {
   readonly local?: boolean;
   readonly user?: string;
   readonly output?: string;
+  readonly query?: string;
 }
 
 export interface Profile {
@@ -76,6 +77,8 @@ export interface Context {
   readonly client: SluiceClient;
   readonly endpoint: string;
   readonly output: Output;
+  /** `--query PATH`: print only this part of the answer (see `select` in output.ts). */
+  readonly query?: string;
   /** Whether stdout is a terminal (live progress) or not (plain lines). */
   readonly tty: boolean;
   /** The tenant of tenant routes; a usage error when there is none. */
@@ -104,6 +107,8 @@ export function createContext(options: GlobalOptions, io: ContextOptions = {}): 
   if (!/^https?:\/\//.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, not ${endpoint}`);
   const output = (options.output ?? env.SLUICE_OUTPUT ?? 'table') as Output;
   if (!OUTPUTS.includes(output)) throw new UsageError(`--output must be one of ${OUTPUTS.join(', ')}, not ${output}`);
+  if (options.query !== undefined && !/^[\w-]+(\.[\w-]+)*$/.test(options.query))
+    throw new UsageError(`--query takes a dotted path such as executionId or items.version, not ${options.query}`);
   const givenToken = options.token ?? env.SLUICE_TOKEN ?? profile.token;
   const tenant = options.tenant ?? env.SLUICE_TENANT ?? profile.tenant ?? (givenToken ? tenantOfToken(givenToken) : undefined);
   const localTenant = tenant ?? DEFAULT_LOCAL_TENANT;
@@ -139,6 +144,7 @@ export function createContext(options: GlobalOptions, io: ContextOptions = {}): 
     client,
     endpoint,
     output,
+    ...(options.query === undefined ? {} : { query: options.query }),
     tty: stdout.isTTY === true && env.TERM !== 'dumb',
     tenant() {
       const value = local ? localTenant : tenant;

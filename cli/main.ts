@@ -27,6 +27,7 @@ export function buildProgram(io: { context?: (options: GlobalOptions) => Context
     .addOption(new Option('--local', 'talk to `npm start` on this machine, with dev tokens signed here'))
     .addOption(new Option('--user <name>', 'who --local tokens name (default: your login)'))
     .addOption(new Option('-o, --output <format>', 'table, json or yaml (or SLUICE_OUTPUT)').choices([...OUTPUTS]))
+    .addOption(new Option('--query <path>', 'print only this field of the answer, e.g. executionId, status or items.version'))
     .showHelpAfterError(false)
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
@@ -38,6 +39,7 @@ export function buildProgram(io: { context?: (options: GlobalOptions) => Context
       '  sluice --local upgrade create web --project shop --to-version 1.1.0 --batch-size 2',
       '  sluice --local upgrade watch upg_0123',
       '  sluice --local apply -f fleet.yaml --dry-run',
+      '  UPGRADE=$(sluice --local upgrade create web --project shop --to-version 1.1.0 --query executionId)',
       '',
       'Exit codes: 0 ok, 1 API or network error, 2 usage error, 3 a watched rollout did not complete.',
       '',
@@ -60,10 +62,18 @@ export function buildProgram(io: { context?: (options: GlobalOptions) => Context
     }
     return parent;
   };
+  const operations = new Set<Command>();
   for (const command of COMMANDS) {
     if (command.op === 'getUpgradePipeline') continue;
-    addOperationCommand(groupOf(command.words), command, context);
+    operations.add(addOperationCommand(groupOf(command.words), command, context));
   }
+  // --query selects from an API answer: the other commands (watch, show, apply, …) print no such answer.
+  program.hook('preAction', (_program, action) => {
+    if ((action.optsWithGlobals() as GlobalOptions).query === undefined || operations.has(action)) return;
+    const words: string[] = [];
+    for (let cmd: Command | null = action; cmd?.parent; cmd = cmd.parent) words.unshift(cmd.name());
+    throw new UsageError(`--query works with the API's commands, not with ${words.join(' ')}`);
+  });
   registerWatch(groupOf(['upgrade', 'watch']), groupOf(['run', 'watch']), context);
   registerPipelineShow(groupOf(['upgrade-pipeline', 'show']), context);
   registerApply(program, context);

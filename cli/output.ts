@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import type { ApiError } from './client/index.js';
 import type { Output } from './context.js';
+import { UsageError } from './errors.js';
 
 /** The columns a list shows first, by the id field its items carry. */
 const COLUMNS: Readonly<Record<string, readonly string[]>> = {
@@ -28,6 +29,47 @@ export function render(value: unknown, output: Output): string {
   if (output === 'json') return JSON.stringify(value, null, 2);
   if (output === 'yaml') return stringify(value).trimEnd();
   return table(value);
+}
+
+/**
+ * `--query PATH`: the part of an answer a dotted path names (`executionId`,
+ * `progress.completed`, `items.version`). Over a list, a name takes that field from every
+ * item that has it and a number picks an item (`items.0.version`). A path that names
+ * nothing (a typo) is a usage error that lists the fields there are.
+ */
+export function select(value: unknown, path: string): unknown {
+  const missing = Symbol('missing');
+  let nearest: { at: string; there: string } | undefined;
+  const walk = (current: unknown, names: readonly string[], at: string): unknown => {
+    const [name, ...rest] = names;
+    if (name === undefined) return current;
+    const here = at ? `${at}.${name}` : name;
+    if (Array.isArray(current)) {
+      if (/^\d+$/.test(name)) {
+        if (Number(name) < current.length) return walk(current[Number(name)], rest, here);
+        nearest ??= { at: here, there: ` (a list of ${current.length})` };
+        return missing;
+      }
+      const found = current.map((item) => walk(item, names, at)).filter((item) => item !== missing);
+      return found.length > 0 || current.length === 0 ? found : missing;
+    }
+    if (current !== null && typeof current === 'object' && name in current)
+      return walk((current as Record<string, unknown>)[name], rest, here);
+    const fields = current !== null && typeof current === 'object' ? Object.keys(current) : [];
+    nearest ??= { at: here, there: fields.length > 0 ? ` (fields there: ${fields.join(', ')})` : '' };
+    return missing;
+  };
+  const selected = walk(value, path.split('.'), '');
+  if (selected !== missing) return selected;
+  throw new UsageError(`--query ${path}: the answer has no ${nearest?.at ?? path}${nearest?.there ?? ''}`);
+}
+
+/** What `--query` selected: a value, or one line per value of a list, as plain text; objects as tables; JSON or YAML as asked. */
+export function renderSelection(value: unknown, output: Output): string {
+  const plain = (item: unknown) => item === null || typeof item !== 'object';
+  if (output === 'table' && (plain(value) || (Array.isArray(value) && value.every(plain))))
+    return (Array.isArray(value) ? value : [value]).map((item) => (item === null ? '' : String(item))).join('\n');
+  return render(value, output);
 }
 
 function table(value: unknown): string {

@@ -11,14 +11,27 @@ import { OPERATIONS } from '../client/operations.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { FieldSpec, OperationSpec } from '../generate.js';
-import { render } from '../output.js';
+import { render, renderSelection, select } from '../output.js';
 import type { CommandSpec } from './table.js';
 
 export const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 /** Flags every command has (program-level): a field cannot take their names. */
-export const GLOBAL_FLAGS = ['endpoint', 'token', 'tenant', 'profile', 'local', 'user', 'output', 'help', 'project', 'body', 'all'];
+export const GLOBAL_FLAGS = [
+  'endpoint',
+  'token',
+  'tenant',
+  'profile',
+  'local',
+  'user',
+  'output',
+  'query',
+  'help',
+  'project',
+  'body',
+  'all',
+];
 
 export function operationSpec(id: string): OperationSpec {
   const spec = (OPERATIONS as readonly OperationSpec[]).find((operation) => operation.id === id);
@@ -170,7 +183,7 @@ export async function callAndPrint(ctx: Context, invocation: Invocation, options
     else ctx.out('done');
     return;
   }
-  ctx.out(render(answer, ctx.output));
+  ctx.out(ctx.query === undefined ? render(answer, ctx.output) : renderSelection(select(answer, ctx.query), ctx.output));
 }
 
 /** One call of an operation through the typed client. */

@@ -29,18 +29,22 @@ export async function readmeRuntime(tableName: string): Promise<{ runtime: Runti
   };
 }
 
-/** Runs the README's bash block between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` against `runtime`. */
+/**
+ * Runs the README's bash block between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` against `runtime`
+ * (`env` adds to the environment, or with `undefined` removes a variable).
+ */
 export async function runReadmeBlock(
   marker: string,
   target: { runtime: Runtime; keyFile: string },
   timeout = 60_000,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ stdout: string; stderr: string }> {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const block = new RegExp(`<!-- ${marker}:start -->\\s*\`\`\`bash\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${marker}:end -->`).exec(readme)?.[1];
   expect(block, `the README has a ${marker} block`).toBeDefined();
   return run('bash', ['-euo', 'pipefail', '-c', block ?? ''], {
     cwd: ROOT,
-    env: { ...process.env, BASE: target.runtime.url, SLUICE_DEV_KEY_FILE: target.keyFile },
+    env: { ...process.env, BASE: target.runtime.url, SLUICE_DEV_KEY_FILE: target.keyFile, ...env },
     timeout,
   });
 }
