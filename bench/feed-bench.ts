@@ -70,8 +70,9 @@ export async function runFeedBench({ rounds = 40 } = {}): Promise<FeedBenchFigur
       const polled = call('GET', `${feed}?after=${cursor}&waitSeconds=10`, operator).then((page) => ({ page, at: Date.now() }));
       await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 100));
       if (executionId === undefined) {
-        executionId = (await call('POST', '/v1/tenants/feed-bench/upgrades', operator, { project: 'p', service: 'svc', toVersion: '1.1.0' }))
-          .executionId as string;
+        executionId = (
+          await call('POST', '/v1/tenants/feed-bench/upgrades', operator, { project: 'p', service: 'svc', toVersion: '1.1.0' })
+        ).executionId as string;
       } else {
         await call('POST', `/v1/tenants/feed-bench/upgrades/${executionId}/cancel`, operator);
         executionId = undefined;

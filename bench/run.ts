@@ -105,7 +105,9 @@ line();
   const f = await runFeedBench();
   line(`## Events feed: a long poll woken by a new event (${f.rounds} rounds, local stack, poll every ${f.pollMs} ms)`);
   line(`  wake-up after the event's time: p50 ${f.wakeP50Ms} ms, p99 ${f.wakeP99Ms} ms, max ${f.wakeMaxMs} ms (target <= 100 ms)`);
-  line(`  one read of the feed without a wait (same run): p50 ${f.readP50Ms} ms; wake-up p50 / read p50: ${(f.wakeP50Ms / f.readP50Ms).toFixed(2)}x`);
+  line(
+    `  one read of the feed without a wait (same run): p50 ${f.readP50Ms} ms; wake-up p50 / read p50: ${(f.wakeP50Ms / f.readP50Ms).toFixed(2)}x`,
+  );
   line();
 }
 
@@ -114,6 +116,8 @@ line();
   const f = await runCliBench();
   line(`## The sluice CLI: start and answer \`--help\` (${f.runs} runs each, interleaved; bundle ${f.bundleKb} kB)`);
   line(`  node -e 0 (baseline): p50 ${f.nodeMs.p50} ms, best ${f.nodeMs.best} ms`);
-  line(`  sluice --help:        p50 ${f.helpMs.p50} ms, best ${f.helpMs.best} ms (${(f.helpMs.p50 / f.nodeMs.p50).toFixed(2)}x node's own start)`);
+  line(
+    `  sluice --help:        p50 ${f.helpMs.p50} ms, best ${f.helpMs.best} ms (${(f.helpMs.p50 / f.nodeMs.p50).toFixed(2)}x node's own start)`,
+  );
   line();
 }

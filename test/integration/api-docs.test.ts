@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES, RUN_EVENT_TYPES, UPGRADE_EVENT_TYPES } from '../../functions/domain/event-types.js';
+import { RUN_EVENT_DOCS, UPGRADE_EVENT_DOCS } from '../../functions/api/event-type-docs.js';
+import { EVENT_TYPES } from '../../functions/domain/event-types.js';
 import { ROUTE_GROUPS, ROUTES } from '../../functions/domain/routes.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 
@@ -127,7 +128,7 @@ describe('GET /docs', () => {
     for (const type of EVENT_TYPES) expect(page.html).toContain(`"${type}"`);
     const eventType = served.components.schemas.EventType;
     expect(eventType.enum).toEqual(EVENT_TYPES);
-    for (const [type, description] of Object.entries({ ...UPGRADE_EVENT_TYPES, ...RUN_EVENT_TYPES })) {
+    for (const [type, description] of Object.entries({ ...UPGRADE_EVENT_DOCS, ...RUN_EVENT_DOCS })) {
       expect(eventType.description).toContain(`\`${type}\`: ${description}`);
     }
   });
