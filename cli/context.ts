@@ -54,12 +54,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ConfigFile {
   }
 }
 
-/** Saves a profile; the file holds tokens, so only its owner may read it. */
+/**
+ * Saves a profile, merged into what it already holds (a field not given stays); the file
+ * holds tokens, so only its owner may read it.
+ */
 export function saveProfile(name: string, profile: Profile, env: NodeJS.ProcessEnv = process.env): string {
   const file = configPath(env);
   const config = readConfig(env);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, `${JSON.stringify({ profiles: { ...config.profiles, [name]: profile } }, null, 2)}\n`, { mode: 0o600 });
+  const merged = { ...config.profiles[name], ...profile };
+  writeFileSync(file, `${JSON.stringify({ profiles: { ...config.profiles, [name]: merged } }, null, 2)}\n`, { mode: 0o600 });
   return file;
 }
 
@@ -101,7 +105,11 @@ export function createContext(options: GlobalOptions, io: ContextOptions = {}): 
   const profiles = readConfig(env).profiles;
   const profile: Profile = profileName ? (profiles[profileName] ?? missingProfile(profileName, profiles)) : (profiles.default ?? {});
   const local = options.local === true || (options.local === undefined && profile.local === true);
-  const endpoint = options.endpoint ?? env.SLUICE_ENDPOINT ?? profile.endpoint ?? (local ? DEFAULT_LOCAL_ENDPOINT : undefined);
+  // `--local` on the command line means this machine: a profile's (or SLUICE_TOKEN's)
+  // endpoint and token, perhaps production's, must not come along.
+  const forcedLocal = options.local === true;
+  const endpoint =
+    options.endpoint ?? env.SLUICE_ENDPOINT ?? (forcedLocal ? undefined : profile.endpoint) ?? (local ? DEFAULT_LOCAL_ENDPOINT : undefined);
   if (!endpoint)
     throw new UsageError('no endpoint: give --endpoint URL, set SLUICE_ENDPOINT, save a profile (sluice configure) or use --local');
   if (!/^https?:\/\//.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, not ${endpoint}`);
@@ -109,7 +117,7 @@ export function createContext(options: GlobalOptions, io: ContextOptions = {}): 
   if (!OUTPUTS.includes(output)) throw new UsageError(`--output must be one of ${OUTPUTS.join(', ')}, not ${output}`);
   if (options.query !== undefined && !/^[\w-]+(\.[\w-]+)*$/.test(options.query))
     throw new UsageError(`--query takes a dotted path such as executionId or items.version, not ${options.query}`);
-  const givenToken = options.token ?? env.SLUICE_TOKEN ?? profile.token;
+  const givenToken = options.token ?? (forcedLocal ? undefined : (env.SLUICE_TOKEN ?? profile.token));
   const tenant = options.tenant ?? env.SLUICE_TENANT ?? profile.tenant ?? (givenToken ? tenantOfToken(givenToken) : undefined);
   const localTenant = tenant ?? DEFAULT_LOCAL_TENANT;
   const user = options.user ?? env.SLUICE_USER ?? safeUserName();

@@ -99,7 +99,9 @@ export async function main(
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return EXIT.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      // A group without its command (`sluice upgrade`): commander printed the group's help on stderr.
+      if (error.code === 'commander.help') return EXIT.usage;
       if (error.code === 'commander.executeSubCommandAsync') return EXIT.ok;
       stderr(`sluice: ${error.message.replace(/^error: /, '')} (see --help)\n`);
       return EXIT.usage;
@@ -109,7 +111,8 @@ export async function main(
       return EXIT.usage;
     }
     if (error instanceof ApiError) {
-      stderr(`${describeProblem(error)}\n`);
+      const output = (program.opts() as { output?: string }).output ?? process.env.SLUICE_OUTPUT;
+      stderr(`${describeProblem(error, output === 'json' || output === 'yaml' ? output : 'table')}\n`);
       return EXIT.api;
     }
     if (error instanceof ExitCode) return error.code;

@@ -78,9 +78,7 @@ function table(value: unknown): string {
   const items = Array.isArray(value) ? value : (value as { items?: unknown }).items;
   if (Array.isArray(items)) {
     const rows = items as Record<string, unknown>[];
-    const more = Array.isArray(value) ? undefined : (value as { nextToken?: string }).nextToken;
-    const body = rows.length === 0 ? '(none)' : grid(rows, columnsOf(rows));
-    return more ? `${body}\n(more: --next-token ${more}, or --all)` : body;
+    return rows.length === 0 ? '(none)' : grid(rows, columnsOf(rows));
   }
   return Object.entries(value as Record<string, unknown>)
     .map(([key, field]) => `${`${key}:`.padEnd(24)} ${cell(field, 400)}`)
@@ -118,11 +116,22 @@ function cell(value: unknown, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** A problem as a person reads it: `Error 422 Unprocessable content: detail`, then each field. */
-export function describeProblem(error: ApiError): string {
+/** The hint a table gives when a list has more pages (on stderr: stdout stays the table). */
+export function moreHint(value: unknown): string | undefined {
+  const next =
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { nextToken?: unknown }).nextToken : undefined;
+  return typeof next === 'string' ? 'more: --all for every page, or --next-token <the nextToken of -o json>' : undefined;
+}
+
+/**
+ * A problem as a person reads it: `Error 422 Unprocessable content: detail`, then each
+ * field with its code; as JSON or YAML (the problem as the API sent it) for `-o json|yaml`.
+ */
+export function describeProblem(error: ApiError, output: Output = 'table'): string {
   const { problem, status } = error;
+  if (output !== 'table') return render({ status, ...problem }, output);
   const lines = [`Error ${status} ${problem.title ?? ''}: ${problem.detail ?? ''}`.replace(/: $/, '')];
-  for (const field of problem.errors ?? []) lines.push(`  ${field.field}: ${field.message}`);
+  for (const field of problem.errors ?? []) lines.push(`  ${field.field}: ${field.message}${field.code ? ` (${field.code})` : ''}`);
   for (const blocker of (problem.blockers as { code: string; reason: string }[] | undefined) ?? [])
     lines.push(`  blocker ${blocker.code}: ${blocker.reason}`);
   if (typeof problem.currentStatus === 'string') lines.push(`  current status: ${problem.currentStatus}`);

@@ -11,7 +11,7 @@ import { OPERATIONS } from '../client/operations.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { FieldSpec, OperationSpec } from '../generate.js';
-import { render, renderSelection, select } from '../output.js';
+import { moreHint, render, renderSelection, select } from '../output.js';
 import type { CommandSpec } from './table.js';
 
 export const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
@@ -80,7 +80,9 @@ function convert(field: FieldSpec, value: unknown, flag: string): unknown {
 }
 
 function optionsFor(field: FieldSpec, flag: string): Option[] {
-  const description = [field.description, field.required ? '(required)' : ''].filter(Boolean).join(' ') || field.name;
+  // The document's description when it has one; else what the field is called and takes.
+  const described = field.description ?? `the request's ${field.name}${field.type === 'json' ? ' (see /docs for its shape)' : ''}`;
+  const description = [described, field.required ? '(required)' : ''].filter(Boolean).join(' ');
   if (field.type === 'boolean') return [new Option(`--${flag}`, description), new Option(`--no-${flag}`, `set ${field.name} to false`)];
   const placeholder = field.type === 'json' ? '<json|yaml|@file>' : field.type === 'string[]' ? '<a,b>' : `<${field.type}>`;
   const option = new Option(`--${flag} ${placeholder}`, description);
@@ -184,6 +186,8 @@ export async function callAndPrint(ctx: Context, invocation: Invocation, options
     return;
   }
   ctx.out(ctx.query === undefined ? render(answer, ctx.output) : renderSelection(select(answer, ctx.query), ctx.output));
+  const hint = ctx.output === 'table' && ctx.query === undefined && options.all !== true ? moreHint(answer) : undefined;
+  if (hint) ctx.err(hint);
 }
 
 /** One call of an operation through the typed client. */

@@ -5,7 +5,7 @@ import type { OperationId } from '../client/operations.js';
  * parameters or body fields, in order) and one example. Flags come from the operation's
  * query parameters and body fields, in kebab-case (`--to-version`), from the generated
  * `client/operations.ts`; `--project` fills a `projectName` path parameter or a `project`
- * field. test/unit/cli-commands.test.ts fails when an operation of the document has no
+ * field. test/unit/sluice-cli.test.ts fails when an operation of the document has no
  * command here, so a new route reaches the CLI or the build says so.
  */
 export interface CommandSpec {

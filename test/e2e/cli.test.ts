@@ -364,6 +364,7 @@ describe('sluice against the local runtime', () => {
   });
 
   it('exits 2 with one line for bad flags, and 1 with the field errors for a 422', async () => {
+    const bundlePath = await cliBundle();
     for (const args of [
       ['upgrade', 'list', '--bogus'],
       ['upgrade', 'create', 'x', '--project', 'p', '--batch-size', 'many'],
@@ -382,7 +383,33 @@ describe('sluice against the local runtime', () => {
     const refused = await as(operator, 'upgrade', 'create', 'invalid', '--project', 'p', '--to-version', '1.1.0', '--batch-size', '0');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^Error 422 Unprocessable content: /);
-    expect(refused.stderr).toContain('  body.batchSize:');
+    expect(refused.stderr).toMatch(/ {2}body\.batchSize: .* \(too_small\)/);
+    const asJson = await as(
+      operator,
+      '-o',
+      'json',
+      'upgrade',
+      'create',
+      'invalid',
+      '--project',
+      'p',
+      '--to-version',
+      '1.1.0',
+      '--batch-size',
+      '0',
+    );
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({
+      status: 422,
+      errors: [expect.objectContaining({ field: 'body.batchSize', code: 'too_small' })],
+    });
+    const group = await as(operator, 'upgrade');
+    expect(group.code).toBe(2);
+    expect(group.stderr).toContain('Usage: sluice upgrade');
+    const piped = await new Promise<{ stderr: string }>((resolve) =>
+      execFile('sh', ['-c', `'${process.execPath}' "$0" --help | head -1`, bundlePath], (_error, _stdout, stderr) => resolve({ stderr })),
+    );
+    expect(piped.stderr).toBe('');
     const missing = await as(operator, 'upgrade', 'get', 'upg_0000000000000000000000');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^Error 404 Not found/);
@@ -398,6 +425,9 @@ describe('sluice against the local runtime', () => {
     expect(yaml.stdout).toMatch(/^tenantId: /m);
     const paged = json(await as(operator, '-o', 'json', 'service', 'list', '--project', 'p', '--limit', '1', '--all'));
     expect(paged.items.length).toBeGreaterThan(1);
+    const onePage = await as(operator, 'service', 'list', '--project', 'p', '--limit', '1');
+    expect(onePage.stdout.trim().split('\n')).toHaveLength(2);
+    expect(onePage.stderr).toMatch(/^more: --all/);
     const table = await as(operator, 'upgrade', 'list');
     expect(table.stdout.split('\n')[0]).toMatch(/^EXECUTIONID\s+PROJECT\s+SERVICE\s+STRATEGY\s+STATUS/);
     const events = json(await as(operator, '-o', 'json', 'events', '--types', 'UpgradeCompleted'));

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -9,9 +10,10 @@ import { completionScript } from '../../cli/commands/completion.js';
 import { pipelineMermaid, pipelineTree } from '../../cli/commands/pipeline-show.js';
 import { COMMANDS } from '../../cli/commands/table.js';
 import { bar, eventLine, runBlock, upgradeBlock } from '../../cli/commands/watch.js';
+import { createContext, DEFAULT_LOCAL_ENDPOINT, readConfig, saveProfile } from '../../cli/context.js';
 import { generateClient } from '../../cli/generate.js';
 import { buildProgram } from '../../cli/main.js';
-import { render } from '../../cli/output.js';
+import { moreHint, render } from '../../cli/output.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -230,7 +232,7 @@ describe('apply', () => {
 });
 
 describe('output', () => {
-  it('renders a list as a table with the columns its resource is known by, and says when there is more', () => {
+  it('renders a list as a table with the columns its resource is known by (the hint of more pages goes to stderr)', () => {
     const text = render(
       {
         items: [
@@ -250,9 +252,36 @@ describe('output', () => {
     expect(text.split('\n')).toEqual([
       'EXECUTIONID  PROJECT  SERVICE  STRATEGY  STATUS     PROGRESS',
       'upg_1        p        web      ROLLING   COMPLETED  3/4 (1 failed)',
-      '(more: --next-token t, or --all)',
     ]);
+    expect(moreHint({ items: [], nextToken: 't' })).toMatch(/^more: --all/);
+    expect(moreHint({ items: [] })).toBeUndefined();
     expect(JSON.parse(render({ a: 1 }, 'json'))).toEqual({ a: 1 });
     expect(render({ a: [1, 2] }, 'yaml')).toBe('a:\n  - 1\n  - 2');
+  });
+});
+
+describe('where a command goes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-context-'));
+  const env = { SLUICE_CONFIG: join(dir, 'config.json') };
+
+  it('--local means this machine: a default profile (perhaps production) lends it no endpoint or token', () => {
+    saveProfile('default', { endpoint: 'https://prod.example.com', token: 'prod-token', tenant: 'acme' }, env);
+    const local = createContext({ local: true }, { env });
+    expect(local.endpoint).toBe(DEFAULT_LOCAL_ENDPOINT);
+    expect(local.tenant()).toBe('acme');
+    const remote = createContext({}, { env });
+    expect(remote.endpoint).toBe('https://prod.example.com');
+  });
+
+  it('configure merges into the profile: a field not given stays', () => {
+    saveProfile('dev', { local: true, tenant: 't1' }, env);
+    saveProfile('dev', { endpoint: 'http://127.0.0.1:4000' }, env);
+    expect(readConfig(env).profiles.dev).toEqual({ local: true, tenant: 't1', endpoint: 'http://127.0.0.1:4000' });
+  });
+
+  it('refuses what cannot work with a usage error', () => {
+    expect(() => createContext({ endpoint: 'ftp://x' }, { env })).toThrow(/http\(s\) URL/);
+    expect(() => createContext({ profile: 'nope' }, { env })).toThrow(/no profile nope/);
+    expect(() => createContext({ endpoint: 'http://x', output: 'xml' }, { env })).toThrow(/table, json, yaml/);
   });
 });
