@@ -409,13 +409,22 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       serverErrors,
     );
 
-    check(
-      'every execution reached a terminal status after the final cancel',
-      executions.length,
-      executions
-        .filter((execution) => !isTerminal(execution.status))
-        .map((execution) => `${execution.executionId} (${execution.strategy}) still ${execution.status}`),
-    );
+    // An execution left open says where it stands: its flow on the engine, the task calls
+    // it made last, and its last events, so that a failure can be read without a rerun.
+    const stuck: string[] = [];
+    for (const execution of executions.filter((candidate) => !isTerminal(candidate.status))) {
+      const flow = await describeFlow(runtime.endpoints.stepfunctions, FLOW_OF[execution.strategy as Strategy], execution.executionId);
+      const events = await call('GET', `${base}/upgrades/${execution.executionId}/events?limit=100`, viewer);
+      const types = ((events.body?.items ?? []) as { type: string }[]).map((event) => event.type).slice(-8);
+      const calls = tasks
+        .of(execution.executionId)
+        .slice(-4)
+        .map((task) => `${task.task}${task.error ? `!${(task.error as Error).message ?? String(task.error)}` : ''}`);
+      stuck.push(
+        `${execution.executionId} (${execution.strategy}) still ${execution.status}; flow ${flow?.status ?? 'none'}; last tasks ${calls.join(', ')}; last events ${types.join(' ')}`,
+      );
+    }
+    check('every execution reached a terminal status after the final cancel', executions.length, stuck);
 
     check(
       'every observed status path follows the status transition table; terminal ones stay terminal',
