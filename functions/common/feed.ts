@@ -45,10 +45,10 @@ const FEED_HEAD = 'HEAD';
 const pad = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
 const feedPk = (tenantId: string) => `FEED#${tenantId}`;
 
-/** An event as a writer hands it over. */
+/** An event as a writer hands it over; `at` defaults to now. */
 export interface NewFeedEvent {
   readonly type: EventType;
-  readonly at: string;
+  readonly at?: string;
   readonly actor?: string;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
@@ -159,7 +159,7 @@ export function createEventFeed(db: DynamoDBDocumentClient, tableName: string, d
     );
   };
 
-  const eventAttributes = (timeline: Timeline, event: NewFeedEvent) => ({
+  const eventAttributes = (timeline: Timeline, event: NewFeedEvent & { at: string }) => ({
     ...timeline.about,
     type: event.type,
     at: event.at,
@@ -238,12 +238,14 @@ export function createEventFeed(db: DynamoDBDocumentClient, tableName: string, d
         return;
       }
       const tenantPk = feedPk(timeline.tenantId);
+      // One time per event for every attempt: a retry is the same event, not a later one.
+      const stamped = events.map((event) => ({ ...event, at: event.at ?? deps.now().toISOString() }));
       for (let attempt = 0; attempt < 5; attempt += 1) {
         const count = events.length;
         const [lastOnTimeline, lastOnFeed] = await Promise.all([take(timeline.pk, TIMELINE_HEAD, count), take(tenantPk, FEED_HEAD, count)]);
         const timelineSeqs = events.map((_, index) => lastOnTimeline - count + 1 + index);
         const feedSeqs = events.map((_, index) => lastOnFeed - count + 1 + index);
-        const writes = events.flatMap((event, index) => [
+        const writes = stamped.flatMap((event, index) => [
           slot(timeline.pk, 'EVENT#', timelineSeqs[index] ?? 0, { tenantId: timeline.tenantId, ...eventAttributes(timeline, event) }),
           slot(tenantPk, 'SEQ#', feedSeqs[index] ?? 0, { ...eventAttributes(timeline, event), expiresAt: expiresAt() }),
         ]);

@@ -106,7 +106,6 @@ export function createRunRepository(
   feed: EventFeed = createEventFeed(db, tableName, { now }),
 ): RunRepository {
   const timeline = (tenantId: string, runId: string): Timeline => ({ tenantId, pk: runPk(runId), about: { runId } });
-  const stamped = (event: NewRunEvent) => ({ ...event, at: event.at ?? now().toISOString() });
   const get = async (tenantId: string, runId: string) => {
     const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: runKey(tenantId, runId), ConsistentRead: true }));
     return Item ? withoutKeys<RunRecord>(Item) : undefined;
@@ -130,7 +129,7 @@ export function createRunRepository(
         ...members.map((member) => ({ ...memberKey(member), ...member })),
         ...gates.map((gate) => ({ ...gateKey(gate), ...gate })),
       ]);
-      await feed.transact(timeline(run.tenantId, run.runId), [stamped(event)], (eventWrites) => [
+      await feed.transact(timeline(run.tenantId, run.runId), [event], (eventWrites) => [
         {
           Put: {
             TableName: tableName,
@@ -257,7 +256,7 @@ export function createRunRepository(
       }
       try {
         // The run's update first, then the lock (when it changes), then the events.
-        await feed.transact(timeline(tenantId, runId), [stamped(event)], (eventWrites) => [...items, ...eventWrites]);
+        await feed.transact(timeline(tenantId, runId), [event], (eventWrites) => [...items, ...eventWrites]);
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
           const reasons = error.CancellationReasons ?? [];
@@ -427,7 +426,7 @@ export function createRunRepository(
     },
 
     async appendEvent(tenantId, runId, event) {
-      await feed.transact(timeline(tenantId, runId), [stamped(event)], (eventWrites) => eventWrites);
+      await feed.transact(timeline(tenantId, runId), [event], (eventWrites) => eventWrites);
     },
 
     events: (runId, query) => feed.timeline(runPk(runId), query),

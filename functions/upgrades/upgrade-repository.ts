@@ -123,7 +123,6 @@ export function createUpgradeRepository(
   feed: EventFeed = createEventFeed(db, tableName, { now }),
 ): UpgradeRepository {
   const timeline = (tenantId: string, executionId: string): Timeline => ({ tenantId, pk: timelinePk(executionId), about: { executionId } });
-  const stamped = (event: NewTimelineEvent) => ({ ...event, at: event.at ?? now().toISOString() });
 
   const get = async (tenantId: string, executionId: string) => {
     const { Item } = await db.send(
@@ -179,7 +178,7 @@ export function createUpgradeRepository(
         instances.map((instance) => ({ ...instanceKey(instance.executionId, instance.index), ...instance })),
       );
       try {
-        await feed.transact(timeline(execution.tenantId, execution.executionId), [stamped(event)], (eventWrites) => [
+        await feed.transact(timeline(execution.tenantId, execution.executionId), [event], (eventWrites) => [
           {
             Put: {
               TableName: tableName,
@@ -325,7 +324,7 @@ export function createUpgradeRepository(
       }
       items.push(...alsoWrite);
       try {
-        await feed.transact(timeline(tenantId, executionId), [stamped(event)], (eventWrites) => [...items, ...eventWrites]);
+        await feed.transact(timeline(tenantId, executionId), [event], (eventWrites) => [...items, ...eventWrites]);
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
           const latest = (await get(tenantId, executionId)) ?? current;
@@ -390,7 +389,7 @@ export function createUpgradeRepository(
     },
 
     async appendEvent(tenantId, executionId, event) {
-      await feed.transact(timeline(tenantId, executionId), [stamped(event)], (eventWrites) => eventWrites);
+      await feed.transact(timeline(tenantId, executionId), [event], (eventWrites) => eventWrites);
     },
 
     events: (executionId, query) => feed.timeline(timelinePk(executionId), query),
