@@ -22,6 +22,7 @@ export const CONTEXT_KEYS = {
   throttleBurstLimit: 'sluice:throttleBurstLimit',
   eventBusName: 'sluice:eventBusName',
   lambdaTargetPattern: 'sluice:lambdaTargetPattern',
+  alarmEmail: 'sluice:alarmEmail',
 } as const;
 
 export interface SluiceConfig {
@@ -57,6 +58,8 @@ export interface SluiceConfig {
    * those in the stack's account and region, and the services API refuses any other.
    */
   readonly lambdaTargetPattern: string;
+  /** An email address subscribed to the alarm topic; without it the topic has no subscription. */
+  readonly alarmEmail?: string;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -119,6 +122,7 @@ export function readSluiceConfig(scope: IConstruct): SluiceConfig {
     ),
     eventBusName: readEventBusName(get(CONTEXT_KEYS.eventBusName)),
     lambdaTargetPattern: readLambdaTargetPattern(get(CONTEXT_KEYS.lambdaTargetPattern)),
+    ...readAlarmEmail(get(CONTEXT_KEYS.alarmEmail)),
   };
 }
 
@@ -190,6 +194,22 @@ function readLambdaTargetPattern(raw: unknown): string {
     throw new SluiceConfigError(`Context "${key}" must be a function name pattern such as sluice-target-*, got ${JSON.stringify(raw)}`);
   }
   return raw;
+}
+
+/**
+ * One address, checked as SNS would take it for an `email` subscription: a local part and
+ * a dotted domain, no spaces, commas or angle brackets (`Ops <ops@example.com>` is refused),
+ * at most 254 characters (RFC 5321's path limit). A typo fails synth here instead of
+ * leaving a subscription that never confirms.
+ */
+function readAlarmEmail(raw: unknown): { alarmEmail?: string } {
+  const key = CONTEXT_KEYS.alarmEmail;
+  if (raw === undefined || raw === null || raw === '') return {};
+  const value = typeof raw === 'string' ? raw.trim() : undefined;
+  if (value === undefined || value.length > 254 || !/^[^\s@,;<>"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(value)) {
+    throw new SluiceConfigError(`Context "${key}" must be one email address such as ops@example.com, got ${JSON.stringify(raw)}`);
+  }
+  return { alarmEmail: value };
 }
 
 function readBoolean(key: string, raw: unknown, fallback: boolean): boolean {

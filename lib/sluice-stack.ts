@@ -20,6 +20,7 @@ import { IdempotencyTable } from './constructs/idempotency-table.js';
 import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
+import { SluiceMonitoring } from './constructs/sluice-monitoring.js';
 import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
 import { SluiceTable } from './constructs/sluice-table.js';
 import { TimelinePublisher } from './constructs/timeline-publisher.js';
@@ -95,6 +96,10 @@ export class SluiceStack extends Stack {
   readonly scheduler: PipelineScheduler;
   /** Auto-upgrade profiles' fan-out: the VersionPublished rule, its function and dead-letter queue. */
   readonly autoUpgrade: AutoUpgradeFanout;
+  /** The table stream → event bus pipe and its dead-letter queue. */
+  readonly timeline: TimelinePublisher;
+  /** The dashboard, the alarms and their SNS topic. */
+  readonly monitoring: SluiceMonitoring;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, {
@@ -151,7 +156,7 @@ export class SluiceStack extends Stack {
 
     this.eventBus = new EventBus(this, 'Events', { eventBusName: config.eventBusName });
     // Timeline items reach the bus through an EventBridge Pipe from the table stream, no code.
-    new TimelinePublisher(this, 'Timeline', { table: this.table, eventBus: this.eventBus });
+    this.timeline = new TimelinePublisher(this, 'Timeline', { table: this.table, eventBus: this.eventBus });
     // A published version's VersionPublished item comes through that pipe; a rule hands it to the fan-out.
     this.autoUpgrade = new AutoUpgradeFanout(this, 'AutoUpgrade', {
       table: this.table,
@@ -318,11 +323,38 @@ export class SluiceStack extends Stack {
       accessLogRetention: config.logRetention,
     });
 
+    // Every function, every flow and every dead-letter queue of the stack (test/infra/operability.test.ts checks none is left out).
+    this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
+      httpApi: this.api.httpApi,
+      functions: [
+        ...ROUTE_GROUPS.map((group) => ({ name: group, fn: this.functions[group].lambda, kind: 'api' as const })),
+        { name: 'upgrade-tasks', fn: this.taskFunction.lambda, kind: 'background' },
+        { name: 'fleet-tasks', fn: this.fleetTaskFunction.lambda, kind: 'background' },
+        { name: 'pipeline-scheduled', fn: this.scheduledFunction.lambda, kind: 'background' },
+        { name: 'auto-upgrade', fn: this.autoUpgrade.function.lambda, kind: 'background' },
+      ],
+      stateMachines: FLOWS.map((flow) => ({ name: flow.name, stateMachine: this.flows[flow.name].stateMachine })),
+      deadLetterQueues: [
+        { name: 'timeline', queue: this.timeline.deadLetterQueue },
+        { name: 'pipeline-schedules', queue: this.scheduler.deadLetterQueue },
+        { name: 'auto-upgrade', queue: this.autoUpgrade.deadLetterQueue },
+      ],
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Sluice HTTP API' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Sluice DynamoDB table' });
     new CfnOutput(this, 'EventBusName', {
       value: this.eventBus.eventBusName,
       description: 'EventBridge bus receiving Sluice progress events',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.monitoring.dashboardUrl,
+      description: `The ${this.monitoring.dashboardName} CloudWatch dashboard: API, functions, flows, dead-letter queues, upgrades`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'SNS topic every Sluice alarm notifies (subscribe with -c sluice:alarmEmail=<address>, or add your own)',
     });
     for (const flow of FLOWS) {
       new CfnOutput(this, stateMachineArnKey(flow.name), {

@@ -12,6 +12,15 @@ export const SLUICE_RUNTIME = Runtime.NODEJS_24_X;
 export const SLUICE_ARCHITECTURE = Architecture.ARM_64;
 
 /**
+ * Powertools for AWS Lambda reads these from the environment: the service every function
+ * reports as (Logger's `service`, Tracer's annotation, Metrics' `service` dimension) and
+ * the namespace of the metrics the functions emit, which the dashboard and the alarms read
+ * (lib/constructs/sluice-monitoring.ts). A namespace given in code takes precedence.
+ */
+export const SLUICE_SERVICE_NAME = 'sluice';
+export const SLUICE_METRICS_NAMESPACE = 'Sluice';
+
+/**
  * ESM bundles still meet CommonJS dependencies that call `require` (and esbuild's
  * `__require` shim looks for a global one). Define it from `import.meta.url`; the
  * aliased import keeps the name clear of anything the bundle itself declares.
@@ -35,7 +44,10 @@ export interface SluiceFunctionProps {
    * cold starts pay for. Turn it on to pin the exact client versions the tests ran.
    */
   readonly bundleAwsSdk?: boolean;
-  /** Active X-Ray tracing. @default false */
+  /**
+   * Active X-Ray tracing, and Powertools Tracer with it (`POWERTOOLS_TRACE_ENABLED`):
+   * off, the Tracer records nothing. @default false
+   */
   readonly tracing?: boolean;
   /** @default 512 (arm64 gets a proportional CPU share; 512 MB keeps cold starts short) */
   readonly memorySize?: number;
@@ -51,8 +63,9 @@ export interface SluiceFunctionProps {
 /**
  * A Lambda function with Sluice's defaults fixed in one place, the way Powertools
  * fixes them: newest Node.js runtime, arm64, a minified tree-shaken ESM bundle with
- * source maps, JSON structured logs into its own log group with a retention, and a
- * role of its own that holds nothing but the right to write that log group.
+ * source maps, JSON structured logs into its own log group with a retention, the
+ * Powertools settings (service, metrics namespace, tracing on or off), and a role of its
+ * own that holds nothing but the right to write that log group.
  *
  * The AWS SDK v3 comes from the Lambda runtime by default (CDK's default too): the
  * handlers use only long-stable commands of the v3 clients, and leaving the SDK out
@@ -110,6 +123,9 @@ export class SluiceFunction extends Construct implements IGrantable {
       environment: {
         // The bundle carries source maps; without this flag Node ignores them.
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SLUICE_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: SLUICE_METRICS_NAMESPACE,
+        POWERTOOLS_TRACE_ENABLED: props.tracing ? 'true' : 'false',
         ...props.environment,
       },
       bundling: {

@@ -26,6 +26,7 @@ describe('readSluiceConfig', () => {
       'sluice:tenantClaim': 'org',
       'sluice:eventBusName': 'sluice-events-dev',
       'sluice:jwtScopes': 'sluice/api, sluice:write',
+      'sluice:alarmEmail': ' ops+sluice@example.co.uk ',
     });
     expect(config).toMatchObject({
       jwtAudience: ['cli', 'console'],
@@ -36,7 +37,27 @@ describe('readSluiceConfig', () => {
       tenantClaim: 'org',
       eventBusName: 'sluice-events-dev',
       jwtScopes: ['sluice/api', 'sluice:write'],
+      alarmEmail: 'ops+sluice@example.co.uk',
     });
+  });
+
+  it('subscribes no email address without sluice:alarmEmail', () => {
+    expect(configOf(REQUIRED)).not.toHaveProperty('alarmEmail');
+    expect(configOf({ ...REQUIRED, 'sluice:alarmEmail': '' })).not.toHaveProperty('alarmEmail');
+  });
+
+  it.each([
+    ['no @', 'ops.example.com'],
+    ['no domain dot', 'ops@localhost'],
+    ['two addresses', 'ops@example.com,dev@example.com'],
+    ['a display name', 'Ops <ops@example.com>'],
+    ['a space', 'ops team@example.com'],
+    ['two @', 'ops@@example.com'],
+    ['a number', 42],
+  ])('refuses an alarm email with %s, naming the key and the value', (_name, value) => {
+    expect(() => configOf({ ...REQUIRED, 'sluice:alarmEmail': value })).toThrow(
+      new SluiceConfigError(`Context "sluice:alarmEmail" must be one email address such as ops@example.com, got ${JSON.stringify(value)}`),
+    );
   });
 
   it.each([

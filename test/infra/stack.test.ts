@@ -39,6 +39,12 @@ import { PROJECT_ROOT, SluiceStack } from '../../lib/sluice-stack.js';
 const ISSUER = 'https://issuer.example.com/sluice-test';
 const AUDIENCE = 'sluice-test';
 const RETENTION_DAYS = 14;
+/** What every function tells Powertools; tracing is off without sluice:tracing (test/infra/operability.test.ts turns it on). */
+const POWERTOOLS_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: 'sluice',
+  POWERTOOLS_METRICS_NAMESPACE: 'Sluice',
+  POWERTOOLS_TRACE_ENABLED: 'false',
+} as const;
 
 type CfnResource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -277,6 +283,7 @@ describe('functions', () => {
           TENANT_CLAIM: 'tenant',
           ROLES_CLAIM: 'roles',
           NODE_OPTIONS: '--enable-source-maps',
+          ...POWERTOOLS_ENVIRONMENT,
         },
       },
     });
@@ -318,6 +325,7 @@ describe('functions', () => {
     expect(variablesOf(stack.fleetTaskFunction)).toEqual({
       TABLE_NAME: { Ref: logicalIdOf(stack.table) },
       NODE_OPTIONS: '--enable-source-maps',
+      ...POWERTOOLS_ENVIRONMENT,
       // Member upgrades are started through the upgrades use case.
       ROLLING_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.rolling),
       CANARY_STATE_MACHINE_ARN: stateMachineArnOf(stack.flows.canary),
@@ -338,6 +346,7 @@ describe('functions', () => {
       TABLE_NAME: { Ref: logicalIdOf(stack.table) },
       EVENT_BUS_NAME: { Ref: logicalIdOf(stack.eventBus) },
       NODE_OPTIONS: '--enable-source-maps',
+      ...POWERTOOLS_ENVIRONMENT,
       // Where a completed upgrade schedules its pipeline's auto-validations.
       SCHEDULE_GROUP: { Ref: groupId() },
       SCHEDULER_ROLE_ARN: arnOf(stack.scheduler.role),
