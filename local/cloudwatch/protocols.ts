@@ -1,10 +1,10 @@
 /**
  * The two wire protocols CloudWatch speaks, for the operations the embedded endpoint
- * answers. `@aws-sdk/client-cloudwatch` (v3) and recent AWS CLIs (botocore ≥ 1.37 or so)
- * speak AWS JSON 1.0 with `awsQueryCompatible`: a POST whose `X-Amz-Target` is
+ * answers. `@aws-sdk/client-cloudwatch` (v3) and recent AWS CLIs (v1 1.45 on botocore 1.43
+ * does) speak AWS JSON 1.0 with `awsQueryCompatible`: a POST whose `X-Amz-Target` is
  * `GraniteServiceVersion20100801.<Operation>`, a JSON body, timestamps as epoch seconds,
  * and errors whose `x-amzn-query-error` header carries the Query error code. Older CLIs
- * and SDKs speak AWS Query: form-encoded `Action=<Operation>&…` (lists as
+ * and SDKs (botocore 1.34 does) speak AWS Query: form-encoded `Action=<Operation>&…` (lists as
  * `Name.member.N`, structures as `Name.Field`) answered in XML.
  */
 
