@@ -13,14 +13,14 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'sile
 
 const USAGE = `Usage: npm start -- [options]
 
-Runs Sluice on this machine: DynamoDB Local, the embedded Step Functions engine and
-scheduler, and the HTTP API. Ctrl-C stops everything it started.
+Runs Sluice on this machine: DynamoDB Local, the embedded Step Functions engine,
+scheduler and CloudWatch alarms, and the HTTP API. Ctrl-C stops everything it started.
 
 Options (an option wins over its environment variable):
   --port N         the API's port; 0 picks a free one
                    env PORT, default 3000
-  --host ADDRESS   the API's address; DynamoDB Local, Step Functions and the scheduler
-                   stay on 127.0.0.1 whatever it is
+  --host ADDRESS   the API's address; DynamoDB Local, Step Functions, the scheduler and
+                   CloudWatch stay on 127.0.0.1 whatever it is
                    env HOST, default 127.0.0.1
   --persist DIR    keep all data in DIR across restarts
                    env SLUICE_DATA_DIR, default: in memory
@@ -64,6 +64,7 @@ const PART_NAMES: Record<StartupPart, string> = {
   tables: 'tables',
   stepfunctions: 'Step Functions engine',
   scheduler: 'scheduler',
+  cloudwatch: 'CloudWatch alarms',
   'table-stream': 'table stream reader',
 };
 
@@ -118,6 +119,7 @@ try {
       `  dynamodb:      ${runtime.endpoints.dynamodb}   tables ${runtime.tables.data} (the data), ${runtime.tables.idempotency} (Idempotency-Key records)`,
       `  stepfunctions: ${runtime.endpoints.stepfunctions}`,
       `  scheduler:     ${runtime.endpoints.scheduler}`,
+      `  cloudwatch:    ${runtime.endpoints.cloudwatch}   alarms only (Put/Describe/DeleteAlarms, SetAlarmState), never evaluated`,
       '  Point the AWS SDK or CLI at these; any credentials and region work, e.g.',
       `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables --region us-east-1 --endpoint-url ${runtime.endpoints.dynamodb}`,
       '',

@@ -4,6 +4,7 @@ import { buildOpenApiDocument } from '../functions/api/openapi.js';
 import { createLogger, type Logger, type LogLevel } from '../functions/common/logger.js';
 import type { RouteDefinition } from '../functions/domain/routes.js';
 import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
+import { startLocalAlarms } from './alarms.js';
 import { type ApiDocs, createApiDocs, DOCS_PATH } from './api-docs.js';
 import { createLocalGateway } from './api-gateway.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
@@ -17,7 +18,7 @@ export interface RuntimeOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly host?: string;
-  /** Keep all data (DynamoDB Local's files) in this folder; in memory when absent. */
+  /** Keep all data (DynamoDB Local's files, flows, schedules, alarms) in this folder; in memory when absent. */
   readonly persistDir?: string;
   readonly tableName?: string;
   /** Where Idempotency-Key records live. @default LOCAL_IDEMPOTENCY_TABLE_NAME */
@@ -44,7 +45,7 @@ export interface RuntimeOptions {
 }
 
 /** The parts {@link startRuntime} starts after the API's port, in this order (DynamoDB Local only when it starts one). */
-export type StartupPart = 'dynamodb-local' | 'tables' | 'stepfunctions' | 'scheduler' | 'table-stream';
+export type StartupPart = 'dynamodb-local' | 'tables' | 'stepfunctions' | 'scheduler' | 'cloudwatch' | 'table-stream';
 
 export type StartupProgress =
   | { readonly part: StartupPart; readonly state: 'starting' | 'ready' }
@@ -53,7 +54,14 @@ export type StartupProgress =
 
 export interface Runtime {
   readonly url: string;
-  readonly endpoints: { readonly api: string; readonly dynamodb: string; readonly stepfunctions: string; readonly scheduler: string };
+  readonly endpoints: {
+    readonly api: string;
+    readonly dynamodb: string;
+    readonly stepfunctions: string;
+    readonly scheduler: string;
+    /** The embedded CloudWatch alarms (PutMetricAlarm, DescribeAlarms, SetAlarmState, DeleteAlarms). */
+    readonly cloudwatch: string;
+  };
   /** The DynamoDB tables: the data (single) table and the idempotency table. */
   readonly tables: { readonly data: string; readonly idempotency: string };
   /** The embedded EventBridge Scheduler (tests read its dead letters and pending count). */
@@ -98,7 +106,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   try {
     // Take the port first: a second start on a busy port fails at once, before a JVM starts.
     let ready = false;
-    const endpoints = { api: '', dynamodb: '', stepfunctions: '', scheduler: '' };
+    const endpoints = { api: '', dynamodb: '', stepfunctions: '', scheduler: '', cloudwatch: '' };
     const devKey = options.devKey ?? (await loadOrCreateDevKey());
     // The very document the system function serves at /openapi.json, rendered on the first GET /docs.
     const docs = createApiDocs({ document: buildOpenApiDocument, logger });
@@ -188,6 +196,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     stops.push(schedules.stop);
     endpoints.scheduler = schedules.endpoint;
     Object.assign(process.env, schedules.environment);
+    // Alarms are only kept and set, never evaluated: a handler reads them at CLOUDWATCH_ENDPOINT.
+    const alarms = await part('cloudwatch', () =>
+      startLocalAlarms(options.persistDir ? { persistDir: join(resolve(options.persistDir), 'cloudwatch') } : {}),
+    );
+    stops.push(alarms.stop);
+    endpoints.cloudwatch = alarms.endpoint;
+    Object.assign(process.env, alarms.environment);
     schedules.scheduler.start();
     // Only now may flows a previous run left behind go on: their tasks need all of the above.
     flows.resume();

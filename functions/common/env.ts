@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   SCHEDULED_FUNCTION_ARN: z.string().startsWith('arn:').optional(),
   /** Where a schedule's failed invocations go. */
   SCHEDULER_DLQ_ARN: z.string().startsWith('arn:').optional(),
+  /** Local only: the embedded CloudWatch alarms' endpoint (DescribeAlarms, SetAlarmState, …). */
+  CLOUDWATCH_ENDPOINT: z.url().optional(),
   /** The function ARN pattern (`*` wildcards) a lambda target must match; unset: any (locally). */
   SLUICE_LAMBDA_TARGET_PATTERN: z.string().min(1).optional(),
   /** Local only: every wait passes this many times faster (demos and tests). */

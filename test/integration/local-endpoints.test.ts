@@ -61,7 +61,7 @@ describe.skipIf(process.platform !== 'linux')('local endpoints', () => {
     const health = await api.request<{ endpoints: Record<string, string> }>('GET', '/health');
     expect(health.status).toBe(200);
     const endpoints = health.body.endpoints;
-    expect(Object.keys(endpoints).sort()).toEqual(['api', 'dynamodb', 'scheduler', 'stepfunctions']);
+    expect(Object.keys(endpoints).sort()).toEqual(['api', 'cloudwatch', 'dynamodb', 'scheduler', 'stepfunctions']);
     const sockets = listeners();
     for (const [name, url] of Object.entries(endpoints)) {
       const port = Number(new URL(url).port);

@@ -52,6 +52,7 @@ describe('npm start', () => {
       '  tables ready (…)',
       '  Step Functions engine ready (…)',
       '  scheduler ready (…)',
+      '  CloudWatch alarms ready (…)',
       '  table stream reader ready (…)',
     ]);
 
@@ -62,6 +63,7 @@ describe('npm start', () => {
     );
     const dynamodb = /dynamodb: +(http:\/\/127\.0\.0\.1:\d+) +tables (\S+) \(the data\), (\S+) \(Idempotency-Key records\)/.exec(banner);
     expect(dynamodb?.slice(2)).toEqual([LOCAL_TABLE_NAME, LOCAL_IDEMPOTENCY_TABLE_NAME]);
+    expect(banner).toMatch(/\n {2}cloudwatch: +http:\/\/127\.0\.0\.1:\d+ +alarms only/);
     expect(banner).toContain('any credentials and region work');
     expect(banner).toContain(`aws dynamodb list-tables --region us-east-1 --endpoint-url ${dynamodb?.[1]}`);
 
