@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { baseSetup } from '../common/setup.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { pipelineSetup } from './pipeline-setup.js';
+import { pipelineUpgradeStarter } from './pipeline-starter.js';
 
 /** What the pipelines' one-time schedules send (see `schedules.ts`). */
 const ScheduledEvent = z.discriminatedUnion('kind', [
@@ -33,7 +34,8 @@ export const handler = middy<unknown, unknown>().handler(async (raw, context) =>
     // Its own ARN comes from the invocation: an environment variable naming the function
     // itself would be a circular reference in the stack.
     const env = { ...base.env, SCHEDULED_FUNCTION_ARN: base.env.SCHEDULED_FUNCTION_ARN ?? unqualified(context.invokedFunctionArn) };
-    pipeline = pipelineSetup({ ...base, env }, { startsUpgrades: true });
+    const scheduled = { ...base, env };
+    pipeline = pipelineSetup(scheduled, { starter: pipelineUpgradeStarter(scheduled) });
   }
   if (event.kind === 'auto-validate') await pipeline.autoValidate(event);
   else await pipeline.startScheduledUpgrade(event);

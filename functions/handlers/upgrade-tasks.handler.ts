@@ -38,7 +38,7 @@ function setup(): UpgradeTasks {
     logger: base.logger,
     ...(base.env.API_BASE_URL ? { apiBaseUrl: base.env.API_BASE_URL } : {}),
     // Without a scheduled function to target, there is no auto-validation to schedule.
-    ...(base.env.SCHEDULED_FUNCTION_ARN ? { pipeline: pipelineSetup(base, { startsUpgrades: false }) } : {}),
+    ...(base.env.SCHEDULED_FUNCTION_ARN ? { pipeline: pipelineSetup(base) } : {}),
   });
 }
 
