@@ -3,7 +3,7 @@ import { type Clock, systemClock } from './clock.js';
 import { createDocumentClient } from './ddb.js';
 import { type Env, readEnv } from './env.js';
 import { createEventFeed, type EventFeed } from './feed.js';
-import { createLogger, type Logger } from './logger.js';
+import { functionLogger, type Logger } from './logger.js';
 
 /** What every route group builds first, once per cold start. */
 export interface BaseSetup {
@@ -21,7 +21,7 @@ export function baseSetup(env: Env = readEnv()): BaseSetup {
   const db = createDocumentClient(env);
   return {
     env,
-    logger: createLogger(env.LOG_LEVEL),
+    logger: functionLogger(),
     claims: { tenant: env.TENANT_CLAIM, roles: env.ROLES_CLAIM },
     db,
     tableName: env.TABLE_NAME,

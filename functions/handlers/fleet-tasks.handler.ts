@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { keysOf, observe } from '../common/observe.js';
 import { baseSetup } from '../common/setup.js';
 import { createRunRepository } from '../fleet/run-repository.js';
 import { runRunTask } from '../fleet/run-task-table.js';
@@ -28,7 +29,9 @@ function setup(): RunTasks {
 }
 
 /** The task function of the update run flows (statemachines/update-run*.asl.json). */
-export const handler = middy<unknown, unknown>().handler(async (event) => {
-  tasks ??= setup();
-  return runRunTask(tasks, event);
-});
+export const handler = middy<unknown, unknown>()
+  .use(observe({ keys: (event) => keysOf(event, ['task', 'tenantId', 'runId', 'generation', 'stage']), done: 'task' }))
+  .handler(async (event) => {
+    tasks ??= setup();
+    return runRunTask(tasks, event);
+  });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { keysOf, observe } from '../common/observe.js';
 import { baseSetup } from '../common/setup.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createTargetAdapter } from '../targets/target-adapter.js';
@@ -46,7 +47,9 @@ function setup(): UpgradeTasks {
  * The task function of the upgrade flows. A malformed event is a bug in an ASL file:
  * it throws (the state machine's Catch records it), it is never silently ignored.
  */
-export const handler = middy<unknown, unknown>().handler(async (event, context: Context) => {
-  tasks ??= setup();
-  return runTask(tasks, event, { remainingMs: () => context.getRemainingTimeInMillis() });
-});
+export const handler = middy<unknown, unknown>()
+  .use(observe({ keys: (event) => keysOf(event, ['task', 'tenantId', 'executionId', 'batch', 'gate']), done: 'task' }))
+  .handler(async (event, context: Context) => {
+    tasks ??= setup();
+    return runTask(tasks, event, { remainingMs: () => context.getRemainingTimeInMillis() });
+  });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { Logger } from '../../functions/common/logger.js';
+import type { Logger, LogLevel } from '../../functions/common/logger.js';
 import type { Role } from '../../functions/domain/routes.js';
 import { type DevKey, generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
@@ -49,6 +49,8 @@ export async function startTestApi(
     tableEvents?: boolean;
     /** The runtime's logger (a test reads what it logged). @default silent */
     logger?: Logger;
+    /** The functions' LOG_LEVEL (what they write to stdout and stderr, read with captureLogStream). @default silent */
+    logLevel?: LogLevel;
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
@@ -57,7 +59,7 @@ export async function startTestApi(
     port: 0,
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     devKey,
-    logLevel: 'silent',
+    logLevel: options.logLevel ?? 'silent',
     timeScale: options.timeScale ?? 1000,
     // Only what a test asks for: SLUICE_JWT_SCOPES in the environment must not leak in.
     jwtScopes: options.jwtScopes ?? [],
