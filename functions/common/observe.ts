@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { functionLogger, powertoolsLogger } from './logger.js';
+import { functionMetrics } from './metrics.js';
 
 /** What every line of one invocation carries besides the Lambda context: who and what it is about. Absent values are left out. */
 export type InvocationKeys = Readonly<Record<string, string | number | undefined>>;
@@ -31,7 +32,9 @@ interface Started {
  *   id, and the keys appended for one invocation are reset when it ends (`resetKeys`): a
  *   warm function's next invocation starts without them.
  * - the invocation's own keys, appended once.
- * - at the end, one debug line with its duration (and outcome or error).
+ * - at the end, one debug line with its duration (and outcome or error), then the
+ *   metrics it recorded, written as EMF whether it returned or threw: a metric of a task
+ *   that failed afterwards still counts.
  *
  * Powertools is reached on first use: handler modules are imported before the local
  * runtime and the tests set the environment it reads.
@@ -44,10 +47,14 @@ export function observe<TEvent, TResult>(options: ObserveOptions<TEvent, TResult
   };
   const end = (request: middy.Request<TEvent, TResult>, fields: Record<string, unknown>): void => {
     const startedAt = (request.internal as Started).sluiceStartedAt;
-    functionLogger().debug(options.done, {
-      ...(startedAt === undefined ? {} : { durationMs: Math.round(performance.now() - startedAt) }),
-      ...fields,
-    });
+    try {
+      functionLogger().debug(options.done, {
+        ...(startedAt === undefined ? {} : { durationMs: Math.round(performance.now() - startedAt) }),
+        ...fields,
+      });
+    } finally {
+      functionMetrics().flush();
+    }
   };
   return {
     before: async (request) => {

@@ -4,11 +4,14 @@ import { createDocumentClient } from './ddb.js';
 import { type Env, readEnv } from './env.js';
 import { createEventFeed, type EventFeed } from './feed.js';
 import { functionLogger, type Logger } from './logger.js';
+import { functionMetrics, type Metrics } from './metrics.js';
 
 /** What every route group builds first, once per cold start. */
 export interface BaseSetup {
   readonly env: Env;
   readonly logger: Logger;
+  /** What happened, as CloudWatch metrics (published by `observe` at the end of each invocation). */
+  readonly metrics: Metrics;
   readonly claims: { readonly tenant: string; readonly roles: string };
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -22,6 +25,7 @@ export function baseSetup(env: Env = readEnv()): BaseSetup {
   return {
     env,
     logger: functionLogger(),
+    metrics: functionMetrics(),
     claims: { tenant: env.TENANT_CLAIM, roles: env.ROLES_CLAIM },
     db,
     tableName: env.TABLE_NAME,

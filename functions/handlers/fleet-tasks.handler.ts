@@ -24,6 +24,7 @@ function setup(): RunTasks {
     clock: base.clock,
     timeScale: base.env.SLUICE_TIME_SCALE,
     logger: base.logger,
+    metrics: base.metrics,
     ...(base.env.SLUICE_STAGE_CHILD_LOOKS === undefined ? {} : { maxStageChildLooks: base.env.SLUICE_STAGE_CHILD_LOOKS }),
   });
 }

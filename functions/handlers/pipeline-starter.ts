@@ -26,6 +26,7 @@ export function pipelineUpgradeStarter(base: BaseSetup): (parts: PipelineParts) 
       clock: base.clock,
       feed: base.feed,
       pipeline: makeUpgradeGuard({ pipeline }),
+      metrics: base.metrics,
     });
     return {
       async start(tenantId, request) {

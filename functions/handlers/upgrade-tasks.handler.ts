@@ -37,6 +37,7 @@ function setup(): UpgradeTasks {
     sleep,
     timeScale: scale,
     logger: base.logger,
+    metrics: base.metrics,
     ...(base.env.API_BASE_URL ? { apiBaseUrl: base.env.API_BASE_URL } : {}),
     // Without a scheduled function to target, there is no auto-validation to schedule.
     ...(base.env.SCHEDULED_FUNCTION_ARN ? { pipeline: pipelineSetup(base) } : {}),

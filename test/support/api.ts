@@ -51,9 +51,16 @@ export async function startTestApi(
     logger?: Logger;
     /** The functions' LOG_LEVEL (what they write to stdout and stderr, read with captureLogStream). @default silent */
     logLevel?: LogLevel;
+    /**
+     * Whether the functions write their metrics (EMF lines on stdout, as in Lambda). @default
+     * false: every file's upgrades would fill the test output with them.
+     */
+    metrics?: boolean;
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
+  // Powertools' own switch, read when a function first records a metric.
+  process.env.POWERTOOLS_METRICS_DISABLED = options.metrics ? 'false' : 'true';
   // Time runs 1000x faster by default: a 60 s batch delay takes 60 ms.
   const runtime = await startRuntime({
     port: 0,
