@@ -66,6 +66,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       })
       .finally(() =>
         options.logger.debug('request', {
+          // The id of the request's event (`requestContext.requestId`), which every line its handler logs carries.
+          requestId: response.getHeader('x-request-id'),
           method: request.method,
           // Never a token or key from the query (`nextToken`, `api_key`, …) in a log line.
           path: redactRequestTarget(request.url),
@@ -256,7 +258,9 @@ function lambdaContext(group: string, requestId: string): Context {
 }
 
 function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2, requestId: string): void {
-  const headers: Record<string, string> = { 'x-request-id': requestId };
+  // Set apart from the others so that the request line can read it back (getHeader).
+  response.setHeader('x-request-id', requestId);
+  const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   const body =
     result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');

@@ -5,6 +5,7 @@ import { handler as autoUpgrade } from '../functions/handlers/auto-upgrade.handl
 import { handler as fleetTasks } from '../functions/handlers/fleet-tasks.handler.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
 import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
+import { inInvocationScope } from './invocation-scope.js';
 
 /** The account and region the local runtime pretends to be. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -79,7 +80,8 @@ export async function invokeLocalFunction(nameOrArn: string, payload: unknown): 
     }, timeoutMs);
   });
   try {
-    return await Promise.race([fn(payload, context), expired]);
+    // In a scope of its own, as Lambda runs concurrent invocations (see invocation-scope.ts).
+    return await Promise.race([inInvocationScope(requestId, () => fn(payload, context)), expired]);
   } finally {
     clearTimeout(timer);
   }

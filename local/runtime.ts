@@ -173,6 +173,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       // A local long poll may read often: DynamoDB Local costs nothing, and a watch feels live.
       SLUICE_FEED_POLL_MS: process.env.SLUICE_FEED_POLL_MS ?? '25',
     });
+    // The functions write their metrics to stdout as EMF lines, as in Lambda; `silent` (the
+    // demo, the benchmarks) silences those too, unless Powertools' own switch says otherwise.
+    if (process.env.LOG_LEVEL === 'silent') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
     const timeScale = options.timeScale ?? Number(process.env.SLUICE_TIME_SCALE ?? 1);
     process.env.SLUICE_TIME_SCALE = String(timeScale);

@@ -1,10 +1,18 @@
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+
 /**
- * A small structured JSON logger. Lambda's JSON log format picks the lines up as
- * structured records. Keys that may carry secrets are redacted before writing, so a
- * careless `logger.info('x', { target })` cannot leak a webhook secret or task token.
+ * Structured JSON logging behind one small interface. Keys that may carry secrets are
+ * redacted before writing, so a careless `logger.info('x', { target })` cannot leak a
+ * webhook secret or task token.
+ *
+ * Two implementations: {@link functionLogger}, what every Lambda function logs with
+ * (Powertools Logger: the Lambda context and the invocation's keys on every line,
+ * docs/architecture.md#logs-and-metrics), and {@link createLogger}, a plain JSON logger
+ * for the local runtime's own lines and for tests that read what was logged.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 const SECRET_KEYS = /secret|token|password|authorization|signature/i;
 
@@ -38,4 +46,56 @@ export function createLogger(
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
   };
+}
+
+/** Keys Powertools writes itself and drops (with a warning) from a line's fields. */
+const POWERTOOLS_OWN_KEYS = new Set(['level', 'message', 'sampling_rate', 'service', 'timestamp']);
+
+let powertools: PowertoolsLogger | undefined;
+
+/**
+ * The function's one Powertools Logger. Made on first use, not when a handler module is
+ * imported: the local runtime and the tests import handlers before they set the
+ * environment (`LOG_LEVEL`) that Lambda sets before the import. In Lambda, the function's
+ * application log level (advanced logging controls) takes precedence over `LOG_LEVEL`.
+ */
+export function powertoolsLogger(): PowertoolsLogger {
+  powertools ??= new PowertoolsLogger({
+    serviceName: 'sluice',
+    logLevel: levelOf(process.env.LOG_LEVEL).toUpperCase() as 'INFO',
+    // The last line of defence: a secret-looking key is redacted wherever it sits in a
+    // line, the appended keys and the Lambda context included.
+    jsonReplacerFn: (key, value) => (SECRET_KEYS.test(key) ? '[redacted]' : value),
+  });
+  return powertools;
+}
+
+/**
+ * What a function logs with: {@link Logger} over {@link powertoolsLogger}. Each line
+ * carries the Lambda context and the keys the invocation appended (`observe`, in
+ * functions/common/observe.ts), so callers pass only what the line is about. Fields are
+ * redacted as {@link createLogger} redacts them (an error is its name and message); a
+ * field named like a key Powertools writes itself (`service`) is written as
+ * `<name>Field` rather than dropped.
+ */
+export function functionLogger(): Logger {
+  const logger = powertoolsLogger();
+  const fieldsOf = (fields: Record<string, unknown> | undefined): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(redact(fields ?? {}) as Record<string, unknown>).map(([key, value]) => [
+        POWERTOOLS_OWN_KEYS.has(key) ? `${key}Field` : key,
+        value,
+      ]),
+    );
+  return {
+    debug: (message, fields) => logger.debug(message, fieldsOf(fields)),
+    info: (message, fields) => logger.info(message, fieldsOf(fields)),
+    warn: (message, fields) => logger.warn(message, fieldsOf(fields)),
+    error: (message, fields) => logger.error(message, fieldsOf(fields)),
+  };
+}
+
+function levelOf(raw: string | undefined): LogLevel {
+  const level = raw?.toLowerCase() as LogLevel | undefined;
+  return level !== undefined && LEVELS.includes(level) ? level : 'info';
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import { AppError, ConflictError, ValidationError } from '../common/errors.js';
 import type { Principal } from '../common/http/principal.js';
 import type { Logger } from '../common/logger.js';
+import type { Metrics } from '../common/metrics.js';
 import { MEMBER_DONE, type MemberStatus } from '../domain/fleet.js';
 import { isTerminal } from '../domain/status.js';
 import { nextWindowStart } from '../pipeline/maintenance-window.js';
@@ -68,6 +69,8 @@ export interface RunTasksDeps {
   /** Local runtime only: how many times faster than real time the flows' waits pass. */
   readonly timeScale: number;
   readonly logger: Logger;
+  /** Run completions (the member upgrades count themselves, upgrade-metrics.ts). @default none */
+  readonly metrics?: Metrics;
   /** Local runtime and tests only (SLUICE_STAGE_CHILD_LOOKS): hand over to a fresh stage child this often. */
   readonly maxStageChildLooks?: number;
 }
@@ -485,6 +488,8 @@ export function makeRunTasks(deps: RunTasksDeps) {
       to: 'COMPLETED',
       event: { type: 'UpdateRunCompleted', detail: { counts: latest.counts } },
     });
+    // By the strategy the run gives its members, if it gives one (else they take their services' own).
+    deps.metrics?.count('UpdateRunCompleted', run.upgrade.strategy);
     return done(seen);
   };
 

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
 import { ComponentId } from '../catalog/schemas.js';
+import { keysOf, observe } from '../common/observe.js';
 import { type BaseSetup, baseSetup } from '../common/setup.js';
 import { type AutoUpgrade, makeAutoUpgrade, mustComeAgain } from '../fleet/auto-upgrade.js';
 import { createProfileRepository } from '../fleet/profile-repository.js';
@@ -40,19 +41,21 @@ let autoUpgrade: AutoUpgrade | undefined;
  * profile met an unexpected error, was left for lack of time, or is claimed by another
  * delivery not known to be finished; a refused profile (4xx) is recorded and does not fail it.
  */
-export const handler = middy<unknown, unknown>().handler(async (raw, context) => {
-  const event = AutoUpgradeEvent.parse(raw);
-  autoUpgrade ??= autoUpgradeSetup(baseSetup());
-  // Claims are held until this invocation's timeout, after which a redelivery may take them over.
-  const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
-  const outcomes = await autoUpgrade.onVersionPublished(event, { deadline });
-  if (mustComeAgain(outcomes)) {
-    const later = outcomes.filter((outcome) => outcome.outcome === 'retry' || outcome.outcome === 'in-progress');
-    throw new Error(
-      `Auto-upgrade of ${event.componentId} ${event.version}: ${later.length} profile(s) to try again (${later
-        .map((outcome) => `${outcome.tenantId}/${outcome.profile} ${outcome.outcome}`)
-        .join(', ')})`,
-    );
-  }
-  return { outcomes };
-});
+export const handler = middy<unknown, unknown>()
+  .use(observe({ keys: (event) => ({ task: 'autoUpgrade', ...keysOf(event, ['componentId', 'version']) }), done: 'task' }))
+  .handler(async (raw, context) => {
+    const event = AutoUpgradeEvent.parse(raw);
+    autoUpgrade ??= autoUpgradeSetup(baseSetup());
+    // Claims are held until this invocation's timeout, after which a redelivery may take them over.
+    const deadline = new Date(Date.now() + context.getRemainingTimeInMillis());
+    const outcomes = await autoUpgrade.onVersionPublished(event, { deadline });
+    if (mustComeAgain(outcomes)) {
+      const later = outcomes.filter((outcome) => outcome.outcome === 'retry' || outcome.outcome === 'in-progress');
+      throw new Error(
+        `Auto-upgrade of ${event.componentId} ${event.version}: ${later.length} profile(s) to try again (${later
+          .map((outcome) => `${outcome.tenantId}/${outcome.profile} ${outcome.outcome}`)
+          .join(', ')})`,
+      );
+    }
+    return { outcomes };
+  });

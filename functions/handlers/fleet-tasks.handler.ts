@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { keysOf, observe } from '../common/observe.js';
 import { baseSetup } from '../common/setup.js';
 import { createRunRepository } from '../fleet/run-repository.js';
 import { runRunTask } from '../fleet/run-task-table.js';
@@ -23,12 +24,15 @@ function setup(): RunTasks {
     clock: base.clock,
     timeScale: base.env.SLUICE_TIME_SCALE,
     logger: base.logger,
+    metrics: base.metrics,
     ...(base.env.SLUICE_STAGE_CHILD_LOOKS === undefined ? {} : { maxStageChildLooks: base.env.SLUICE_STAGE_CHILD_LOOKS }),
   });
 }
 
 /** The task function of the update run flows (statemachines/update-run*.asl.json). */
-export const handler = middy<unknown, unknown>().handler(async (event) => {
-  tasks ??= setup();
-  return runRunTask(tasks, event);
-});
+export const handler = middy<unknown, unknown>()
+  .use(observe({ keys: (event) => keysOf(event, ['task', 'tenantId', 'runId', 'generation', 'stage']), done: 'task' }))
+  .handler(async (event) => {
+    tasks ??= setup();
+    return runRunTask(tasks, event);
+  });

@@ -1,56 +1,39 @@
+import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
-import type { Principal } from '../common/http/principal.js';
 import type { BaseSetup } from '../common/setup.js';
 import { makePipeline, type Pipeline, type UpgradeStarter } from '../pipeline/pipeline.js';
-import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
+import { createPipelineRepository, type PipelineRepository } from '../pipeline/pipeline-repository.js';
 import { createSchedulerSchedules } from '../pipeline/scheduler-schedules.js';
-import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
-import { createServiceRepository } from '../services/service-repository.js';
-import { CreateUpgradeBody } from '../upgrades/schemas.js';
-import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
-import { makeUpgrades } from '../upgrades/upgrades.js';
+import { createServiceRepository, type ServiceRepository } from '../services/service-repository.js';
+import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
-/** Who the audit trail names for what the pipeline does by itself. */
-export const PIPELINE_PRINCIPAL: Principal = { subject: 'sluice-pipeline', roles: new Set(['operator']) };
+/** The repositories the pipeline is built on, handed to a starter so that a function has one of each. */
+export interface PipelineParts {
+  readonly pipeline: PipelineRepository;
+  readonly services: ServiceRepository;
+  readonly catalog: CatalogRepository;
+  readonly upgrades: UpgradeRepository;
+}
 
 /**
- * The pipeline use cases wired to DynamoDB, EventBridge Scheduler and (when
- * `startsUpgrades`) the upgrade flows. Shared by the pipeline API, the scheduled
- * function and the upgrade tasks, so the three cannot be wired differently.
+ * The pipeline use cases wired to DynamoDB and EventBridge Scheduler, and, given a
+ * `starter` (`pipelineUpgradeStarter`, the pipeline API and the scheduled function), to
+ * the upgrade flows. Shared by the pipeline API, the scheduled function and the upgrade
+ * tasks, so the three cannot be wired differently; the starter is passed in, not chosen
+ * here, so the upgrade tasks, which start no upgrade, bundle none of the upgrade use cases.
  */
-export function pipelineSetup(base: BaseSetup, options: { startsUpgrades: boolean }): Pipeline {
-  const pipeline = createPipelineRepository(base.db, base.tableName);
-  const services = createServiceRepository(base.db, base.tableName);
-  const catalog = createCatalogRepository(base.db, base.tableName);
-  const upgrades = upgradeRepositorySetup(base);
-  let starter: UpgradeStarter | undefined;
-  if (options.startsUpgrades) {
-    const useCase = makeUpgrades({
-      upgrades,
-      services,
-      catalog,
-      workflow: createSfnWorkflow(base.env),
-      clock: base.clock,
-      feed: base.feed,
-      pipeline: makeUpgradeGuard({ pipeline }),
-    });
-    starter = {
-      async start(tenantId, request) {
-        // The service's defaultUpgrade supplies the strategy and knobs (docs/architecture.md#propagation-into-maintenance-windows).
-        const created = await useCase.create(tenantId, CreateUpgradeBody.parse(request), PIPELINE_PRINCIPAL);
-        await useCase.start(tenantId, created.executionId, PIPELINE_PRINCIPAL);
-        return { executionId: created.executionId };
-      },
-    };
-  }
+export function pipelineSetup(base: BaseSetup, options: { starter?: (parts: PipelineParts) => UpgradeStarter } = {}): Pipeline {
+  const parts: PipelineParts = {
+    pipeline: createPipelineRepository(base.db, base.tableName),
+    services: createServiceRepository(base.db, base.tableName),
+    catalog: createCatalogRepository(base.db, base.tableName),
+    upgrades: upgradeRepositorySetup(base),
+  };
   return makePipeline({
-    pipeline,
-    services,
-    catalog,
-    upgrades,
+    ...parts,
     schedules: createSchedulerSchedules(base.env),
-    ...(starter ? { starter } : {}),
+    ...(options.starter ? { starter: options.starter(parts) } : {}),
     clock: base.clock,
     logger: base.logger,
   });

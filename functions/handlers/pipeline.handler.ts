@@ -2,13 +2,14 @@ import { createApiHandler } from '../common/http/api-handler.js';
 import { apiSetup } from '../common/http/api-setup.js';
 import { pipelineContracts } from '../pipeline/contract.js';
 import { pipelineSetup } from './pipeline-setup.js';
+import { pipelineUpgradeStarter } from './pipeline-starter.js';
 
 export const handler = createApiHandler({
   group: 'pipeline',
   contracts: pipelineContracts,
   setup: () => {
     const base = apiSetup();
-    return { ...base, dependencies: pipelineSetup(base, { startsUpgrades: true }) };
+    return { ...base, dependencies: pipelineSetup(base, { starter: pipelineUpgradeStarter(base) }) };
   },
   operations: {
     createUpgradeStep: ({ params, body }, pipeline) => pipeline.createStep(params.tenantId, body),

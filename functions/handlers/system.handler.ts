@@ -1,6 +1,6 @@
 import { buildOpenApiDocument } from '../api/openapi.js';
 import { createApiHandler } from '../common/http/api-handler.js';
-import { createLogger } from '../common/logger.js';
+import { functionLogger } from '../common/logger.js';
 import { systemContracts } from '../system/contract.js';
 
 /**
@@ -12,7 +12,7 @@ export const handler = createApiHandler({
   contracts: systemContracts,
   setup: () => ({
     dependencies: { openApi: buildOpenApiDocument() },
-    logger: createLogger((process.env.LOG_LEVEL as 'info' | undefined) ?? 'info'),
+    logger: functionLogger(),
     claims: { tenant: 'tenant', roles: 'roles' },
     // Public, read-only routes: nothing to make idempotent.
     idempotency: undefined,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createCatalogRepository } from '../catalog/catalog-repository.js';
+import { keysOf, observe } from '../common/observe.js';
 import { baseSetup } from '../common/setup.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createTargetAdapter } from '../targets/target-adapter.js';
@@ -36,9 +37,10 @@ function setup(): UpgradeTasks {
     sleep,
     timeScale: scale,
     logger: base.logger,
+    metrics: base.metrics,
     ...(base.env.API_BASE_URL ? { apiBaseUrl: base.env.API_BASE_URL } : {}),
     // Without a scheduled function to target, there is no auto-validation to schedule.
-    ...(base.env.SCHEDULED_FUNCTION_ARN ? { pipeline: pipelineSetup(base, { startsUpgrades: false }) } : {}),
+    ...(base.env.SCHEDULED_FUNCTION_ARN ? { pipeline: pipelineSetup(base) } : {}),
   });
 }
 
@@ -46,7 +48,9 @@ function setup(): UpgradeTasks {
  * The task function of the upgrade flows. A malformed event is a bug in an ASL file:
  * it throws (the state machine's Catch records it), it is never silently ignored.
  */
-export const handler = middy<unknown, unknown>().handler(async (event, context: Context) => {
-  tasks ??= setup();
-  return runTask(tasks, event, { remainingMs: () => context.getRemainingTimeInMillis() });
-});
+export const handler = middy<unknown, unknown>()
+  .use(observe({ keys: (event) => keysOf(event, ['task', 'tenantId', 'executionId', 'batch', 'gate']), done: 'task' }))
+  .handler(async (event, context: Context) => {
+    tasks ??= setup();
+    return runTask(tasks, event, { remainingMs: () => context.getRemainingTimeInMillis() });
+  });

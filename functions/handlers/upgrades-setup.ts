@@ -28,5 +28,6 @@ export function upgradesSetup(
     clock: base.clock,
     feed: base.feed,
     pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
+    metrics: base.metrics,
   });
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { TransactItem } from '../common/ddb-items.js';
 import { ConflictError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import type { Metrics } from '../common/metrics.js';
 import { type InstanceStatus, isTerminal, type Status } from '../domain/status.js';
 import type { Target } from '../services/schemas.js';
 import type { ServiceRepository } from '../services/service-repository.js';
@@ -33,6 +34,8 @@ export interface UpgradeTasksDeps {
   /** Local runtime only: how many times faster than real time deadlines pass. */
   readonly timeScale: number;
   readonly logger: Logger;
+  /** Gate waits (the status counts come from the repository, upgrade-metrics.ts). @default none */
+  readonly metrics?: Metrics;
   /** Where the API is reached, for the approve/reject links of gate events. */
   readonly apiBaseUrl?: string;
   /** Upgrade pipelines: a completed upgrade leaves pending auto-validations on its source's steps (docs/architecture.md#auto-validation-schedules). */

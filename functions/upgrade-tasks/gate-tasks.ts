@@ -1,4 +1,5 @@
 import { ConflictError } from '../common/errors.js';
+import type { ExecutionRecord } from '../upgrades/execution.js';
 import type { Ids, StatesError, TaskContext } from './context.js';
 
 /** Which gate a flow waits at: STAGED between stages, BLUE_GREEN before the traffic switch. */
@@ -8,6 +9,15 @@ type GateIds = Ids & { gate: number };
 /** Approval gates on task tokens: open, passed, rejected, timed out. */
 export function makeGateTasks(ctx: TaskContext) {
   const { upgrades, workflow, clock } = ctx.deps;
+  /** How long the gate waited for the decision just recorded (docs/architecture.md#logs-and-metrics). */
+  const waited = (execution: ExecutionRecord) => {
+    if (!execution.waitingFor) return;
+    ctx.deps.metrics?.seconds(
+      'GateWaitSeconds',
+      (clock.now().getTime() - Date.parse(execution.waitingFor.since)) / 1000,
+      execution.strategy,
+    );
+  };
 
   return {
     /**
@@ -59,6 +69,7 @@ export function makeGateTasks(ctx: TaskContext) {
       if ((execution.gatesPassed ?? 0) > ids.gate) return;
       await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
       await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
+      waited(execution);
       await upgrades.appendEvent(ids.tenantId, ids.executionId, {
         type: 'GateApproved',
         actor: ids.output?.approvedBy ?? 'task-token holder',
@@ -87,6 +98,7 @@ export function makeGateTasks(ctx: TaskContext) {
         set: { rollbackReason: reason, rollbackInitiatedAt: clock.now().toISOString(), rollbackInitiatedBy: 'task-token holder' },
         event: { type: 'GateRejected', actor: 'task-token holder', detail: { gateIndex: ids.gate, reason, via: 'SendTaskFailure' } },
       });
+      waited(execution);
     },
 
     /** Nobody answered in time: the gate's declared outcome applies, with its cause on record. */
@@ -105,6 +117,7 @@ export function makeGateTasks(ctx: TaskContext) {
       if (execution.status !== 'IN_PROGRESS') return { action: 'rejected' };
       if (outcome === 'approve') {
         await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
+        waited(execution);
         await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GateTimedOut', actor: 'sluice', detail });
         return { action: 'approved' };
       }
@@ -119,6 +132,7 @@ export function makeGateTasks(ctx: TaskContext) {
         },
         event: { type: 'GateTimedOut', actor: 'sluice', detail },
       });
+      waited(execution);
       return { action: 'rejected' };
     },
   };

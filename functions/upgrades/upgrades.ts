@@ -6,6 +6,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { EventFeed } from '../common/feed.js';
 import { type EventsQuery, toEventPage, toFeedQuery } from '../common/feed-schemas.js';
 import type { Principal } from '../common/http/principal.js';
+import type { Metrics } from '../common/metrics.js';
 import type { Page } from '../common/pagination.js';
 import type { UpgradeFlowName } from '../domain/flows.js';
 import { type InstanceStatus, type Status, sourcesOf } from '../domain/status.js';
@@ -63,6 +64,8 @@ export interface UpgradesDeps {
   readonly feed: Pick<EventFeed, 'tenant'>;
   /** Upgrade pipelines' ceiling check (docs/architecture.md#validation-ceiling); absent, nothing is capped. */
   readonly pipeline?: UpgradeGuard;
+  /** Gate waits decided here (the status counts come from the repository, upgrade-metrics.ts). @default none */
+  readonly metrics?: Metrics;
 }
 
 export interface Upgrades {
@@ -110,7 +113,7 @@ export interface Upgrades {
   }>;
 }
 
-export function makeUpgrades({ upgrades, services, catalog, workflow, clock, feed, pipeline }: UpgradesDeps): Upgrades {
+export function makeUpgrades({ upgrades, services, catalog, workflow, clock, feed, pipeline, metrics }: UpgradesDeps): Upgrades {
   const load = async (tenantId: string, executionId: string) => {
     const record = await upgrades.get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
@@ -397,6 +400,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
       // Taking the token is the decision: of two concurrent deciders exactly one gets it.
       const token = await upgrades.take(tenantId, executionId, 'gateToken');
       if (!token) throw new ConflictError('The gate was decided meanwhile.', { extensions: { currentStatus: execution.status } });
+      metrics?.seconds('GateWaitSeconds', (clock.now().getTime() - Date.parse(execution.waitingFor.since)) / 1000, execution.strategy);
       const detail = {
         gate,
         gateIndex: execution.gatesPassed ?? 0,

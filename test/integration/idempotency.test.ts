@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoDbClient } from '../../functions/common/ddb.js';
-import { ConflictError } from '../../functions/common/errors.js';
+import { ConflictError, ValidationError } from '../../functions/common/errors.js';
+import { createDynamoDbIdempotency } from '../../functions/common/http/dynamodb-idempotency.js';
 import { IDEMPOTENCY_RETENTION_SECONDS, type IdempotentRequest } from '../../functions/common/http/idempotency.js';
-import { createPowertoolsIdempotency } from '../../functions/common/http/powertools-idempotency.js';
 import { IDEMPOTENCY_TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { ensureIdempotencyTable } from '../../local/dynamodb-local.js';
 import { type ApiResponse, startTestApi, type TestApi, unique } from '../support/api.js';
@@ -317,7 +318,7 @@ describe('without an Idempotency-Key', () => {
   });
 });
 
-describe('the Powertools adapter, on DynamoDB Local', () => {
+describe('the DynamoDB adapter, on DynamoDB Local', () => {
   const endpoint = () => inject('dynamodbEndpoint');
   const context = { getRemainingTimeInMillis: () => 10_000 } as Context;
   const request = (key: string): IdempotentRequest => ({
@@ -331,7 +332,7 @@ describe('the Powertools adapter, on DynamoDB Local', () => {
     const tableName = unique('idem-adapter');
     await ensureIdempotencyTable(endpoint(), tableName);
     const client = createDynamoDbClient({ DYNAMODB_ENDPOINT: endpoint(), AWS_REGION: 'us-east-1' });
-    const idempotency = createPowertoolsIdempotency({ tableName, client });
+    const idempotency = createDynamoDbIdempotency({ tableName, client: DynamoDBDocumentClient.from(client) });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let runs = 0;
@@ -358,6 +359,38 @@ describe('the Powertools adapter, on DynamoDB Local', () => {
     expect(Items).toHaveLength(1);
     const expiresAt = Number(Items[0]?.[IDEMPOTENCY_TABLE_SCHEMA.timeToLiveAttribute]?.N);
     expect(Math.abs(expiresAt - (Date.now() / 1000 + IDEMPOTENCY_RETENTION_SECONDS))).toBeLessThan(60);
+    client.destroy();
+  });
+
+  it('lets a later request take over a claim whose invocation ran out of time, and frees a key whose work threw', async () => {
+    const tableName = unique('idem-adapter');
+    await ensureIdempotencyTable(endpoint(), tableName);
+    const client = createDynamoDbClient({ DYNAMODB_ENDPOINT: endpoint(), AWS_REGION: 'us-east-1' });
+    const idempotency = createDynamoDbIdempotency({ tableName, client: DynamoDBDocumentClient.from(client) });
+    const answer = { statusCode: 201, headers: { 'content-type': 'application/json' }, body: '{"id":2}' };
+    // A claim that expires 1 ms after it is taken, as one of an invocation with 1 ms left.
+    let release!: () => void;
+    const abandoned = idempotency.run(request('k2'), { getRemainingTimeInMillis: () => 1 } as Context, async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return answer;
+    });
+    await waitFor(() => release !== undefined, { timeout: 5000, message: 'the first request to claim the key' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Another request of the same input takes the expired claim over and does the work.
+    let runs = 0;
+    expect(await idempotency.run(request('k2'), context, async () => (runs++, answer))).toEqual(answer);
+    expect(runs).toBe(1);
+    release();
+    await abandoned;
+
+    // The same key with another input: 422, whatever state its record is in.
+    await expect(
+      idempotency.run({ ...request('k2'), request: { ...request('k2').request, body: { a: 2 } } }, context, async () => answer),
+    ).rejects.toBeInstanceOf(ValidationError);
+
+    // Work that throws frees its key: the next request with it runs.
+    await expect(idempotency.run(request('k3'), context, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await idempotency.run(request('k3'), context, async () => answer)).toEqual(answer);
     client.destroy();
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import type { Logger } from '../../functions/common/logger.js';
+import type { Logger, LogLevel } from '../../functions/common/logger.js';
 import type { Role } from '../../functions/domain/routes.js';
 import { type DevKey, generateDevKey, signDevToken } from '../../local/dev-auth.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
@@ -49,15 +49,24 @@ export async function startTestApi(
     tableEvents?: boolean;
     /** The runtime's logger (a test reads what it logged). @default silent */
     logger?: Logger;
+    /** The functions' LOG_LEVEL (what they write to stdout and stderr, read with captureLogStream). @default silent */
+    logLevel?: LogLevel;
+    /**
+     * Whether the functions write their metrics (EMF lines on stdout, as in Lambda). @default
+     * false: every file's upgrades would fill the test output with them.
+     */
+    metrics?: boolean;
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
+  // Powertools' own switch, read when a function first records a metric.
+  process.env.POWERTOOLS_METRICS_DISABLED = options.metrics ? 'false' : 'true';
   // Time runs 1000x faster by default: a 60 s batch delay takes 60 ms.
   const runtime = await startRuntime({
     port: 0,
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     devKey,
-    logLevel: 'silent',
+    logLevel: options.logLevel ?? 'silent',
     timeScale: options.timeScale ?? 1000,
     // Only what a test asks for: SLUICE_JWT_SCOPES in the environment must not leak in.
     jwtScopes: options.jwtScopes ?? [],

@@ -20,14 +20,13 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { functionLogger, type Logger } from '../logger.js';
+import { type InvocationKeys, observe } from '../observe.js';
 import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
 import type { ErrorStatus } from './error-statuses.js';
 import { type Idempotency, readIdempotencyKey } from './idempotency.js';
 import { type Principal, principalFromEvent } from './principal.js';
 import { fieldErrors } from './zod-errors.js';
-
-const fallbackLogger = createLogger('error');
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -110,8 +109,9 @@ export interface HandlerSetup<D> {
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
- * The handler of one route group: middy core with a fixed middleware order
- * (problem errors outermost), then routing by API Gateway's `routeKey`,
+ * The handler of one route group: middy core with a fixed middleware order (`observe`
+ * outermost: the request's log keys and its metrics; then problem errors), then routing
+ * by API Gateway's `routeKey`,
  * authentication, tenant and role checks, the `Idempotency-Key` header, parsing, and
  * the operation — run through {@link Idempotency} when the route mutates and the
  * caller sent a key. The idempotency wrapper sits inside the problem-errors middleware
@@ -132,13 +132,16 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
   }
   const mutates = [...routes.values()].some(acceptsIdempotencyKey);
   let setup: HandlerSetup<D> | undefined;
+  let warned = false;
   const ready = (): HandlerSetup<D> => {
-    if (setup) return setup;
-    setup = options.setup();
-    if (mutates && !setup.idempotency) {
-      setup.logger.warn('Idempotency-Key is checked but not honoured: IDEMPOTENCY_TABLE_NAME is not set', { group: options.group });
-    }
+    setup ??= options.setup();
     return setup;
+  };
+  /** Once per cold start, from inside the first request, so that the line carries its keys. */
+  const warnOnce = ({ logger, idempotency }: HandlerSetup<D>) => {
+    if (warned || !mutates || idempotency) return;
+    warned = true;
+    logger.warn('Idempotency-Key is checked but not honoured: IDEMPOTENCY_TABLE_NAME is not set', { group: options.group });
   };
 
   const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -147,7 +150,9 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
     const contract = options.contracts[route.id as keyof Cs] as Contract;
     const operation = options.operations[route.id as keyof Cs] as Operation<Contract, D>;
 
-    const { dependencies, claims, idempotency } = ready();
+    const built = ready();
+    warnOnce(built);
+    const { dependencies, claims, idempotency } = built;
     const principal = authorize(route, event, claims);
     const idempotencyKey = acceptsIdempotencyKey(route) ? readIdempotencyKey(event.headers ?? {}) : undefined;
     const params = parsePart('path', contract.params, event.pathParameters ?? {});
@@ -179,8 +184,36 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
   };
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(problemErrors(() => setup?.logger ?? fallbackLogger))
+    .use(
+      observe<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>({
+        keys: (event) => requestKeys(event, routes, ready().claims),
+        done: 'request',
+        outcome: (result) => ({ status: result.statusCode }),
+      }),
+    )
+    .use(problemErrors(() => setup?.logger ?? functionLogger()))
     .handler(core);
+}
+
+/**
+ * The keys of every line of one request: the id API Gateway gives it (the one its access
+ * log writes as `requestId`; Lambda's own request id is `function_request_id`), the route,
+ * and who is calling, as the JWT authorizer verified it: the token's subject and tenant
+ * claim, also when the handler goes on to refuse the request.
+ */
+function requestKeys(
+  event: APIGatewayProxyEventV2,
+  routes: ReadonlyMap<string, RouteDefinition>,
+  claimNames: { readonly tenant: string },
+): InvocationKeys {
+  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer?.jwt?.claims ?? {};
+  const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+  return {
+    requestId: event.requestContext?.requestId,
+    route: routes.get(event.routeKey)?.id,
+    tenantId: text(claims[claimNames.tenant]),
+    sub: text(claims.sub),
+  };
 }
 
 /** Authentication, then tenant isolation (404, so tenants cannot be probed), then role. */

@@ -1,8 +1,7 @@
-import { createDynamoDbClient } from '../ddb.js';
 import { type Env, readEnv } from '../env.js';
 import { type BaseSetup, baseSetup } from '../setup.js';
+import { createDynamoDbIdempotency } from './dynamodb-idempotency.js';
 import type { Idempotency } from './idempotency.js';
-import { createPowertoolsIdempotency } from './powertools-idempotency.js';
 
 /** What every API route group builds first: {@link BaseSetup} plus the Idempotency-Key store. */
 export interface ApiSetup extends BaseSetup {
@@ -22,7 +21,7 @@ export function apiSetup(env: Env = readEnv()): ApiSetup {
   return {
     ...base,
     idempotency: env.IDEMPOTENCY_TABLE_NAME
-      ? createPowertoolsIdempotency({ tableName: env.IDEMPOTENCY_TABLE_NAME, client: createDynamoDbClient(env) })
+      ? createDynamoDbIdempotency({ tableName: env.IDEMPOTENCY_TABLE_NAME, client: base.db })
       : undefined,
   };
 }

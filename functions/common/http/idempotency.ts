@@ -55,8 +55,8 @@ export interface IdempotentRequest {
 }
 
 /**
- * The port `createApiHandler` uses to make a mutation idempotent; the Powertools adapter
- * implements it over DynamoDB.
+ * The port `createApiHandler` uses to make a mutation idempotent; `createDynamoDbIdempotency`
+ * implements it over the idempotency table.
  */
 export interface Idempotency {
   /**
