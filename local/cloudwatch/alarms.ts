@@ -9,9 +9,9 @@
  * history, and tags are accepted but not kept. SigV4 is not checked.
  */
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonFileStore } from '../json-file-store.js';
 
 /** The error codes this endpoint answers, as the AWS Query protocol names them. */
 export type CloudWatchErrorCode =
@@ -266,12 +266,12 @@ export class LocalCloudWatch {
   private readonly alarms = new Map<string, StoredAlarm>();
   private readonly region: string;
   private readonly accountId: string;
-  private saving: Promise<void> | undefined;
-  private saveAgain = false;
+  private readonly store: JsonFileStore;
 
-  private constructor(private readonly options: LocalCloudWatchOptions) {
+  private constructor(options: LocalCloudWatchOptions) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
+    this.store = new JsonFileStore(options.persistDir, 'alarms.json', () => ({ alarms: [...this.alarms.values()] }));
   }
 
   /** Creates the endpoint's state, loading persisted alarms first. */
@@ -366,7 +366,7 @@ export class LocalCloudWatch {
       StateTransitionedTimestamp: existing?.StateTransitionedTimestamp ?? now,
     };
     this.alarms.set(name, alarm);
-    this.persist();
+    this.store.save();
     return {};
   }
 
@@ -457,7 +457,7 @@ export class LocalCloudWatch {
     else alarm.StateReasonData = data;
     alarm.StateUpdatedTimestamp = now;
     alarm.StateTransitionedTimestamp = now;
-    this.persist();
+    this.store.save();
     return {};
   }
 
@@ -470,7 +470,7 @@ export class LocalCloudWatch {
     const names = fields.required('AlarmNames', (field) => fields.list(field, { max: 100 }, nameString));
     fields.check();
     const missing = names.filter((name) => !this.alarms.delete(name));
-    this.persist();
+    this.store.save();
     if (missing.length > 0) throw new CloudWatchApiError('ResourceNotFound', `${missing.length} alarm(s) not found: ${missing.join(', ')}`);
     return {};
   }
@@ -485,40 +485,11 @@ export class LocalCloudWatch {
    * The endpoint answers a change only after this, as AWS answers once it is stored.
    */
   durable(): Promise<void> {
-    return this.flush();
+    return this.store.flush();
   }
 
   /** Writes the alarms down: what a restart with the same `persistDir` loads. */
   close(): Promise<void> {
-    return this.flush();
-  }
-
-  private persist(): void {
-    if (!this.options.persistDir) return;
-    if (this.saving) {
-      this.saveAgain = true;
-      return;
-    }
-    this.saving = this.write().finally(() => {
-      this.saving = undefined;
-      if (this.saveAgain) {
-        this.saveAgain = false;
-        this.persist();
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.saving) await this.saving;
-  }
-
-  private async write(): Promise<void> {
-    const dir = this.options.persistDir;
-    if (!dir) return;
-    const text = JSON.stringify({ alarms: [...this.alarms.values()] });
-    const file = join(dir, 'alarms.json');
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, file);
+    return this.store.flush();
   }
 }

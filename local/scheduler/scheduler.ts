@@ -8,9 +8,9 @@
  * ValidationException), SigV4 is not checked, and the dead-letter queue is a list.
  */
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonFileStore } from '../json-file-store.js';
 
 export class SchedulerApiError extends Error {
   constructor(
@@ -116,8 +116,7 @@ export class LocalScheduler {
   private readonly accountId: string;
   private closed = false;
   private started = false;
-  private saving: Promise<void> | undefined;
-  private saveAgain = false;
+  private readonly store: JsonFileStore;
   /** Invocations that failed every retry, as a dead-letter queue would hold them. */
   readonly deadLetters: DeadLetter[] = [];
 
@@ -125,6 +124,11 @@ export class LocalScheduler {
     this.timeScale = options.timeScale ?? 1;
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
+    this.store = new JsonFileStore(options.persistDir, 'schedules.json', () => ({
+      groups: [...this.groups.values()].map(({ Name, CreationDate }) => ({ Name, CreationDate })),
+      schedules: [...this.schedules.values()],
+      deadLetters: this.deadLetters,
+    }));
     this.addGroup(DEFAULT_GROUP, Date.now());
   }
 
@@ -180,7 +184,7 @@ export class LocalScheduler {
     if (!NAME.test(input.Name ?? '')) throw new SchedulerApiError('ValidationException', 'Name must be 1-64 of [0-9a-zA-Z-_.].');
     if (this.groups.has(input.Name)) throw new SchedulerApiError('ConflictException', `Schedule group ${input.Name} already exists.`);
     this.addGroup(input.Name, Date.now());
-    this.persist();
+    this.store.save();
     return { ScheduleGroupArn: this.groups.get(input.Name)?.Arn ?? '' };
   }
 
@@ -204,7 +208,7 @@ export class LocalScheduler {
     if (!this.groups.delete(input.Name))
       throw new SchedulerApiError('ResourceNotFoundException', `Schedule group ${input.Name} does not exist.`);
     for (const schedule of [...this.schedules.values()].filter((s) => s.GroupName === input.Name)) this.remove(schedule);
-    this.persist();
+    this.store.save();
     return {};
   }
 
@@ -216,7 +220,7 @@ export class LocalScheduler {
     if (this.schedules.has(key)) throw new SchedulerApiError('ConflictException', `Schedule ${schedule.Name} already exists.`);
     this.schedules.set(key, schedule);
     this.arm(schedule);
-    this.persist();
+    this.store.save();
     return { ScheduleArn: schedule.Arn };
   }
 
@@ -229,7 +233,7 @@ export class LocalScheduler {
     const updated = { ...next, CreationDate: current.CreationDate };
     this.schedules.set(key, updated);
     this.arm(updated);
-    this.persist();
+    this.store.save();
     return { ScheduleArn: updated.Arn };
   }
 
@@ -244,7 +248,7 @@ export class LocalScheduler {
     const schedule = this.schedules.get(this.key(input.GroupName ?? DEFAULT_GROUP, input.Name));
     if (!schedule) throw new SchedulerApiError('ResourceNotFoundException', `Schedule ${input.Name} does not exist.`);
     this.remove(schedule);
-    this.persist();
+    this.store.save();
     return {};
   }
 
@@ -288,7 +292,7 @@ export class LocalScheduler {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
-    await this.flush();
+    await this.store.flush();
   }
 
   private validate(input: ScheduleInput): StoredSchedule {
@@ -396,22 +400,7 @@ export class LocalScheduler {
       if (schedule.ActionAfterCompletion === 'DELETE') this.remove(schedule);
       else schedule.completed = true;
     }
-    this.persist();
-  }
-
-  private persist(): void {
-    if (!this.options.persistDir) return;
-    if (this.saving) {
-      this.saveAgain = true;
-      return;
-    }
-    this.saving = this.write().finally(() => {
-      this.saving = undefined;
-      if (this.saveAgain) {
-        this.saveAgain = false;
-        this.persist();
-      }
-    });
+    this.store.save();
   }
 
   /**
@@ -420,24 +409,6 @@ export class LocalScheduler {
    * schedule exists: a process killed right after cannot lose it.
    */
   durable(): Promise<void> {
-    return this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    while (this.saving) await this.saving;
-  }
-
-  private async write(): Promise<void> {
-    const dir = this.options.persistDir;
-    if (!dir) return;
-    const text = JSON.stringify({
-      groups: [...this.groups.values()].map(({ Name, CreationDate }) => ({ Name, CreationDate })),
-      schedules: [...this.schedules.values()],
-      deadLetters: this.deadLetters,
-    });
-    const file = join(dir, 'schedules.json');
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, file);
+    return this.store.flush();
   }
 }
