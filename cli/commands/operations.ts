@@ -181,8 +181,8 @@ export async function callAndPrint(ctx: Context, invocation: Invocation, options
     answer = { items };
   }
   if (answer === undefined) {
-    if (ctx.output !== 'table') ctx.out(ctx.output === 'json' ? '{}' : '{}');
-    else ctx.out('done');
+    // No content (a delete): an empty object for machines (JSON and YAML alike), a word for people.
+    ctx.out(ctx.output === 'table' ? 'done' : '{}');
     return;
   }
   ctx.out(ctx.query === undefined ? render(answer, ctx.output) : renderSelection(select(answer, ctx.query), ctx.output));

@@ -101,7 +101,8 @@ interface Target {
   readonly id: string;
 }
 
-async function follow(ctx: Context, target: Target, recent: number): Promise<never> {
+/** Follows until the end; answers the final state (the exit code follows from its status). */
+async function follow(ctx: Context, target: Target, recent: number): Promise<Upgrade | UpdateRun> {
   const tenantId = ctx.tenant();
   const read = async () =>
     target.kind === 'upgrade'
@@ -154,7 +155,7 @@ async function follow(ctx: Context, target: Target, recent: number): Promise<nev
     if (ended && page.nextToken === undefined) {
       draw();
       if (!ctx.tty) ctx.out(`${target.kind} ${target.id} ${state.status}${state.statusReason ? `: ${state.statusReason}` : ''}`);
-      throw new ExitCode(state.status === 'COMPLETED' ? EXIT.ok : EXIT.notCompleted);
+      return state;
     }
     if (page.items.length > 0) state = await read();
     ended = ends.includes(state.status);
@@ -181,27 +182,12 @@ export function registerWatch(upgrades: Command, runs: Command, context: (cmd: C
       .addHelpText('after', `\nExample:\n  ${example}\n`)
       .action(async (id: string, options: { recent: string }, cmd: Command) => {
         const ctx = context(cmd);
-        if (ctx.output !== 'table') {
-          // Machine output: the final state, once it ends.
-          const quiet = { ...ctx, tty: false, out: () => undefined } as Context;
-          try {
-            await follow(quiet, { kind, id }, 0);
-          } catch (error) {
-            if (!(error instanceof ExitCode)) throw error;
-            const tenantId = ctx.tenant();
-            const final =
-              kind === 'upgrade'
-                ? unwrap(
-                    await ctx.client.GET('/v1/tenants/{tenantId}/upgrades/{executionId}', {
-                      params: { path: { tenantId, executionId: id } },
-                    }),
-                  )
-                : unwrap(await ctx.client.GET('/v1/tenants/{tenantId}/update-runs/{runId}', { params: { path: { tenantId, runId: id } } }));
-            ctx.out(render(final, ctx.output));
-            throw error;
-          }
-        }
-        await follow(ctx, { kind, id }, Math.max(0, Number(options.recent) || 0));
+        // Machine output: nothing while it runs, the final state once it ends.
+        const machine = ctx.output !== 'table';
+        const followed = machine ? ({ ...ctx, tty: false, out: () => undefined } as Context) : ctx;
+        const final = await follow(followed, { kind, id }, machine ? 0 : Math.max(0, Number(options.recent) || 0));
+        if (machine) ctx.out(render(final, ctx.output));
+        throw new ExitCode(final.status === 'COMPLETED' ? EXIT.ok : EXIT.notCompleted);
       });
   add(upgrades, 'upgrade', 'sluice upgrade watch upg_0123');
   add(runs, 'run', 'sluice run watch run_0123');
