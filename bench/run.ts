@@ -15,9 +15,24 @@ line(`node ${process.version}, ${process.platform}/${process.arch}, ${new Date()
 line();
 
 line('## Lambda bundles (minified ESM, as cdk deploy uploads them; target < 300 kB)');
-for (const [group, bytes] of Object.entries(measureBundleSizes()))
+for (const [group, bytes] of Object.entries(await measureBundleSizes()))
   line(`  ${group.padEnd(10)} ${kb(bytes)}${bytes < 300 * 1024 ? '' : '  OVER TARGET'}`);
 line();
+
+{
+  const { runInitBench } = await import('./init-bench.js');
+  const f = await runInitBench();
+  line(`## Module init per function (each bundle from cdk synth imported in a fresh process, best of ${f.runs}; target <= 80 ms)`);
+  line(`  baseline: import('node:util') best ${f.baseline.bestMs} ms, median ${f.baseline.medianMs} ms`);
+  line('  function              bundle    best ms  median ms  best / baseline');
+  for (const fn of f.functions)
+    line(
+      `  ${fn.name.padEnd(20)} ${kb(fn.bytes ?? 0).padStart(9)} ${fn.bestMs.toFixed(1).padStart(10)} ${fn.medianMs.toFixed(1).padStart(10)} ${`${(fn.bestMs / f.baseline.bestMs).toFixed(1)}x`.padStart(16)}${fn.bestMs <= 80 ? '' : '  OVER TARGET'}`,
+    );
+  line('  single packages, for reading the figures above:');
+  for (const p of f.packages) line(`  ${p.name.padEnd(30)} best ${p.bestMs.toFixed(1)} ms`);
+  line();
+}
 
 line('## GET one service: local API vs raw DynamoDB Local GetItem (same run, same DynamoDB Local)');
 const api = await runApiBench();
