@@ -11,6 +11,8 @@ export interface InitFigure {
   /** Best of the runs: what the machine can do when nothing else gets in the way. */
   readonly bestMs: number;
   readonly medianMs: number;
+  /** CPU time (user + system) of the best run's process during the import: steadier than wall time on a busy machine. */
+  readonly cpuMs: number;
 }
 
 export interface InitBenchFigures {
@@ -64,7 +66,7 @@ export async function runInitBench({ runs = 5, context = {} as Record<string, st
     ].map((name) => ({ name, module: name, environment: {} as Record<string, string> }));
 
     const time = (module: string, environment: Record<string, string>, cwd: string) => {
-      const script = `const t = performance.now(); await import(${JSON.stringify(module)}); process.stdout.write(String(performance.now() - t));`;
+      const script = `const t = performance.now(), u = process.cpuUsage(); await import(${JSON.stringify(module)}); const c = process.cpuUsage(u); process.stdout.write(JSON.stringify([performance.now() - t, (c.user + c.system) / 1000]));`;
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
         cwd,
         env: {
@@ -78,20 +80,26 @@ export async function runInitBench({ runs = 5, context = {} as Record<string, st
         },
         stdio: ['ignore', 'pipe', 'ignore'],
       });
-      return Number(out.toString());
+      return JSON.parse(out.toString()) as [wallMs: number, cpuMs: number];
     };
 
-    const samples = new Map<string, number[]>();
-    const record = (name: string, ms: number) => samples.set(name, [...(samples.get(name) ?? []), ms]);
+    const samples = new Map<string, [number, number][]>();
+    const record = (name: string, ms: [number, number]) => samples.set(name, [...(samples.get(name) ?? []), ms]);
     for (let run = 0; run < runs; run += 1) {
       record('node:util', time('node:util', {}, REPO));
       for (const f of functions) record(f.name, time(f.module, f.environment, REPO));
       for (const p of packages) record(p.name, time(p.module, p.environment, REPO));
     }
     const figure = (name: string, bytes?: number): InitFigure => {
-      const sorted = [...(samples.get(name) ?? [])].sort((a, b) => a - b);
+      const sorted = [...(samples.get(name) ?? [])].sort((a, b) => a[0] - b[0]);
       const round = (ms: number) => Math.round(ms * 10) / 10;
-      return { name, bytes, bestMs: round(sorted[0] ?? Number.NaN), medianMs: round(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN) };
+      return {
+        name,
+        bytes,
+        bestMs: round(sorted[0]?.[0] ?? Number.NaN),
+        medianMs: round(sorted[Math.floor(sorted.length / 2)]?.[0] ?? Number.NaN),
+        cpuMs: round(sorted[0]?.[1] ?? Number.NaN),
+      };
     };
     return {
       runs,

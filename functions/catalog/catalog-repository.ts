@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactionCanceledException, TransactWriteCommand } from '../common/aws-sdk.js';
 import { conditionFailuresOf } from '../common/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
 import { ConflictError } from '../common/errors.js';

@@ -1,4 +1,5 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from './aws-sdk.js';
 
 /** BatchWrite and BatchGet may leave part of a request unprocessed under load: ask again after a short backoff. */
 const backoff = (attempt: number) => new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));

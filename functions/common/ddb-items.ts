@@ -1,6 +1,6 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA } from '../domain/table-schema.js';
+import { TransactionCanceledException } from './aws-sdk.js';
 
 /** Every key attribute of the single table: the base key and each index's. */
 const KEY_ATTRIBUTES: ReadonlySet<string> = new Set([

@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from './aws-sdk.js';
 import { decodeNextToken, type Page, toPage } from './pagination.js';
 
 /** A condition on the items of a page that the key cannot express, such as a version's channel. */

@@ -1,3 +1,4 @@
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from './aws-sdk.js';
 /**
  * Timelines and the tenant's events feed, sequenced when they are written
  * (docs/decisions/0024-events-sequenced-at-write.md).
@@ -20,7 +21,6 @@
  */
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventType } from '../domain/event-types.js';
 import { conditionFailuresOf, type TransactItem } from './ddb-items.js';
 import { BadRequestError, GoneError } from './errors.js';

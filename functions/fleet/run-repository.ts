@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactionCanceledException, TransactWriteCommand, UpdateCommand } from '../common/aws-sdk.js';
 import { batchPutAll } from '../common/ddb-batch.js';
 import { isConditionFailure, type TransactItem, withoutKeys } from '../common/ddb-items.js';
 import { queryAll } from '../common/ddb-query.js';

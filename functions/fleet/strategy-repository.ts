@@ -1,4 +1,5 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '../common/aws-sdk.js';
 import { isConditionFailure, withoutKeys } from '../common/ddb-items.js';
 import { queryPrefixPage } from '../common/ddb-query.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';

@@ -1,7 +1,14 @@
-import { buildOpenApiDocument } from '../api/openapi.js';
 import { createApiHandler } from '../common/http/api-handler.js';
+import { lazy } from '../common/lazy.js';
 import { functionLogger } from '../common/logger.js';
 import { systemContracts } from '../system/contract.js';
+
+/**
+ * The OpenAPI document describes every route, so building it loads every feature's
+ * schemas: done on the first request for it, not at init, so a health check's cold start
+ * does not pay for it (docs/decisions/0033-sdk-through-require-and-lazy-clients.md).
+ */
+const openApiDocument = lazy(async () => (await import('../api/openapi.js')).buildOpenApiDocument());
 
 /**
  * Liveness and the OpenAPI document: public, and independent of the table, so the
@@ -11,7 +18,7 @@ export const handler = createApiHandler({
   group: 'system',
   contracts: systemContracts,
   setup: () => ({
-    dependencies: { openApi: buildOpenApiDocument() },
+    dependencies: {},
     logger: functionLogger(),
     claims: { tenant: 'tenant', roles: 'roles' },
     // Public, read-only routes: nothing to make idempotent.
@@ -19,6 +26,6 @@ export const handler = createApiHandler({
   }),
   operations: {
     getHealth: async () => ({ status: 'ok' }),
-    getOpenApi: async (_input, { openApi }) => openApi,
+    getOpenApi: async () => openApiDocument(),
   },
 });

@@ -1,13 +1,13 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { compareVersions } from '../catalog/version-policy.js';
 import {
   BatchGetCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
+  TransactionCanceledException,
   TransactWriteCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { compareVersions } from '../catalog/version-policy.js';
+} from '../common/aws-sdk.js';
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../common/ddb-items.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import { decodeNextToken, type Page, toPage } from '../common/pagination.js';

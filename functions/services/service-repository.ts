@@ -1,4 +1,5 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '../common/aws-sdk.js';
 import { batchGetAll } from '../common/ddb-batch.js';
 import { isConditionFailure, type TransactItem } from '../common/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../common/ddb-query.js';

@@ -5,10 +5,12 @@
  * `{ healthy?, detail? }`, or `{ ok: false, retryable?, detail }` to report a failure
  * without throwing.
  *
- * This is the only file of Sluice that imports `@aws-sdk/client-lambda`; the adapter
- * itself talks to a {@link LambdaInvoker}, so tests pass a fake.
+ * The adapter talks to a {@link LambdaInvoker}, so tests pass a fake; the SDK-backed one
+ * loads `@aws-sdk/client-lambda` on its first invocation (only services with a lambda
+ * target need it).
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { lambdaSdk as sdk } from '../common/aws-sdk.js';
 import type { Target } from '../services/schemas.js';
 import { sanitizeDetail } from './sanitize-detail.js';
 import { abortedResult, actionBody, answerToResult, capDetail } from './support.js';
@@ -147,16 +149,18 @@ function defaultInvoker(): LambdaInvoker {
  * region comes from its ARN, with one client per region.
  */
 export function createSdkLambdaInvoker(options: { clientFor?: (region: string) => LambdaClient } = {}): LambdaInvoker {
-  const clients = new Map<string, LambdaClient>();
-  const clientFor = options.clientFor ?? ((region: string) => new LambdaClient({ region }));
+  const clients = new Map<string, Promise<LambdaClient>>();
+  const clientFor = async (region: string) => options.clientFor?.(region) ?? new (await sdk()).LambdaClient({ region });
   return {
     async invoke({ functionArn, payload }, signal) {
       const region = functionArn.split(':')[3] ?? '';
-      let client = clients.get(region);
-      if (client === undefined) {
-        client = clientFor(region);
-        clients.set(region, client);
+      const { InvokeCommand } = await sdk();
+      let made = clients.get(region);
+      if (made === undefined) {
+        made = clientFor(region);
+        clients.set(region, made);
       }
+      const client = await made;
       const output = await client.send(
         new InvokeCommand({ FunctionName: functionArn, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }),
         signal === undefined ? {} : { abortSignal: signal },

@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactionCanceledException, TransactWriteCommand, UpdateCommand } from '../common/aws-sdk.js';
 import { batchGetAll, batchPutAll } from '../common/ddb-batch.js';
 import { conditionFailuresOf, isConditionFailure, withoutKeys as strip, type TransactItem } from '../common/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../common/ddb-query.js';

@@ -138,6 +138,9 @@ export class SluiceFunction extends Construct implements IGrantable {
         // Stack traces need names and lines, not the sources; keeps the asset small.
         sourcesContent: false,
         bundleAwsSDK: props.bundleAwsSdk ?? false,
+        // functions/common/aws-sdk.ts takes the runtime's SDK through `require`, or the
+        // bundled one through `import()` when it is bundled (decision 0033).
+        define: { 'process.env.SLUICE_AWS_SDK': JSON.stringify(props.bundleAwsSdk ? 'bundled' : 'runtime') },
         esbuildArgs: { '--tree-shaking': 'true' },
         // Local esbuild from node_modules; Docker is never needed for these bundles.
         forceDockerBundling: false,

@@ -366,6 +366,10 @@ describe('functions', () => {
     // Small bundles (docs/decisions/0007-aws-sdk-from-the-lambda-runtime.md). The SDK comes from the runtime, zod's locales are shaken out.
     expect(Buffer.byteLength(bundle)).toBeLessThan(300 * 1024);
     expect(bundle).not.toMatch(/from\s*["']@smithy\//);
+    // The SDK is required through functions/common/aws-sdk.ts, never imported (decision 0033):
+    // the bundle's import() branches for a bundled SDK are folded away.
+    expect(bundle).not.toMatch(/(from|import\()\s*["']@aws-sdk\//);
+    expect(bundle).toContain('"@aws-sdk/lib-dynamodb"');
   });
 
   it('use roles without AWS managed policies', () => {

@@ -58,6 +58,21 @@ describe('functions/', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('takes AWS SDK values only through functions/common/aws-sdk.ts (types may be imported anywhere)', () => {
+    // An ES module importing the SDK's CommonJS packages pays the loader's export lexing at
+    // every cold start; the door requires them instead (docs/decisions/0033-sdk-through-require-and-lazy-clients.md).
+    const valueImports = sourceFiles(FUNCTIONS).flatMap((file) =>
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /^import\s+(?!type\b)[^;]*?from\s*'(@aws-sdk\/[^']+)'|import\(\s*'(@aws-sdk\/[^']+)'\s*\)/gm,
+        ),
+      ].map((match) => `${relative(ROOT, file)}: ${match[1] ?? match[2]}`),
+    );
+    const door = valueImports.filter((entry) => entry.startsWith('functions/common/aws-sdk.ts:'));
+    expect(door.length).toBeGreaterThanOrEqual(6);
+    expect(valueImports.filter((entry) => !door.includes(entry))).toEqual([]);
+  });
+
   it('keeps the shared kernel (functions/domain) free of imports from any feature', () => {
     const fromDomain = IMPORTS.filter(({ file, target }) => folderOf(file) === 'domain' && folderOf(target) !== 'domain');
     expect(fromDomain).toEqual([]);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { IDEMPOTENCY_TABLE_SCHEMA } from '../../domain/table-schema.js';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '../aws-sdk.js';
 import { isConditionFailure } from '../ddb-items.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAYED_HEADER, IDEMPOTENCY_RETENTION_SECONDS, type Idempotency } from './idempotency.js';
