@@ -34,6 +34,26 @@ line();
   line();
 }
 
+{
+  const { runDynamoDbCallsBench } = await import('./ddb-calls-bench.js');
+  const rows = await runDynamoDbCallsBench();
+  line("## DynamoDB calls per request, every route (one request each, in a state where it succeeds; the invocation's own calls)");
+  line('  route                          method status calls  by operation');
+  for (const row of rows)
+    line(
+      `  ${row.route.padEnd(30)} ${row.method.padEnd(6)} ${String(row.status).padStart(6)} ${String(row.calls).padStart(5)}  ${Object.entries(
+        row.byOperation,
+      )
+        .map(([operation, n]) => `${operation} ${n}`)
+        .join(', ')}`,
+    );
+  const reads = rows.filter((row) => row.method === 'GET');
+  line(
+    `  read routes: at most ${Math.max(...reads.map((row) => row.calls))} calls, ${reads.filter((row) => row.calls <= 2).length} of ${reads.length} at 2 or fewer`,
+  );
+  line();
+}
+
 line('## GET one service: local API vs raw DynamoDB Local GetItem (same run, same DynamoDB Local)');
 const api = await runApiBench();
 line('  path                 clients  requests   p50 ms   p99 ms    req/s');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, QueryCommand, TransactionCanceledException, TransactWriteCommand } from '../common/aws-sdk.js';
+import { batchGetAll } from '../common/ddb-batch.js';
 import { conditionFailuresOf } from '../common/ddb-items.js';
 import { queryAll, queryPrefixPage } from '../common/ddb-query.js';
 import { ConflictError } from '../common/errors.js';
@@ -22,6 +23,8 @@ export interface CatalogRepository {
    */
   putVersion(version: Version): Promise<void>;
   getVersion(componentId: string, version: string): Promise<Version | undefined>;
+  /** The versions of these keys that exist, read together (one BatchGet per 100 keys). In no particular order. */
+  getVersions(keys: readonly { componentId: string; version: string }[]): Promise<Version[]>;
   /** Newest first. */
   /** Newest first; `channel` keeps only the versions published on it. */
   listVersions(componentId: string, page: { limit: number; nextToken?: string; channel?: ReleaseChannel }): Promise<Page<Version>>;
@@ -143,6 +146,16 @@ export function createCatalogRepository(db: DynamoDBDocumentClient, tableName: s
     async getVersion(componentId, version) {
       const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: versionKey(componentId, version) }));
       return Item ? toVersion(Item) : undefined;
+    },
+
+    async getVersions(keys) {
+      if (keys.length === 0) return [];
+      const items = await batchGetAll(
+        db,
+        tableName,
+        keys.map(({ componentId, version }) => versionKey(componentId, version)),
+      );
+      return items.map(toVersion);
     },
 
     async listVersions(componentId, { channel, ...page }) {

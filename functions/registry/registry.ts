@@ -36,32 +36,37 @@ export interface Registry {
 
 export interface RegistryDeps {
   readonly upgrades: Upgrades;
-  readonly catalog: Pick<CatalogRepository, 'getComponent' | 'getVersion' | 'allVersions'>;
+  readonly catalog: Pick<CatalogRepository, 'getComponent' | 'getVersions' | 'allVersions'>;
   readonly registry: RegistryRepository;
 }
 
 const serviceRef = (service: { project: string; name: string }) => `${service.project}/${service.name}`;
 
 export function makeRegistry({ upgrades, catalog, registry }: RegistryDeps): Registry {
-  /** `versionId` of a component's version, read once per request and version. */
-  const versionIds = () => {
-    const known = new Map<string, Promise<string | null>>();
-    return (componentId: string, version: string): Promise<string | null> => {
-      const key = `${componentId}\u0000${version}`;
-      let id = known.get(key);
-      if (!id) {
-        id = catalog.getVersion(componentId, version).then((found) => found?.versionId ?? null);
-        known.set(key, id);
-      }
-      return id;
-    };
+  /**
+   * The orchestrator's shape names versions by catalog id: every distinct version of the
+   * executions is read in one BatchGet, so a page of 100 costs one read more, not 200.
+   */
+  const views = async (executions: readonly UpgradeExecutionView[]): Promise<RegistryUpgradeExecution[]> => {
+    const keyOf = (componentId: string, version: string) => `${componentId}\u0000${version}`;
+    const wanted = new Map<string, { componentId: string; version: string }>();
+    for (const { componentId, fromVersion, toVersion } of executions)
+      for (const version of [fromVersion, toVersion]) wanted.set(keyOf(componentId, version), { componentId, version });
+    const found = new Map(
+      (await catalog.getVersions([...wanted.values()])).map((version) => [keyOf(version.componentId, version.version), version.versionId]),
+    );
+    const idOf = (componentId: string, version: string) => found.get(keyOf(componentId, version)) ?? null;
+    return executions.map((execution) =>
+      toRegistryExecution(execution, {
+        fromVersionId: idOf(execution.componentId, execution.fromVersion),
+        toVersionId: idOf(execution.componentId, execution.toVersion),
+      }),
+    );
   };
-  const view = async (execution: UpgradeExecutionView, idOf = versionIds()): Promise<RegistryUpgradeExecution> => {
-    const [fromVersionId, toVersionId] = await Promise.all([
-      idOf(execution.componentId, execution.fromVersion),
-      idOf(execution.componentId, execution.toVersion),
-    ]);
-    return toRegistryExecution(execution, { fromVersionId, toVersionId });
+  const view = async (execution: UpgradeExecutionView): Promise<RegistryUpgradeExecution> => {
+    const [one] = await views([execution]);
+    if (!one) throw new Error('views() answers one view per execution');
+    return one;
   };
 
   /** The tenant's service that `componentId` (and `service`, when given) names. */
@@ -137,9 +142,8 @@ export function makeRegistry({ upgrades, catalog, registry }: RegistryDeps): Reg
 
     async list(tenantId, query) {
       const page = await upgrades.list(tenantId, query);
-      const idOf = versionIds();
       return {
-        items: await Promise.all(page.items.map((execution) => view(execution, idOf))),
+        items: await views(page.items),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
       };
     },
