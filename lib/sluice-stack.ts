@@ -254,6 +254,15 @@ export class SluiceStack extends Stack {
     // Waking a parked run completes its task token; nothing in either function fails one.
     for (const fn of [fleet, this.fleetTaskFunction, autoUpgrade]) this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
 
+    // Decision links (docs/decisions/0029-notifications-and-decision-links.md): the links'
+    // function reads and takes link items, and decides gates through the upgrades' and the
+    // update runs' use cases: it writes the table and completes or fails a gate's task
+    // token (an upgrade's), or wakes a parked run. It starts and stops no flow.
+    const decisions = this.functions.decisions;
+    this.table.grantReadWriteData(decisions);
+    this.acknowledgeIndexGrant(decisions);
+    this.allowTaskResponses(decisions, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
+
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the
     // schedules they create may invoke the scheduled function and nothing else.
@@ -314,6 +323,7 @@ export class SluiceStack extends Stack {
         pipeline: this.functions.pipeline.lambda,
         registry: this.functions.registry.lambda,
         fleet: this.functions.fleet.lambda,
+        decisions: this.functions.decisions.lambda,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,

@@ -1,0 +1,99 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod';
+import { EVENT_TYPES } from '../domain/event-types.js';
+
+/**
+ * One timeline event as the notifier sends it: the event of an upgrade execution or an
+ * update run, with its tenant and its number on that timeline.
+ */
+export interface Notice {
+  readonly tenantId: string;
+  readonly executionId?: string;
+  readonly runId?: string;
+  /** Its number on its timeline: with the execution or run id, what makes the delivery id. */
+  readonly seq: number;
+  readonly type: string;
+  readonly at: string;
+  readonly actor?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+/**
+ * The stable id of a notice's delivery, `x-sluice-delivery-id`: the same for every attempt
+ * and every redelivery of one timeline event, so a receiver can drop a duplicate.
+ */
+export function deliveryIdOf(notice: Notice): string {
+  return `${notice.executionId ?? notice.runId ?? 'event'}.${notice.seq}`;
+}
+
+const present = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+
+/**
+ * What the timeline pipe puts on the bus (lib/constructs/timeline-publisher.ts:
+ * TIMELINE_INPUT_TEMPLATE), under the EventBridge envelope. Pipes writes an absent
+ * attribute as an empty string or leaves it out, so both read as absent.
+ */
+const BusEvent = z.object({
+  detail: z.object({
+    tenantId: z.string().optional(),
+    executionId: z.string().optional(),
+    runId: z.string().optional(),
+    sk: z.string().regex(/^EVENT#\d+$/),
+    type: z.string().min(1),
+    at: z.string().min(1),
+    actor: z.string().optional(),
+    detailDynamoDb: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** A bus event of the timeline as a {@link Notice}; throws on an event that is not one. */
+export function noticeFromBusEvent(raw: unknown): Notice {
+  const { detail } = BusEvent.parse(raw);
+  const tenantId = present(detail.tenantId);
+  if (!tenantId) throw new Error('A timeline event without a tenantId');
+  const executionId = present(detail.executionId);
+  const runId = present(detail.runId);
+  const actor = present(detail.actor);
+  const body =
+    detail.detailDynamoDb && Object.keys(detail.detailDynamoDb).length > 0
+      ? (unmarshall(detail.detailDynamoDb as Parameters<typeof unmarshall>[0]) as Record<string, unknown>)
+      : undefined;
+  return {
+    tenantId,
+    ...(executionId ? { executionId } : {}),
+    ...(runId ? { runId } : {}),
+    seq: Number(detail.sk.slice('EVENT#'.length)),
+    type: detail.type,
+    at: detail.at,
+    ...(actor ? { actor } : {}),
+    ...(body ? { detail: body } : {}),
+  };
+}
+
+/** The types sent when none are chosen: gate waits, completions, failures and rollbacks. */
+export const DEFAULT_NOTIFY_TYPES = [
+  'GateWaiting',
+  'UpgradeCompleted',
+  'UpgradeFailed',
+  'RollbackRequested',
+  'RollbackStarted',
+  'UpgradeRolledBack',
+  'UpdateRunCompleted',
+  'UpdateRunFailed',
+] as const;
+
+/**
+ * A comma list of event types (`SLUICE_NOTIFY_TYPES`, `sluice:notifyTypes`): empty or
+ * absent is {@link DEFAULT_NOTIFY_TYPES}, `*` every type; an unknown type is an error
+ * naming it, so a typo does not silently send nothing.
+ */
+export function parseNotifyTypes(value: string | readonly string[] | undefined): ReadonlySet<string> {
+  const names = (typeof value === 'string' ? value.split(',') : (value ?? [])).map((name) => name.trim()).filter((name) => name !== '');
+  if (names.length === 0) return new Set(DEFAULT_NOTIFY_TYPES);
+  if (names.length === 1 && names[0] === '*') return new Set(EVENT_TYPES);
+  const known = new Set<string>(EVENT_TYPES);
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0)
+    throw new Error(`Unknown event type(s) to notify: ${unknown.join(', ')} (known: ${EVENT_TYPES.join(', ')}, or *)`);
+  return new Set(names);
+}
