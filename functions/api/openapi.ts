@@ -102,13 +102,23 @@ function describeOperation(route: RouteDefinition, contract: Contract): string {
 /** A media type's `examples`: one, named by its component id when it has one. */
 const examplesOf = (example: Example<unknown> | undefined) => (example ? { examples: { [example.id ?? 'example']: example } } : {});
 
+/** The HTML answer of a route whose contract says `html` (a browser's; a client asking for JSON gets the JSON). */
+const HTML_PAGE = z.string().meta({
+  description: "An HTML page without script (Content-Security-Policy `default-src 'none'`); sent unless `Accept` asks for JSON only.",
+});
+
 function responsesOf(route: RouteDefinition, contract: Contract): ZodOpenApiResponsesObject {
   const idempotent = acceptsIdempotencyKey(route);
   const example = OPERATION_EXAMPLES[route.id as keyof typeof OPERATION_EXAMPLES]?.response;
   const success: ZodOpenApiResponseObject = {
     description: SUCCESS_DESCRIPTIONS[contract.status],
     ...(contract.response
-      ? { content: { [contract.html ? 'text/html' : 'application/json']: { schema: contract.response, ...examplesOf(example) } } }
+      ? {
+          content: {
+            'application/json': { schema: contract.response, ...examplesOf(example) },
+            ...(contract.html ? { 'text/html': { schema: HTML_PAGE } } : {}),
+          },
+        }
       : {}),
     ...(idempotent ? { headers: IDEMPOTENCY_RESPONSE_HEADERS } : {}),
   };

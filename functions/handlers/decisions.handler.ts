@@ -8,7 +8,7 @@ import { type DecisionLinks, type GateDeciders, linkActor, makeDecisionLinks } f
 import { createDecisionLinkRepository } from '../notify/link-repository.js';
 import { confirmationPage, decidedPage } from '../notify/pages.js';
 import type { Upgrades } from '../upgrades/upgrades.js';
-import { fleetSetup } from './fleet-setup.js';
+import { updateRunsSetup } from './update-runs-setup.js';
 import { upgradesSetup } from './upgrades-setup.js';
 
 /**
@@ -63,10 +63,15 @@ export function gateDeciders(upgrades: Upgrades, runs: UpdateRuns): GateDeciders
   };
 }
 
+const noStrategies = async (): Promise<never> => {
+  throw new Error('Deciding a gate reads no update strategy');
+};
+
 export function decisionLinksSetup(base: BaseSetup): DecisionLinks {
   return makeDecisionLinks({
     links: createDecisionLinkRepository(base.db, base.tableName),
-    deciders: gateDeciders(upgradesSetup(base), fleetSetup(base).runs),
+    // A gate decision reads no strategy: the run's stages were resolved when it was created.
+    deciders: gateDeciders(upgradesSetup(base), updateRunsSetup(base, { get: noStrategies })),
     clock: base.clock,
   });
 }
@@ -84,7 +89,13 @@ export const handler = createApiHandler({
     return { ...base, dependencies: decisionLinksSetup(base) };
   },
   operations: {
-    getDecisionLink: async ({ query }, links) => new HtmlPage(200, confirmationPage(query.token, await links.inspect(query.token))),
-    useDecisionLink: async ({ body }, links) => new HtmlPage(200, decidedPage(await links.use(body.token, body.comment))),
+    getDecisionLink: async ({ query }, links) => {
+      const link = await links.inspect(query.token);
+      return new HtmlPage(200, confirmationPage(query.token, link), link);
+    },
+    useDecisionLink: async ({ body }, links) => {
+      const decided = await links.use(body.token, body.comment);
+      return new HtmlPage(200, decidedPage(decided), decided);
+    },
   },
 });

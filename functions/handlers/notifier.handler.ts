@@ -3,9 +3,10 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { keysOf, observe } from '../common/observe.js';
 import { type BaseSetup, baseSetup } from '../common/setup.js';
+import { parseNotifyTypes } from '../domain/notify-types.js';
 import { makeDecisionLinks } from '../notify/decision-links.js';
 import { createDecisionLinkRepository } from '../notify/link-repository.js';
-import { noticeFromBusEvent, parseNotifyTypes } from '../notify/notice.js';
+import { noticeFromBusEvent } from '../notify/notice.js';
 import { makeNotifier, type Notifier } from '../notify/notifier.js';
 
 /**

@@ -7,8 +7,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../functions/common/ddb.js';
+import { makeDecisionLinks, tokenHash } from '../../functions/notify/decision-links.js';
+import { createDecisionLinkRepository } from '../../functions/notify/link-repository.js';
 import { verifyWebhookSignature } from '../../functions/targets/signed-post.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
+import { fleetWorld } from '../support/fleet.js';
 import { captureLogStream, type LogStream } from '../support/log-stream.js';
 import { type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 import { waitFor } from '../support/wait.js';
@@ -221,6 +225,85 @@ describe('notifications', () => {
       }),
     ).toBe(true);
     await notification(id, 'UpgradeRolledBack');
+  });
+
+  it("an update run's approval gate: the notification's approve link passes it, recorded as through the link", async () => {
+    const fleet = await fleetWorld(api);
+    await fleet.services([{ name: 'one' }, { name: 'two' }]);
+    const created = await fleet.createRun({
+      name: 'gated',
+      stages: [
+        { name: 'first', groups: [{ name: 'g', services: [{ project: 'p', name: 'one' }] }] },
+        {
+          name: 'second',
+          beforeGates: [{ type: 'approval', name: 'go' }],
+          groups: [{ name: 'g', services: [{ project: 'p', name: 'two' }] }],
+        },
+      ],
+    });
+    expect(created.status).toBe(201);
+    const runId = created.body.runId as string;
+    const gateId = created.body.stages[1].beforeGates[0].gateId as string;
+    expect((await fleet.act(runId, 'start')).status).toBe(200);
+    const waiting = await waitFor(
+      () => received.find((entry) => entry.status === 200 && entry.body.event.runId === runId && entry.body.event.type === 'GateWaiting'),
+      { timeout: 20_000 },
+    );
+    expect(waiting.body.event.detail).toMatchObject({ gateId, type: 'approval' });
+    expect(waiting.headers['x-sluice-delivery-id']).toBe(`${runId}.${waiting.body.event.seq}`);
+    // A program asking for JSON gets what the page shows, never the token.
+    const looked = await fetch(waiting.body.links.approve, { headers: { accept: 'application/json' } });
+    expect(looked.status).toBe(200);
+    const view = (await looked.json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ decision: 'approve', tenantId: fleet.tenant, target: { kind: 'run', runId, gateId } });
+    expect(JSON.stringify(view)).not.toContain('sdl_');
+    expect((await fleet.run(runId)).stages[1].beforeGates[0].status).toBe('WAITING');
+
+    expect((await postLink(waiting.body.links.approve, { comment: 'ring 1 fine' })).status).toBe(200);
+    const done = await fleet.waitForRun(runId, (run) => run.status === 'COMPLETED', 'COMPLETED');
+    expect(done.stages[1].beforeGates[0]).toMatchObject({
+      status: 'APPROVED',
+      decidedBy: 'decision-link:notifier',
+      comment: 'ring 1 fine',
+    });
+    const approved = (await fleet.events(runId)).find((event) => event.type === 'GateApproved');
+    expect(approved).toMatchObject({ actor: 'decision-link:notifier', detail: { gateId, via: 'decision-link' } });
+    expect((await postLink(waiting.body.links.reject)).status).toBe(410);
+  });
+
+  it('an expired link is refused (410) and stays unused, on the table itself', async () => {
+    const db = createDocumentClient({ DYNAMODB_ENDPOINT: api.runtime.endpoints.dynamodb, AWS_REGION: 'us-east-1' });
+    const links = createDecisionLinkRepository(db, api.runtime.tables.data);
+    const now = new Date();
+    let decided = 0;
+    const deciders = {
+      waiting: async () => true,
+      decide: async () => {
+        decided += 1;
+        return { status: 'IN_PROGRESS' };
+      },
+    };
+    const issued = await makeDecisionLinks({ links, deciders, clock: { now: () => now } }).issue({
+      tenantId: world.tenant,
+      target: { kind: 'upgrade', executionId: 'upg_none', gateIndex: 0, since: now.toISOString() },
+      validUntil: new Date(now.getTime() + 60_000),
+      notifier: 'notifier',
+    });
+    const later = makeDecisionLinks({ links, deciders, clock: { now: () => new Date(now.getTime() + 61_000) } });
+    await expect(later.inspect(issued.approve)).rejects.toMatchObject({ status: 410 });
+    await expect(later.use(issued.approve, undefined)).rejects.toMatchObject({ status: 410 });
+    // Through the API too (the real clock: the link's own expiry is ahead, but its gate does not exist).
+    expect((await postLink(`${api.url}/v1/decision-links?token=${issued.reject}`)).status).toBe(410);
+    expect(decided).toBe(0);
+    const stored = await links.get(tokenHash(issued.approve));
+    expect(stored?.usedAt).toBeUndefined();
+    // The table keeps the hash, never the token.
+    expect(JSON.stringify(stored)).not.toContain(issued.approve);
+    // Before it expires the same link is taken once, and only once.
+    const inTime = makeDecisionLinks({ links, deciders, clock: { now: () => now } });
+    const [first, second] = await Promise.allSettled([inTime.use(issued.approve, undefined), inTime.use(issued.approve, undefined)]);
+    expect([first.status, second.status].sort()).toEqual(['fulfilled', 'rejected']);
+    expect(decided).toBe(1);
   });
 
   it('sends only the chosen types, and no link appears in an API answer or a log line', async () => {

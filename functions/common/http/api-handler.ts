@@ -51,7 +51,11 @@ export interface Contract {
    * well-formed query by a domain rule (422). Documentation.
    */
   readonly alsoFails?: readonly ErrorStatus[];
-  /** The success answer is an HTML page ({@link HtmlPage}), not JSON: the decision links' pages, which a browser shows. */
+  /**
+   * The success answer is an HTML page ({@link HtmlPage}) for a browser, and `response`
+   * as JSON for a client whose `Accept` asks for JSON and not HTML (the CLI): the
+   * decision links' pages.
+   */
   readonly html?: true;
   /** The body may also come as `application/x-www-form-urlencoded` (an HTML form's POST), parsed into the same schema. */
   readonly form?: true;
@@ -77,8 +81,16 @@ export class HtmlPage {
   constructor(
     readonly status: 200 | 201 | 202,
     readonly html: string,
+    /** What a client asking for JSON gets instead. */
+    readonly json: unknown,
     readonly csp = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   ) {}
+}
+
+/** Whether a request's `Accept` names JSON and not HTML: a program, not a browser. */
+function wantsJson(accept: string | undefined): boolean {
+  const types = (accept ?? '').toLowerCase();
+  return types.includes('application/json') && !types.includes('text/html');
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -182,7 +194,7 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
         dependencies,
       );
       if (result instanceof Answer) return json(result.status, result.body);
-      if (result instanceof HtmlPage) return page(result);
+      if (result instanceof HtmlPage) return wantsJson(event.headers?.accept) ? json(result.status, result.json) : page(result);
       return contract.status === 204 || result === undefined ? { statusCode: contract.status } : json(contract.status, result);
     };
     if (idempotencyKey === undefined || !idempotency || !principal) return execute();
