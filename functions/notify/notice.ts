@@ -1,4 +1,3 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 
 /**
@@ -23,6 +22,24 @@ export interface Notice {
  */
 export function deliveryIdOf(notice: Notice): string {
   return `${notice.executionId ?? notice.runId ?? 'event'}.${notice.seq}`;
+}
+
+/**
+ * DynamoDB JSON (`{"batch": {"N": "2"}}`) as plain JSON: what the pipe's template cannot do.
+ * The timeline's details hold strings, numbers, booleans, nulls, maps and lists.
+ */
+function plainOf(value: unknown): unknown {
+  const typed = (value ?? {}) as Record<string, unknown>;
+  if ('S' in typed) return typed.S;
+  if ('N' in typed) return Number(typed.N);
+  if ('BOOL' in typed) return typed.BOOL;
+  if ('NULL' in typed) return null;
+  if ('L' in typed) return (typed.L as unknown[]).map(plainOf);
+  if ('SS' in typed) return typed.SS;
+  if ('NS' in typed) return (typed.NS as string[]).map(Number);
+  if ('M' in typed)
+    return Object.fromEntries(Object.entries(typed.M as Record<string, unknown>).map(([key, item]) => [key, plainOf(item)]));
+  return undefined;
 }
 
 const present = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
@@ -55,7 +72,7 @@ export function noticeFromBusEvent(raw: unknown): Notice {
   const actor = present(detail.actor);
   const body =
     detail.detailDynamoDb && Object.keys(detail.detailDynamoDb).length > 0
-      ? (unmarshall(detail.detailDynamoDb as Parameters<typeof unmarshall>[0]) as Record<string, unknown>)
+      ? (plainOf({ M: detail.detailDynamoDb }) as Record<string, unknown>)
       : undefined;
   return {
     tenantId,

@@ -57,6 +57,17 @@ describe('noticeFromBusEvent', () => {
       busEvent({ runId: 'run_1', tenantId: 'acme', sk: 'EVENT#000000000002', type: 'UpdateRunFailed', at: 'now' }),
     );
     expect(notice).toEqual({ tenantId: 'acme', runId: 'run_1', seq: 2, type: 'UpdateRunFailed', at: 'now' });
+    const typed = noticeFromBusEvent(
+      busEvent({
+        runId: 'run_1',
+        tenantId: 'acme',
+        sk: 'EVENT#3',
+        type: 'MemberFailed',
+        at: 'now',
+        detail: '{"ok":{"BOOL":false},"xs":{"L":[{"N":"1"},{"S":"a"}]},"none":{"NULL":true},"m":{"M":{"k":{"N":"2.5"}}}}',
+      }),
+    );
+    expect(typed.detail).toEqual({ ok: false, xs: [1, 'a'], none: null, m: { k: 2.5 } });
     expect(() => noticeFromBusEvent(busEvent({ runId: 'run_1', sk: 'EVENT#1', type: 'X', at: 'now' }))).toThrow(/tenantId/);
     expect(() => noticeFromBusEvent(busEvent({ runId: 'run_1', tenantId: 'acme', sk: 'HEAD', type: 'X', at: 'now' }))).toThrow();
   });
