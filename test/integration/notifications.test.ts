@@ -195,6 +195,39 @@ describe('notifications', () => {
     await notification(id, 'UpgradeRolledBack');
   });
 
+  it("a blue-green traffic switch's approve link switches traffic and completes the upgrade", async () => {
+    const name = unique('bg');
+    await world.service(name, 2);
+    const created = await world.create({ service: name, toVersion: '1.1.0', strategy: 'BLUE_GREEN', scaleDownDelaySeconds: 10 });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.executionId as string;
+    expect((await world.act(id, 'start')).status).toBe(200);
+    const waiting = await notification(id, 'GateWaiting');
+    expect(waiting.body.event.detail).toMatchObject({ gate: 'traffic-switch', gateIndex: 0 });
+    expect(await (await getLink(waiting.body.links.approve)).text()).toContain('traffic-switch');
+    expect((await postLink(waiting.body.links.approve)).status).toBe(200);
+    await world.waitFor(id, (execution) => execution.status === 'COMPLETED');
+    const events = await world.events(id);
+    expect(events.find((event) => event.type === 'GateApproved')).toMatchObject({
+      actor: 'decision-link:notifier',
+      detail: { gate: 'traffic-switch' },
+    });
+    expect(events.some((event) => event.type === 'TrafficSwitched')).toBe(true);
+  });
+
+  it("of concurrent uses of a gate's links exactly one decides; the others are 410", async () => {
+    const id = await atGate(unique('race'));
+    const waiting = await notification(id, 'GateWaiting');
+    const { approve, reject } = waiting.body.links as { approve: string; reject: string };
+    const answers = await Promise.all([postLink(approve), postLink(approve), postLink(reject), postLink(approve)]);
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 410)).toHaveLength(3);
+    const decided = (await world.events(id)).filter((event) => event.type === 'GateApproved' || event.type === 'GateRejected');
+    expect(decided).toHaveLength(1);
+    await world.waitFor(id, (execution) => ['COMPLETED', 'ROLLED_BACK'].includes(execution.status));
+  });
+
   it('a link whose gate no longer waits (a manual rollback took it) is refused and changes nothing', async () => {
     const id = await atGate(unique('rollback'));
     const waiting = await notification(id, 'GateWaiting');
