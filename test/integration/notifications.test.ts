@@ -12,6 +12,7 @@ import { makeDecisionLinks, tokenHash } from '../../functions/notify/decision-li
 import { createDecisionLinkRepository } from '../../functions/notify/link-repository.js';
 import { verifyWebhookSignature } from '../../functions/targets/signed-post.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
+import { sluice } from '../support/cli.js';
 import { fleetWorld } from '../support/fleet.js';
 import { captureLogStream, type LogStream } from '../support/log-stream.js';
 import { type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
@@ -226,6 +227,24 @@ describe('notifications', () => {
     const decided = (await world.events(id)).filter((event) => event.type === 'GateApproved' || event.type === 'GateRejected');
     expect(decided).toHaveLength(1);
     await world.waitFor(id, (execution) => ['COMPLETED', 'ROLLED_BACK'].includes(execution.status));
+  });
+
+  it('the CLI looks at a link (JSON, deciding nothing) and uses it, without a bearer token', async () => {
+    const id = await atGate(unique('cli'));
+    const waiting = await notification(id, 'GateWaiting');
+    const token = tokenOf(waiting.body.links.reject);
+    const env = { SLUICE_ENDPOINT: api.url, SLUICE_TOKEN: '', HOME: '/nonexistent' };
+    const shown = await sluice(['-o', 'json', 'decision-link', 'show', '--link-token', token], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ decision: 'reject', target: { kind: 'upgrade', executionId: id } });
+    expect((await world.get(id)).waitingFor).toBeDefined();
+    const used = await sluice(['-o', 'json', 'decision-link', 'use', '--link-token', token, '--comment', 'from the CLI'], { env });
+    expect(used.code, used.stderr).toBe(0);
+    expect(JSON.parse(used.stdout)).toMatchObject({ decision: 'reject', status: 'ROLLING_BACK' });
+    const again = await sluice(['decision-link', 'use', '--link-token', token], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/410|Gone|used/i);
+    await world.waitFor(id, (execution) => execution.status === 'ROLLED_BACK');
   });
 
   it('a link whose gate no longer waits (a manual rollback took it) is refused and changes nothing', async () => {
