@@ -6,6 +6,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
+import { parseNotifyTypes } from '../functions/domain/notify-types.js';
 
 /** Every context key Sluice reads, with the value used when it is absent. */
 export const CONTEXT_KEYS = {
@@ -23,6 +24,10 @@ export const CONTEXT_KEYS = {
   eventBusName: 'sluice:eventBusName',
   lambdaTargetPattern: 'sluice:lambdaTargetPattern',
   alarmEmail: 'sluice:alarmEmail',
+  notifyUrl: 'sluice:notifyUrl',
+  notifyTypes: 'sluice:notifyTypes',
+  notifySecretName: 'sluice:notifySecretName',
+  notifyLinks: 'sluice:notifyLinks',
 } as const;
 
 export interface SluiceConfig {
@@ -58,6 +63,17 @@ export interface SluiceConfig {
    * those in the stack's account and region, and the services API refuses any other.
    */
   readonly lambdaTargetPattern: string;
+  /**
+   * The notifier (README, Notifications): chosen timeline events posted to one https
+   * webhook. Absent: no notifier. The signing secret is never context: a Secrets Manager
+   * secret named by `sluice:notifySecretName`, or one the stack generates.
+   */
+  readonly notify?: {
+    readonly url: string;
+    readonly types: readonly string[];
+    readonly secretName?: string;
+    readonly links: boolean;
+  };
   /** An email address subscribed to the alarm topic; without it the topic has no subscription. */
   readonly alarmEmail?: string;
 }
@@ -123,6 +139,7 @@ export function readSluiceConfig(scope: IConstruct): SluiceConfig {
     eventBusName: readEventBusName(get(CONTEXT_KEYS.eventBusName)),
     lambdaTargetPattern: readLambdaTargetPattern(get(CONTEXT_KEYS.lambdaTargetPattern)),
     ...readAlarmEmail(get(CONTEXT_KEYS.alarmEmail)),
+    ...readNotify(get),
   };
 }
 
@@ -210,6 +227,65 @@ function readAlarmEmail(raw: unknown): { alarmEmail?: string } {
     throw new SluiceConfigError(`Context "${key}" must be one email address such as ops@example.com, got ${JSON.stringify(raw)}`);
   }
   return { alarmEmail: value };
+}
+
+/**
+ * `sluice:notifyUrl` (https, no credentials in the URL's user part), `sluice:notifyTypes`
+ * (a comma list or an array of event types; default: gate waits, completions, failures,
+ * rollbacks), `sluice:notifySecretName`, `sluice:notifyLinks` (default true). The URL's
+ * addresses are checked by the SSRF guard at each delivery, since DNS may change after synth.
+ */
+function readNotify(get: (key: string) => unknown): { notify?: NonNullable<SluiceConfig['notify']> } {
+  const raw = get(CONTEXT_KEYS.notifyUrl);
+  const others = [CONTEXT_KEYS.notifyTypes, CONTEXT_KEYS.notifySecretName, CONTEXT_KEYS.notifyLinks].filter(
+    (key) => get(key) !== undefined && get(key) !== '',
+  );
+  if (raw === undefined || raw === null || raw === '') {
+    if (others.length > 0) throw new SluiceConfigError(`Context ${others.join(', ')} needs "${CONTEXT_KEYS.notifyUrl}" too`);
+    return {};
+  }
+  let url: URL | undefined;
+  try {
+    url = typeof raw === 'string' ? new URL(raw.trim()) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '') {
+    throw new SluiceConfigError(`Context "${CONTEXT_KEYS.notifyUrl}" must be an https URL without credentials, got ${JSON.stringify(raw)}`);
+  }
+  const rawTypes = get(CONTEXT_KEYS.notifyTypes);
+  let types: readonly string[];
+  try {
+    types = [
+      ...parseNotifyTypes(
+        Array.isArray(rawTypes)
+          ? rawTypes.map(String)
+          : typeof rawTypes === 'string' || rawTypes === undefined
+            ? rawTypes
+            : String(rawTypes),
+      ),
+    ];
+  } catch (cause) {
+    throw new SluiceConfigError(`Context "${CONTEXT_KEYS.notifyTypes}": ${(cause as Error).message}`);
+  }
+  const secretName = get(CONTEXT_KEYS.notifySecretName);
+  if (
+    secretName !== undefined &&
+    secretName !== '' &&
+    (typeof secretName !== 'string' || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(secretName))
+  ) {
+    throw new SluiceConfigError(
+      `Context "${CONTEXT_KEYS.notifySecretName}" must be a Secrets Manager secret name, got ${JSON.stringify(secretName)}`,
+    );
+  }
+  return {
+    notify: {
+      url: url.toString(),
+      types,
+      ...(typeof secretName === 'string' && secretName !== '' ? { secretName } : {}),
+      links: readBoolean(CONTEXT_KEYS.notifyLinks, get(CONTEXT_KEYS.notifyLinks), true),
+    },
+  };
 }
 
 function readBoolean(key: string, raw: unknown, fallback: boolean): boolean {

@@ -21,6 +21,7 @@ import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
 import { SluiceMonitoring } from './constructs/sluice-monitoring.js';
+import { SluiceNotifier } from './constructs/sluice-notifier.js';
 import { SluiceStateMachine } from './constructs/sluice-state-machine.js';
 import { SluiceTable } from './constructs/sluice-table.js';
 import { TimelinePublisher } from './constructs/timeline-publisher.js';
@@ -42,6 +43,10 @@ export function upgradeTasksEntry(root: string = PROJECT_ROOT): string {
 /** The auto-upgrade fan-out the VersionPublished rule invokes (not behind the API). */
 export function autoUpgradeEntry(root: string = PROJECT_ROOT): string {
   return join(root, 'functions', 'handlers', 'auto-upgrade.handler.ts');
+}
+
+export function notifierEntry(root: string = PROJECT_ROOT): string {
+  return join(root, 'functions', 'handlers', 'notifier.handler.ts');
 }
 
 export function fleetTasksEntry(root: string = PROJECT_ROOT): string {
@@ -96,6 +101,8 @@ export class SluiceStack extends Stack {
   readonly scheduler: PipelineScheduler;
   /** Auto-upgrade profiles' fan-out: the VersionPublished rule, its function and dead-letter queue. */
   readonly autoUpgrade: AutoUpgradeFanout;
+  /** The notifier, with `sluice:notifyUrl` (README, Notifications). */
+  readonly notifier?: SluiceNotifier;
   /** The table stream → event bus pipe and its dead-letter queue. */
   readonly timeline: TimelinePublisher;
   /** The dashboard, the alarms and their SNS topic. */
@@ -254,6 +261,15 @@ export class SluiceStack extends Stack {
     // Waking a parked run completes its task token; nothing in either function fails one.
     for (const fn of [fleet, this.fleetTaskFunction, autoUpgrade]) this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
 
+    // Decision links (docs/decisions/0029-notifications-and-decision-links.md): the links'
+    // function reads and takes link items, and decides gates through the upgrades' and the
+    // update runs' use cases: it writes the table and completes or fails a gate's task
+    // token (an upgrade's), or wakes a parked run. It starts and stops no flow.
+    const decisions = this.functions.decisions;
+    this.table.grantReadWriteData(decisions);
+    this.acknowledgeIndexGrant(decisions);
+    this.allowTaskResponses(decisions, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
+
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the
     // schedules they create may invoke the scheduled function and nothing else.
@@ -314,6 +330,7 @@ export class SluiceStack extends Stack {
         pipeline: this.functions.pipeline.lambda,
         registry: this.functions.registry.lambda,
         fleet: this.functions.fleet.lambda,
+        decisions: this.functions.decisions.lambda,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
@@ -322,6 +339,26 @@ export class SluiceStack extends Stack {
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
       accessLogRetention: config.logRetention,
     });
+
+    // Notifications (docs/decisions/0029-notifications-and-decision-links.md), when a webhook is configured.
+    if (config.notify) {
+      this.notifier = new SluiceNotifier(this, 'Notifier', {
+        table: this.table,
+        eventBus: this.eventBus,
+        entry: notifierEntry(),
+        projectRoot: PROJECT_ROOT,
+        url: config.notify.url,
+        types: config.notify.types,
+        ...(config.notify.secretName ? { secretName: config.notify.secretName } : {}),
+        links: config.notify.links,
+        // The API's own endpoint (the $default stage serves it), without a trailing slash: the links append /v1/….
+        apiBaseUrl: this.api.httpApi.apiEndpoint,
+        logRetention: config.logRetention,
+        tracing: config.tracing,
+        bundleAwsSdk: config.bundleAwsSdk,
+      });
+    }
+    const notifier = this.notifier;
 
     // Every function, every flow and every dead-letter queue of the stack (test/infra/operability.test.ts checks none is left out).
     this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
@@ -332,12 +369,14 @@ export class SluiceStack extends Stack {
         { name: 'fleet-tasks', fn: this.fleetTaskFunction.lambda, kind: 'background' },
         { name: 'pipeline-scheduled', fn: this.scheduledFunction.lambda, kind: 'background' },
         { name: 'auto-upgrade', fn: this.autoUpgrade.function.lambda, kind: 'background' },
+        ...(notifier ? [{ name: 'notifier', fn: notifier.function.lambda, kind: 'background' as const }] : []),
       ],
       stateMachines: FLOWS.map((flow) => ({ name: flow.name, stateMachine: this.flows[flow.name].stateMachine })),
       deadLetterQueues: [
         { name: 'timeline', queue: this.timeline.deadLetterQueue },
         { name: 'pipeline-schedules', queue: this.scheduler.deadLetterQueue },
         { name: 'auto-upgrade', queue: this.autoUpgrade.deadLetterQueue },
+        ...(notifier ? [{ name: 'notifier', queue: notifier.deadLetterQueue }] : []),
       ],
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });

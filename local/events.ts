@@ -30,12 +30,12 @@
  * `@aws-sdk/client-dynamodb-streams` is not a dependency, and DynamoDB Local serves the
  * Streams API on its one endpoint.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../functions/common/logger.js';
 import { VERSION_PUBLISHED } from '../functions/domain/events.js';
 import { localClient } from './dynamodb-local.js';
-import { AUTO_UPGRADE_FUNCTION_NAME, invokeLocalFunction } from './lambdas.js';
+import { AUTO_UPGRADE_FUNCTION_NAME, invokeLocalFunction, NOTIFIER_FUNCTION_NAME } from './lambdas.js';
 import { ProgressLines } from './progress-lines.js';
 
 /** An attribute value of a stream record's image, in DynamoDB JSON. */
@@ -82,7 +82,8 @@ export class StreamsApiError extends Error {
  * pipe gives them) go to which local function, with what input.
  */
 export interface LocalRule {
-  readonly detailType: string;
+  /** The item types it takes (the rule's `detail-type` pattern). */
+  readonly detailTypes: readonly string[];
   readonly functionName: string;
   /** The function's input, from the item's new image; undefined when the item lacks it. */
   input(image: Image): unknown;
@@ -91,7 +92,7 @@ export interface LocalRule {
 /** The rules the stack has (lib/constructs/auto-upgrade-fanout.ts: VERSION_PUBLISHED_PATTERN, AUTO_UPGRADE_INPUT_PATHS). */
 export const LOCAL_RULES: readonly LocalRule[] = [
   {
-    detailType: VERSION_PUBLISHED,
+    detailTypes: [VERSION_PUBLISHED],
     functionName: AUTO_UPGRADE_FUNCTION_NAME,
     input: (image) => {
       const detail = image.detail?.M;
@@ -101,6 +102,41 @@ export const LOCAL_RULES: readonly LocalRule[] = [
     },
   },
 ];
+
+/**
+ * The notifier's rule (lib/constructs/sluice-notifier.ts): the chosen types, to the
+ * notifier function, with the event the timeline pipe and EventBridge would make of the
+ * item (TIMELINE_INPUT_TEMPLATE under the bus envelope), so the function parses the same
+ * shape in both worlds.
+ */
+export function notifierRule(types: Iterable<string>, functionName = NOTIFIER_FUNCTION_NAME): LocalRule {
+  const text = (value: AttributeValue | undefined) => value?.S;
+  return {
+    detailTypes: [...types],
+    functionName,
+    input: (image) => {
+      const detail = Object.fromEntries(
+        Object.entries({
+          executionId: text(image.executionId),
+          runId: text(image.runId),
+          tenantId: text(image.tenantId),
+          sk: text(image.sk),
+          type: text(image.type),
+          at: text(image.at),
+          actor: text(image.actor),
+        }).filter(([, value]) => value !== undefined),
+      );
+      return {
+        version: '0',
+        id: randomUUID(),
+        source: 'sluice.upgrades',
+        'detail-type': text(image.type),
+        time: text(image.at),
+        detail: { ...detail, ...(image.detail?.M ? { detailDynamoDb: image.detail.M } : {}) },
+      };
+    },
+  };
+}
 
 /** The timeline pipe's filter (TIMELINE_FILTER_PATTERN): inserted items whose sort key begins with `EVENT#` and that have a `type`. */
 export function passesPipeFilter(record: StreamRecord): boolean {
@@ -116,7 +152,7 @@ export function invocationsOf(
   const image = record.dynamodb?.NewImage;
   if (!image || !passesPipeFilter(record)) return [];
   return rules.flatMap((rule) => {
-    if (image.type?.S !== rule.detailType) return [];
+    if (!rule.detailTypes.includes(image.type?.S ?? '')) return [];
     const payload = rule.input(image);
     return payload === undefined ? [] : [{ functionName: rule.functionName, payload }];
   });

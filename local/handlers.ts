@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { RouteGroup } from '../functions/domain/routes.js';
 import { handler as catalog } from '../functions/handlers/catalog.handler.js';
+import { handler as decisions } from '../functions/handlers/decisions.handler.js';
 import { handler as fleet } from '../functions/handlers/fleet.handler.js';
 import { handler as pipeline } from '../functions/handlers/pipeline.handler.js';
 import { handler as registry } from '../functions/handlers/registry.handler.js';
@@ -28,4 +29,5 @@ export const ROUTE_HANDLERS: Record<RouteGroup, HttpLambda> = {
   pipeline: scoped(pipeline),
   registry: scoped(registry),
   fleet: scoped(fleet),
+  decisions: scoped(decisions),
 };

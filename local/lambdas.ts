@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUT_SECONDS } from '../functions/domain/functions.js';
 import { handler as autoUpgrade } from '../functions/handlers/auto-upgrade.handler.js';
 import { handler as fleetTasks } from '../functions/handlers/fleet-tasks.handler.js';
+import { handler as notifier } from '../functions/handlers/notifier.handler.js';
 import { handler as pipelineScheduled } from '../functions/handlers/scheduled.handler.js';
 import { handler as upgradeTasks } from '../functions/handlers/upgrade-tasks.handler.js';
 import { inInvocationScope } from './invocation-scope.js';
@@ -21,6 +22,9 @@ export const FLEET_TASKS_FUNCTION_NAME = 'sluice-fleet-tasks';
 /** The auto-upgrade fan-out, which `local/events.ts` invokes with each published version. */
 export const AUTO_UPGRADE_FUNCTION_NAME = 'sluice-auto-upgrade';
 
+/** The notifier, which `local/events.ts` invokes with the chosen timeline events when SLUICE_NOTIFY_URL is set. */
+export const NOTIFIER_FUNCTION_NAME = 'sluice-notifier';
+
 /**
  * Each local function's timeout, as the stack configures it. `SLUICE_TASK_TIMEOUT_SECONDS`
  * (local only) shortens the task function's, so that a large batch visibly spans
@@ -30,6 +34,7 @@ export function localTimeoutSeconds(name: string): number {
   if (name === SCHEDULED_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['pipeline-scheduled'];
   if (name === FLEET_TASKS_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['fleet-tasks'];
   if (name === AUTO_UPGRADE_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS['auto-upgrade'];
+  if (name === NOTIFIER_FUNCTION_NAME) return FUNCTION_TIMEOUT_SECONDS.notifier;
   const override = Number(process.env.SLUICE_TASK_TIMEOUT_SECONDS);
   return Number.isFinite(override) && override > 0 ? override : FUNCTION_TIMEOUT_SECONDS['upgrade-tasks'];
 }
@@ -40,6 +45,7 @@ export const LOCAL_FUNCTIONS: Record<string, TaskLambda> = {
   [SCHEDULED_FUNCTION_NAME]: pipelineScheduled as TaskLambda,
   [FLEET_TASKS_FUNCTION_NAME]: fleetTasks as TaskLambda,
   [AUTO_UPGRADE_FUNCTION_NAME]: autoUpgrade as TaskLambda,
+  [NOTIFIER_FUNCTION_NAME]: notifier as TaskLambda,
 };
 
 export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;

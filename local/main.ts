@@ -2,7 +2,7 @@ import type { LogLevel } from '../functions/common/logger.js';
 import { DOCS_PATH } from './api-docs.js';
 import { integerValue, readCommandLine, UsageError } from './command-line.js';
 import { DYNAMODB_LOCAL_PACKAGE, RuntimePrerequisiteError } from './dynamodb-local.js';
-import { PortInUseError, type StartupPart, type StartupProgress, startRuntime } from './runtime.js';
+import { notifyFromEnv, PortInUseError, type StartupPart, type StartupProgress, startRuntime } from './runtime.js';
 
 /** `npm start`: the whole system on this machine. `npm start -- --help` prints {@link USAGE}. */
 // Lambda runs a current Node.js; locally Node 20 is supported, so the SDK's notice about
@@ -34,6 +34,16 @@ Environment only:
   SLUICE_JWT_SCOPES            scopes every protected route requires (comma-separated)
   SLUICE_DEV_KEY_FILE          the dev key file tokens are checked with (default
                                .sluice/dev-signing-key.json, as npm run token signs)
+  SLUICE_NOTIFY_URL            post chosen timeline events to this webhook (Slack-
+                               compatible JSON, signed; loopback and http allowed here)
+  SLUICE_NOTIFY_SECRET         the signature's HMAC key (x-sluice-signature), at least
+                               16 characters; required with SLUICE_NOTIFY_URL
+  SLUICE_NOTIFY_TYPES          event types to post, comma-separated, or * for all
+                               (default GateWaiting, UpgradeCompleted, UpgradeFailed,
+                               RollbackRequested, RollbackStarted, UpgradeRolledBack,
+                               UpdateRunCompleted, UpdateRunFailed)
+  SLUICE_NOTIFY_LINKS          true (default) or false: approve/reject links on gate
+                               notifications, deciding without a token, once each
 
 Example:
   npm start -- --port 4000 --persist .sluice-data
@@ -56,7 +66,13 @@ const settings = readCommandLine({ usage: USAGE, options: ['port', 'host', 'pers
   const timeScale = Number(env.SLUICE_TIME_SCALE ?? '1');
   if (!(timeScale > 0) || !Number.isFinite(timeScale))
     throw new UsageError(`SLUICE_TIME_SCALE must be a positive number, not ${JSON.stringify(env.SLUICE_TIME_SCALE)}`);
-  return { port, host, persist, logLevel, timeScale };
+  let notify: ReturnType<typeof notifyFromEnv>;
+  try {
+    notify = notifyFromEnv(env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { port, host, persist, logLevel, timeScale, notify };
 });
 
 const PART_NAMES: Record<StartupPart, string> = {
@@ -98,6 +114,7 @@ try {
     ...(settings.persist ? { persistDir: settings.persist } : {}),
     logLevel: settings.logLevel,
     timeScale: settings.timeScale,
+    ...(settings.notify ? { notify: settings.notify } : {}),
   });
   let stopping = false;
   const shutdown = (signal: string) => {

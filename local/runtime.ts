@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { buildOpenApiDocument } from '../functions/api/openapi.js';
 import { createLogger, type Logger, type LogLevel } from '../functions/common/logger.js';
+import { parseNotifyTypes } from '../functions/domain/notify-types.js';
 import type { RouteDefinition } from '../functions/domain/routes.js';
 import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
 import { startLocalAlarms } from './alarms.js';
@@ -9,7 +10,7 @@ import { type ApiDocs, createApiDocs, DOCS_PATH } from './api-docs.js';
 import { createLocalGateway } from './api-gateway.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
-import { startLocalEvents } from './events.js';
+import { LOCAL_RULES, notifierRule, startLocalEvents } from './events.js';
 import { startLocalFlows } from './flows.js';
 import { ROUTE_HANDLERS } from './handlers.js';
 import { type LocalSchedules, startLocalSchedules } from './schedules.js';
@@ -40,8 +41,42 @@ export interface RuntimeOptions {
    * shared table would act on every other test's publishes, on its own engine.
    */
   readonly tableEvents?: boolean;
+  /**
+   * Post the chosen timeline events to a webhook, as the stack's notifier does (README,
+   * Notifications). @default from SLUICE_NOTIFY_URL, SLUICE_NOTIFY_SECRET, SLUICE_NOTIFY_TYPES,
+   * SLUICE_NOTIFY_LINKS; none when SLUICE_NOTIFY_URL is unset. Needs `tableEvents`.
+   */
+  readonly notify?: LocalNotifyOptions;
   /** Told as each part starts and is ready (a start takes seconds, most of them DynamoDB Local's). */
   readonly onProgress?: (progress: StartupProgress) => void;
+}
+
+export interface LocalNotifyOptions {
+  readonly url: string;
+  /** The HMAC key of the signature (at least 16 characters). */
+  readonly secret: string;
+  /** A comma list of event types; empty: gate waits, completions, failures and rollbacks; `*`: every type. */
+  readonly types?: string;
+  /** Approve/reject links on gate notifications. @default true */
+  readonly links?: boolean;
+}
+
+/** The notifier's settings from SLUICE_NOTIFY_*: none without a URL; an Error (to print) when they do not hold together. */
+export function notifyFromEnv(env: NodeJS.ProcessEnv = process.env): LocalNotifyOptions | undefined {
+  const url = env.SLUICE_NOTIFY_URL;
+  if (url === undefined || url === '') return undefined;
+  if (!URL.canParse(url)) throw new Error(`SLUICE_NOTIFY_URL must be a URL, not ${JSON.stringify(url)}`);
+  const secret = env.SLUICE_NOTIFY_SECRET ?? '';
+  if (secret.length < 16) throw new Error('SLUICE_NOTIFY_SECRET must be set, at least 16 characters, when SLUICE_NOTIFY_URL is');
+  const links = env.SLUICE_NOTIFY_LINKS;
+  if (links !== undefined && links !== 'true' && links !== 'false') throw new Error('SLUICE_NOTIFY_LINKS must be true or false');
+  parseNotifyTypes(env.SLUICE_NOTIFY_TYPES);
+  return {
+    url,
+    secret,
+    ...(env.SLUICE_NOTIFY_TYPES === undefined ? {} : { types: env.SLUICE_NOTIFY_TYPES }),
+    ...(links === undefined ? {} : { links: links === 'true' }),
+  };
 }
 
 /** The parts {@link startRuntime} starts after the API's port, in this order (DynamoDB Local only when it starts one). */
@@ -211,7 +246,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     flows.resume();
     // The table's events (VersionPublished → the auto-upgrade fan-out), as the timeline pipe and the rules do in AWS.
     if (options.tableEvents !== false) {
-      const events = await part('table-stream', () => startLocalEvents({ endpoint, tableName, logger }));
+      const notify = options.notify ?? notifyFromEnv();
+      if (notify) {
+        Object.assign(process.env, {
+          NOTIFY_URL: notify.url,
+          NOTIFY_SECRET: notify.secret,
+          NOTIFY_TYPES: notify.types ?? '',
+          NOTIFY_LINKS: String(notify.links ?? true),
+        });
+      }
+      const rules = notify ? [...LOCAL_RULES, notifierRule(parseNotifyTypes(notify.types))] : LOCAL_RULES;
+      const events = await part('table-stream', () => startLocalEvents({ endpoint, tableName, logger, rules }));
       stops.push(events.stop);
     }
     ready = true;

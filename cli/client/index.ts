@@ -43,6 +43,8 @@ export function createSluiceClient(options: ClientOptions): SluiceClient {
     async onRequest({ request, schemaPath }) {
       const token = await options.token(schemaPath, request.method);
       if (token) request.headers.set('authorization', `Bearer ${token}`);
+      // A program reads JSON: the routes that also answer a page for browsers (the decision links) answer it JSON.
+      if (!request.headers.has('accept')) request.headers.set('accept', 'application/json');
       return request;
     },
   });

@@ -655,6 +655,22 @@ export const OPERATIONS = [
     "query": []
   },
   {
+    "id": "getDecisionLink",
+    "method": "GET",
+    "path": "/v1/decision-links",
+    "summary": "A notifier's decision link: a confirmation page (decides nothing)",
+    "roles": "Public: no token needed.",
+    "pathParams": [],
+    "query": [
+      {
+        "name": "token",
+        "type": "string",
+        "required": true,
+        "description": "The link's token, as the notification gave it (`sdl_…`)."
+      }
+    ]
+  },
+  {
     "id": "getHealth",
     "method": "GET",
     "path": "/health",
@@ -1894,6 +1910,32 @@ export const OPERATIONS = [
           "name": "autoValidationDelayDays",
           "type": "integer",
           "required": true
+        }
+      ]
+    }
+  },
+  {
+    "id": "useDecisionLink",
+    "method": "POST",
+    "path": "/v1/decision-links",
+    "summary": "Decide a gate through a notifier's decision link (once)",
+    "roles": "Public: no token needed.",
+    "pathParams": [],
+    "query": [],
+    "body": {
+      "required": true,
+      "fields": [
+        {
+          "name": "token",
+          "type": "string",
+          "required": true,
+          "description": "The link's token, as the notification gave it (`sdl_…`)."
+        },
+        {
+          "name": "comment",
+          "type": "string",
+          "required": false,
+          "description": "Kept with the decision, as an approver's comment is."
         }
       ]
     }

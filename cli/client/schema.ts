@@ -40,6 +40,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/decision-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A notifier's decision link: a confirmation page (decides nothing)
+         * @description Public: no token needed.
+         */
+        get: operations["getDecisionLink"];
+        put?: never;
+        /**
+         * Decide a gate through a notifier's decision link (once)
+         * @description Public: no token needed.
+         */
+        post: operations["useDecisionLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/components": {
         parameters: {
             query?: never;
@@ -1092,6 +1116,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        UseDecisionLinkBody: {
+            /** @description The link's token, as the notification gave it (`sdl_…`). */
+            token: string;
+            /** @description Kept with the decision, as an approver's comment is. */
+            comment?: string;
+        };
         CreateComponentRequest: {
             name: string;
             description?: string;
@@ -1438,6 +1468,31 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        DecisionLinkView: {
+            /** @enum {string} */
+            decision: "approve" | "reject";
+            tenantId: string;
+            target: {
+                /** @constant */
+                kind: "upgrade";
+                executionId: string;
+                gateIndex: number;
+                /** @description When this opening of the gate began: a link decides only it. */
+                since: string;
+                gate?: string;
+            } | {
+                /** @constant */
+                kind: "run";
+                runId: string;
+                gateId: string;
+                gate?: string;
+            };
+            validUntil: string;
+            /** @description After the POST: the upgrade's or the run's status. */
+            status?: string;
+            /** @description After the POST: the id the audit names the link by. */
+            linkId?: string;
         };
         /** @description A component of the platform-wide catalog. */
         Component: {
@@ -2093,28 +2148,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Unauthorized. No bearer token, or one that is not valid. */
-        Unauthorized: {
+        /** @description Not found. The resource does not exist, or belongs to another tenant than the token's (tenants cannot be probed). */
+        NotFound: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
-                "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description Forbidden. The token has none of the route's roles (or, with required scopes, none of the scopes); the initiator deciding a gate without allowSelfApproval. */
-        Forbidden: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-                "application/json": components["schemas"]["GatewayError"];
-            };
-        };
-        /** @description Conflict. An illegal transition (with currentStatus), a taken name, an active upgrade already running, a concurrent change; or the first request with this Idempotency-Key is still running. */
-        Conflict: {
+        /** @description Gone. An events cursor of the tenant feed older than its retention (6 days): what followed it may have expired. Read again without one. */
+        Gone: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2149,17 +2193,28 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Not found. The resource does not exist, or belongs to another tenant than the token's (tenants cannot be probed). */
-        NotFound: {
+        /** @description Unauthorized. No bearer token, or one that is not valid. */
+        Unauthorized: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
             };
         };
-        /** @description Gone. An events cursor of the tenant feed older than its retention (6 days): what followed it may have expired. Read again without one. */
-        Gone: {
+        /** @description Forbidden. The token has none of the route's roles (or, with required scopes, none of the scopes); the initiator deciding a gate without allowSelfApproval. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Conflict. An illegal transition (with currentStatus), a taken name, an active upgrade already running, a concurrent change; or the first request with this Idempotency-Key is still running. */
+        Conflict: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2223,6 +2278,69 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getDecisionLink: {
+        parameters: {
+            query: {
+                /** @description The link's token, as the notification gave it (`sdl_…`). */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionLinkView"];
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    useDecisionLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UseDecisionLinkBody"];
+                "application/x-www-form-urlencoded": components["schemas"]["UseDecisionLinkBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionLinkView"];
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
         };

@@ -22,6 +22,20 @@ export interface CommandSpec {
 export const COMMANDS: readonly CommandSpec[] = [
   { op: 'getHealth', words: ['health'], example: 'sluice health --local' },
   { op: 'getOpenApi', words: ['openapi'], example: 'sluice openapi --output json > openapi.json' },
+  {
+    op: 'getDecisionLink',
+    words: ['decision-link', 'show'],
+    flags: { token: 'link-token' },
+    example: 'sluice decision-link show --link-token sdl_…',
+    description: "What a notifier's decision link would decide (it decides nothing; the link token is what follows ?token= in the link).",
+  },
+  {
+    op: 'useDecisionLink',
+    words: ['decision-link', 'use'],
+    flags: { token: 'link-token' },
+    example: 'sluice decision-link use --link-token sdl_… --comment "from the incident channel"',
+    description: "Decide a gate through a notifier's decision link, once, without a bearer token.",
+  },
 
   {
     op: 'createComponent',
@@ -310,4 +324,8 @@ export const GROUPS: Readonly<Record<string, { readonly description: string; rea
   'auto-upgrade': { description: 'Auto-upgrade profiles: a published version starts a run.', example: 'sluice auto-upgrade list' },
   registry: { description: 'The orchestrator-style API (/api/v1/registry).', example: 'sluice registry upgrade list' },
   'registry upgrade': { description: 'Upgrades by catalog version ids.', example: 'sluice registry upgrade get upg_0123' },
+  'decision-link': {
+    description: "A notifier's approve/reject links of a gate: look (decides nothing), or use once.",
+    example: 'sluice decision-link show --link-token sdl_…',
+  },
 };

@@ -2,6 +2,7 @@ import { catalogContracts } from '../catalog/contract.js';
 import type { Contract } from '../common/http/api-handler.js';
 import type { RouteId } from '../domain/routes.js';
 import { fleetContracts } from '../fleet/contract.js';
+import { decisionsContracts } from '../notify/contract.js';
 import { pipelineContracts } from '../pipeline/contract.js';
 import { registryContracts } from '../registry/contract.js';
 import { servicesContracts } from '../services/contract.js';
@@ -17,4 +18,5 @@ export const CONTRACTS = {
   ...pipelineContracts,
   ...registryContracts,
   ...fleetContracts,
+  ...decisionsContracts,
 } as const satisfies Record<RouteId, Contract>;

@@ -355,6 +355,31 @@ const COMMENT = { summary: 'A note for the timeline (optional)', value: { commen
 
 export const OPERATION_EXAMPLES: OperationExamples = {
   getHealth: { response: { summary: 'Ready', value: { status: 'ok' } } },
+  getDecisionLink: {
+    response: {
+      summary: 'What the link would decide (as JSON, for a client asking for it)',
+      value: {
+        decision: 'approve',
+        tenantId: TENANT,
+        target: { kind: 'upgrade', executionId: EXECUTION_ID, gateIndex: 0, since: '2026-06-07T02:10:00.000Z', gate: 'stage-approval' },
+        validUntil: '2026-06-07T03:10:00.000Z',
+      },
+    },
+  },
+  useDecisionLink: {
+    request: { summary: 'The confirmation form, with a note', value: { token: `sdl_${'A'.repeat(43)}`, comment: 'from #deploys' } },
+    response: {
+      summary: 'Decided, as the audit records it',
+      value: {
+        decision: 'approve',
+        tenantId: TENANT,
+        target: { kind: 'upgrade', executionId: EXECUTION_ID, gateIndex: 0, since: '2026-06-07T02:10:00.000Z', gate: 'stage-approval' },
+        validUntil: '2026-06-07T03:10:00.000Z',
+        status: 'IN_PROGRESS',
+        linkId: '3f9a1c0b7e2d4a65',
+      },
+    },
+  },
   getOpenApi: {
     response: { summary: 'This document (abridged)', value: { openapi: '3.1.0', info: { title: 'Sluice API', version: '1' }, paths: {} } },
   },

@@ -49,6 +49,8 @@ const TAG_DESCRIPTIONS: Record<RouteGroup, string> = {
     "The orchestrator-style API (/api/v1/registry): the same upgrade executions and rules, addressed by catalog ids and answered with that API's field names.",
   fleet:
     'Fleet update runs: one version rolled across many services in ordered stages of groups, with gates and waits; update strategies, auto-upgrade profiles and compliance.',
+  decisions:
+    "A notifier's decision links: the approve and reject links of a gate notification. Public: the link's token is its authentication; GET shows a confirmation page, POST decides, once.",
 };
 
 const SUCCESS_DESCRIPTIONS: Record<Contract['status'], string> = {
@@ -100,12 +102,24 @@ function describeOperation(route: RouteDefinition, contract: Contract): string {
 /** A media type's `examples`: one, named by its component id when it has one. */
 const examplesOf = (example: Example<unknown> | undefined) => (example ? { examples: { [example.id ?? 'example']: example } } : {});
 
+/** The HTML answer of a route whose contract says `html` (a browser's; a client asking for JSON gets the JSON). */
+const HTML_PAGE = z.string().meta({
+  description: "An HTML page without script (Content-Security-Policy `default-src 'none'`); sent unless `Accept` asks for JSON only.",
+});
+
 function responsesOf(route: RouteDefinition, contract: Contract): ZodOpenApiResponsesObject {
   const idempotent = acceptsIdempotencyKey(route);
   const example = OPERATION_EXAMPLES[route.id as keyof typeof OPERATION_EXAMPLES]?.response;
   const success: ZodOpenApiResponseObject = {
     description: SUCCESS_DESCRIPTIONS[contract.status],
-    ...(contract.response ? { content: { 'application/json': { schema: contract.response, ...examplesOf(example) } } } : {}),
+    ...(contract.response
+      ? {
+          content: {
+            'application/json': { schema: contract.response, ...examplesOf(example) },
+            ...(contract.html ? { 'text/html': { schema: HTML_PAGE } } : {}),
+          },
+        }
+      : {}),
     ...(idempotent ? { headers: IDEMPOTENCY_RESPONSE_HEADERS } : {}),
   };
   return {
@@ -147,7 +161,10 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         ? {
             requestBody: {
               required: needsRequestBody(contract.body),
-              content: { 'application/json': { schema: contract.body, ...examplesOf(examples?.request) } },
+              content: {
+                'application/json': { schema: contract.body, ...examplesOf(examples?.request) },
+                ...(contract.form ? { 'application/x-www-form-urlencoded': { schema: contract.body } } : {}),
+              },
             },
           }
         : {}),

@@ -30,7 +30,7 @@ const dynamoDb: DynamoDb =
 const documentClient: DocumentClient =
   process.env.SLUICE_AWS_SDK === 'bundled' ? await import('@aws-sdk/lib-dynamodb') : runtimeRequire('@aws-sdk/lib-dynamodb');
 
-export const { DynamoDBClient, TransactionCanceledException } = dynamoDb;
+export const { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } = dynamoDb;
 export const {
   BatchGetCommand,
   BatchWriteCommand,
@@ -59,6 +59,14 @@ export const schedulerSdk = /* @__PURE__ */ lazy(
 export const lambdaSdk = /* @__PURE__ */ lazy(
   async (): Promise<typeof import('@aws-sdk/client-lambda')> =>
     process.env.SLUICE_AWS_SDK === 'bundled' ? await import('@aws-sdk/client-lambda') : runtimeRequire('@aws-sdk/client-lambda'),
+);
+
+/** `@aws-sdk/client-secrets-manager`, on first use: the notifier's signing secret, read once per cold start. */
+export const secretsManagerSdk = /* @__PURE__ */ lazy(
+  async (): Promise<typeof import('@aws-sdk/client-secrets-manager')> =>
+    process.env.SLUICE_AWS_SDK === 'bundled'
+      ? await import('@aws-sdk/client-secrets-manager')
+      : runtimeRequire('@aws-sdk/client-secrets-manager'),
 );
 
 /** `@aws-sdk/client-cloudwatch`, on first use: alarm gates. */

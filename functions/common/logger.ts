@@ -15,6 +15,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 const SECRET_KEYS = /secret|token|password|authorization|signature/i;
+/**
+ * A decision link's token (functions/notify/decision-links.ts) wherever it sits in a
+ * string (a URL, an error message, a receiver's echo): it decides a gate, so it is
+ * redacted like a secret-named key's value.
+ */
+const LINK_TOKEN = /sdl_[A-Za-z0-9_-]{43}/g;
+const scrubString = (text: string) => (text.includes('sdl_') ? text.replace(LINK_TOKEN, 'sdl_[redacted]') : text);
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -24,8 +31,9 @@ export interface Logger {
 }
 
 export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubString(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return { name: value.name, message: scrubString(value.message) };
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [key, SECRET_KEYS.test(key) ? '[redacted]' : redact(item, depth + 1)]),
@@ -38,7 +46,14 @@ export function createLogger(
 ): Logger {
   const emit = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void => {
     if (ORDER[at] < ORDER[level]) return;
-    write(JSON.stringify({ level: at.toUpperCase(), message, timestamp: new Date().toISOString(), ...(redact(fields ?? {}) as object) }));
+    write(
+      JSON.stringify({
+        level: at.toUpperCase(),
+        message: scrubString(message),
+        timestamp: new Date().toISOString(),
+        ...(redact(fields ?? {}) as object),
+      }),
+    );
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),
@@ -65,7 +80,7 @@ export function powertoolsLogger(): PowertoolsLogger {
     logLevel: levelOf(process.env.LOG_LEVEL).toUpperCase() as 'INFO',
     // The last line of defence: a secret-looking key is redacted wherever it sits in a
     // line, the appended keys and the Lambda context included.
-    jsonReplacerFn: (key, value) => (SECRET_KEYS.test(key) ? '[redacted]' : value),
+    jsonReplacerFn: (key, value) => (SECRET_KEYS.test(key) ? '[redacted]' : typeof value === 'string' ? scrubString(value) : value),
   });
   return powertools;
 }

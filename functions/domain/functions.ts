@@ -17,4 +17,6 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   'fleet-tasks': 300,
   /** The auto-upgrade fan-out of one published version: a run created and started per admitting profile. */
   'auto-upgrade': 300,
+  /** The notifier: one event, its delivery attempts (10 s each) and their backoff. */
+  notifier: 60,
 } as const satisfies Record<string, number>;

@@ -12,7 +12,7 @@ export const ROLES = ['viewer', 'operator', 'approver', 'platform-admin'] as con
 export type Role = (typeof ROLES)[number];
 
 /** Which Lambda serves a route. One `NodejsFunction` per group. */
-export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline', 'registry', 'fleet'] as const;
+export const ROUTE_GROUPS = ['system', 'catalog', 'services', 'upgrades', 'pipeline', 'registry', 'fleet', 'decisions'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -57,6 +57,23 @@ const REGISTRY_UPGRADE = `${REGISTRY}/upgrades/{executionId}`;
 export const ROUTES = [
   { id: 'getHealth', method: 'GET', path: '/health', group: 'system', access: 'public', summary: 'Liveness' },
   { id: 'getOpenApi', method: 'GET', path: '/openapi.json', group: 'system', access: 'public', summary: 'The OpenAPI document' },
+  // A decision link's token is its authentication (docs/decisions/0029-notifications-and-decision-links.md).
+  {
+    id: 'getDecisionLink',
+    method: 'GET',
+    path: '/v1/decision-links',
+    group: 'decisions',
+    access: 'public',
+    summary: "A notifier's decision link: a confirmation page (decides nothing)",
+  },
+  {
+    id: 'useDecisionLink',
+    method: 'POST',
+    path: '/v1/decision-links',
+    group: 'decisions',
+    access: 'public',
+    summary: "Decide a gate through a notifier's decision link (once)",
+  },
 
   {
     id: 'createComponent',

@@ -60,6 +60,8 @@ export interface UpdateRuns {
     decision: 'approve' | 'reject',
     body: { comment?: string },
     principal: Principal,
+    /** A decision through a notifier's decision link, recorded as made through it. */
+    through?: { readonly linkId: string; readonly notifier: string },
   ): Promise<UpdateRunView>;
 }
 
@@ -407,7 +409,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
       return view(await load(tenantId, runId));
     },
 
-    async decideGate(tenantId, runId, gateId, decision, body, principal) {
+    async decideGate(tenantId, runId, gateId, decision, body, principal, through) {
       const run = await load(tenantId, runId);
       const gate = (await runs.gates(runId)).find((g) => g.gateId === gateId);
       if (!gate) throw new NotFoundError(`Gate ${gateId} of update run ${runId} was not found.`);
@@ -440,6 +442,7 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
           gate: gate.name,
           ...(body.comment ? { comment: body.comment } : {}),
           ...(run.initiatedBy === principal.subject ? { selfApproved: true } : {}),
+          ...(through ? { via: 'decision-link', linkId: through.linkId, notifier: through.notifier } : {}),
         },
       });
       await deps.wake(tenantId, runId);

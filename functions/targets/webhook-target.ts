@@ -49,59 +49,24 @@
  * `allowPrivateNetworks` and `allowInsecureHttp` open loopback/private receivers and
  * plain `http:` URLs: tests and the local runtime set them; production never does.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { Target } from '../services/schemas.js';
-import { type AddressLookup, type Connect, pinnedRequest, resolveChecked, urlHostname } from './guarded-request.js';
+import type { AddressLookup, Connect } from './guarded-request.js';
+import { backoffMs, retryableStatus, type SignedPostOutcome, signedPost } from './signed-post.js';
 import type { Sleep } from './support.js';
 import { abortedResult, actionBody, answerToResult, capDetail, realSleep } from './support.js';
 import type { ActionRequest, ActionResult, TargetAdapter } from './target-adapter.js';
 
 export { checkAddress } from './address-guard.js';
 export type { AddressLookup } from './guarded-request.js';
+export { parseRetryAfter, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER, verifyWebhookSignature } from './signed-post.js';
 
 type WebhookTargetConfig = Extract<Target, { type: 'webhook' }>;
 
-export const SIGNATURE_HEADER = 'x-sluice-signature';
-export const TIMESTAMP_HEADER = 'x-sluice-timestamp';
 export const IDEMPOTENCY_HEADER = 'x-sluice-idempotency-key';
-
-/** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, the value of `x-sluice-signature`. */
-export function signWebhookBody(secret: string, timestamp: number | string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/**
- * A receiver's check of a Sluice call: the signature matches (constant-time) and the
- * timestamp is within `toleranceSeconds` (default 300) of `nowSeconds`.
- *
- * @example
- * ```ts
- * const ok = verifyWebhookSignature({
- *   secret, body: rawBody,
- *   timestamp: req.headers['x-sluice-timestamp'], signature: req.headers['x-sluice-signature'],
- * });
- * ```
- */
-export function verifyWebhookSignature(input: {
-  secret: string;
-  body: string;
-  timestamp: string | undefined;
-  signature: string | undefined;
-  toleranceSeconds?: number;
-  nowSeconds?: number;
-}): boolean {
-  const { secret, body, timestamp, signature } = input;
-  if (timestamp === undefined || signature === undefined || !/^\d{1,12}$/.test(timestamp)) return false;
-  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - Number(timestamp)) > (input.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signWebhookBody(secret, timestamp, body));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
-}
 
 export interface WebhookRetryOptions {
   /** Attempts of one call, the first included. Default 3. */
@@ -139,13 +104,6 @@ const DEFAULT_TIMEOUT_SECONDS = 10;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 const USER_AGENT = 'sluice-webhook/1';
 
-/** One attempt's outcome: a response (of any status) or why there was none. */
-type Delivery =
-  | { readonly kind: 'response'; readonly status: number; readonly headers: IncomingHttpHeaders; readonly text: string }
-  | { readonly kind: 'failed'; readonly retryable: boolean; readonly detail: string };
-
-class Timeout extends Error {}
-
 /**
  * Builds the webhook adapter for one service's target.
  *
@@ -179,74 +137,26 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
   // Only the host is logged: a path or query may carry a token of the receiver.
   const where = url?.host ?? 'invalid-url';
 
-  async function attemptOnce(
-    request: ActionRequest,
-    deliveryAttempt: number,
-    endpoint: URL,
-    signal: AbortSignal | undefined,
-  ): Promise<Delivery> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Timeout()), timeoutMs);
-    const onCallerAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const failure = (error: unknown): Delivery => {
-      if (controller.signal.reason instanceof Timeout)
-        return { kind: 'failed', retryable: true, detail: `webhook timed out after ${timeoutMs / 1000} s` };
-      if (signal?.aborted === true) return { kind: 'failed', retryable: true, detail: 'aborted by the caller' };
-      const code = (error as NodeJS.ErrnoException | undefined)?.code;
-      const message = error instanceof Error ? error.message : String(error);
-      return {
-        kind: 'failed',
-        retryable: true,
-        detail: capDetail(`webhook network error${code === undefined ? '' : ` ${code}`}: ${message}`),
-      };
-    };
-    try {
-      const hostname = urlHostname(endpoint);
-      const checked = await resolveChecked(hostname, {
-        ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
-        allowPrivateNetworks: deps.allowPrivateNetworks === true,
-        signal: controller.signal,
-      });
-      if (checked.kind === 'no-address') return { kind: 'failed', retryable: true, detail: `webhook host ${hostname} has no address` };
-      if (checked.kind === 'refused')
-        return { kind: 'failed', retryable: false, detail: `webhook host ${hostname} refused: ${checked.reason}` };
-      const body = JSON.stringify(actionBody(request, deliveryAttempt));
-      const timestamp = Math.floor(clock.now().getTime() / 1000);
-      const headers = {
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-        accept: 'application/json',
-        'user-agent': USER_AGENT,
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: signWebhookBody(target.secret, timestamp, body),
-        [IDEMPOTENCY_HEADER]: request.idempotencyKey,
-      };
-      const response = await pinnedRequest({
-        url: endpoint,
-        addresses: checked.addresses,
-        method: 'POST',
-        headers,
-        body,
-        signal: controller.signal,
-        maxBytes: maxResponseBytes,
-        ...(deps.ca === undefined ? {} : { ca: deps.ca }),
-        ...(deps.connect === undefined ? {} : { connect: deps.connect }),
-      });
-      return { kind: 'response', ...response };
-    } catch (error) {
-      return failure(error);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onCallerAbort);
-    }
+  function attemptOnce(request: ActionRequest, deliveryAttempt: number, endpoint: URL, signal: AbortSignal | undefined) {
+    return signedPost({
+      url: endpoint,
+      secret: target.secret,
+      body: JSON.stringify(actionBody(request, deliveryAttempt)),
+      headers: { [IDEMPOTENCY_HEADER]: request.idempotencyKey },
+      timestamp: Math.floor(clock.now().getTime() / 1000),
+      timeoutMs,
+      userAgent: USER_AGENT,
+      maxResponseBytes,
+      allowPrivateNetworks: deps.allowPrivateNetworks === true,
+      ...(signal === undefined ? {} : { signal }),
+      ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
+      ...(deps.connect === undefined ? {} : { connect: deps.connect }),
+      ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+    });
   }
 
-  function backoffMs(attempt: number, headers: IncomingHttpHeaders | undefined): number {
-    const retryAfter = parseRetryAfter(headers?.['retry-after'], clock.now().getTime());
-    if (retryAfter !== undefined) return Math.min(retryAfter, retryAfterCapMs);
-    return Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
-  }
+  const pause = (attempt: number, headers: IncomingHttpHeaders | undefined) =>
+    backoffMs(attempt, headers, { baseDelayMs, maxDelayMs, retryAfterCapMs, random, nowMs: clock.now().getTime() });
 
   return {
     async perform(request: ActionRequest, signal?: AbortSignal): Promise<ActionResult> {
@@ -255,7 +165,7 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
       let last: ActionResult = abortedResult(request.action);
       for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
         if (signal?.aborted) return abortedResult(request.action);
-        const delivery = await attemptOnce(request, attempt, url, signal);
+        const delivery: SignedPostOutcome = await attemptOnce(request, attempt, url, signal);
         let retryAfterHeaders: IncomingHttpHeaders | undefined;
         if (delivery.kind === 'failed') {
           last = { ok: false, retryable: delivery.retryable, detail: delivery.detail };
@@ -271,7 +181,7 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
             });
             return scrubResult(answerToResult(request, delivery.text), target.secret);
           }
-          const retryable = status === 408 || status === 429 || status >= 500;
+          const retryable = retryableStatus(status);
           const why = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
           const snippet = scrub(capDetail(delivery.text).slice(0, 200), target.secret);
           last = { ok: false, retryable, detail: `webhook answered HTTP ${status}${why}${snippet === '' ? '' : `: ${snippet}`}` };
@@ -286,7 +196,7 @@ export function createWebhookTarget(target: WebhookTargetConfig, deps: WebhookTa
         });
         if (last.ok || !last.retryable || attempt === maxAttempts) break;
         try {
-          await sleep(backoffMs(attempt, retryAfterHeaders), signal);
+          await sleep(pause(attempt, retryAfterHeaders), signal);
         } catch {
           return abortedResult(request.action);
         }
@@ -309,13 +219,4 @@ function scrub(text: string, secret: string): string {
 
 function scrubResult(result: ActionResult, secret: string): ActionResult {
   return result.detail === undefined ? result : { ...result, detail: scrub(result.detail, secret) };
-}
-
-/** `Retry-After` in milliseconds from now: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

@@ -57,6 +57,8 @@ export function makeGateTasks(ctx: TaskContext) {
           ...(stage ? { stage, nextStage: execution.stageNames?.[ids.gate + 1] } : {}),
           approveUrl: `${base}/approve`,
           rejectUrl: `${base}/reject`,
+          // With the index, names this opening of the gate: a notifier's decision link is bound to it.
+          since: since.toISOString(),
           timeoutAt,
           onTimeout,
         },

@@ -54,6 +54,16 @@ export interface CreateOptions {
   readonly updateRunId?: string;
 }
 
+/** A gate decision made through a notifier's decision link (functions/notify/decision-links.ts). */
+export interface LinkDecision {
+  /** The link's id in the audit (part of its token's hash, never the token). */
+  readonly linkId: string;
+  readonly notifier: string;
+  /** The gate the link was made for: its index and the time it opened. */
+  readonly gateIndex: number;
+  readonly since: string;
+}
+
 export interface UpgradesDeps {
   readonly upgrades: UpgradeRepository;
   readonly services: ServiceRepository;
@@ -99,6 +109,8 @@ export interface Upgrades {
     decision: 'approve' | 'reject',
     body: { comment?: string },
     principal: Principal,
+    /** A decision through a notifier's decision link: only the very gate the link names, recorded as made through it. */
+    through?: LinkDecision,
   ): Promise<UpgradeExecutionView>;
   statistics(
     tenantId: string,
@@ -385,10 +397,15 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
       return toExecutionView(promoted);
     },
 
-    async decideGate(tenantId, executionId, decision, body, principal) {
+    async decideGate(tenantId, executionId, decision, body, principal, through) {
       const execution = await load(tenantId, executionId);
       if (!execution.waitingFor || execution.status !== 'IN_PROGRESS') {
         throw new ConflictError(`No gate of upgrade ${executionId} is waiting for a decision.`, {
+          extensions: { currentStatus: execution.status },
+        });
+      }
+      if (through && (execution.waitingFor.since !== through.since || (execution.gatesPassed ?? 0) !== through.gateIndex)) {
+        throw new ConflictError(`The gate this link names no longer waits: upgrade ${executionId} waits at another.`, {
           extensions: { currentStatus: execution.status },
         });
       }
@@ -407,6 +424,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         ...(stage ? { stage } : {}),
         ...(body.comment ? { comment: body.comment } : {}),
         ...(selfDecided ? { selfApproved: true } : {}),
+        ...(through ? { via: 'decision-link', linkId: through.linkId, notifier: through.notifier } : {}),
       };
       if (decision === 'approve') {
         const approved = await upgrades.update(

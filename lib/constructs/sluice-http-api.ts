@@ -109,7 +109,10 @@ export class SluiceHttpApi extends Construct {
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (route access 'public' in functions/domain/routes.ts): liveness and the OpenAPI document carry no tenant data.`,
+          reason:
+            route.group === 'decisions'
+              ? `${route.method} ${route.path} is outside the JWT authorizer by design: a notifier's decision link is its own authentication (a single-use, expiring 256-bit token bound to one gate and one decision, kept only as its SHA-256; docs/decisions/0029-notifications-and-decision-links.md), so a chat button can decide a gate without a bearer token.`
+              : `${route.method} ${route.path} is public by design (route access 'public' in functions/domain/routes.ts): liveness and the OpenAPI document carry no tenant data.`,
         });
       }
       routes.set(route.id, httpRoute);

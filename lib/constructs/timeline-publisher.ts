@@ -32,6 +32,8 @@ export const TIMELINE_DETAIL_TYPE_PATH = '$.dynamodb.NewImage.type.S';
  *   every one of a fleet update run, for this template (an input template has no string
  *   functions to cut either out of the partition key). An item has one or the other, so
  *   an event carries exactly one of them.
+ * - `tenantId` and `sk` (`EVENT#<seq>`) name the tenant and the event's place on its
+ *   timeline: the notifier (lib/constructs/sluice-notifier.ts) needs both.
  * - `detailDynamoDb` is the item's `detail` map in DynamoDB JSON (`{"batch":{"N":"2"}}`):
  *   turning it back into plain JSON needs code, which this pipe deliberately has none of.
  * - Pipes leaves out a variable whose path is absent (EventBridge user guide, "Amazon
@@ -42,6 +44,9 @@ export const TIMELINE_INPUT_TEMPLATE = [
   '{',
   '"executionId": "<$.dynamodb.NewImage.executionId.S>", ',
   '"runId": "<$.dynamodb.NewImage.runId.S>", ',
+  '"tenantId": "<$.dynamodb.NewImage.tenantId.S>", ',
+  // The event's number on its timeline (`EVENT#<seq>`): the notifier's delivery id.
+  '"sk": "<$.dynamodb.NewImage.sk.S>", ',
   '"type": "<$.dynamodb.NewImage.type.S>", ',
   '"at": "<$.dynamodb.NewImage.at.S>", ',
   '"actor": "<$.dynamodb.NewImage.actor.S>", ',

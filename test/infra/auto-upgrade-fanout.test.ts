@@ -93,6 +93,8 @@ describe('auto-upgrade fan-out', () => {
         (_m, path: string) =>
           ({
             '$.dynamodb.NewImage.executionId.S': '',
+            '$.dynamodb.NewImage.tenantId.S': '',
+            '$.dynamodb.NewImage.sk.S': 'EVENT#2026-01-01T00:00:00.000Z#0a1b2c3d',
             '$.dynamodb.NewImage.type.S': 'VersionPublished',
             '$.dynamodb.NewImage.at.S': '2026-01-01T00:00:00.000Z',
             '$.dynamodb.NewImage.actor.S': 'catalog-admin',

@@ -490,9 +490,11 @@ describe('permissions', () => {
       stack.fleetTaskFunction,
       stack.autoUpgrade.function,
     ].map((fn) => logicalIdOf(fn.role));
-    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole, ...wakers].sort());
+    // A decision link decides an upgrade's gate (its token succeeds or fails) or wakes a run.
+    const decisions = logicalIdOf(stack.functions.decisions.role);
+    expect(rolesAllowedTo('states:SendTaskSuccess').sort()).toEqual([...apiRoles, tasksRole, ...wakers, decisions].sort());
     // The task function fails a waiting token when a gate closes or a hold is interrupted.
-    expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles, tasksRole].sort());
+    expect(rolesAllowedTo('states:SendTaskFailure').sort()).toEqual([...apiRoles, tasksRole, decisions].sort());
     expect(rolesAllowedTo('states:SendTaskHeartbeat')).toEqual([]);
     const tokenStatements = statements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('states:SendTask')));
     for (const { policyId, statement } of tokenStatements) {
@@ -845,11 +847,13 @@ describe('timeline publisher', () => {
   const render = (sample: Record<string, string>) =>
     TIMELINE_INPUT_TEMPLATE.replace(/<(\$[^>]+)>/g, (_m, path: string) => sample[path] ?? `MISSING:${path}`);
 
-  it('uses only variables of the new image: both keys, type, time, actor and the detail map', () => {
+  it('uses only variables of the new image: both keys, tenant, sort key, type, time, actor and the detail map', () => {
     const paths = [...TIMELINE_INPUT_TEMPLATE.matchAll(/<(\$[^>]+)>/g)].map(([, path]) => path);
     expect(paths).toEqual([
       '$.dynamodb.NewImage.executionId.S',
       '$.dynamodb.NewImage.runId.S',
+      '$.dynamodb.NewImage.tenantId.S',
+      '$.dynamodb.NewImage.sk.S',
       '$.dynamodb.NewImage.type.S',
       '$.dynamodb.NewImage.at.S',
       '$.dynamodb.NewImage.actor.S',
@@ -861,6 +865,8 @@ describe('timeline publisher', () => {
     // Sample values in place of the <$.…> variables must give valid JSON with exactly these fields.
     const rendered = render({
       '$.dynamodb.NewImage.executionId.S': 'upg_exec1',
+      '$.dynamodb.NewImage.tenantId.S': 'acme',
+      '$.dynamodb.NewImage.sk.S': 'EVENT#000000000007',
       '$.dynamodb.NewImage.type.S': 'BatchCompleted',
       '$.dynamodb.NewImage.at.S': '2025-01-01T00:00:00.000Z',
       '$.dynamodb.NewImage.actor.S': 'alice',
@@ -868,6 +874,8 @@ describe('timeline publisher', () => {
     }).replace(/"runId": "MISSING:[^"]*", /, ''); // as Pipes leaves out an absent path
     expect(JSON.parse(rendered)).toEqual({
       executionId: 'upg_exec1',
+      tenantId: 'acme',
+      sk: 'EVENT#000000000007',
       type: 'BatchCompleted',
       at: '2025-01-01T00:00:00.000Z',
       actor: 'alice',
@@ -876,7 +884,14 @@ describe('timeline publisher', () => {
   });
 
   it("makes an update run's detail with its runId (UPDATE_RUN#<runId> / EVENT#…, no executionId)", () => {
-    const item = { runId: 'run_1', type: 'UpdateRunCreated', at: '2025-01-01T00:00:00.000Z', actor: 'bob' };
+    const item = {
+      runId: 'run_1',
+      tenantId: 'acme',
+      sk: 'EVENT#000000000001',
+      type: 'UpdateRunCreated',
+      at: '2025-01-01T00:00:00.000Z',
+      actor: 'bob',
+    };
     const sample = Object.fromEntries(Object.entries(item).map(([key, value]) => [`$.dynamodb.NewImage.${key}.S`, value]));
     const rendered = render({ ...sample, '$.dynamodb.NewImage.detail.M': '{"stage":{"N":"0"}}' }).replace(
       /"executionId": "MISSING:[^"]*", /,
@@ -1178,6 +1193,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/FleetFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/FleetTasksFunction/Role`,
         `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/AutoUpgrade/Function/Role`,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*] @ SluiceTest/DecisionsFunction/Role`,
+        'AwsSolutions-IAM5[Resource::*] @ SluiceTest/DecisionsFunction/TaskResponsePolicy',
         'AwsSolutions-SQS3 @ SluiceTest/AutoUpgrade/DeadLetterQueue',
         // Schedules are named per step and version: "<the pipelines' group>/*", in a policy of its own.
         ...['PipelineFunction', 'PipelineScheduledFunction', 'UpgradeTasksFunction'].map(

@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import type { Logger, LogLevel } from '../../functions/common/logger.js';
 import type { Role } from '../../functions/domain/routes.js';
 import { type DevKey, generateDevKey, signDevToken } from '../../local/dev-auth.js';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
+import { type LocalNotifyOptions, type Runtime, startRuntime } from '../../local/runtime.js';
 
 export interface ApiResponse<T = any> {
   readonly status: number;
@@ -56,6 +56,8 @@ export async function startTestApi(
      * false: every file's upgrades would fill the test output with them.
      */
     metrics?: boolean;
+    /** Post timeline events to a webhook, as `SLUICE_NOTIFY_*` does (needs `tableEvents` and a table of the file's own). */
+    notify?: LocalNotifyOptions;
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
@@ -73,6 +75,7 @@ export async function startTestApi(
     tableEvents: options.tableEvents ?? false,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
+    ...(options.notify === undefined ? {} : { notify: options.notify }),
   });
   return {
     runtime,

@@ -51,6 +51,14 @@ export interface Contract {
    * well-formed query by a domain rule (422). Documentation.
    */
   readonly alsoFails?: readonly ErrorStatus[];
+  /**
+   * The success answer is an HTML page ({@link HtmlPage}) for a browser, and `response`
+   * as JSON for a client whose `Accept` asks for JSON and not HTML (the CLI): the
+   * decision links' pages.
+   */
+  readonly html?: true;
+  /** The body may also come as `application/x-www-form-urlencoded` (an HTML form's POST), parsed into the same schema. */
+  readonly form?: true;
 }
 
 /**
@@ -62,6 +70,27 @@ export class Answer {
     readonly status: 200 | 201 | 202,
     readonly body: unknown,
   ) {}
+}
+
+/**
+ * An HTML answer: a page a browser shows, with headers that keep it inert (no script,
+ * nothing loaded, no referrer, no framing, not cached). Only routes whose contract says
+ * `html` answer one.
+ */
+export class HtmlPage {
+  constructor(
+    readonly status: 200 | 201 | 202,
+    readonly html: string,
+    /** What a client asking for JSON gets instead. */
+    readonly json: unknown,
+    readonly csp = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  ) {}
+}
+
+/** Whether a request's `Accept` names JSON and not HTML: a program, not a browser. */
+function wantsJson(accept: string | undefined): boolean {
+  const types = (accept ?? '').toLowerCase();
+  return types.includes('application/json') && !types.includes('text/html');
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -157,7 +186,7 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
     const idempotencyKey = acceptsIdempotencyKey(route) ? readIdempotencyKey(event.headers ?? {}) : undefined;
     const params = parsePart('path', contract.params, event.pathParameters ?? {});
     const query = parsePart('query', contract.query, event.queryStringParameters ?? {});
-    const body = parseBody(contract.body, event);
+    const body = parseBody(contract.body, event, contract.form === true);
 
     const execute = async (): Promise<APIGatewayProxyStructuredResultV2> => {
       const result = await operation(
@@ -165,6 +194,7 @@ export function createApiHandler<Cs extends Partial<Record<RouteId, Contract>>, 
         dependencies,
       );
       if (result instanceof Answer) return json(result.status, result.body);
+      if (result instanceof HtmlPage) return wantsJson(event.headers?.accept) ? json(result.status, result.json) : page(result);
       return contract.status === 204 || result === undefined ? { statusCode: contract.status } : json(contract.status, result);
     };
     if (idempotencyKey === undefined || !idempotency || !principal) return execute();
@@ -269,7 +299,7 @@ export function needsRequestBody(schema: z.ZodType): boolean {
   return !schema.safeParse(MISSING_BODY).success;
 }
 
-function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2): unknown {
+function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2, form = false): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
@@ -281,6 +311,15 @@ function parseBody(schema: z.ZodType | undefined, event: APIGatewayProxyEventV2)
   }
   if (bytes.length === 0) return parseJsonValue(schema, MISSING_BODY);
   const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (form && contentType === 'application/x-www-form-urlencoded') {
+    // A field sent twice is refused by the schema (an array where a string belongs), not silently narrowed.
+    const fields: Record<string, string | string[]> = {};
+    for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {
+      const before = fields[name];
+      fields[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+    }
+    return parseJsonValue(schema, fields);
+  }
   if (contentType !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(contentType)) {
     throw new UnsupportedMediaTypeError('Send the body as application/json.');
   }
@@ -303,6 +342,21 @@ function parseJsonValue(schema: z.ZodType, value: unknown): unknown {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError('The request body is not valid.', { errors: fieldErrors('body', parsed.error) });
   return parsed.data;
+}
+
+function page(answer: HtmlPage): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: answer.status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': answer.csp,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    },
+    body: answer.html,
+  };
 }
 
 function json(statusCode: number, body: unknown, contentType = 'application/json'): APIGatewayProxyStructuredResultV2 {
