@@ -12,6 +12,7 @@ import type { UpgradeFlowName } from '../domain/flows.js';
 import { type InstanceStatus, type Status, sourcesOf } from '../domain/status.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
+import type { AlarmStates } from './alarm-states.js';
 import { type ExecutionRecord, type InstanceRecord, toExecutionView, toInstanceView } from './execution.js';
 import { recordInstanceVersions } from './instance-versions.js';
 import { planBatches, planStages } from './plan.js';
@@ -66,6 +67,10 @@ export interface UpgradesDeps {
   readonly pipeline?: UpgradeGuard;
   /** Gate waits decided here (the status counts come from the repository, upgrade-metrics.ts). @default none */
   readonly metrics?: Metrics;
+  /** Where a create finds whether the alarms it names exist (DescribeAlarms); absent, a create naming alarms is refused. */
+  readonly alarms?: AlarmStates;
+  /** Why an analysis URL is refused (the webhook target's SSRF guard), or `undefined`; absent, only https is required. */
+  readonly checkUrl?: (url: string) => Promise<string | undefined>;
 }
 
 export interface Upgrades {
@@ -113,7 +118,18 @@ export interface Upgrades {
   }>;
 }
 
-export function makeUpgrades({ upgrades, services, catalog, workflow, clock, feed, pipeline, metrics }: UpgradesDeps): Upgrades {
+export function makeUpgrades({
+  upgrades,
+  services,
+  catalog,
+  workflow,
+  clock,
+  feed,
+  pipeline,
+  metrics,
+  alarms,
+  checkUrl,
+}: UpgradesDeps): Upgrades {
   const load = async (tenantId: string, executionId: string) => {
     const record = await upgrades.get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
@@ -167,6 +183,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         });
       }
       const guard = pipeline ? await pipeline.checkTarget(service, body.toVersion, versions, principal.subject) : {};
+      await checkGates(body, knobs, { ...(alarms ? { alarms } : {}), ...(checkUrl ? { checkUrl } : {}) });
 
       const now = clock.now();
       const executionId = options.executionId ?? newExecutionId(now);
@@ -226,6 +243,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         allowSelfApproval: body.allowSelfApproval === true,
         ...(body.rollbackOf === undefined ? {} : { rollbackOf: body.rollbackOf }),
         ...(options.updateRunId === undefined ? {} : { updateRunId: options.updateRunId }),
+        ...gateFields(body),
         createdAt: now.toISOString(),
       };
       const instances: InstanceRecord[] = instanceOrder.map((instance, index) => ({
@@ -335,7 +353,9 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
       const resumed = await upgrades.transition(tenantId, executionId, {
         from: ['PAUSED'],
         to,
-        remove: ['pausedFrom'],
+        // The progress deadline does not count the pause.
+        set: { waitEndedAt: clock.now().toISOString() },
+        remove: ['pausedFrom', 'statusReason'],
         event: { type: 'UpgradeResumed', actor: principal.subject, ...(to === 'IN_PROGRESS' ? {} : { detail: { resumedTo: to } }) },
       });
       // The flow parks on a task token once it reaches the batch boundary. If it has not
@@ -380,6 +400,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
       const promoted = await upgrades.transition(tenantId, executionId, {
         from: ['CANARY_MONITORING'],
         to: 'IN_PROGRESS',
+        set: { waitEndedAt: clock.now().toISOString() },
+        remove: ['promotionHeld'],
         event: { type: 'CanaryPromoted', actor: principal.subject, detail: { automatic: false } },
       });
       return toExecutionView(promoted);
@@ -412,7 +434,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         const approved = await upgrades.update(
           tenantId,
           executionId,
-          { gatesPassed: (execution.gatesPassed ?? 0) + 1 },
+          { gatesPassed: (execution.gatesPassed ?? 0) + 1, waitEndedAt: clock.now().toISOString() },
           { remove: ['waitingFor'] },
         );
         await upgrades.appendEvent(tenantId, executionId, { type: 'GateApproved', actor: principal.subject, detail });
@@ -474,6 +496,70 @@ export function rollbackOfLatest(
     return refuse(`the service runs ${service.version}, not the ${latest.toVersion} that upgrade installed`);
   if (toVersion !== latest.fromVersion) return refuse(`a rollback of it goes back to ${latest.fromVersion}, not ${toVersion}`);
   return { fromVersion: latest.fromVersion, toVersion: latest.toVersion };
+}
+
+/**
+ * The gates of a create, checked before anything is written: every alarm must exist
+ * (DescribeAlarms; unknown names are a 422 naming them), the analysis runs while a canary
+ * is monitored so it needs CANARY, its URL must pass the SSRF guard, and a progress
+ * deadline must outlast the delay between batches (which it counts).
+ */
+async function checkGates(
+  body: CreateUpgradeBody,
+  knobs: { strategy: Strategy; batchDelaySeconds: number },
+  deps: { alarms?: AlarmStates; checkUrl?: (url: string) => Promise<string | undefined> },
+): Promise<void> {
+  const errors: { field: string; message: string; code?: string }[] = [];
+  const extensions: Record<string, unknown> = {};
+  if (body.alarms) {
+    if (!deps.alarms) errors.push({ field: 'body.alarms', message: 'alarm gates are not available in this deployment' });
+    else {
+      const known = await deps.alarms.describe(body.alarms);
+      const unknown = body.alarms.filter((name) => !known.has(name));
+      if (unknown.length > 0) {
+        errors.push({ field: 'body.alarms', message: `no such CloudWatch alarm: ${unknown.join(', ')}`, code: 'UNKNOWN_ALARM' });
+        extensions.unknownAlarms = unknown;
+      }
+    }
+  }
+  if (body.analysis) {
+    if (knobs.strategy !== 'CANARY')
+      errors.push({ field: 'body.analysis', message: 'the analysis runs while a canary is monitored: it needs strategy CANARY' });
+    const refused = deps.checkUrl
+      ? await deps.checkUrl(body.analysis.url)
+      : body.analysis.url.startsWith('https:')
+        ? undefined
+        : 'the URL must use https';
+    if (refused) errors.push({ field: 'body.analysis.url', message: refused, code: 'URL_REFUSED' });
+  }
+  if (
+    body.progressDeadlineSeconds !== undefined &&
+    body.progressDeadlineSeconds <= knobs.batchDelaySeconds &&
+    knobs.strategy !== 'BLUE_GREEN'
+  )
+    errors.push({
+      field: 'body.progressDeadlineSeconds',
+      message: `must be longer than batchDelaySeconds (${knobs.batchDelaySeconds}): the delay between batches counts`,
+    });
+  if (errors.length > 0)
+    throw new ValidationError(
+      `The upgrade's gates cannot be used: ${errors.map((error) => `${error.field}: ${error.message}`).join('; ')}.`,
+      {
+        errors,
+        ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
+      },
+    );
+}
+
+/** The gate fields of a create as the record keeps them (defaults filled in). */
+function gateFields(body: CreateUpgradeBody): Partial<ExecutionRecord> {
+  const gated = body.alarms !== undefined || body.analysis !== undefined || body.progressDeadlineSeconds !== undefined;
+  return {
+    ...(body.alarms ? { alarms: body.alarms } : {}),
+    ...(gated ? { onAlarm: body.onAlarm ?? 'rollback' } : {}),
+    ...(body.analysis ? { analysis: { ...body.analysis, failureLimit: body.analysis.failureLimit ?? 0 } } : {}),
+    ...(body.progressDeadlineSeconds === undefined ? {} : { progressDeadlineSeconds: body.progressDeadlineSeconds }),
+  };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
