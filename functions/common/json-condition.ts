@@ -86,10 +86,11 @@ export function evaluateCondition(condition: JsonCondition, answer: unknown): Ev
   for (const step of condition.path) {
     if (typeof step === 'number' ? !Array.isArray(node) : node === null || typeof node !== 'object' || Array.isArray(node))
       return { outcome: 'inconclusive', detail: `the answer has no ${formatPath(condition.path)}` };
-    node = (node as Record<string | number, unknown>)[step];
+    // Own properties only: `$.constructor` must not find Object's.
+    node = Object.hasOwn(node as object, step) ? (node as Record<string | number, unknown>)[step] : undefined;
     if (node === undefined) return { outcome: 'inconclusive', detail: `the answer has no ${formatPath(condition.path)}` };
   }
-  if (node !== null && typeof node === 'object')
+  if (node !== null && (typeof node === 'object' || typeof node === 'function'))
     return { outcome: 'inconclusive', detail: `${formatPath(condition.path)} is not a number, string, boolean or null` };
   const value = node as Literal;
   const expected = condition.value;

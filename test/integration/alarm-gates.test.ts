@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
+import { sluice } from '../support/cli.js';
 import { fleetWorld } from '../support/fleet.js';
 import { startUpgrade, TERMINAL, type UpgradeWorld, upgradeWorld } from '../support/upgrades.js';
 import { waitFor } from '../support/wait.js';
@@ -426,5 +427,61 @@ describe("an update run's upgrade", () => {
       expect(upgrade.body).toMatchObject({ alarms: [name], onAlarm: 'fail', progressDeadlineSeconds: 3600, status: 'COMPLETED' });
       expect(upgrade.body.preChecks.map((check: any) => check.name)).toContain('alarms');
     }
+  });
+});
+
+describe('the CLI', () => {
+  it('creates a gated upgrade with --alarms, --on-alarm, --progress-deadline-seconds and --analysis (JSON), and refuses an unknown alarm', async () => {
+    const name = await alarm();
+    await world.service('cli-gated', 2);
+    const cli = (...args: string[]) => sluice(['--endpoint', api.url, '--token', world.operator, '-o', 'json', ...args]);
+    const analysis = JSON.stringify({
+      url: 'https://metrics.example.com/q',
+      intervalSeconds: 60,
+      count: 3,
+      successCondition: '$.errorRate < 0.01',
+    });
+    const created = await cli(
+      'upgrade',
+      'create',
+      'cli-gated',
+      '--project',
+      'p',
+      '--to-version',
+      '1.1.0',
+      '--strategy',
+      'CANARY',
+      '--alarms',
+      name,
+      '--on-alarm',
+      'pause',
+      '--progress-deadline-seconds',
+      '900',
+      '--analysis',
+      analysis,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      alarms: [name],
+      onAlarm: 'pause',
+      progressDeadlineSeconds: 900,
+      analysis: { url: 'https://metrics.example.com/q', count: 3, failureLimit: 0, successCondition: '$.errorRate < 0.01' },
+      analysisProgress: { taken: 0, failed: 0, inconclusive: 0 },
+    });
+    expect((await world.act(JSON.parse(created.stdout).executionId, 'cancel')).status).toBe(200);
+
+    const refused = await cli(
+      'upgrade',
+      'create',
+      'cli-gated',
+      '--project',
+      'p',
+      '--to-version',
+      '1.1.0',
+      '--alarms',
+      `${name},nope-${name}`,
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`no such CloudWatch alarm: nope-${name}`);
   });
 });
