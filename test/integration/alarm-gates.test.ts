@@ -186,6 +186,64 @@ const CANARY = {
   canaryAutoPromoteSeconds: 600,
 };
 
+describe('alarm gates of CANARY and BLUE_GREEN', () => {
+  it('an alarm in ALARM while the canary is monitored rolls it back', async () => {
+    const name = await alarm();
+    await world.service('canary-alarm', 4);
+    const id = await startUpgrade(world, 'canary-alarm', { ...CANARY, canaryAutoPromoteSeconds: undefined, alarms: [name] });
+    await world.waitFor(id, (execution) => execution.status === 'CANARY_MONITORING');
+    await setAlarm(name, 'ALARM');
+    const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status));
+    expect(done.status).toBe('ROLLED_BACK');
+    expect(done.rollbackInfo.trigger).toMatchObject({ reason: 'alarm', action: 'rollback' });
+    const triggered = (await world.events(id)).find((event) => event.type === 'AlarmTriggered');
+    expect(triggered.detail).toMatchObject({ where: 'while the canary was monitored', action: 'rollback' });
+  });
+
+  it('with onAlarm pause an alarm holds the auto-promotion until it is OK again', async () => {
+    const name = await alarm();
+    await world.service('canary-hold', 2);
+    // 3000 s (3 s here): time to set the alarm before the promotion is due.
+    const id = await startUpgrade(world, 'canary-hold', { ...CANARY, canaryAutoPromoteSeconds: 3000, alarms: [name], onAlarm: 'pause' });
+    await world.waitFor(id, (execution) => ['CANARY_MONITORING', ...TERMINAL].includes(execution.status));
+    await setAlarm(name, 'ALARM');
+    await waitFor(async () => (await types(id)).includes('AlarmTriggered'), { message: 'AlarmTriggered' });
+    const held = await world.get(id);
+    expect(held.status).toBe('CANARY_MONITORING');
+    expect(held.rollbackInfo.trigger).toMatchObject({ reason: 'alarm', action: 'pause' });
+    // Held past the promotion time: at every look still monitored.
+    const since = Date.parse((await world.events(id)).find((event) => event.type === 'CanaryMonitoring').at);
+    await waitFor(
+      async () => {
+        expect((await world.get(id)).status).toBe('CANARY_MONITORING');
+        return Date.now() - since > 4_000;
+      },
+      { message: 'past the auto-promotion time' },
+    );
+    await setAlarm(name, 'OK');
+    const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status));
+    expect(done.status).toBe('COMPLETED');
+    expect(await types(id)).toContain('CanaryPromoted');
+  });
+
+  it('an alarm in ALARM at the blue-green switch keeps traffic on blue and rolls back', async () => {
+    const name = await alarm();
+    await world.service('bg-alarm', 2);
+    const id = await startUpgrade(world, 'bg-alarm', { strategy: 'BLUE_GREEN', scaleDownDelaySeconds: 60, alarms: [name] });
+    await world.waitFor(id, (execution) => execution.waitingFor?.gate === 'traffic-switch');
+    await setAlarm(name, 'ALARM');
+    const approver = await api.token({ tenant: world.tenant, roles: ['approver'], user: 'anna' });
+    const approved = await api.request('POST', `${world.base}/upgrades/${id}/approve`, { token: approver, body: {} });
+    expect(approved.status).toBe(200);
+    const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status));
+    expect(done.status).toBe('ROLLED_BACK');
+    const events = await world.events(id);
+    expect(events.find((event) => event.type === 'AlarmTriggered').detail).toMatchObject({ where: 'before the traffic switch' });
+    expect(events.map((event) => event.type)).not.toContain('TrafficSwitched');
+    expect(events.find((event) => event.type === 'GreenRetired').detail).toMatchObject({ trafficWasSwitched: false });
+  });
+});
+
 describe('the metric analysis of a monitored canary', () => {
   it('rolls back once more than failureLimit measurements answer above the threshold (failureLimit + 1 calls)', async () => {
     const webhook = await receiver([json({ errorRate: 0.2 })]);
