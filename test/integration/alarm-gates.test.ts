@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invokeLocalFunction } from '../../local/lambdas.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
 import { sluice } from '../support/cli.js';
 import { fleetWorld } from '../support/fleet.js';
@@ -307,6 +308,53 @@ describe('the metric analysis of a monitored canary', () => {
       expect(await types(id)).not.toContain('UpgradeFailed');
     } finally {
       await webhook.close();
+    }
+  });
+
+  it('counts one measurement once, and trips once, when the monitoring task runs several times at once (a retried or duplicated task)', async () => {
+    // The webhook holds every request until five are in (or a second passed): the flow's own
+    // tick and four extra invocations all measure before any of them records.
+    const held: (() => void)[] = [];
+    let calls = 0;
+    const server: Server = createServer((_request, response) => {
+      calls += 1;
+      const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"errorRate":0.5}');
+      held.push(answer);
+      if (held.length >= 5) for (const release of held.splice(0)) release();
+      else setTimeout(() => held.includes(answer) && held.splice(held.indexOf(answer), 1) && answer(), 1_000);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await world.service('analysis-once', 2);
+      const id = await startUpgrade(world, 'analysis-once', {
+        ...CANARY,
+        canaryAutoPromoteSeconds: undefined,
+        analysis: {
+          url: `http://127.0.0.1:${port}/m`,
+          intervalSeconds: 3600,
+          count: 3,
+          successCondition: '$.errorRate < 0.01',
+          failureLimit: 0,
+        },
+      });
+      await world.waitFor(id, (execution) => execution.status === 'CANARY_MONITORING');
+      const extra = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          invokeLocalFunction('sluice-upgrade-tasks', { task: 'monitorCanary', tenantId: world.tenant, executionId: id }),
+        ),
+      );
+      expect(extra.every((result: any) => ['continue', 'rollback'].includes(result.decision))).toBe(true);
+      expect(calls).toBeGreaterThanOrEqual(4);
+      const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status));
+      expect(done.status).toBe('ROLLED_BACK');
+      expect(done.analysisProgress).toMatchObject({ taken: 1, failed: 1, inconclusive: 0 });
+      const events = await types(id);
+      expect(events.filter((type) => type === 'AnalysisFailed')).toHaveLength(1);
+      expect(events.filter((type) => type === 'RollbackStarted')).toHaveLength(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
     }
   });
 
