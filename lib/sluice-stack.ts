@@ -254,10 +254,11 @@ export class SluiceStack extends Stack {
     // Waking a parked run completes its task token; nothing in either function fails one.
     for (const fn of [fleet, this.fleetTaskFunction, autoUpgrade]) this.allowTaskResponses(fn, ['states:SendTaskSuccess']);
 
-    // Alarm gates (docs/architecture.md#alarm-and-metric-gates): creating an upgrade checks
-    // that its alarms exist, and the flows read their states; the upgrades API and the fleet
-    // task function (member upgrades) create, the task function checks. Nothing else reads alarms.
-    this.allowDescribeAlarms([this.functions.upgrades, this.fleetTaskFunction, this.taskFunction]);
+    // Alarm gates (docs/architecture.md#alarm-and-metric-gates): creating an upgrade or an
+    // update run checks that its alarms exist, and the flows read their states: the upgrades
+    // and fleet APIs and the fleet task function (member upgrades) create, the task function
+    // checks. Nothing else reads alarms.
+    this.allowDescribeAlarms([this.functions.upgrades, this.functions.fleet, this.fleetTaskFunction, this.taskFunction]);
 
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the

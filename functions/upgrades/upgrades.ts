@@ -14,6 +14,7 @@ import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
 import type { AlarmStates } from './alarm-states.js';
 import { type ExecutionRecord, type InstanceRecord, toExecutionView, toInstanceView } from './execution.js';
+import { checkGates } from './gate-checks.js';
 import { recordInstanceVersions } from './instance-versions.js';
 import { planBatches, planStages } from './plan.js';
 import {
@@ -183,7 +184,7 @@ export function makeUpgrades({
         });
       }
       const guard = pipeline ? await pipeline.checkTarget(service, body.toVersion, versions, principal.subject) : {};
-      await checkGates(body, knobs, { ...(alarms ? { alarms } : {}), ...(checkUrl ? { checkUrl } : {}) });
+      await checkGates(body, { ...(alarms ? { alarms } : {}), ...(checkUrl ? { checkUrl } : {}) }, { field: 'body', knobs });
 
       const now = clock.now();
       const executionId = options.executionId ?? newExecutionId(now);
@@ -496,59 +497,6 @@ export function rollbackOfLatest(
     return refuse(`the service runs ${service.version}, not the ${latest.toVersion} that upgrade installed`);
   if (toVersion !== latest.fromVersion) return refuse(`a rollback of it goes back to ${latest.fromVersion}, not ${toVersion}`);
   return { fromVersion: latest.fromVersion, toVersion: latest.toVersion };
-}
-
-/**
- * The gates of a create, checked before anything is written: every alarm must exist
- * (DescribeAlarms; unknown names are a 422 naming them), the analysis runs while a canary
- * is monitored so it needs CANARY, its URL must pass the SSRF guard, and a progress
- * deadline must outlast the delay between batches (which it counts).
- */
-async function checkGates(
-  body: CreateUpgradeBody,
-  knobs: { strategy: Strategy; batchDelaySeconds: number },
-  deps: { alarms?: AlarmStates; checkUrl?: (url: string) => Promise<string | undefined> },
-): Promise<void> {
-  const errors: { field: string; message: string; code?: string }[] = [];
-  const extensions: Record<string, unknown> = {};
-  if (body.alarms) {
-    if (!deps.alarms) errors.push({ field: 'body.alarms', message: 'alarm gates are not available in this deployment' });
-    else {
-      const known = await deps.alarms.describe(body.alarms);
-      const unknown = body.alarms.filter((name) => !known.has(name));
-      if (unknown.length > 0) {
-        errors.push({ field: 'body.alarms', message: `no such CloudWatch alarm: ${unknown.join(', ')}`, code: 'UNKNOWN_ALARM' });
-        extensions.unknownAlarms = unknown;
-      }
-    }
-  }
-  if (body.analysis) {
-    if (knobs.strategy !== 'CANARY')
-      errors.push({ field: 'body.analysis', message: 'the analysis runs while a canary is monitored: it needs strategy CANARY' });
-    const refused = deps.checkUrl
-      ? await deps.checkUrl(body.analysis.url)
-      : body.analysis.url.startsWith('https:')
-        ? undefined
-        : 'the URL must use https';
-    if (refused) errors.push({ field: 'body.analysis.url', message: refused, code: 'URL_REFUSED' });
-  }
-  if (
-    body.progressDeadlineSeconds !== undefined &&
-    body.progressDeadlineSeconds <= knobs.batchDelaySeconds &&
-    knobs.strategy !== 'BLUE_GREEN'
-  )
-    errors.push({
-      field: 'body.progressDeadlineSeconds',
-      message: `must be longer than batchDelaySeconds (${knobs.batchDelaySeconds}): the delay between batches counts`,
-    });
-  if (errors.length > 0)
-    throw new ValidationError(
-      `The upgrade's gates cannot be used: ${errors.map((error) => `${error.field}: ${error.message}`).join('; ')}.`,
-      {
-        errors,
-        ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
-      },
-    );
 }
 
 /** The gate fields of a create as the record keeps them (defaults filled in). */

@@ -561,9 +561,12 @@ describe('alarm gates', () => {
 
   it('grant cloudwatch:DescribeAlarms only, on the alarms of this account and region, to exactly the functions that call it', () => {
     const found = cloudwatchStatements();
-    const expected = [plain.stack.functions.upgrades, plain.stack.fleetTaskFunction, plain.stack.taskFunction].map(
-      (fn) => roleIdOf(fn).Ref,
-    );
+    const expected = [
+      plain.stack.functions.upgrades,
+      plain.stack.functions.fleet,
+      plain.stack.fleetTaskFunction,
+      plain.stack.taskFunction,
+    ].map((fn) => roleIdOf(fn).Ref);
     expect(found.flatMap((entry) => entry.roles).sort()).toEqual(expected.sort());
     for (const { statement } of found) {
       expect(statement.Action).toBe('cloudwatch:DescribeAlarms');

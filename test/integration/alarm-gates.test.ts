@@ -502,6 +502,24 @@ describe('creating a gated upgrade', () => {
 });
 
 describe("an update run's upgrade", () => {
+  it('answers 422 at the run create for unknown alarms or an SSRF-refused analysis URL, and writes nothing', async () => {
+    const fleet = await fleetWorld(api);
+    await fleet.services([{ name: 'fleet-refused' }]);
+    const stages = [{ name: 'all', groups: [{ name: 'g', services: [{ project: 'p', name: 'fleet-refused' }] }] }];
+    const missing = unique('no-such-alarm');
+    const unknown = await fleet.createRun({ name: unique('refused-run'), stages, upgrade: { alarms: [missing] } });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors).toEqual([
+      { field: 'body.upgrade.alarms', message: `no such CloudWatch alarm: ${missing}`, code: 'UNKNOWN_ALARM' },
+    ]);
+    const analysis = { url: 'http://[::ffff:169.254.169.254]/', intervalSeconds: 60, count: 2, successCondition: '$.x < 1' };
+    const refused = await fleet.createRun({ name: unique('refused-run'), stages, upgrade: { strategy: 'CANARY', analysis } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors[0]).toMatchObject({ field: 'body.upgrade.analysis.url', code: 'URL_REFUSED' });
+    const listed = await api.request('GET', `${fleet.base}/update-runs?limit=100`, { token: fleet.viewer });
+    expect(listed.body.items).toEqual([]);
+  });
+
   it('hands its alarms, onAlarm and progress deadline to every member upgrade', async () => {
     const name = await alarm();
     const fleet = await fleetWorld(api);
