@@ -106,6 +106,13 @@ describe('alarm gates', () => {
     const triggered = events.find((event) => event.type === 'AlarmTriggered');
     expect(triggered.detail).toMatchObject({ alarms: [name], action: 'rollback' });
     expect(events.map((event) => event.type)).toContain('UpgradeRolledBack');
+
+    // The events feed filters on the new types like on any other.
+    const feed = await api.request('GET', `${world.base}/upgrades/${id}/events?types=AlarmTriggered,ProgressDeadlineExceeded`, {
+      token: world.viewer,
+    });
+    expect(feed.status).toBe(200);
+    expect(feed.body.items.map((event: any) => event.type)).toEqual(['AlarmTriggered']);
   });
 
   it('with onAlarm pause it pauses with the reason; a resume while still in ALARM pauses again, once OK it completes', async () => {
@@ -399,15 +406,40 @@ describe('progressDeadlineSeconds', () => {
       batchDelaySeconds: 0,
       healthCheckIntervalSeconds: 10,
       healthCheckTimeoutSeconds: 86_400,
-      progressDeadlineSeconds: 300,
+      progressDeadlineSeconds: 2000,
     });
     const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status), 30_000);
     expect(done.status).toBe('ROLLED_BACK');
-    expect(done.progressDeadlineSeconds).toBe(300);
+    expect(done.progressDeadlineSeconds).toBe(2000);
     expect(done.rollbackInfo.trigger).toMatchObject({ reason: 'progress-deadline', action: 'rollback' });
     expect(done.rollbackInfo.rollbackReason).toMatch(/^progress-deadline/);
     const exceeded = (await world.events(id)).find((event) => event.type === 'ProgressDeadlineExceeded');
-    expect(exceeded.detail).toMatchObject({ seconds: 300, where: 'during batch 1', action: 'rollback' });
+    expect(exceeded.detail).toMatchObject({ seconds: 2000, where: 'during batch 1', action: 'rollback' });
+  });
+
+  it('with onAlarm pause the stuck rollout pauses with reason progress-deadline, once, and a cancel ends it', async () => {
+    await world.service('stuck-pause', 2, { type: 'simulated', unhealthyInstances: ['i-0'] });
+    const id = await startUpgrade(world, 'stuck-pause', {
+      batchSize: 1,
+      maxUnavailablePercentage: 100,
+      batchDelaySeconds: 0,
+      healthCheckIntervalSeconds: 10,
+      healthCheckTimeoutSeconds: 86_400,
+      progressDeadlineSeconds: 2000,
+      onAlarm: 'pause',
+    });
+    const paused = await world.waitFor(id, (execution) => execution.status === 'PAUSED');
+    expect(paused.statusReason).toMatch(/^progress-deadline/);
+    expect(paused.rollbackInfo.trigger).toMatchObject({ reason: 'progress-deadline', action: 'pause' });
+    // The batch goes on polling (a pause takes effect at the batch boundary) without tripping again.
+    await waitFor(async () => (await world.instances(id)).some((instance) => instance.status === 'HEALTH_CHECKING'), {
+      message: 'the batch still polling',
+    });
+    expect((await types(id)).filter((type) => type === 'ProgressDeadlineExceeded')).toHaveLength(1);
+    // The status table has no PAUSED -> ROLLING_BACK edge: a person resumes or cancels.
+    expect((await world.act(id, 'cancel')).status).toBe(200);
+    const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status));
+    expect(done.status).toBe('CANCELLED');
   });
 
   it('with onAlarm fail the stuck rollout fails', async () => {
@@ -418,7 +450,7 @@ describe('progressDeadlineSeconds', () => {
       batchDelaySeconds: 0,
       healthCheckIntervalSeconds: 10,
       healthCheckTimeoutSeconds: 86_400,
-      progressDeadlineSeconds: 300,
+      progressDeadlineSeconds: 2000,
       onAlarm: 'fail',
     });
     const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status), 30_000);
