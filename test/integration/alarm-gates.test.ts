@@ -442,6 +442,31 @@ describe('progressDeadlineSeconds', () => {
     expect(done.status).toBe('CANCELLED');
   });
 
+  it('does not count a wait for a person: a STAGED gate held past the deadline, then approved, completes', async () => {
+    await world.service('deadline-gate', 2);
+    const id = await startUpgrade(world, 'deadline-gate', {
+      strategy: 'STAGED',
+      stages: [{ name: 'one', instances: ['i-0'] }, { name: 'two' }],
+      batchDelaySeconds: 0,
+      healthCheckIntervalSeconds: 10,
+      progressDeadlineSeconds: 1000,
+    });
+    const waiting = await world.waitFor(id, (execution) => execution.waitingFor?.gate === 'stage-approval');
+    // Held at the gate past the deadline (1000 s: 1 s here), at every look still waiting and IN_PROGRESS.
+    await waitFor(
+      async () => {
+        expect((await world.get(id)).status).toBe('IN_PROGRESS');
+        return Date.now() - Date.parse(waiting.waitingFor.since) > 2_000;
+      },
+      { message: 'past the deadline at the gate' },
+    );
+    const approver = await api.token({ tenant: world.tenant, roles: ['approver'], user: 'anna' });
+    expect((await api.request('POST', `${world.base}/upgrades/${id}/approve`, { token: approver, body: {} })).status).toBe(200);
+    const done = await world.waitFor(id, (execution) => TERMINAL.includes(execution.status));
+    expect(done.status).toBe('COMPLETED');
+    expect(await types(id)).not.toContain('ProgressDeadlineExceeded');
+  });
+
   it('with onAlarm fail the stuck rollout fails', async () => {
     await world.service('stuck-fail', 2, { type: 'simulated', unhealthyInstances: ['i-0'] });
     const id = await startUpgrade(world, 'stuck-fail', {
