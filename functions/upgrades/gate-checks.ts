@@ -25,6 +25,9 @@ export async function checkGates(
   const errors: { field: string; message: string; code?: string }[] = [];
   const extensions: Record<string, unknown> = {};
   const { field, knobs } = where;
+  // The upgrade schema says so already; a run's `upgrade` is checked here.
+  if (gates.onAlarm && !gates.alarms && !gates.analysis && gates.progressDeadlineSeconds === undefined)
+    errors.push({ field: `${field}.onAlarm`, message: 'onAlarm applies with alarms, analysis or progressDeadlineSeconds' });
   if (gates.alarms) {
     if (!deps.alarms) errors.push({ field: `${field}.alarms`, message: 'alarm gates are not available in this deployment' });
     else {

@@ -573,6 +573,9 @@ describe("an update run's upgrade", () => {
     const refused = await fleet.createRun({ name: unique('refused-run'), stages, upgrade: { strategy: 'CANARY', analysis } });
     expect(refused.status).toBe(422);
     expect(refused.body.errors[0]).toMatchObject({ field: 'body.upgrade.analysis.url', code: 'URL_REFUSED' });
+    const alone = await fleet.createRun({ name: unique('refused-run'), stages, upgrade: { onAlarm: 'fail' } });
+    expect(alone.status).toBe(422);
+    expect(alone.body.errors).toEqual([expect.objectContaining({ field: 'body.upgrade.onAlarm' })]);
     const listed = await api.request('GET', `${fleet.base}/update-runs?limit=100`, { token: fleet.viewer });
     expect(listed.body.items).toEqual([]);
   });
