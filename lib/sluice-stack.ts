@@ -270,6 +270,12 @@ export class SluiceStack extends Stack {
     this.acknowledgeIndexGrant(decisions);
     this.allowTaskResponses(decisions, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
 
+    // Alarm gates (docs/architecture.md#alarm-and-metric-gates): creating an upgrade or an
+    // update run checks that its alarms exist, and the flows read their states: the upgrades
+    // and fleet APIs and the fleet task function (member upgrades) create, the task function
+    // checks. Nothing else reads alarms.
+    this.allowDescribeAlarms([this.functions.upgrades, this.functions.fleet, this.fleetTaskFunction, this.taskFunction]);
+
     // Upgrade pipelines (docs/architecture.md#upgrade-pipelines): the pipeline API and the scheduled function read and
     // write steps and services, and start the upgrades a validated version releases; the
     // schedules they create may invoke the scheduled function and nothing else.
@@ -465,6 +471,28 @@ export class SluiceStack extends Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `${actions.join(', ')} support no resource-level permissions (Service Authorization Reference lists no resource type), so "*" is the only valid resource; a caller must also hold the flow's secret task token.`,
     });
+  }
+
+  /**
+   * `cloudwatch:DescribeAlarms` and nothing more, on the alarms of this account and region:
+   * an upgrade names any alarm there (the create refuses names that match none), so
+   * `alarm:*` is the narrowest pattern; reading states changes nothing.
+   */
+  private allowDescribeAlarms(fns: readonly SluiceFunction[]): void {
+    const alarms = this.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    for (const fn of fns) {
+      fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] }));
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*]',
+        reason:
+          'An upgrade may watch any CloudWatch alarm of this account and region (alarms: [names], checked to exist at create); DescribeAlarms only reads their states, so alarm:* is the narrowest pattern.',
+      });
+    }
   }
 
   /**

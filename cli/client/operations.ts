@@ -324,7 +324,7 @@ export const OPERATIONS = [
           "name": "upgrade",
           "type": "json",
           "required": false,
-          "description": "The member upgrades' knobs (any strategy but STAGED)."
+          "description": "The member upgrades' knobs and gates (any strategy but STAGED)."
         },
         {
           "name": "maxFailedMembers",
@@ -502,6 +502,32 @@ export const OPERATIONS = [
         {
           "name": "rollbackOf",
           "type": "string",
+          "required": false
+        },
+        {
+          "name": "alarms",
+          "type": "string[]",
+          "required": false
+        },
+        {
+          "name": "onAlarm",
+          "type": "string",
+          "required": false,
+          "enum": [
+            "rollback",
+            "pause",
+            "fail"
+          ]
+        },
+        {
+          "name": "analysis",
+          "type": "json",
+          "required": false,
+          "description": "A metric webhook polled while a canary is monitored (a JSON answer judged by successCondition)."
+        },
+        {
+          "name": "progressDeadlineSeconds",
+          "type": "integer",
           "required": false
         }
       ]

@@ -1272,12 +1272,26 @@ export interface components {
             onGateTimeout?: "reject" | "approve";
             allowSelfApproval?: boolean;
             rollbackOf?: string;
+            alarms?: string[];
+            /** @enum {string} */
+            onAlarm?: "rollback" | "pause" | "fail";
+            analysis?: components["schemas"]["UpgradeAnalysis"];
+            progressDeadlineSeconds?: number;
         };
         /** @description A STAGED stage: named instances, a percentage of them, or (neither) the rest. */
         UpgradeStage: {
             name: string;
             instances?: string[];
             percentage?: number;
+        };
+        /** @description A metric webhook polled while a canary is monitored (a JSON answer judged by successCondition). */
+        UpgradeAnalysis: {
+            /** Format: uri */
+            url: string;
+            intervalSeconds: number;
+            count: number;
+            successCondition: string;
+            failureLimit?: number;
         };
         /** @enum {string} */
         UpgradeStatus: "PENDING" | "VALIDATING" | "IN_PROGRESS" | "CANARY_RUNNING" | "CANARY_MONITORING" | "PAUSED" | "ROLLING_BACK" | "ROLLED_BACK" | "COMPLETED" | "FAILED" | "CANCELLED";
@@ -1363,7 +1377,7 @@ export interface components {
             toVersion: string;
             strategyName?: string;
             stages?: components["schemas"]["StageSpec"][];
-            upgrade?: components["schemas"]["RunUpgradeKnobs"];
+            upgrade?: components["schemas"]["RunUpgrade"];
             /** @default 0 */
             maxFailedMembers: number;
             /** @default false */
@@ -1371,8 +1385,8 @@ export interface components {
             /** @default false */
             allowSelfApproval: boolean;
         };
-        /** @description The member upgrades' knobs (any strategy but STAGED). */
-        RunUpgradeKnobs: {
+        /** @description The member upgrades' knobs and gates (any strategy but STAGED). */
+        RunUpgrade: {
             strategy?: components["schemas"]["Strategy"];
             canaryPercentage?: number;
             batchSize?: number;
@@ -1386,6 +1400,11 @@ export interface components {
             installedComponents?: {
                 [key: string]: string;
             };
+            alarms?: string[];
+            /** @enum {string} */
+            onAlarm?: "rollback" | "pause" | "fail";
+            analysis?: components["schemas"]["UpgradeAnalysis"];
+            progressDeadlineSeconds?: number;
         };
         /** @enum {string} */
         UpdateRunStatus: "NOT_STARTED" | "RUNNING" | "STOPPING" | "STOPPED" | "COMPLETED" | "FAILED" | "CANCELLED";
@@ -1402,6 +1421,22 @@ export interface components {
         };
         /** @enum {string} */
         ProfileChannel: "patch" | "stable" | "rapid" | "security-only";
+        /** @description The member upgrades' knobs (any strategy but STAGED). */
+        RunUpgradeKnobs: {
+            strategy?: components["schemas"]["Strategy"];
+            canaryPercentage?: number;
+            batchSize?: number;
+            batchDelaySeconds?: number;
+            healthCheckIntervalSeconds?: number;
+            healthCheckTimeoutSeconds?: number;
+            maxUnavailablePercentage?: number;
+            autoRollbackEnabled?: boolean;
+            failureThreshold?: number;
+            maxConcurrentActions?: number;
+            installedComponents?: {
+                [key: string]: string;
+            };
+        };
         /** @description A merge patch: present fields replace, upgrade: null clears the knobs. */
         UpdateAutoUpgradeProfileRequest: {
             name?: unknown;
@@ -1621,6 +1656,21 @@ export interface components {
             gateTimeoutSeconds: number;
             /** @enum {string} */
             onGateTimeout: "reject" | "approve";
+            alarms?: string[];
+            /** @enum {string} */
+            onAlarm: "rollback" | "pause" | "fail";
+            analysis?: {
+                /** Format: uri */
+                url: string;
+                intervalSeconds: number;
+                count: number;
+                successCondition: string;
+                failureLimit: number;
+            };
+            analysisProgress?: components["schemas"]["UpgradeAnalysisProgress"];
+            progressDeadlineSeconds?: number;
+            /** Format: date-time */
+            lastBatchFinishedAt?: string;
             effectiveBatchSize: number;
             totalBatches: number;
             completedBatches: number;
@@ -1642,6 +1692,19 @@ export interface components {
             startedAt?: string;
             /** Format: date-time */
             finishedAt?: string;
+        };
+        /** @description The metric analysis so far: measurements taken and how they went. */
+        UpgradeAnalysisProgress: {
+            taken: number;
+            failed: number;
+            inconclusive: number;
+            last?: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                outcome: "passed" | "failed" | "inconclusive";
+                detail: string;
+            };
         };
         PreCheck: {
             name: string;
@@ -1668,6 +1731,15 @@ export interface components {
             rollbackInitiatedAt?: string;
             rollbackInitiatedBy?: string;
             rolledBackInstances: string[];
+            trigger?: {
+                /** @enum {string} */
+                reason: "alarm" | "analysis" | "progress-deadline";
+                detail: string;
+                /** @enum {string} */
+                action: "rollback" | "pause" | "fail";
+                /** Format: date-time */
+                at: string;
+            };
         };
         UpgradePage: {
             items: components["schemas"]["Upgrade"][];
@@ -1746,6 +1818,9 @@ export interface components {
          *     - `UpgradeFailed`: The upgrade ended FAILED: `detail.reason`.
          *     - `UpgradeRolledBack`: The rollback finished (ROLLED_BACK).
          *     - `UpgradeCancelled`: The upgrade was cancelled (CANCELLED).
+         *     - `AlarmTriggered`: A watched CloudWatch alarm was in ALARM (before a batch, while a canary was monitored, before a blue-green switch, or at the pre-checks): `detail.alarms`, `detail.action` (the onAlarm action taken).
+         *     - `AnalysisFailed`: The metric analysis had more failed or inconclusive measurements than its failureLimit: `detail.failed`, `detail.inconclusive`, `detail.action`.
+         *     - `ProgressDeadlineExceeded`: No batch finished within progressDeadlineSeconds (waits for a person not counted): `detail.seconds`, `detail.action` (reason progress-deadline).
          *
          *     Update runs:
          *     - `UpdateRunCreated`: The run was created with its plan of stages, groups and members.
@@ -1773,7 +1848,7 @@ export interface components {
          *     - `GateCompleted`: A schedule gate or wait passed.
          * @enum {string}
          */
-        EventType: "UpgradeCreated" | "UpgradeStarted" | "PreChecksPassed" | "PreChecksFailed" | "SecurityOverride" | "CeilingNotEnforced" | "BatchStarted" | "BatchHeld" | "BatchCompleted" | "InstanceUpgraded" | "InstanceFailed" | "InstanceRolledBack" | "InstanceRollbackFailed" | "CanaryMonitoring" | "CanaryMonitoringEnded" | "CanaryUnhealthy" | "CanaryPromoted" | "GreenReady" | "TrafficSwitched" | "TrafficSwitchedBack" | "BlueRetired" | "GreenRetired" | "GateWaiting" | "GateApproved" | "GateRejected" | "GateTimedOut" | "UpgradePaused" | "UpgradeResumed" | "RollbackRequested" | "RollbackStarted" | "UpgradeCompleted" | "UpgradeFailed" | "UpgradeRolledBack" | "UpgradeCancelled" | "UpdateRunCreated" | "UpdateRunStarted" | "UpdateRunResumed" | "UpdateRunStopRequested" | "UpdateRunStopped" | "UpdateRunCompleted" | "UpdateRunFailed" | "UpdateRunCancelled" | "StageStarted" | "StageCompleted" | "GroupStarted" | "GroupCompleted" | "MemberStarted" | "MemberWaiting" | "MemberCompleted" | "MemberFailed" | "MemberSkipped" | "MaintenanceWindowOverride" | "GateCompleted";
+        EventType: "UpgradeCreated" | "UpgradeStarted" | "PreChecksPassed" | "PreChecksFailed" | "SecurityOverride" | "CeilingNotEnforced" | "BatchStarted" | "BatchHeld" | "BatchCompleted" | "InstanceUpgraded" | "InstanceFailed" | "InstanceRolledBack" | "InstanceRollbackFailed" | "CanaryMonitoring" | "CanaryMonitoringEnded" | "CanaryUnhealthy" | "CanaryPromoted" | "GreenReady" | "TrafficSwitched" | "TrafficSwitchedBack" | "BlueRetired" | "GreenRetired" | "GateWaiting" | "GateApproved" | "GateRejected" | "GateTimedOut" | "UpgradePaused" | "UpgradeResumed" | "RollbackRequested" | "RollbackStarted" | "UpgradeCompleted" | "UpgradeFailed" | "UpgradeRolledBack" | "UpgradeCancelled" | "AlarmTriggered" | "AnalysisFailed" | "ProgressDeadlineExceeded" | "UpdateRunCreated" | "UpdateRunStarted" | "UpdateRunResumed" | "UpdateRunStopRequested" | "UpdateRunStopped" | "UpdateRunCompleted" | "UpdateRunFailed" | "UpdateRunCancelled" | "StageStarted" | "StageCompleted" | "GroupStarted" | "GroupCompleted" | "MemberStarted" | "MemberWaiting" | "MemberCompleted" | "MemberFailed" | "MemberSkipped" | "MaintenanceWindowOverride" | "GateCompleted";
         FeedEventPage: {
             items: components["schemas"]["FeedEvent"][];
             /** @description Where this answer ends: pass it as `after` to follow on. */
@@ -1929,6 +2004,11 @@ export interface components {
             installedComponents?: {
                 [key: string]: string;
             };
+            alarms?: string[];
+            /** @enum {string} */
+            onAlarm?: "rollback" | "pause" | "fail";
+            analysis?: components["schemas"]["UpgradeAnalysis"];
+            progressDeadlineSeconds?: number;
         };
         MemberCounts: {
             PENDING: number;

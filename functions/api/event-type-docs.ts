@@ -41,6 +41,12 @@ export const UPGRADE_EVENT_DOCS: Readonly<Record<UpgradeEventType, string>> = {
   UpgradeFailed: 'The upgrade ended FAILED: `detail.reason`.',
   UpgradeRolledBack: 'The rollback finished (ROLLED_BACK).',
   UpgradeCancelled: 'The upgrade was cancelled (CANCELLED).',
+  AlarmTriggered:
+    'A watched CloudWatch alarm was in ALARM (before a batch, while a canary was monitored, before a blue-green switch, or at the pre-checks): `detail.alarms`, `detail.action` (the onAlarm action taken).',
+  AnalysisFailed:
+    'The metric analysis had more failed or inconclusive measurements than its failureLimit: `detail.failed`, `detail.inconclusive`, `detail.action`.',
+  ProgressDeadlineExceeded:
+    'No batch finished within progressDeadlineSeconds (waits for a person not counted): `detail.seconds`, `detail.action` (reason progress-deadline).',
 };
 
 export const RUN_EVENT_DOCS: Readonly<Record<RunEventType, string>> = {

@@ -41,6 +41,9 @@ export const UPGRADE_EVENT_TYPES = [
   'UpgradeFailed',
   'UpgradeRolledBack',
   'UpgradeCancelled',
+  'AlarmTriggered',
+  'AnalysisFailed',
+  'ProgressDeadlineExceeded',
 ] as const;
 
 /** What happens to one fleet update run, on its timeline (`…/update-runs/{id}/events`). */

@@ -2,8 +2,9 @@ import { compareVersions } from '../catalog/version-policy.js';
 import { nextWindowStart } from '../pipeline/maintenance-window.js';
 import { matchesLabels } from '../services/labels.js';
 import type { ServiceRecord } from '../services/service.js';
+import { KNOB_DEFAULTS } from '../upgrades/defaults.js';
 import { planBatches } from '../upgrades/plan.js';
-import { KNOB_DEFAULTS } from '../upgrades/schemas.js';
+import { MAX_RUN_MEMBERS, MAX_STAGE_MEMBERS } from './limits.js';
 import {
   type Estimates,
   type GateRecord,
@@ -13,7 +14,7 @@ import {
   type RunRecord,
   type StagePlan,
 } from './run-records.js';
-import { MAX_RUN_MEMBERS, MAX_STAGE_MEMBERS, type MaxConcurrency, type StageSpec } from './schemas.js';
+import type { MaxConcurrency, StageSpec } from './schemas.js';
 
 /** What a member upgrade is assumed to take when the component has no finished upgrade to learn from. */
 export const DEFAULT_UPGRADE_SECONDS = 300;

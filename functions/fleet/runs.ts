@@ -13,6 +13,7 @@ import type { ServiceRepository } from '../services/service-repository.js';
 import type { HealthProbe } from '../upgrade-tasks/health-probe.js';
 import { runPreChecks } from '../upgrade-tasks/pre-checks.js';
 import type { ExecutionRecord } from '../upgrades/execution.js';
+import { checkGates, type GateCheckDeps } from '../upgrades/gate-checks.js';
 import { planBatches } from '../upgrades/plan.js';
 import type { UpgradeGuard } from '../upgrades/upgrade-guard.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
@@ -93,6 +94,8 @@ export interface UpdateRunsDeps {
   readonly probe: HealthProbe;
   /** The pipelines' ceiling check, for the plan's awaiting-validation. */
   readonly pipeline?: UpgradeGuard;
+  /** The `upgrade`'s alarms must exist and its analysis URL pass the SSRF guard (functions/upgrades/gate-checks.ts). */
+  readonly gates?: GateCheckDeps;
   /** Wakes a parked run flow (a gate decided, a member skipped, a stop). */
   wake(tenantId: string, runId: string): Promise<void>;
 }
@@ -132,6 +135,8 @@ export function makeUpdateRuns(deps: UpdateRunsDeps): UpdateRuns {
         errors: [{ field: 'body.emergency', message: `${body.toVersion} is not flagged security` }],
       });
     }
+    // The members' gates, checked once for the run; each member's create checks them again with its own knobs.
+    if (body.upgrade) await checkGates(body.upgrade, deps.gates ?? {}, { field: 'body.upgrade' });
     let stages = body.stages;
     if (body.strategyName !== undefined) {
       try {

@@ -5,7 +5,8 @@ import { ProjectName, SafeKey, ServiceName, Slug, TenantId, Timestamp } from '..
 import { GATE_STATUSES, MEMBER_STATUSES, RUN_STATUSES } from '../domain/fleet.js';
 import { UpgradeKnobs } from '../domain/knobs.js';
 import { LabelKey, LabelValue, MAX_LABELS } from '../services/labels.js';
-import { InstalledComponents, PreCheck } from '../upgrades/schemas.js';
+import { InstalledComponents, PreCheck, UpgradeGates } from '../upgrades/schemas.js';
+import { MAX_RUN_MEMBERS, MAX_STAGE_MEMBERS } from './limits.js';
 
 /**
  * Fleet update runs (docs/architecture.md#fleet-update-runs): update strategies, runs and
@@ -17,12 +18,7 @@ export const MAX_AFTER_STAGE_WAIT_SECONDS = 2_592_000;
 export const MAX_STAGES = 20;
 export const MAX_GROUPS_PER_STAGE = 20;
 export const MAX_GATES_PER_SCOPE = 5;
-/**
- * Members of one run at most, and of one stage: a stage runs as one child execution whose
- * history grows by about a dozen events per member (docs/architecture.md#fleet-update-runs).
- */
-export const MAX_RUN_MEMBERS = 2_000;
-export const MAX_STAGE_MEMBERS = 1_000;
+export { MAX_RUN_MEMBERS, MAX_STAGE_MEMBERS };
 
 export const StrategyName = Slug;
 /**
@@ -49,7 +45,7 @@ export const MaxConcurrency = z
     { error: `a whole count from 1 to ${MAX_RUN_MEMBERS} or a percentage from "1%" to "100%"` },
   )
   .meta({ id: 'MaxConcurrency', description: 'A count of members at once (3), or a percentage of the members ("25%", at least one).' });
-export type RunUpgrade = z.infer<typeof RunUpgradeKnobs>;
+export type RunUpgrade = z.infer<typeof RunUpgradeSpec>;
 export type MaxConcurrency = z.infer<typeof MaxConcurrency>;
 
 const ApprovalGate = z.strictObject({ type: z.literal('approval'), name: ScopedName }).meta({ id: 'ApprovalGateSpec' });
@@ -203,6 +199,17 @@ export const RunUpgradeKnobs = UpgradeKnobs.extend({ installedComponents: Instal
   )
   .meta({ id: 'RunUpgradeKnobs', description: "The member upgrades' knobs (any strategy but STAGED)." });
 
+/**
+ * A run's `upgrade`: the members' knobs and their gates (alarms, onAlarm, analysis,
+ * progressDeadlineSeconds), handed to every member upgrade as its create would take them.
+ */
+export const RunUpgradeSpec = UpgradeKnobs.extend({ installedComponents: InstalledComponents.optional(), ...UpgradeGates.shape })
+  .refine(
+    (knobs) => knobs.strategy !== 'STAGED',
+    'STAGED names one service\u2019s instances; a run\u2019s stages and groups do that across services',
+  )
+  .meta({ id: 'RunUpgrade', description: "The member upgrades' knobs and gates (any strategy but STAGED)." });
+
 export const CreateRunBody = z
   .strictObject({
     name: ScopedName,
@@ -210,7 +217,7 @@ export const CreateRunBody = z
     toVersion: SemVer,
     strategyName: StrategyName.optional(),
     stages: Stages.optional(),
-    upgrade: RunUpgradeKnobs.optional(),
+    upgrade: RunUpgradeSpec.optional(),
     maxFailedMembers: z.number().int().min(0).max(MAX_RUN_MEMBERS).default(0),
     emergency: z.boolean().default(false),
     /** The initiator may decide this run's approval gates (said once, at creation). */
@@ -311,7 +318,9 @@ export const UpdateRun = z
     initiatedBy: z.string(),
     trigger: z.strictObject({ profile: z.string(), version: z.string() }).optional(),
     strategyName: z.string().optional(),
-    upgrade: UpgradeKnobs.extend({ installedComponents: z.record(z.string(), z.string()).optional() }).meta({ id: 'UpdateRunUpgrade' }),
+    upgrade: UpgradeKnobs.extend({ installedComponents: z.record(z.string(), z.string()).optional(), ...UpgradeGates.shape }).meta({
+      id: 'UpdateRunUpgrade',
+    }),
     createdAt: Timestamp,
     startedAt: Timestamp.optional(),
     finishedAt: Timestamp.optional(),

@@ -7,7 +7,9 @@ import type { Strategies } from '../fleet/strategies.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
+import { createUrlGuard } from '../targets/url-guard.js';
 import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
+import { createCloudWatchAlarmStates } from '../upgrades/cloudwatch-alarm-states.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
 
@@ -29,5 +31,9 @@ export function updateRunsSetup(base: BaseSetup, strategies: Pick<Strategies, 'g
     probe: createHttpHealthProbe({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
     pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
     wake: makeRunWaker({ runs, workflow }),
+    gates: {
+      alarms: createCloudWatchAlarmStates(base.env),
+      checkUrl: createUrlGuard({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
+    },
   });
 }

@@ -7,8 +7,10 @@ import { baseSetup } from '../common/setup.js';
 import { createServiceRepository } from '../services/service-repository.js';
 import { createTargetAdapter } from '../targets/target-adapter.js';
 import { createHttpHealthProbe } from '../upgrade-tasks/health-probe.js';
+import { createHttpMetricWebhook } from '../upgrade-tasks/metric-webhook.js';
 import { runTask } from '../upgrade-tasks/task-table.js';
 import { makeUpgradeTasks, type UpgradeTasks } from '../upgrade-tasks/tasks.js';
+import { createCloudWatchAlarmStates } from '../upgrades/cloudwatch-alarm-states.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import { pipelineSetup } from './pipeline-setup.js';
 import { upgradeRepositorySetup } from './upgrade-repository-setup.js';
@@ -33,6 +35,8 @@ function setup(): UpgradeTasks {
         ...(ca === undefined ? {} : { ca }),
       }),
     probe: createHttpHealthProbe({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
+    alarms: createCloudWatchAlarmStates(base.env),
+    metricWebhook: createHttpMetricWebhook({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
     clock: base.clock,
     sleep,
     timeScale: scale,

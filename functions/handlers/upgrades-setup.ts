@@ -3,6 +3,8 @@ import type { BaseSetup } from '../common/setup.js';
 import { createPipelineRepository } from '../pipeline/pipeline-repository.js';
 import { makeUpgradeGuard } from '../pipeline/upgrade-guard.js';
 import { createServiceRepository } from '../services/service-repository.js';
+import { createUrlGuard } from '../targets/url-guard.js';
+import { createCloudWatchAlarmStates } from '../upgrades/cloudwatch-alarm-states.js';
 import { createSfnWorkflow } from '../upgrades/sfn-workflow.js';
 import type { UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import { makeUpgrades, type Upgrades } from '../upgrades/upgrades.js';
@@ -29,5 +31,7 @@ export function upgradesSetup(
     feed: base.feed,
     pipeline: makeUpgradeGuard({ pipeline: createPipelineRepository(base.db, base.tableName) }),
     metrics: base.metrics,
+    alarms: createCloudWatchAlarmStates(base.env),
+    checkUrl: createUrlGuard({ allowPrivateNetworks: base.env.SLUICE_ALLOW_PRIVATE_NETWORKS }),
   });
 }

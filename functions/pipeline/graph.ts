@@ -4,7 +4,7 @@
  *
  * A service is named by its key `project/name`. An edge is one upgrade step.
  */
-import { MAX_CHAIN_SERVICES } from './schemas.js';
+import { MAX_CHAIN_SERVICES } from './limits.js';
 
 export interface Edge {
   readonly stepId: string;

@@ -9,8 +9,7 @@ import { MaintenanceWindow } from '../services/schemas.js';
 export const DEFAULT_DELAY_DAYS = 7;
 export const MIN_DELAY_DAYS = 1;
 export const MAX_DELAY_DAYS = 30;
-/** The longest chain, in services (docs/architecture.md#steps-and-graph-rules). */
-export const MAX_CHAIN_SERVICES = 3;
+export { MAX_CHAIN_SERVICES } from './limits.js';
 
 export const StepId = z.string().regex(/^stp_[0-9a-z]{10,40}$/, 'not an upgrade step id');
 

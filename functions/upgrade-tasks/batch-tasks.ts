@@ -11,6 +11,7 @@ import {
   timeBudget,
 } from './context.js';
 import { afterBatch, type ControlAction, isRetryPass, nextMove } from './decisions.js';
+import { makeGates } from './gates.js';
 import { runPreChecks } from './pre-checks.js';
 
 /** Statuses in which a batch may act on instances. */
@@ -24,6 +25,7 @@ const UNFINISHED = ['PENDING', 'DRAINING', 'UPGRADING', 'HEALTH_CHECKING'];
  */
 export function makeBatchTasks(ctx: TaskContext) {
   const { upgrades, workflow, clock, logger, probe, catalog } = ctx.deps;
+  const gates = makeGates(ctx);
 
   return {
     async preChecks(ids: Ids): Promise<{ passed: boolean }> {
@@ -31,28 +33,51 @@ export function makeBatchTasks(ctx: TaskContext) {
       // A flow started as the child of another (CANARY's rollout) finds the checks done:
       // it carries on unless the execution already ended.
       if (execution.status !== 'VALIDATING') return { passed: !isTerminal(execution.status) };
-      const [service, versions, instances] = await Promise.all([
+      const [service, versions, instances, firing] = await Promise.all([
         ctx.loadService(execution),
         catalog.allVersions(execution.componentId),
         ctx.allInstances(execution),
+        gates.firingAlarms(execution),
       ]);
-      const preChecks = await runPreChecks({ execution, service, versions, instances, probe });
+      const preChecks = await runPreChecks({
+        execution,
+        service,
+        versions,
+        instances,
+        probe,
+        ...(execution.alarms ? { firingAlarms: firing } : {}),
+      });
       const failed = preChecks.filter((check) => !check.passed);
       try {
         if (failed.length > 0) {
           const reason = `Pre-checks failed: ${failed.map((check) => `${check.name} (${check.detail})`).join('; ')}`;
+          const tripped = firing.length > 0 ? gates.alarmTrip(firing, 'at the pre-checks') : undefined;
           await upgrades.transition(ids.tenantId, ids.executionId, {
             from: ['VALIDATING'],
             to: 'FAILED',
-            set: { preChecks, statusReason: reason },
+            set: {
+              preChecks,
+              statusReason: reason,
+              // An alarm already in ALARM fails the pre-check whatever onAlarm says: nothing has rolled yet.
+              ...(tripped
+                ? { gateTrigger: { reason: 'alarm', detail: tripped.detail, action: 'fail', at: clock.now().toISOString() } }
+                : {}),
+            },
             event: { type: 'PreChecksFailed', actor: 'sluice', detail: { preChecks } },
           });
+          if (tripped)
+            await upgrades.appendEvent(ids.tenantId, ids.executionId, {
+              type: 'AlarmTriggered',
+              actor: 'sluice',
+              detail: { ...tripped.eventDetail, reason: tripped.detail, action: 'fail' },
+            });
           return { passed: false };
         }
         await upgrades.transition(ids.tenantId, ids.executionId, {
           from: ['VALIDATING'],
           to: execution.strategy === 'CANARY' ? 'CANARY_RUNNING' : 'IN_PROGRESS',
-          set: { preChecks },
+          // The rollout starts: the progress deadline's clock with it.
+          set: { preChecks, lastBatchFinishedAt: clock.now().toISOString() },
           event: { type: 'PreChecksPassed', actor: 'sluice', detail: { preChecks } },
         });
         return { passed: true };
@@ -66,7 +91,10 @@ export function makeBatchTasks(ctx: TaskContext) {
     async control(
       ids: Ids,
     ): Promise<{ action: ControlAction; batch: number; batchDelaySeconds: number; gate: number; gateTimeoutSeconds: number }> {
-      const execution = await ctx.load(ids);
+      let execution = await ctx.load(ids);
+      // Before each batch: the watched alarms and the progress deadline (a tripped gate changes the move).
+      if (nextMove(execution) === 'run' && (await gates.beforeBatch(execution, execution.completedBatches)) !== 'none')
+        execution = await ctx.load(ids);
       return {
         action: nextMove(execution),
         batch: execution.completedBatches,
@@ -206,6 +234,10 @@ export function makeBatchTasks(ctx: TaskContext) {
       const execution = await ctx.load(ids);
       const intervalSeconds = execution.healthCheckIntervalSeconds;
       if (isTerminal(execution.status)) return { pending: 0, intervalSeconds };
+      // A batch that never ends (a target that never becomes healthy) meets the progress
+      // deadline here; a rollback or a failure ends the batch now, a pause at its boundary.
+      const late = await gates.duringBatch(execution, ids.batch);
+      if (late === 'rollback' || late === 'fail') return { pending: 0, intervalSeconds };
       const adapter = await ctx.adapterOf(execution);
       const checking = (await ctx.passInstances(execution, ids.batch)).filter((instance) => instance.status === 'HEALTH_CHECKING');
       let pending = 0;
@@ -256,7 +288,10 @@ export function makeBatchTasks(ctx: TaskContext) {
       const instances = await ctx.passInstances(execution, ids.batch);
       const began = ctx.began(execution, ids.batch, instances);
       if (began && execution.completedBatches === ids.batch) {
-        execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: ids.batch + 1 });
+        execution = await upgrades.update(ids.tenantId, ids.executionId, {
+          completedBatches: ids.batch + 1,
+          lastBatchFinishedAt: clock.now().toISOString(),
+        });
         await upgrades.appendEvent(ids.tenantId, ids.executionId, {
           type: 'BatchCompleted',
           detail: {

@@ -2,13 +2,19 @@ import { ConflictError } from '../common/errors.js';
 import { ALL_INSTANCES } from '../targets/target-adapter.js';
 import { forEachLimited, greenOf, type Ids, INSTANCE_CONCURRENCY, type TaskContext, TOUCHED } from './context.js';
 import { afterGreen, type BlueGreenMove, blueGreenMove, switchGateTimeoutSeconds } from './decisions.js';
+import { makeGates } from './gates.js';
 
 /** BLUE_GREEN: green beside blue, the traffic switch, blue held for the scale-down delay, then retired. */
 export function makeBlueGreenTasks(ctx: TaskContext) {
   const { upgrades, workflow, clock } = ctx.deps;
+  const gates = makeGates(ctx);
 
   const switchTraffic = async (ids: Ids & { to: 'green' | 'blue' }): Promise<{ scaleDownDelaySeconds: number }> => {
     const execution = await ctx.load(ids);
+    // Before the switch: a watched alarm in ALARM acts by onAlarm and traffic stays on blue;
+    // the hold that follows finds the execution moved and sends the flow to its next move.
+    if (ids.to === 'green' && execution.status === 'IN_PROGRESS' && (await gates.beforeSwitch(execution)) !== 'none')
+      return { scaleDownDelaySeconds: execution.scaleDownDelaySeconds ?? 0 };
     const adapter = await ctx.adapterOf(execution);
     const weights = ids.to === 'green' ? { blue: 0, green: 100 } : { blue: 100, green: 0 };
     if (adapter) {
@@ -35,7 +41,10 @@ export function makeBlueGreenTasks(ctx: TaskContext) {
       let execution = await ctx.load(ids);
       const began = ctx.began(execution, 0, await ctx.batchRange(execution, 0));
       if (began && execution.completedBatches === 0)
-        execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+        execution = await upgrades.update(ids.tenantId, ids.executionId, {
+          completedBatches: 1,
+          lastBatchFinishedAt: clock.now().toISOString(),
+        });
       const gateTimeoutSeconds = switchGateTimeoutSeconds(execution);
       const next = afterGreen(execution, { began });
       if (next.action === 'start-rollback') {

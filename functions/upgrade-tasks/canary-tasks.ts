@@ -1,11 +1,13 @@
 import { ConflictError } from '../common/errors.js';
-import type { InstanceRecord } from '../upgrades/execution.js';
+import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
 import { forEachLimited, type Ids, INSTANCE_CONCURRENCY, type TaskContext } from './context.js';
 import { afterCanaryBatch, canaryMonitorExit, canaryVerdict } from './decisions.js';
+import { makeGates } from './gates.js';
 
 /** CANARY: the verdict on the canary batch, then monitoring until promotion or rollback. */
 export function makeCanaryTasks(ctx: TaskContext) {
   const { upgrades, clock } = ctx.deps;
+  const gates = makeGates(ctx);
 
   return {
     /**
@@ -17,7 +19,10 @@ export function makeCanaryTasks(ctx: TaskContext) {
       let execution = await ctx.load(ids);
       const began = ctx.began(execution, 0, await ctx.batchRange(execution, 0));
       if (began && execution.completedBatches === 0)
-        execution = await upgrades.update(ids.tenantId, ids.executionId, { completedBatches: 1 });
+        execution = await upgrades.update(ids.tenantId, ids.executionId, {
+          completedBatches: 1,
+          lastBatchFinishedAt: clock.now().toISOString(),
+        });
       const next = afterCanaryBatch(execution, { began });
       if (next.action === 'start-rollback') {
         execution = await ctx.leavePause(execution, next.reason);
@@ -54,10 +59,15 @@ export function makeCanaryTasks(ctx: TaskContext) {
 
     /** One health check of the canaries while CANARY_MONITORING. */
     async monitorCanary(ids: Ids): Promise<{ decision: 'continue' | 'promoted' | 'rollback' | 'stopped'; intervalSeconds: number }> {
-      const execution = await ctx.load(ids);
-      const intervalSeconds = execution.healthCheckIntervalSeconds;
+      let execution = await ctx.load(ids);
+      let intervalSeconds = execution.healthCheckIntervalSeconds;
       const exit = canaryMonitorExit(execution.status);
       if (exit) return { decision: exit, intervalSeconds };
+      // The gates first: a watched alarm in ALARM, then one measurement of the analysis when one is due.
+      const gated = await monitorGates(execution);
+      if (gated.decision) return { decision: gated.decision, intervalSeconds };
+      if (gated.nextInSeconds !== undefined) intervalSeconds = Math.min(intervalSeconds, gated.nextInSeconds);
+      execution = gated.execution;
       const adapter = await ctx.adapterOf(execution);
       const canaries = (await ctx.batchRange(execution, 0)).filter((instance) => instance.status === 'COMPLETED');
       const sick: InstanceRecord[] = [];
@@ -106,9 +116,12 @@ export function makeCanaryTasks(ctx: TaskContext) {
             await ctx.failExecution({ ...execution, status: 'IN_PROGRESS' }, verdict.reason);
             return { decision: 'stopped', intervalSeconds };
           case 'promote':
+            // Not while a gate holds it (onAlarm pause) or the analysis has measurements left.
+            if (execution.promotionHeld || gates.analysisPending(execution)) return { decision: 'continue', intervalSeconds };
             await upgrades.transition(ids.tenantId, ids.executionId, {
               from: ['CANARY_MONITORING'],
               to: 'IN_PROGRESS',
+              set: { waitEndedAt: clock.now().toISOString() },
               event: {
                 type: 'CanaryPromoted',
                 actor: 'sluice',
@@ -126,4 +139,34 @@ export function makeCanaryTasks(ctx: TaskContext) {
       return { decision: 'continue', intervalSeconds };
     },
   };
+
+  /**
+   * The gates of one monitoring tick. A tripped gate ends monitoring by onAlarm (rollback,
+   * fail) or holds the promotion (pause); an alarm hold lifts once no watched alarm is in
+   * ALARM, an analysis hold stays (a person promotes or rolls back).
+   */
+  async function monitorGates(execution: ExecutionRecord): Promise<{
+    decision?: 'rollback' | 'stopped';
+    nextInSeconds?: number;
+    execution: ExecutionRecord;
+  }> {
+    const ids = { tenantId: execution.tenantId, executionId: execution.executionId };
+    const outcomeOf = (outcome: string) =>
+      outcome === 'rollback' ? ('rollback' as const) : outcome === 'fail' ? ('stopped' as const) : undefined;
+    const firing = await gates.firingAlarms(execution);
+    if (firing.length > 0) {
+      const decision = outcomeOf(await gates.trip(execution, gates.alarmTrip(firing, 'while the canary was monitored')));
+      if (decision) return { decision, execution };
+    } else if (execution.promotionHeld === 'alarm') {
+      try {
+        await upgrades.update(ids.tenantId, ids.executionId, {}, { whileStatus: ['CANARY_MONITORING'], remove: ['promotionHeld'] });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    const measured = await gates.measure(await ctx.load(ids));
+    const decision = outcomeOf(measured.outcome);
+    if (decision) return { decision, execution };
+    return { ...(measured.nextInSeconds === undefined ? {} : { nextInSeconds: measured.nextInSeconds }), execution: await ctx.load(ids) };
+  }
 }

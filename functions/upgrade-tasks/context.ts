@@ -14,12 +14,14 @@ import {
   type TargetAction,
   type TargetAdapter,
 } from '../targets/target-adapter.js';
+import type { AlarmStates } from '../upgrades/alarm-states.js';
 import type { ExecutionRecord, InstanceRecord } from '../upgrades/execution.js';
 import { sameVersions, versionsAfter } from '../upgrades/instance-versions.js';
 import type { TransitionRequest, UpgradeRepository } from '../upgrades/upgrade-repository.js';
 import type { Workflow } from '../upgrades/workflow.js';
 import { isRetryPass } from './decisions.js';
 import type { HealthProbe } from './health-probe.js';
+import type { MetricWebhook } from './metric-webhook.js';
 
 export interface UpgradeTasksDeps {
   readonly upgrades: UpgradeRepository;
@@ -38,6 +40,10 @@ export interface UpgradeTasksDeps {
   readonly metrics?: Metrics;
   /** Where the API is reached, for the approve/reject links of gate events. */
   readonly apiBaseUrl?: string;
+  /** The watched CloudWatch alarms' states (DescribeAlarms); needed by upgrades that watch alarms. */
+  readonly alarms?: AlarmStates;
+  /** Reads an analysis's metric webhook; needed by upgrades with an analysis. */
+  readonly metricWebhook?: MetricWebhook;
   /** Upgrade pipelines: a completed upgrade leaves pending auto-validations on its source's steps (docs/architecture.md#auto-validation-schedules). */
   readonly pipeline?: {
     /** The pending entries, as writes of the completion's own transaction. */

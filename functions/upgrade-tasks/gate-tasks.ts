@@ -70,7 +70,12 @@ export function makeGateTasks(ctx: TaskContext) {
       const execution = await ctx.load(ids);
       if ((execution.gatesPassed ?? 0) > ids.gate) return;
       await upgrades.take(ids.tenantId, ids.executionId, 'gateToken');
-      await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
+      await upgrades.update(
+        ids.tenantId,
+        ids.executionId,
+        { gatesPassed: ids.gate + 1, waitEndedAt: clock.now().toISOString() },
+        { remove: ['waitingFor'] },
+      );
       waited(execution);
       await upgrades.appendEvent(ids.tenantId, ids.executionId, {
         type: 'GateApproved',
@@ -118,7 +123,12 @@ export function makeGateTasks(ctx: TaskContext) {
       };
       if (execution.status !== 'IN_PROGRESS') return { action: 'rejected' };
       if (outcome === 'approve') {
-        await upgrades.update(ids.tenantId, ids.executionId, { gatesPassed: ids.gate + 1 }, { remove: ['waitingFor'] });
+        await upgrades.update(
+          ids.tenantId,
+          ids.executionId,
+          { gatesPassed: ids.gate + 1, waitEndedAt: clock.now().toISOString() },
+          { remove: ['waitingFor'] },
+        );
         waited(execution);
         await upgrades.appendEvent(ids.tenantId, ids.executionId, { type: 'GateTimedOut', actor: 'sluice', detail });
         return { action: 'approved' };

@@ -17,6 +17,8 @@ export async function runPreChecks(input: {
   versions: readonly CatalogVersion[];
   instances: readonly Pick<InstanceRecord, 'instanceId' | 'healthUrl'>[];
   probe: HealthProbe;
+  /** The watched alarms in ALARM now, when the upgrade watches alarms: a sixth check, `alarms`. */
+  firingAlarms?: readonly string[];
 }): Promise<PreCheck[]> {
   const { execution, service, versions, probe } = input;
   const checks: PreCheck[] = [];
@@ -91,5 +93,17 @@ export async function runPreChecks(input: {
           : 'no dependency constraints'
         : missing.map((b) => `${b.code}: ${b.reason}`).join('; '),
   });
+
+  if (input.firingAlarms !== undefined) {
+    const watched = execution.alarms ?? [];
+    checks.push({
+      name: 'alarms',
+      passed: input.firingAlarms.length === 0,
+      detail:
+        input.firingAlarms.length === 0
+          ? `none of ${watched.length} watched alarm(s) in ALARM`
+          : `in ALARM: ${input.firingAlarms.join(', ')}`,
+    });
+  }
   return checks;
 }

@@ -74,6 +74,33 @@ export interface ExecutionRecord {
   pausedFrom?: 'IN_PROGRESS' | 'CANARY_RUNNING';
   /** Task token of the flow parked at a pause. Never returned, never logged. */
   resumeToken?: string;
+  /** CloudWatch alarms the flow checks (docs/architecture.md#alarm-and-metric-gates). */
+  alarms?: string[];
+  /** What a tripped gate does (absent on records older than the field: rollback). */
+  onAlarm?: OnAlarm;
+  analysis?: { url: string; intervalSeconds: number; count: number; successCondition: string; failureLimit: number };
+  progressDeadlineSeconds?: number;
+  /** When the last batch finished, or the rollout began: the progress deadline counts from the later of this and `waitEndedAt`. */
+  lastBatchFinishedAt?: string;
+  /** When the flow last came back from waiting on a person (a resume, a gate decision, a canary promotion). */
+  waitEndedAt?: string;
+  /** Measurements of the analysis taken so far: the conditional writes' counter, so a retried task counts none twice. */
+  analysisTaken?: number;
+  analysisFailed?: number;
+  analysisInconclusive?: number;
+  analysisLast?: { at: string; outcome: 'passed' | 'failed' | 'inconclusive'; detail: string };
+  /** The first tripped gate, and what it did (shown in rollbackInfo.trigger). */
+  gateTrigger?: GateTrigger;
+  /** CANARY_MONITORING with onAlarm pause: why auto-promotion is withheld (the table has no PAUSED edge from there). */
+  promotionHeld?: string;
+}
+
+export type OnAlarm = 'rollback' | 'pause' | 'fail';
+export interface GateTrigger {
+  reason: 'alarm' | 'analysis' | 'progress-deadline';
+  detail: string;
+  action: OnAlarm;
+  at: string;
 }
 
 export interface InstanceRecord {
@@ -137,6 +164,21 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
     ...optional('scaleDownDelaySeconds'),
     gateTimeoutSeconds: record.gateTimeoutSeconds,
     onGateTimeout: record.onGateTimeout,
+    ...optional('alarms'),
+    onAlarm: record.onAlarm ?? 'rollback',
+    ...optional('analysis'),
+    ...(record.analysis
+      ? {
+          analysisProgress: {
+            taken: record.analysisTaken ?? 0,
+            failed: record.analysisFailed ?? 0,
+            inconclusive: record.analysisInconclusive ?? 0,
+            ...(record.analysisLast ? { last: record.analysisLast } : {}),
+          },
+        }
+      : {}),
+    ...optional('progressDeadlineSeconds'),
+    ...optional('lastBatchFinishedAt'),
     effectiveBatchSize: Math.max(0, ...record.batchBounds.slice(1).map((bound, index) => bound - (record.batchBounds[index] ?? 0))),
     totalBatches: record.batchBounds.length - 1,
     completedBatches: record.completedBatches,
@@ -151,6 +193,7 @@ export function toExecutionView(record: ExecutionRecord): UpgradeExecutionView {
       ...(record.rollbackInitiatedAt === undefined ? {} : { rollbackInitiatedAt: record.rollbackInitiatedAt }),
       ...(record.rollbackInitiatedBy === undefined ? {} : { rollbackInitiatedBy: record.rollbackInitiatedBy }),
       rolledBackInstances: record.rolledBackInstances,
+      ...(record.gateTrigger ? { trigger: record.gateTrigger } : {}),
     },
     initiatedBy: record.initiatedBy,
     allowSelfApproval: record.allowSelfApproval === true,

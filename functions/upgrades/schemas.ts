@@ -1,33 +1,20 @@
 import * as z from 'zod';
 import { ComponentId, SemVer } from '../catalog/schemas.js';
+import { parseCondition } from '../common/json-condition.js';
 import { PageQuery } from '../common/pagination.js';
 import { ProjectName, SafeKey, ServiceName, TenantId } from '../common/schemas.js';
 import { Strategy, UpgradeKnobs } from '../domain/knobs.js';
 import { INSTANCE_STATUSES, STATUSES } from '../domain/status.js';
+import { MAX_GATE_TIMEOUT_SECONDS } from './defaults.js';
 
 export { STRATEGIES, Strategy } from '../domain/knobs.js';
-
-/** The defaults of every knob a request leaves out (docs/architecture.md#defaults-and-effective-batch). */
-export const KNOB_DEFAULTS = {
-  strategy: 'ROLLING',
-  canaryPercentage: 10,
-  batchSize: 5,
-  batchDelaySeconds: 60,
-  healthCheckIntervalSeconds: 30,
-  healthCheckTimeoutSeconds: 300,
-  maxUnavailablePercentage: 25,
-  autoRollbackEnabled: false,
-  failureThreshold: 3,
-  maxConcurrentActions: 16,
-} as const satisfies Required<UpgradeKnobs>;
+export { DEFAULT_GATE_TIMEOUT_SECONDS, KNOB_DEFAULTS, MAX_GATE_TIMEOUT_SECONDS } from './defaults.js';
 
 export const ExecutionStatus = z.enum(STATUSES).meta({ id: 'UpgradeStatus' });
 export const InstanceStatus = z.enum(INSTANCE_STATUSES).meta({ id: 'UpgradeInstanceStatus' });
 export const ExecutionId = z.string().regex(/^upg_[0-9a-z]{10,40}$/, 'not an upgrade execution id');
 
 /** Seven days, and at most thirty: nothing waits forever (docs/architecture.md#gates-and-self-approval). */
-export const DEFAULT_GATE_TIMEOUT_SECONDS = 7 * 86_400;
-export const MAX_GATE_TIMEOUT_SECONDS = 30 * 86_400;
 
 export const Stage = z
   .strictObject({
@@ -43,6 +30,73 @@ export type Stage = z.infer<typeof Stage>;
 export const InstalledComponents = z
   .record(SafeKey(z.string().max(64)), z.string().max(64))
   .refine((value) => Object.keys(value).length <= 64, 'at most 64 entries');
+
+/** Alarms an upgrade may watch at most (CodeDeploy's limit too). */
+export const MAX_GATE_ALARMS = 10;
+export const ON_ALARM_ACTIONS = ['rollback', 'pause', 'fail'] as const;
+/** Seven days: the longest progress deadline; a batch that takes longer is not stuck, it is slow by design. */
+export const MAX_PROGRESS_DEADLINE_SECONDS = 7 * 86_400;
+
+/** A CloudWatch alarm name: 1–255 printable characters, as CloudWatch takes them. */
+const AlarmName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (name) => ![...name].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f),
+    'an alarm name of printable characters',
+  );
+
+/**
+ * A metric webhook polled while a canary is monitored: `count` measurements every
+ * `intervalSeconds`, each judged by `successCondition` on the JSON answer; more than
+ * `failureLimit` failed or inconclusive ones fail the analysis (docs/architecture.md#alarm-and-metric-gates).
+ */
+export const Analysis = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .refine((url) => {
+        const parsed = new URL(url);
+        return parsed.username === '' && parsed.password === '';
+      }, 'the URL must not carry credentials'),
+    intervalSeconds: z.number().int().min(1).max(3_600),
+    count: z.number().int().min(1).max(100),
+    /** A JSONPath comparison on the answer, such as `$.errorRate < 0.01` (functions/common/json-condition.ts). */
+    successCondition: z
+      .string()
+      .min(1)
+      .max(256)
+      .superRefine((text, ctx) => {
+        const parsed = parseCondition(text);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `not a JSONPath comparison: ${parsed.error}` });
+      }),
+    /** Failed or inconclusive measurements tolerated; one more fails the analysis. */
+    failureLimit: z.number().int().min(0).max(100).optional(),
+  })
+  .meta({
+    id: 'UpgradeAnalysis',
+    description: 'A metric webhook polled while a canary is monitored (a JSON answer judged by successCondition).',
+  });
+export type Analysis = z.infer<typeof Analysis>;
+
+/** What an upgrade watches while it rolls, and what it does when one of them trips. */
+export const UpgradeGates = z.strictObject({
+  /** CloudWatch alarms checked before each batch, while a canary is monitored and before a blue-green switch. */
+  alarms: z
+    .array(AlarmName)
+    .min(1)
+    .max(MAX_GATE_ALARMS)
+    .refine((names) => new Set(names).size === names.length, 'each alarm once')
+    .optional(),
+  /** What a tripped gate (an alarm in ALARM, a failed analysis, the progress deadline) does. @default rollback */
+  onAlarm: z.enum(ON_ALARM_ACTIONS).optional(),
+  analysis: Analysis.optional(),
+  /** No batch finished in this long (waits for a person not counted) → the onAlarm action. */
+  progressDeadlineSeconds: z.number().int().min(1).max(MAX_PROGRESS_DEADLINE_SECONDS).optional(),
+});
+export type UpgradeGates = z.infer<typeof UpgradeGates>;
 
 export const CreateUpgradeBody = UpgradeKnobs.extend({
   project: ProjectName,
@@ -69,12 +123,15 @@ export const CreateUpgradeBody = UpgradeKnobs.extend({
    */
   rollbackOf: ExecutionId.optional(),
 })
+  .extend(UpgradeGates.shape)
   .strict()
   .superRefine((body, ctx) => {
     if (body.strategy === 'STAGED' && !body.stages)
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'a STAGED upgrade needs stages' });
     if (body.stages && body.strategy !== 'STAGED')
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'stages apply to STAGED upgrades only' });
+    if (body.onAlarm && !body.alarms && !body.analysis && body.progressDeadlineSeconds === undefined)
+      ctx.addIssue({ code: 'custom', path: ['onAlarm'], message: 'onAlarm applies with alarms, analysis or progressDeadlineSeconds' });
   })
   .meta({ id: 'CreateUpgradeRequest' });
 export type CreateUpgradeBody = z.infer<typeof CreateUpgradeBody>;
@@ -91,8 +148,32 @@ export const RollbackInfo = z
     rollbackInitiatedAt: z.iso.datetime().optional(),
     rollbackInitiatedBy: z.string().optional(),
     rolledBackInstances: z.array(z.string()),
+    /** The gate that tripped (an alarm, the analysis, the progress deadline) and what it did. */
+    trigger: z
+      .strictObject({
+        reason: z.enum(['alarm', 'analysis', 'progress-deadline']),
+        detail: z.string(),
+        action: z.enum(ON_ALARM_ACTIONS),
+        at: z.iso.datetime(),
+      })
+      .optional(),
   })
   .meta({ id: 'RollbackInfo' });
+
+export const AnalysisProgress = z
+  .strictObject({
+    taken: z.number().int(),
+    failed: z.number().int(),
+    inconclusive: z.number().int(),
+    last: z
+      .strictObject({
+        at: z.iso.datetime(),
+        outcome: z.enum(['passed', 'failed', 'inconclusive']),
+        detail: z.string(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'UpgradeAnalysisProgress', description: 'The metric analysis so far: measurements taken and how they went.' });
 
 export const WaitingFor = z
   .strictObject({
@@ -132,6 +213,13 @@ export const UpgradeExecution = z
     scaleDownDelaySeconds: z.number().int().optional(),
     gateTimeoutSeconds: z.number().int(),
     onGateTimeout: z.enum(['reject', 'approve']),
+    alarms: z.array(z.string()).optional(),
+    onAlarm: z.enum(ON_ALARM_ACTIONS),
+    analysis: Analysis.extend({ successCondition: z.string(), failureLimit: z.number().int() }).optional(),
+    analysisProgress: AnalysisProgress.optional(),
+    progressDeadlineSeconds: z.number().int().optional(),
+    /** When the last batch finished (the rollout's start before the first): the progress deadline's clock. */
+    lastBatchFinishedAt: z.iso.datetime().optional(),
     effectiveBatchSize: z.number().int(),
     totalBatches: z.number().int(),
     completedBatches: z.number().int(),

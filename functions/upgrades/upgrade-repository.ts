@@ -57,12 +57,20 @@ export interface UpgradeRepository {
    * lock and counts the execution in its component's statistics, in the same transaction.
    */
   transition(tenantId: string, executionId: string, request: TransitionRequest): Promise<ExecutionRecord>;
-  /** Sets fields without a status change, optionally only while the status is one of `whileStatus`. */
+  /**
+   * Sets fields without a status change, optionally only while the status is one of
+   * `whileStatus` and only while `expect.field` still holds `expect.value` (absent when
+   * `undefined`): a counter moved by one writer only, whatever the retries.
+   */
   update(
     tenantId: string,
     executionId: string,
     set: ExecutionPatch,
-    options?: { whileStatus?: readonly Status[]; remove?: readonly (keyof ExecutionRecord)[] },
+    options?: {
+      whileStatus?: readonly Status[];
+      remove?: readonly (keyof ExecutionRecord)[];
+      expect?: { readonly field: keyof ExecutionRecord; readonly value: string | number | undefined };
+    },
   ): Promise<ExecutionRecord>;
   /** Removes an attribute and returns the value it had (used to take a task token exactly once). */
   take(tenantId: string, executionId: string, attribute: 'resumeToken' | 'gateToken'): Promise<string | undefined>;
@@ -341,19 +349,30 @@ export function createUpgradeRepository(
     async update(tenantId, executionId, set, options = {}) {
       const update = expression(set, (options.remove ?? []) as string[]);
       const whileValues = Object.fromEntries((options.whileStatus ?? []).map((status, index) => [`:while${index}`, status]));
+      const conditions = ['attribute_exists(pk)'];
+      const names: Record<string, string> = { ...update.names };
+      const values: Record<string, unknown> = { ...update.values, ...whileValues };
+      if (options.whileStatus) {
+        conditions.push(`#status IN (${Object.keys(whileValues).join(', ')})`);
+        names['#status'] = 'status';
+      }
+      if (options.expect) {
+        names['#expect'] = options.expect.field;
+        if (options.expect.value === undefined) conditions.push('attribute_not_exists(#expect)');
+        else {
+          conditions.push('#expect = :expect');
+          values[':expect'] = options.expect.value;
+        }
+      }
       try {
         const result = await db.send(
           new UpdateCommand({
             TableName: tableName,
             Key: executionKey(tenantId, executionId),
             UpdateExpression: update.text,
-            ConditionExpression: options.whileStatus
-              ? `attribute_exists(pk) AND #status IN (${Object.keys(whileValues).join(', ')})`
-              : 'attribute_exists(pk)',
-            ExpressionAttributeNames: { ...update.names, ...(options.whileStatus ? { '#status': 'status' } : {}) },
-            ...(Object.keys(update.values).length + Object.keys(whileValues).length > 0
-              ? { ExpressionAttributeValues: { ...update.values, ...whileValues } }
-              : {}),
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),

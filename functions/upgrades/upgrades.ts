@@ -12,17 +12,13 @@ import type { UpgradeFlowName } from '../domain/flows.js';
 import { type InstanceStatus, type Status, sourcesOf } from '../domain/status.js';
 import type { ServiceRecord } from '../services/service.js';
 import type { ServiceRepository } from '../services/service-repository.js';
+import type { AlarmStates } from './alarm-states.js';
+import { DEFAULT_GATE_TIMEOUT_SECONDS, KNOB_DEFAULTS } from './defaults.js';
 import { type ExecutionRecord, type InstanceRecord, toExecutionView, toInstanceView } from './execution.js';
+import { checkGates } from './gate-checks.js';
 import { recordInstanceVersions } from './instance-versions.js';
 import { planBatches, planStages } from './plan.js';
-import {
-  type CreateUpgradeBody,
-  DEFAULT_GATE_TIMEOUT_SECONDS,
-  KNOB_DEFAULTS,
-  type Strategy,
-  type UpgradeExecutionView,
-  type UpgradeInstanceView,
-} from './schemas.js';
+import type { CreateUpgradeBody, Strategy, UpgradeExecutionView, UpgradeInstanceView } from './schemas.js';
 import type { UpgradeGuard } from './upgrade-guard.js';
 import type { UpgradeRepository } from './upgrade-repository.js';
 import type { Workflow } from './workflow.js';
@@ -76,6 +72,10 @@ export interface UpgradesDeps {
   readonly pipeline?: UpgradeGuard;
   /** Gate waits decided here (the status counts come from the repository, upgrade-metrics.ts). @default none */
   readonly metrics?: Metrics;
+  /** Where a create finds whether the alarms it names exist (DescribeAlarms); absent, a create naming alarms is refused. */
+  readonly alarms?: AlarmStates;
+  /** Why an analysis URL is refused (the webhook target's SSRF guard), or `undefined`; absent, only https is required. */
+  readonly checkUrl?: (url: string) => Promise<string | undefined>;
 }
 
 export interface Upgrades {
@@ -125,7 +125,18 @@ export interface Upgrades {
   }>;
 }
 
-export function makeUpgrades({ upgrades, services, catalog, workflow, clock, feed, pipeline, metrics }: UpgradesDeps): Upgrades {
+export function makeUpgrades({
+  upgrades,
+  services,
+  catalog,
+  workflow,
+  clock,
+  feed,
+  pipeline,
+  metrics,
+  alarms,
+  checkUrl,
+}: UpgradesDeps): Upgrades {
   const load = async (tenantId: string, executionId: string) => {
     const record = await upgrades.get(tenantId, executionId);
     if (!record) throw new NotFoundError(`Upgrade ${executionId} was not found.`);
@@ -179,6 +190,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         });
       }
       const guard = pipeline ? await pipeline.checkTarget(service, body.toVersion, versions, principal.subject) : {};
+      await checkGates(body, { ...(alarms ? { alarms } : {}), ...(checkUrl ? { checkUrl } : {}) }, { field: 'body', knobs });
 
       const now = clock.now();
       const executionId = options.executionId ?? newExecutionId(now);
@@ -238,6 +250,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         allowSelfApproval: body.allowSelfApproval === true,
         ...(body.rollbackOf === undefined ? {} : { rollbackOf: body.rollbackOf }),
         ...(options.updateRunId === undefined ? {} : { updateRunId: options.updateRunId }),
+        ...gateFields(body),
         createdAt: now.toISOString(),
       };
       const instances: InstanceRecord[] = instanceOrder.map((instance, index) => ({
@@ -347,7 +360,9 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
       const resumed = await upgrades.transition(tenantId, executionId, {
         from: ['PAUSED'],
         to,
-        remove: ['pausedFrom'],
+        // The progress deadline does not count the pause.
+        set: { waitEndedAt: clock.now().toISOString() },
+        remove: ['pausedFrom', 'statusReason'],
         event: { type: 'UpgradeResumed', actor: principal.subject, ...(to === 'IN_PROGRESS' ? {} : { detail: { resumedTo: to } }) },
       });
       // The flow parks on a task token once it reaches the batch boundary. If it has not
@@ -392,6 +407,8 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
       const promoted = await upgrades.transition(tenantId, executionId, {
         from: ['CANARY_MONITORING'],
         to: 'IN_PROGRESS',
+        set: { waitEndedAt: clock.now().toISOString() },
+        remove: ['promotionHeld'],
         event: { type: 'CanaryPromoted', actor: principal.subject, detail: { automatic: false } },
       });
       return toExecutionView(promoted);
@@ -430,7 +447,7 @@ export function makeUpgrades({ upgrades, services, catalog, workflow, clock, fee
         const approved = await upgrades.update(
           tenantId,
           executionId,
-          { gatesPassed: (execution.gatesPassed ?? 0) + 1 },
+          { gatesPassed: (execution.gatesPassed ?? 0) + 1, waitEndedAt: clock.now().toISOString() },
           { remove: ['waitingFor'] },
         );
         await upgrades.appendEvent(tenantId, executionId, { type: 'GateApproved', actor: principal.subject, detail });
@@ -492,6 +509,17 @@ export function rollbackOfLatest(
     return refuse(`the service runs ${service.version}, not the ${latest.toVersion} that upgrade installed`);
   if (toVersion !== latest.fromVersion) return refuse(`a rollback of it goes back to ${latest.fromVersion}, not ${toVersion}`);
   return { fromVersion: latest.fromVersion, toVersion: latest.toVersion };
+}
+
+/** The gate fields of a create as the record keeps them (defaults filled in). */
+function gateFields(body: CreateUpgradeBody): Partial<ExecutionRecord> {
+  const gated = body.alarms !== undefined || body.analysis !== undefined || body.progressDeadlineSeconds !== undefined;
+  return {
+    ...(body.alarms ? { alarms: body.alarms } : {}),
+    ...(gated ? { onAlarm: body.onAlarm ?? 'rollback' } : {}),
+    ...(body.analysis ? { analysis: { ...body.analysis, failureLimit: body.analysis.failureLimit ?? 0 } } : {}),
+    ...(body.progressDeadlineSeconds === undefined ? {} : { progressDeadlineSeconds: body.progressDeadlineSeconds }),
+  };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -548,6 +548,39 @@ describe('outputs', () => {
   });
 });
 
+describe('alarm gates', () => {
+  type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+  const roleIdOf = (fn: { role: unknown }) => plain.stack.resolve((fn.role as { roleName: string }).roleName) as { Ref: string };
+  /** Every policy statement naming a CloudWatch action, with the roles it is attached to. */
+  const cloudwatchStatements = () =>
+    resourcesOf(plain.template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+      ((policy.Properties?.PolicyDocument?.Statement ?? []) as Statement[])
+        .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('cloudwatch:')))
+        .map((statement) => ({ statement, roles: (policy.Properties?.Roles as { Ref: string }[]).map((role) => role.Ref) })),
+    );
+
+  it('grant cloudwatch:DescribeAlarms only, on the alarms of this account and region, to exactly the functions that call it', () => {
+    const found = cloudwatchStatements();
+    const expected = [
+      plain.stack.functions.upgrades,
+      plain.stack.functions.fleet,
+      plain.stack.fleetTaskFunction,
+      plain.stack.taskFunction,
+    ].map((fn) => roleIdOf(fn).Ref);
+    expect(found.flatMap((entry) => entry.roles).sort()).toEqual(expected.sort());
+    for (const { statement } of found) {
+      expect(statement.Action).toBe('cloudwatch:DescribeAlarms');
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Resource).toEqual({
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*'],
+        ],
+      });
+    }
+  });
+});
+
 describe('cdk-nag (AwsSolutions)', () => {
   it.each([
     ['the default stack', () => plain],

@@ -1202,6 +1202,11 @@ describe('cdk-nag (AwsSolutions)', () => {
             `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${groupId()}>/*] @ SluiceTest/${fn}/SchedulesPolicy`,
         ),
         'AwsSolutions-SQS3 @ SluiceTest/PipelineScheduler/DeadLetterQueue',
+        // Alarm gates: DescribeAlarms on any alarm of the account and region, for the functions that read them.
+        ...['UpgradesFunction', 'FleetFunction', 'FleetTasksFunction', 'UpgradeTasksFunction'].map(
+          (fn) =>
+            `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*] @ SluiceTest/${fn}/Role`,
+        ),
         // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',
