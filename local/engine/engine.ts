@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Clock, RealClock } from './clock.js';
+import { checkDefinition, DefinitionProblem } from './definition-checks.js';
 import { HaltSignal, runtimeError, SfnApiError, StatesError, StatesErrors } from './errors.js';
 import {
   type ApiHistoryEvent,
@@ -203,13 +204,26 @@ export function validateDefinition(definition: string): Graph {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new SfnApiError('InvalidDefinition', 'Invalid State Machine Definition: not an object');
   }
-  if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata' || definition.includes('"QueryLanguage":"JSONata"')) {
-    throw new SfnApiError('InvalidDefinition', 'Invalid State Machine Definition: this engine runs the JSONPath dialect only');
+  if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata') {
+    throw new SfnApiError(
+      'InvalidDefinition',
+      "Invalid State Machine Definition: 'UNSUPPORTED_FEATURE: QueryLanguage JSONata is not supported by the local engine at /QueryLanguage'",
+    );
   }
-  // The validator annotates the object it is given; hand it a copy.
-  const result = aslValidator(structuredClone(parsed), { checkPaths: true, checkArn: true });
+  // The validator annotates the object it is given; hand it a copy. Its path
+  // and intrinsic grammar is not AWS's (it refuses decimals in intrinsics):
+  // checkDefinition parses those with the engine's own parsers instead.
+  const result = aslValidator(structuredClone(parsed), { checkPaths: false, checkArn: true });
   if (!result.isValid) {
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${result.errorsText('; ')}'`);
+  }
+  try {
+    checkDefinition(parsed as Graph);
+  } catch (err) {
+    if (!(err instanceof DefinitionProblem)) throw err;
+    throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${err.code}: ${err.message} at ${err.location}'`, {
+      cause: err,
+    });
   }
   checkStatesAllLast(parsed as Graph);
   if (validatedDefinitions.size > 500) validatedDefinitions.clear();

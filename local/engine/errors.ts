@@ -18,6 +18,7 @@ export const StatesErrors = {
   NoChoiceMatched: 'States.NoChoiceMatched',
   IntrinsicFailure: 'States.IntrinsicFailure',
   BranchFailed: 'States.BranchFailed',
+  ResultPathMatchFailure: 'States.ResultPathMatchFailure',
 } as const;
 
 /**
