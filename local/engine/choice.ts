@@ -4,6 +4,7 @@
  * including the `...Path` variants, `Is...` type tests and And/Or/Not.
  */
 import { runtimeError, StatesError } from './errors.js';
+import { stringifyJson } from './json.js';
 import { readReference, type Variables } from './references.js';
 
 /** A Choice rule as written in ASL. */
@@ -119,5 +120,5 @@ export function evaluateRule(rule: ChoiceRule, input: unknown, context: unknown,
       return compare(mustRead(variable, input, context, vars), mustRead(other, input, context, vars));
     }
   }
-  throw new StatesError('States.Runtime', `Unsupported Choice rule: ${JSON.stringify(rule)}`);
+  throw new StatesError('States.Runtime', `Unsupported Choice rule: ${stringifyJson(rule)}`);
 }

@@ -29,6 +29,7 @@ import {
   startExecutionIntegration,
 } from './integrations.js';
 import { type FrameState, type Graph, Interpreter, type RuntimePort, type TokenWaiter } from './interpreter.js';
+import { parseJson, stringifyJson } from './json.js';
 import { assertWithinPayloadLimit, MAX_PAYLOAD_BYTES } from './paths.js';
 import { SnapshotStore } from './persistence.js';
 
@@ -197,7 +198,7 @@ export function validateDefinition(definition: string): Graph {
   if (known !== undefined) return structuredClone(known);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(definition);
+    parsed = parseJson(definition);
   } catch (err) {
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: not JSON'`, { cause: err });
   }
@@ -260,7 +261,7 @@ function checkStatesAllLast(graph: Graph): void {
 
 function parseJsonInput(input: string | undefined, code: 'InvalidExecutionInput' | 'InvalidOutput'): unknown {
   try {
-    return JSON.parse(input ?? '{}');
+    return parseJson(input ?? '{}');
   } catch (err) {
     throw new SfnApiError(code, `Invalid JSON: ${(err as Error).message}`, { cause: err });
   }
@@ -536,7 +537,7 @@ export class SfnEngine {
     try {
       const output = await interpreter.runFrame(record.root, run.graph, run.controller.signal);
       assertWithinPayloadLimit(output, 'execution output');
-      this.finish(run, 'SUCCEEDED', { output: JSON.stringify(output) ?? 'null' });
+      this.finish(run, 'SUCCEEDED', { output: stringifyJson(output) ?? 'null' });
     } catch (err) {
       if (err instanceof HaltSignal || record.status !== 'RUNNING' || this.closed) return;
       const failure = err instanceof StatesError ? err : runtimeError(`Internal error: ${(err as Error)?.message ?? String(err)}`, err);
@@ -783,7 +784,7 @@ export class SfnEngine {
     await this.store.init();
     for (const doc of (await this.store.loadAll('state-machines')) as StateMachineRecord[]) {
       this.stateMachines.set(doc.stateMachineArn, doc);
-      this.graphs.set(doc.stateMachineArn, JSON.parse(doc.definition) as Graph);
+      this.graphs.set(doc.stateMachineArn, parseJson(doc.definition) as Graph);
     }
     const docs = (await this.store.loadAll('executions')) as ExecutionRecord[];
     for (const record of docs) this.executions.set(record.executionArn, record);
@@ -795,9 +796,9 @@ export class SfnEngine {
     for (const record of this.executions.values()) {
       if (this.runs.has(record.executionArn)) continue;
       if (record.status !== 'RUNNING') continue;
-      const run = this.makeRun(record, JSON.parse(record.definition) as Graph);
+      const run = this.makeRun(record, parseJson(record.definition) as Graph);
       this.log('execution resumed', { executionArn: record.executionArn, state: record.root.stateName });
-      this.launch(run, JSON.parse(record.input));
+      this.launch(run, parseJson(record.input));
     }
   }
 

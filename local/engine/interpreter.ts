@@ -15,6 +15,7 @@ import { type ChoiceRule, evaluateRule } from './choice.js';
 import type { Clock } from './clock.js';
 import { HaltSignal, runtimeError, StatesError, StatesErrors } from './errors.js';
 import { type Integration, type InvokeLambda, jsonRoundTrip, lambdaFailure, type ParsedResource, parseResource } from './integrations.js';
+import { stringifyJson } from './json.js';
 import {
   applyInputPath,
   applyOutputPath,
@@ -141,7 +142,7 @@ function iso(ms: number): string {
 }
 
 function json(value: unknown): string {
-  return JSON.stringify(value) ?? 'null';
+  return stringifyJson(value) ?? 'null';
 }
 
 /** Links a child controller to a parent signal; returns the unlink function. */
@@ -323,14 +324,13 @@ export class Interpreter {
     else if (state.SecondsPath !== undefined) {
       const v = evaluateExpression(state.SecondsPath, effective, {}, 'SecondsPath');
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-        throw runtimeError(`The SecondsPath parameter does not reference a valid non-negative integer: ${JSON.stringify(v)}`);
+        throw runtimeError(`The SecondsPath parameter does not reference a valid non-negative integer: ${json(v)}`);
       }
       seconds = v;
     } else {
       const ts = state.Timestamp ?? evaluateExpression(state.TimestampPath ?? '$', effective, {}, 'TimestampPath');
       const at = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
-      if (Number.isNaN(at))
-        throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${JSON.stringify(ts)}`);
+      if (Number.isNaN(at)) throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${json(ts)}`);
       seconds = Math.max(0, (at - now) / 1000);
     }
     return now + this.ms(seconds);

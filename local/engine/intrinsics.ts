@@ -3,8 +3,10 @@
  * friends) as documented in "Intrinsic functions for JSONPath states" of the
  * Step Functions developer guide.
  */
+
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { StatesError, StatesErrors } from './errors.js';
+import { parseJson, stringifyJson } from './json.js';
 import { checkReference } from './references.js';
 
 type Arg = { t: 'lit'; value: unknown; template?: string } | { t: 'path'; expr: string } | { t: 'call'; call: Call };
@@ -220,7 +222,7 @@ function isInt(v: unknown): v is number {
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  return stringifyJson(canonical(a)) === stringifyJson(canonical(b));
 }
 
 function canonical(v: unknown): unknown {
@@ -304,13 +306,13 @@ function evalCall(call: Call, read: PathReader): unknown {
       arity(1);
       if (typeof a0 !== 'string') throw fail('States.StringToJson needs a string');
       try {
-        return JSON.parse(a0);
+        return parseJson(a0);
       } catch (err) {
         throw new StatesError(StatesErrors.IntrinsicFailure, 'States.StringToJson: invalid JSON', { cause: err });
       }
     case 'States.JsonToString':
       arity(1);
-      return JSON.stringify(a0);
+      return stringifyJson(a0);
     case 'States.Array':
       return args;
     case 'States.ArrayPartition': {
@@ -348,7 +350,7 @@ function evalCall(call: Call, read: PathReader): unknown {
       if (!Array.isArray(a0)) throw fail('States.ArrayUnique needs an array');
       const seen = new Set<string>();
       return a0.filter((v) => {
-        const key = JSON.stringify(canonical(v));
+        const key = stringifyJson(canonical(v)) ?? 'null';
         if (seen.has(key)) return false;
         seen.add(key);
         return true;

@@ -4,8 +4,10 @@
  * OutputPath, in the order the "Processing input and output" chapter of the
  * Step Functions developer guide gives.
  */
+
 import { runtimeError, StatesError, StatesErrors } from './errors.js';
 import { evaluateIntrinsic, isIntrinsic } from './intrinsics.js';
+import { stringifyJson } from './json.js';
 import { JsonPathSyntaxError, readPath, writePath } from './jsonpath.js';
 import { readReference, referenceTarget, type Sources, type Variables } from './references.js';
 
@@ -13,7 +15,7 @@ import { readReference, referenceTarget, type Sources, type Variables } from './
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'undefined';
+  const text = stringifyJson(value) ?? 'undefined';
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
@@ -114,7 +116,7 @@ export function applyResultPath(rawInput: unknown, result: unknown, resultPath: 
 
 /** Throws `States.DataLimitExceeded` when `value` is over the payload quota. */
 export function assertWithinPayloadLimit(value: unknown, what: string): void {
-  assertTextWithinPayloadLimit(JSON.stringify(value) ?? '', what);
+  assertTextWithinPayloadLimit(stringifyJson(value) ?? '', what);
 }
 
 /** Same check on an already serialised payload (saves a second stringify). */

@@ -202,3 +202,65 @@ describe('intrinsic failure naming (decision 0032)', () => {
     expect(r.description.cause).toContain("The JSONPath '$.missing' specified for the field 'x.$' could not be found");
   });
 });
+
+describe('numbers beyond 2^53 keep their digits (JSON numbers are carried as written)', () => {
+  const big = '12345678901234567890';
+
+  it('from execution input to output, through Parameters, ResultPath, intrinsics and the history', async () => {
+    const engine = await fastEngine();
+    const { stateMachineArn } = await engine.createStateMachine({
+      name: 'big-numbers',
+      definition: JSON.stringify({
+        StartAt: 'P',
+        States: {
+          P: {
+            Type: 'Pass',
+            Parameters: {
+              'n.$': '$.n',
+              'arr.$': 'States.Array($.n)',
+              's.$': 'States.JsonToString($.n)',
+              'f.$': "States.Format('{}', $.n)",
+            },
+            ResultPath: '$.copied',
+            End: true,
+          },
+        },
+      }),
+    });
+    const { executionArn } = await engine.startExecution({ stateMachineArn, input: `{"n": ${big}, "neg": -${big}, "small": 1.5}` });
+    const done = await engine.waitForExecution(executionArn);
+    expect(done.output).toBe(`{"n":${big},"neg":-${big},"small":1.5,"copied":{"n":${big},"arr":[${big}],"s":"${big}","f":"${big}"}}`);
+    const { events } = await engine.getExecutionHistory({ executionArn });
+    expect(events.find((e) => e.type === 'PassStateEntered')?.stateEnteredEventDetails?.input).toContain(big);
+  });
+
+  it('through SendTaskSuccess output and States.StringToJson', async () => {
+    const tokens: string[] = [];
+    const engine = await fastEngine({
+      invokeLambda: async (_fn, payload) => {
+        tokens.push((payload as { token: string }).token);
+        return {};
+      },
+    });
+    const { stateMachineArn } = await engine.createStateMachine({
+      name: 'big-callback',
+      definition: JSON.stringify({
+        StartAt: 'T',
+        States: {
+          T: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: 'f', Payload: { 'token.$': '$$.Task.Token' } },
+            Next: 'Parse',
+          },
+          Parse: { Type: 'Pass', Parameters: { 'v.$': 'States.StringToJson($.text)', 'id.$': '$.id' }, End: true },
+        },
+      }),
+    });
+    const { executionArn } = await engine.startExecution({ stateMachineArn, input: '{}' });
+    for (let i = 0; i < 200 && tokens.length === 0; i += 1) await new Promise<void>((r) => setImmediate(r));
+    await engine.sendTaskSuccess({ taskToken: tokens[0] as string, output: `{"id": ${big}, "text": "[${big}]"}` });
+    const done = await engine.waitForExecution(executionArn);
+    expect(done.output).toBe(`{"v":[${big}],"id":${big}}`);
+  });
+});
