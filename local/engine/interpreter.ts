@@ -41,6 +41,7 @@ export interface Catcher {
   ErrorEquals: string[];
   Next: string;
   ResultPath?: string | null;
+  Assign?: unknown;
 }
 
 /** A state of an ASL definition (JSONPath dialect); fields as in the spec. */
@@ -79,6 +80,7 @@ export interface StateDef {
   Cause?: string;
   ErrorPath?: string;
   CausePath?: string;
+  Assign?: unknown;
 }
 
 /** A state graph: a whole definition, a Map processor or a Parallel branch. */
@@ -99,6 +101,15 @@ export interface FrameState {
   retryCounts?: number[];
   retryCount?: number;
   step?: StepState;
+  /**
+   * Workflow variables this frame sees: a Map iteration or Parallel branch
+   * starts with a copy of its parent's, and what it assigns stays in it
+   * ("Passing data between states with variables": inner scopes read outer
+   * variables, outer scopes never see inner ones). Absent until assigned.
+   */
+  vars?: Record<string, unknown>;
+  /** Assign values of the current state, taken when its result was, committed when it succeeds. */
+  assigned?: Record<string, unknown>;
 }
 
 /** What the current state of a frame is in the middle of. */
@@ -248,10 +259,35 @@ export class Interpreter {
     return state.End === true ? undefined : state.Next;
   }
 
+  /**
+   * Evaluates an Assign block against `value` with the variables as they were
+   * when the state was entered: every reference in one state reads the same
+   * values, new ones are seen from the next state on.
+   */
+  private evaluateAssign(
+    frame: FrameState,
+    assign: unknown,
+    value: unknown,
+    ctx: Record<string, unknown>,
+  ): Record<string, unknown> | undefined {
+    if (assign === undefined) return undefined;
+    const values = evaluatePayloadTemplate(assign, value, ctx, frame.vars) as Record<string, unknown>;
+    assertWithinPayloadLimit(values, 'assigned variables');
+    return values;
+  }
+
   private exit(frame: FrameState, state: StateDef, output: unknown): void {
     const text = json(output);
     assertTextWithinPayloadLimit(text, 'state output');
-    this.port.emit(frame, `${state.Type}StateExited`, { name: frame.stateName, output: text });
+    const assigned = frame.assigned;
+    delete frame.assigned;
+    const details: Record<string, unknown> = { name: frame.stateName, output: text };
+    if (assigned !== undefined) {
+      frame.vars = { ...frame.vars, ...assigned };
+      details.assignedVariables = Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, json(v)]));
+      details.assignedVariablesDetails = { truncated: false };
+    }
+    this.port.emit(frame, `${state.Type}StateExited`, details);
     this.port.log('state exited', { state: frame.stateName, type: state.Type });
   }
 
@@ -265,21 +301,30 @@ export class Interpreter {
     switch (state.Type) {
       case 'Pass': {
         const effective = applyInputPath(frame.input, state.InputPath);
-        let result = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, this.context(frame)) : effective;
+        const ctx = this.context(frame);
+        let result = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective;
         // `Result: 0` or `Result: false` still replaces: presence matters, not truthiness.
         if ('Result' in state) result = state.Result;
+        const assigned = this.evaluateAssign(frame, state.Assign, result, ctx);
         const output = applyOutputPath(applyResultPath(frame.input, result, state.ResultPath), state.OutputPath);
+        if (assigned !== undefined) frame.assigned = assigned;
         this.exit(frame, state, output);
         return { output, next: this.next(state) };
       }
       case 'Choice': {
         const effective = applyInputPath(frame.input, state.InputPath);
         const ctx = this.context(frame);
-        const match = (state.Choices ?? []).find((rule) => evaluateRule(rule, effective, ctx));
+        const match = (state.Choices ?? []).find((rule) => evaluateRule(rule, effective, ctx, frame.vars));
         const next = match?.Next ?? state.Default;
         if (next === undefined) {
           throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice rule matched and no Default in state '${frame.stateName}'`);
         }
+        // The state's Assign, then the matched rule's, both on the values at entry.
+        const assigned = {
+          ...this.evaluateAssign(frame, state.Assign, effective, ctx),
+          ...this.evaluateAssign(frame, (match as { Assign?: unknown } | undefined)?.Assign, effective, ctx),
+        };
+        if (state.Assign !== undefined || (match as { Assign?: unknown } | undefined)?.Assign !== undefined) frame.assigned = assigned;
         const output = applyOutputPath(effective, state.OutputPath);
         this.exit(frame, state, output);
         return { output, next };
@@ -287,10 +332,12 @@ export class Interpreter {
       case 'Wait': {
         const effective = applyInputPath(frame.input, state.InputPath);
         if (frame.step?.kind !== 'wait') {
-          frame.step = { kind: 'wait', until: this.waitUntil(state, effective) };
+          frame.step = { kind: 'wait', until: this.waitUntil(state, effective, frame.vars) };
           this.port.persist();
         }
         await this.sleepUntil(frame.step.until, signal);
+        const assigned = this.evaluateAssign(frame, state.Assign, effective, this.context(frame));
+        if (assigned !== undefined) frame.assigned = assigned;
         const output = applyOutputPath(effective, state.OutputPath);
         this.exit(frame, state, output);
         return { output, next: this.next(state) };
@@ -302,8 +349,10 @@ export class Interpreter {
       }
       case 'Fail': {
         const ctx = this.context(frame);
-        const error = state.ErrorPath !== undefined ? evaluateExpression(state.ErrorPath, frame.input, ctx, 'ErrorPath') : state.Error;
-        const cause = state.CausePath !== undefined ? evaluateExpression(state.CausePath, frame.input, ctx, 'CausePath') : state.Cause;
+        const error =
+          state.ErrorPath !== undefined ? evaluateExpression(state.ErrorPath, frame.input, ctx, 'ErrorPath', frame.vars) : state.Error;
+        const cause =
+          state.CausePath !== undefined ? evaluateExpression(state.CausePath, frame.input, ctx, 'CausePath', frame.vars) : state.Cause;
         throw new StatesError(error === undefined ? '' : String(error), cause === undefined ? undefined : String(cause));
       }
       case 'Task':
@@ -317,18 +366,18 @@ export class Interpreter {
     }
   }
 
-  private waitUntil(state: StateDef, effective: unknown): number {
+  private waitUntil(state: StateDef, effective: unknown, vars: Record<string, unknown> | undefined): number {
     const now = this.port.clock.now();
     let seconds: number;
     if (state.Seconds !== undefined) seconds = state.Seconds;
     else if (state.SecondsPath !== undefined) {
-      const v = evaluateExpression(state.SecondsPath, effective, {}, 'SecondsPath');
+      const v = evaluateExpression(state.SecondsPath, effective, {}, 'SecondsPath', vars);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
         throw runtimeError(`The SecondsPath parameter does not reference a valid non-negative integer: ${json(v)}`);
       }
       seconds = v;
     } else {
-      const ts = state.Timestamp ?? evaluateExpression(state.TimestampPath ?? '$', effective, {}, 'TimestampPath');
+      const ts = state.Timestamp ?? evaluateExpression(state.TimestampPath ?? '$', effective, {}, 'TimestampPath', vars);
       const at = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
       if (Number.isNaN(at)) throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${json(ts)}`);
       seconds = Math.max(0, (at - now) / 1000);
@@ -381,8 +430,11 @@ export class Interpreter {
         if (catcher === undefined) throw failure;
         const errorOutput: Record<string, unknown> = { Error: failure.error };
         if (failure.errorCause !== undefined) errorOutput.Cause = failure.errorCause;
+        const assigned = this.evaluateAssign(frame, catcher.Assign, errorOutput, this.context(frame));
         const output = applyResultPath(frame.input, errorOutput, catcher.ResultPath);
         assertWithinPayloadLimit(output, 'state output');
+        delete frame.assigned;
+        if (assigned !== undefined) frame.vars = { ...frame.vars, ...assigned };
         this.port.log('state caught error', { state: frame.stateName, error: failure.error, next: catcher.Next });
         return { output, next: catcher.Next };
       }
@@ -397,7 +449,10 @@ export class Interpreter {
   }
 
   private postProcess(frame: FrameState, state: StateDef, result: unknown, ctx: Record<string, unknown>): unknown {
-    const selected = state.ResultSelector !== undefined ? evaluatePayloadTemplate(state.ResultSelector, result, ctx) : result;
+    const selected = state.ResultSelector !== undefined ? evaluatePayloadTemplate(state.ResultSelector, result, ctx, frame.vars) : result;
+    const assigned = this.evaluateAssign(frame, state.Assign, selected, ctx);
+    if (assigned !== undefined) frame.assigned = assigned;
+    else delete frame.assigned;
     return applyOutputPath(applyResultPath(frame.input, selected, state.ResultPath), state.OutputPath);
   }
 
@@ -427,7 +482,8 @@ export class Interpreter {
         waiter = this.port.waitForToken(resumedToken);
         work = waiter.promise;
       } else {
-        const parameters = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx) : effective;
+        const parameters =
+          state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective;
         assertWithinPayloadLimit(parameters, 'state input');
         frame.step = token === undefined ? { kind: 'task' } : { kind: 'task', token };
         if (deadline !== undefined) frame.step.deadline = deadline;
@@ -552,7 +608,9 @@ export class Interpreter {
     if (step === undefined) {
       const effective = applyInputPath(frame.input, state.InputPath);
       const items =
-        state.ItemsPath === undefined ? effective : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath');
+        state.ItemsPath === undefined
+          ? effective
+          : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath', frame.vars);
       if (!Array.isArray(items)) throw runtimeError(`Map ItemsPath '${state.ItemsPath ?? '$'}' did not select an array`);
       step = { kind: 'map', items, effective, results: items.map(() => null), done: items.map(() => false), frames: {} };
       frame.step = step;
@@ -563,7 +621,7 @@ export class Interpreter {
     const selector = state.ItemSelector ?? state.Parameters;
     let limit = state.MaxConcurrency ?? 0;
     if (state.MaxConcurrencyPath !== undefined) {
-      const v = evaluateExpression(state.MaxConcurrencyPath, current.effective, {}, 'MaxConcurrencyPath');
+      const v = evaluateExpression(state.MaxConcurrencyPath, current.effective, {}, 'MaxConcurrencyPath', frame.vars);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
         throw runtimeError('MaxConcurrencyPath must reference a non-negative integer');
       limit = v;
@@ -578,8 +636,9 @@ export class Interpreter {
         const input =
           selector === undefined
             ? value
-            : evaluatePayloadTemplate(selector, current.effective, this.context(frame, { mapItem: { index: i, value } }));
+            : evaluatePayloadTemplate(selector, current.effective, this.context(frame, { mapItem: { index: i, value } }), frame.vars);
         const child: FrameState = { stateName: processor.StartAt, input, lastEventId: frame.lastEventId };
+        if (frame.vars !== undefined) child.vars = { ...frame.vars };
         this.port.emit(child, 'MapIterationStarted', { name, index: i });
         current.frames[String(i)] = child;
         return child;
@@ -604,7 +663,8 @@ export class Interpreter {
     let step = frame.step?.kind === 'parallel' ? frame.step : undefined;
     if (step === undefined) {
       const input = applyInputPath(frame.input, state.InputPath);
-      const effective = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, input, this.context(frame)) : input;
+      const effective =
+        state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, input, this.context(frame), frame.vars) : input;
       step = { kind: 'parallel', effective, results: branches.map(() => null), done: branches.map(() => false), frames: {} };
       frame.step = step;
       this.port.emit(frame, 'ParallelStateStarted');
@@ -618,6 +678,7 @@ export class Interpreter {
         if (existing !== undefined) return existing;
         const branch = branches[i] as Graph;
         const child: FrameState = { stateName: branch.StartAt, input: current.effective, lastEventId: frame.lastEventId };
+        if (frame.vars !== undefined) child.vars = { ...frame.vars };
         current.frames[String(i)] = child;
         return child;
       },
