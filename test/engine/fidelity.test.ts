@@ -264,3 +264,39 @@ describe('numbers beyond 2^53 keep their digits (JSON numbers are carried as wri
     expect(done.output).toBe(`{"v":[${big}],"id":${big}}`);
   });
 });
+
+describe('fields the engine does not run are refused at CreateStateMachine, never accepted and ignored (decision 0031)', () => {
+  const processor = { StartAt: 'I', States: { I: { Type: 'Pass', End: true } } };
+  const map = (extra: Record<string, unknown>): unknown =>
+    single({ Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...processor }, ...extra });
+  const cases: [string, unknown][] = [
+    ['ItemReader', map({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } } })],
+    ['ItemBatcher', map({ ItemBatcher: { MaxItemsPerBatch: 10 } })],
+    ['ResultWriter', map({ ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'b', Prefix: 'p' } } })],
+    ['ToleratedFailurePercentage', map({ ToleratedFailurePercentage: 10 })],
+    ['ToleratedFailureCount', map({ ToleratedFailureCount: 1 })],
+    [
+      'Credentials',
+      single({
+        Type: 'Task',
+        Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+        Credentials: { RoleArn: 'arn:aws:iam::111111111111:role/x' },
+      }),
+    ],
+  ];
+  for (const [field, definition] of cases) {
+    it(`${field}: InvalidDefinition naming the field and saying it is not supported locally`, async () => {
+      const err = await createError(definition);
+      expect(err.code).toBe('InvalidDefinition');
+      expect(err.message).toContain(`The field '${field}' is not supported by the local engine`);
+      expect(err.message).toContain(`/States/S/${field}`);
+    });
+  }
+
+  it('QueryLanguage JSONata, on the machine or on one state, is refused the same way', async () => {
+    const top = await createError({ QueryLanguage: 'JSONata', StartAt: 'S', States: { S: { Type: 'Pass', End: true } } });
+    expect(top.message).toContain('JSONata is not supported by the local engine');
+    const state = await createError(single({ Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% 1 %}' }));
+    expect(state.message).toContain('JSONata is not supported by the local engine');
+  });
+});
