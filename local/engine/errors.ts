@@ -57,7 +57,12 @@ export type SfnErrorCode =
   | 'TaskDoesNotExist'
   | 'TaskTimedOut'
   | 'ValidationException'
-  | 'UnknownOperationException';
+  | 'UnknownOperationException'
+  | 'ActivityDoesNotExist'
+  | 'ResourceNotFound'
+  | 'StateMachineTypeNotSupported'
+  | 'ExecutionNotRedrivable'
+  | 'MissingRequiredParameter';
 
 /** An error answered by the Step Functions API (HTTP 400 on the wire). */
 export class SfnApiError extends Error {

@@ -146,6 +146,11 @@ export interface RuntimePort {
   integration(resource: ParsedResource): Integration | undefined;
   newToken(): string;
   waitForToken(token: string): TokenWaiter;
+  /**
+   * Queues an activity task for a worker's GetActivityTask; `onStarted` runs
+   * when a worker takes it. Returns the withdrawal (the task ended first).
+   */
+  scheduleActivity(activityArn: string, token: string, input: string, onStarted: (workerName: string | undefined) => void): () => void;
 }
 
 function iso(ms: number): string {
@@ -463,23 +468,42 @@ export class Interpreter {
     const previous = frame.step?.kind === 'task' ? frame.step : undefined;
     // A resumed token wait keeps its token; anything else is a fresh attempt.
     const resumedToken = previous?.token;
-    const token = resumedToken ?? (resource.pattern === 'wait-for-task-token' ? this.port.newToken() : undefined);
+    // An activity task is answered by a worker with the token it polled, as a callback is.
+    const activity = resource.resourceType === 'activity';
+    const token = resumedToken ?? (resource.pattern === 'wait-for-task-token' || activity ? this.port.newToken() : undefined);
     const ctx = this.context(frame, token === undefined ? {} : { token });
     const timeoutSeconds = this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath');
     const heartbeatSeconds = this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath');
     const startedAt = clock.now();
     const deadline = previous?.deadline ?? (timeoutSeconds === undefined ? undefined : startedAt + this.ms(timeoutSeconds));
 
-    const eventPrefix = resource.plainLambda ? 'LambdaFunction' : 'Task';
-    const eventBase = resource.plainLambda ? {} : { resourceType: resource.resourceType, resource: resource.resourceName };
+    const eventPrefix = resource.plainLambda ? 'LambdaFunction' : activity ? 'Activity' : 'Task';
+    const eventBase = resource.plainLambda || activity ? {} : { resourceType: resource.resourceType, resource: resource.resourceName };
 
     const controller = new AbortController();
     const unlink = link(signal, controller);
     let waiter: TokenWaiter | undefined;
+    let withdraw: (() => void) | undefined;
+    // An activity's HeartbeatSeconds window opens when a worker takes the task
+    // (ActivityStarted); until then only TimeoutSeconds runs.
+    let markStarted: () => void = () => undefined;
+    const started = activity ? new Promise<void>((resolve) => (markStarted = resolve)) : Promise.resolve();
+    const offer = (activityToken: string, parameters: unknown): void => {
+      withdraw = this.port.scheduleActivity(resource.base, activityToken, json(parameters), (workerName) => {
+        this.port.emit(frame, 'ActivityStarted', workerName === undefined ? {} : { workerName });
+        markStarted();
+      });
+    };
     try {
       let work: Promise<unknown>;
       if (resumedToken !== undefined) {
         waiter = this.port.waitForToken(resumedToken);
+        // The queue is not persisted: a resumed activity task is offered to workers again.
+        if (activity)
+          offer(
+            resumedToken,
+            state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective,
+          );
         work = waiter.promise;
       } else {
         const parameters =
@@ -487,7 +511,14 @@ export class Interpreter {
         assertWithinPayloadLimit(parameters, 'state input');
         frame.step = token === undefined ? { kind: 'task' } : { kind: 'task', token };
         if (deadline !== undefined) frame.step.deadline = deadline;
-        if (resource.plainLambda) {
+        if (activity) {
+          this.port.emit(frame, 'ActivityScheduled', {
+            resource: resource.base,
+            input: json(parameters),
+            timeoutInSeconds: timeoutSeconds,
+            heartbeatInSeconds: heartbeatSeconds,
+          });
+        } else if (resource.plainLambda) {
           this.port.emit(frame, 'LambdaFunctionScheduled', {
             resource: resource.base,
             input: json(parameters),
@@ -506,7 +537,11 @@ export class Interpreter {
         }
         this.port.persist();
         if (token !== undefined) waiter = this.port.waitForToken(token);
-        work = this.invoke(frame, resource, parameters, token, waiter, controller.signal);
+        if (activity && token !== undefined && waiter !== undefined) {
+          await this.port.durable();
+          offer(token, parameters);
+          work = waiter.promise;
+        } else work = this.invoke(frame, resource, parameters, token, waiter, controller.signal);
       }
 
       const racers: Promise<unknown>[] = [raceAbort(work, signal)];
@@ -518,7 +553,8 @@ export class Interpreter {
         );
       }
       if (heartbeatSeconds !== undefined && waiter !== undefined) {
-        racers.push(this.watchHeartbeat(waiter, heartbeatSeconds, controller.signal));
+        const beating = waiter;
+        racers.push(started.then(() => this.watchHeartbeat(beating, heartbeatSeconds, controller.signal)));
       }
       let result: unknown;
       try {
@@ -542,6 +578,7 @@ export class Interpreter {
     } finally {
       controller.abort(new HaltSignal('aborted'));
       unlink();
+      withdraw?.();
       // A wait still registered here lost the race (timeout, failure, stop):
       // the token is dead from now on. A no-op when the token was answered.
       waiter?.cancel();

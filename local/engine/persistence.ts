@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseJson, stringifyJson } from './json.js';
 
 /** A persisted collection. */
-export type StoreKind = 'state-machines' | 'executions';
+export type StoreKind = 'state-machines' | 'executions' | 'activities';
 
 /** Error raised when a persisted document cannot be read back. */
 export class PersistenceError extends Error {
@@ -30,6 +30,7 @@ export class SnapshotStore {
   async init(): Promise<void> {
     await mkdir(join(this.dir, 'state-machines'), { recursive: true });
     await mkdir(join(this.dir, 'executions'), { recursive: true });
+    await mkdir(join(this.dir, 'activities'), { recursive: true });
   }
 
   private file(kind: StoreKind, id: string): string {
