@@ -128,9 +128,6 @@ function checkChoiceRule(rule: Record<string, unknown>, at: string): void {
 
 function checkState(name: string, state: StateDef & Record<string, unknown>, base: string): void {
   const at = `${base}/States/${name}`;
-  if (state.QueryLanguage === 'JSONata') {
-    throw new DefinitionProblem('UNSUPPORTED_FEATURE', 'QueryLanguage JSONata is not supported by the local engine', `${at}/QueryLanguage`);
-  }
   for (const field of UNSUPPORTED_FIELDS) {
     if (field in state) {
       throw new DefinitionProblem('UNSUPPORTED_FEATURE', `The field '${field}' is not supported by the local engine`, `${at}/${field}`);
@@ -164,8 +161,23 @@ function checkGraph(graph: Graph & { QueryLanguage?: unknown }, base: string): v
 
 /** Throws {@link DefinitionProblem} for the first problem in a (schema-valid) definition. */
 export function checkDefinition(graph: Graph & { QueryLanguage?: unknown }): void {
-  if (graph.QueryLanguage === 'JSONata') {
-    throw new DefinitionProblem('UNSUPPORTED_FEATURE', 'QueryLanguage JSONata is not supported by the local engine', '/QueryLanguage');
-  }
   checkGraph(graph, '');
+}
+
+/**
+ * Sets every state's QueryLanguage to its own or the machine's (JSONPath by
+ * default), nested graphs included, so that the interpreter reads one field.
+ */
+export function withQueryLanguages<T extends Graph>(graph: T): T {
+  const language = (graph as { QueryLanguage?: 'JSONPath' | 'JSONata' }).QueryLanguage ?? 'JSONPath';
+  const annotate = (g: Graph): void => {
+    for (const state of Object.values(g.States ?? {})) {
+      state.QueryLanguage ??= language;
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (processor !== undefined) annotate(processor);
+      for (const branch of state.Branches ?? []) annotate(branch);
+    }
+  };
+  annotate(graph);
+  return graph;
 }

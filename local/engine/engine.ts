@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { ActivityBoard, type ActivityRecord } from './activities.js';
 import { type Clock, RealClock } from './clock.js';
-import { checkDefinition, DefinitionProblem } from './definition-checks.js';
+import { checkDefinition, DefinitionProblem, withQueryLanguages } from './definition-checks.js';
 import { HaltSignal, runtimeError, SfnApiError, StatesError, StatesErrors } from './errors.js';
 import {
   type ApiHistoryEvent,
@@ -216,12 +216,6 @@ export function validateDefinition(definition: string): Graph {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new SfnApiError('InvalidDefinition', 'Invalid State Machine Definition: not an object');
   }
-  if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata') {
-    throw new SfnApiError(
-      'InvalidDefinition',
-      "Invalid State Machine Definition: 'UNSUPPORTED_FEATURE: QueryLanguage JSONata is not supported by the local engine at /QueryLanguage'",
-    );
-  }
   // The validator annotates the object it is given; hand it a copy. Its path
   // and intrinsic grammar is not AWS's (it refuses decimals in intrinsics):
   // checkDefinition parses those with the engine's own parsers instead.
@@ -231,6 +225,7 @@ export function validateDefinition(definition: string): Graph {
   }
   try {
     checkDefinition(parsed as Graph);
+    withQueryLanguages(parsed as Graph);
   } catch (err) {
     if (!(err instanceof DefinitionProblem)) throw err;
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${err.code}: ${err.message} at ${err.location}'`, {
@@ -1049,7 +1044,7 @@ export class SfnEngine {
     if (!REDRIVABLE.has(ex.status) || this.runs.has(ex.executionArn)) {
       throw new SfnApiError('ExecutionNotRedrivable', `Execution is not redrivable: '${ex.executionArn}' is ${ex.status}`);
     }
-    const graph = parseJson(ex.definition) as Graph;
+    const graph = withQueryLanguages(parseJson(ex.definition) as Graph);
     ex.status = 'RUNNING';
     delete ex.stopDate;
     delete ex.output;
@@ -1147,7 +1142,7 @@ export class SfnEngine {
     for (const doc of (await this.store.loadAll('activities')) as ActivityRecord[]) this.activities.records.set(doc.activityArn, doc);
     for (const doc of (await this.store.loadAll('state-machines')) as StateMachineRecord[]) {
       this.stateMachines.set(doc.stateMachineArn, doc);
-      this.graphs.set(doc.stateMachineArn, parseJson(doc.definition) as Graph);
+      this.graphs.set(doc.stateMachineArn, withQueryLanguages(parseJson(doc.definition) as Graph));
     }
     const docs = (await this.store.loadAll('executions')) as ExecutionRecord[];
     for (const record of docs) this.executions.set(record.executionArn, record);
@@ -1159,7 +1154,7 @@ export class SfnEngine {
     for (const record of this.executions.values()) {
       if (this.runs.has(record.executionArn)) continue;
       if (record.status !== 'RUNNING') continue;
-      const run = this.makeRun(record, parseJson(record.definition) as Graph);
+      const run = this.makeRun(record, withQueryLanguages(parseJson(record.definition) as Graph));
       this.log('execution resumed', { executionArn: record.executionArn, state: record.root.stateName });
       this.launch(run, parseJson(record.input));
     }

@@ -16,6 +16,7 @@ import type { Clock } from './clock.js';
 import { HaltSignal, runtimeError, StatesError, StatesErrors } from './errors.js';
 import { type Integration, type InvokeLambda, jsonRoundTrip, lambdaFailure, type ParsedResource, parseResource } from './integrations.js';
 import { stringifyJson } from './json.js';
+import { evaluateJsonata, isJsonataExpression, QUERY_EVALUATION_ERROR, type StatesBinding } from './jsonata.js';
 import {
   applyInputPath,
   applyOutputPath,
@@ -42,6 +43,7 @@ export interface Catcher {
   Next: string;
   ResultPath?: string | null;
   Assign?: unknown;
+  Output?: unknown;
 }
 
 /** A state of an ASL definition (JSONPath dialect); fields as in the spec. */
@@ -81,6 +83,11 @@ export interface StateDef {
   ErrorPath?: string;
   CausePath?: string;
   Assign?: unknown;
+  /** Set on every state at validation: its own, or the machine's (JSONPath by default). */
+  QueryLanguage?: 'JSONPath' | 'JSONata';
+  Arguments?: unknown;
+  Output?: unknown;
+  Items?: unknown;
 }
 
 /** A state graph: a whole definition, a Map processor or a Parallel branch. */
@@ -303,6 +310,9 @@ export class Interpreter {
       this.port.log('state entered', { state: frame.stateName, type: state.Type });
       this.port.persist();
     }
+    if (state.QueryLanguage === 'JSONata' && ['Pass', 'Choice', 'Wait', 'Succeed', 'Fail'].includes(state.Type)) {
+      return this.runJsonataState(frame, state, signal);
+    }
     switch (state.Type) {
       case 'Pass': {
         const effective = applyInputPath(frame.input, state.InputPath);
@@ -435,8 +445,20 @@ export class Interpreter {
         if (catcher === undefined) throw failure;
         const errorOutput: Record<string, unknown> = { Error: failure.error };
         if (failure.errorCause !== undefined) errorOutput.Cause = failure.errorCause;
-        const assigned = this.evaluateAssign(frame, catcher.Assign, errorOutput, this.context(frame));
-        const output = applyResultPath(frame.input, errorOutput, catcher.ResultPath);
+        let assigned: Record<string, unknown> | undefined;
+        let output: unknown;
+        if (state.QueryLanguage === 'JSONata') {
+          const bind: StatesBinding = { input: frame.input, context: this.context(frame), errorOutput };
+          [output, assigned] = await Promise.all([
+            catcher.Output === undefined ? errorOutput : evaluateJsonata(catcher.Output, 'Output', bind, frame.vars),
+            catcher.Assign === undefined
+              ? undefined
+              : (evaluateJsonata(catcher.Assign, 'Assign', bind, frame.vars) as Promise<Record<string, unknown>>),
+          ]);
+        } else {
+          assigned = this.evaluateAssign(frame, catcher.Assign, errorOutput, this.context(frame));
+          output = applyResultPath(frame.input, errorOutput, catcher.ResultPath);
+        }
         assertWithinPayloadLimit(output, 'state output');
         delete frame.assigned;
         if (assigned !== undefined) frame.vars = { ...frame.vars, ...assigned };
@@ -461,6 +483,97 @@ export class Interpreter {
     return applyOutputPath(applyResultPath(frame.input, selected, state.ResultPath), state.OutputPath);
   }
 
+  /** A number field of a JSONata state: a number, or a `{% %}` expression giving one. */
+  private async jsonataNumber(value: unknown, field: string, bind: StatesBinding, frame: FrameState): Promise<number | undefined> {
+    if (value === undefined) return undefined;
+    const v = isJsonataExpression(value) ? await evaluateJsonata(value, field, bind, frame.vars) : value;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new StatesError(QUERY_EVALUATION_ERROR, `The field '${field}' must evaluate to a non-negative number, got ${json(v)}`);
+    }
+    return v;
+  }
+
+  /**
+   * Output and Assign of a JSONata state, evaluated together on the same
+   * bindings (the result as `$states.result`); Output defaults to the result.
+   */
+  private async jsonataOutput(frame: FrameState, state: StateDef, result: unknown, ctx: Record<string, unknown>): Promise<unknown> {
+    const bind: StatesBinding = { input: frame.input, context: ctx, result };
+    const [output, assigned] = await Promise.all([
+      state.Output === undefined ? result : evaluateJsonata(state.Output, 'Output', bind, frame.vars),
+      state.Assign === undefined ? undefined : evaluateJsonata(state.Assign, 'Assign', bind, frame.vars),
+    ]);
+    if (assigned !== undefined) frame.assigned = assigned as Record<string, unknown>;
+    else delete frame.assigned;
+    return output;
+  }
+
+  /** Pass, Choice, Wait, Succeed and Fail in JSONata: no paths, `{% %}` fields instead. */
+  private async runJsonataState(frame: FrameState, state: StateDef, signal: AbortSignal): Promise<Outcome> {
+    const ctx = this.context(frame);
+    const bind: StatesBinding = { input: frame.input, context: ctx };
+    switch (state.Type) {
+      case 'Choice': {
+        type Rule = ChoiceRule & { Next: string; Output?: unknown; Assign?: unknown };
+        let match: Rule | undefined;
+        for (const [i, rule] of (state.Choices ?? []).entries()) {
+          const condition = await evaluateJsonata(rule.Condition, `Choices[${i}].Condition`, bind, frame.vars);
+          if (typeof condition !== 'boolean') {
+            throw new StatesError(
+              QUERY_EVALUATION_ERROR,
+              `The Condition of Choices[${i}] must evaluate to a boolean, got ${json(condition)}`,
+            );
+          }
+          if (condition) {
+            match = rule as Rule;
+            break;
+          }
+        }
+        const next = match?.Next ?? state.Default;
+        if (next === undefined) {
+          throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice rule matched and no Default in state '${frame.stateName}'`);
+        }
+        const outputTemplate = match?.Output ?? state.Output;
+        const [output, stateAssign, ruleAssign] = await Promise.all([
+          outputTemplate === undefined ? frame.input : evaluateJsonata(outputTemplate, 'Output', bind, frame.vars),
+          state.Assign === undefined ? undefined : evaluateJsonata(state.Assign, 'Assign', bind, frame.vars),
+          match?.Assign === undefined ? undefined : evaluateJsonata(match.Assign, 'Assign', bind, frame.vars),
+        ]);
+        if (stateAssign !== undefined || ruleAssign !== undefined) {
+          frame.assigned = { ...(stateAssign as Record<string, unknown>), ...(ruleAssign as Record<string, unknown>) };
+        }
+        this.exit(frame, state, output);
+        return { output, next };
+      }
+      case 'Wait': {
+        if (frame.step?.kind !== 'wait') {
+          const resolved: StateDef = { ...state };
+          const seconds = await this.jsonataNumber(state.Seconds, 'Seconds', bind, frame);
+          if (seconds !== undefined) resolved.Seconds = seconds;
+          if (isJsonataExpression(state.Timestamp))
+            resolved.Timestamp = String(await evaluateJsonata(state.Timestamp, 'Timestamp', bind, frame.vars));
+          frame.step = { kind: 'wait', until: this.waitUntil(resolved, frame.input, frame.vars) };
+          this.port.persist();
+        }
+        await this.sleepUntil(frame.step.until, signal);
+        const output = await this.jsonataOutput(frame, state, frame.input, ctx);
+        this.exit(frame, state, output);
+        return { output, next: this.next(state) };
+      }
+      case 'Fail': {
+        const error = isJsonataExpression(state.Error) ? await evaluateJsonata(state.Error, 'Error', bind, frame.vars) : state.Error;
+        const cause = isJsonataExpression(state.Cause) ? await evaluateJsonata(state.Cause, 'Cause', bind, frame.vars) : state.Cause;
+        throw new StatesError(error === undefined ? '' : String(error), cause === undefined ? undefined : String(cause));
+      }
+      default: {
+        // Pass and Succeed: Output (the input by default) and Assign.
+        const output = await this.jsonataOutput(frame, state, frame.input, ctx);
+        this.exit(frame, state, output);
+        return { output, next: state.Type === 'Succeed' ? undefined : this.next(state) };
+      }
+    }
+  }
+
   private async runTask(frame: FrameState, state: StateDef, signal: AbortSignal): Promise<unknown> {
     const { clock } = this.port;
     const resource = parseResource(state.Resource ?? '');
@@ -472,8 +585,19 @@ export class Interpreter {
     const activity = resource.resourceType === 'activity';
     const token = resumedToken ?? (resource.pattern === 'wait-for-task-token' || activity ? this.port.newToken() : undefined);
     const ctx = this.context(frame, token === undefined ? {} : { token });
-    const timeoutSeconds = this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath');
-    const heartbeatSeconds = this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath');
+    const jsonataState = state.QueryLanguage === 'JSONata';
+    const bind: StatesBinding = { input: frame.input, context: ctx };
+    const timeoutSeconds = jsonataState
+      ? await this.jsonataNumber(state.TimeoutSeconds, 'TimeoutSeconds', bind, frame)
+      : this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath');
+    const heartbeatSeconds = jsonataState
+      ? await this.jsonataNumber(state.HeartbeatSeconds, 'HeartbeatSeconds', bind, frame)
+      : this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath');
+    const argumentsOf = async (): Promise<unknown> => {
+      if (jsonataState)
+        return state.Arguments === undefined ? frame.input : evaluateJsonata(state.Arguments, 'Arguments', bind, frame.vars);
+      return state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective;
+    };
     const startedAt = clock.now();
     const deadline = previous?.deadline ?? (timeoutSeconds === undefined ? undefined : startedAt + this.ms(timeoutSeconds));
 
@@ -499,15 +623,10 @@ export class Interpreter {
       if (resumedToken !== undefined) {
         waiter = this.port.waitForToken(resumedToken);
         // The queue is not persisted: a resumed activity task is offered to workers again.
-        if (activity)
-          offer(
-            resumedToken,
-            state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective,
-          );
+        if (activity) offer(resumedToken, await argumentsOf());
         work = waiter.promise;
       } else {
-        const parameters =
-          state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective;
+        const parameters = await argumentsOf();
         assertWithinPayloadLimit(parameters, 'state input');
         frame.step = token === undefined ? { kind: 'task' } : { kind: 'task', token };
         if (deadline !== undefined) frame.step.deadline = deadline;
@@ -574,7 +693,7 @@ export class Interpreter {
       const resultText = json(result);
       assertTextWithinPayloadLimit(resultText, 'task result');
       this.port.emit(frame, `${eventPrefix}Succeeded`, { ...eventBase, output: resultText });
-      return this.postProcess(frame, state, result, ctx);
+      return jsonataState ? await this.jsonataOutput(frame, state, result, ctx) : this.postProcess(frame, state, result, ctx);
     } finally {
       controller.abort(new HaltSignal('aborted'));
       unlink();
@@ -645,9 +764,13 @@ export class Interpreter {
     if (step === undefined) {
       const effective = applyInputPath(frame.input, state.InputPath);
       const items =
-        state.ItemsPath === undefined
-          ? effective
-          : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath', frame.vars);
+        state.QueryLanguage === 'JSONata'
+          ? state.Items === undefined
+            ? effective
+            : await evaluateJsonata(state.Items, 'Items', { input: frame.input, context: this.context(frame) }, frame.vars)
+          : state.ItemsPath === undefined
+            ? effective
+            : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath', frame.vars);
       if (!Array.isArray(items)) throw runtimeError(`Map ItemsPath '${state.ItemsPath ?? '$'}' did not select an array`);
       step = { kind: 'map', items, effective, results: items.map(() => null), done: items.map(() => false), frames: {} };
       frame.step = step;
@@ -656,7 +779,15 @@ export class Interpreter {
     }
     const current = step;
     const selector = state.ItemSelector ?? state.Parameters;
-    let limit = state.MaxConcurrency ?? 0;
+    let limit =
+      state.QueryLanguage === 'JSONata'
+        ? ((await this.jsonataNumber(
+            state.MaxConcurrency,
+            'MaxConcurrency',
+            { input: frame.input, context: this.context(frame) },
+            frame,
+          )) ?? 0)
+        : (state.MaxConcurrency ?? 0);
     if (state.MaxConcurrencyPath !== undefined) {
       const v = evaluateExpression(state.MaxConcurrencyPath, current.effective, {}, 'MaxConcurrencyPath', frame.vars);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
@@ -666,14 +797,17 @@ export class Interpreter {
     const indices = current.items.map((_, i) => i).filter((i) => current.done[i] !== true);
     const name = frame.stateName;
     await this.runChildren(frame, signal, indices, limit === 0 ? indices.length : limit, {
-      prepare: (i) => {
+      prepare: async (i) => {
         const existing = current.frames[String(i)];
         if (existing !== undefined) return existing;
         const value = current.items[i];
+        const itemContext = this.context(frame, { mapItem: { index: i, value } });
         const input =
           selector === undefined
             ? value
-            : evaluatePayloadTemplate(selector, current.effective, this.context(frame, { mapItem: { index: i, value } }), frame.vars);
+            : state.QueryLanguage === 'JSONata'
+              ? await evaluateJsonata(selector, 'ItemSelector', { input: frame.input, context: itemContext }, frame.vars)
+              : evaluatePayloadTemplate(selector, current.effective, itemContext, frame.vars);
         const child: FrameState = { stateName: processor.StartAt, input, lastEventId: frame.lastEventId };
         if (frame.vars !== undefined) child.vars = { ...frame.vars };
         this.port.emit(child, 'MapIterationStarted', { name, index: i });
@@ -692,6 +826,7 @@ export class Interpreter {
       kind: 'Map',
     });
     this.port.emit(frame, 'MapStateSucceeded');
+    if (state.QueryLanguage === 'JSONata') return this.jsonataOutput(frame, state, current.results, this.context(frame));
     return this.postProcess(frame, state, current.results, this.context(frame));
   }
 
@@ -701,7 +836,13 @@ export class Interpreter {
     if (step === undefined) {
       const input = applyInputPath(frame.input, state.InputPath);
       const effective =
-        state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, input, this.context(frame), frame.vars) : input;
+        state.QueryLanguage === 'JSONata'
+          ? state.Arguments === undefined
+            ? input
+            : await evaluateJsonata(state.Arguments, 'Arguments', { input: frame.input, context: this.context(frame) }, frame.vars)
+          : state.Parameters !== undefined
+            ? evaluatePayloadTemplate(state.Parameters, input, this.context(frame), frame.vars)
+            : input;
       step = { kind: 'parallel', effective, results: branches.map(() => null), done: branches.map(() => false), frames: {} };
       frame.step = step;
       this.port.emit(frame, 'ParallelStateStarted');
@@ -730,6 +871,7 @@ export class Interpreter {
       kind: 'Parallel',
     });
     this.port.emit(frame, 'ParallelStateSucceeded');
+    if (state.QueryLanguage === 'JSONata') return this.jsonataOutput(frame, state, current.results, this.context(frame));
     return this.postProcess(frame, state, current.results, this.context(frame));
   }
 
@@ -744,7 +886,7 @@ export class Interpreter {
     indices: number[],
     limit: number,
     hooks: {
-      prepare: (i: number) => FrameState;
+      prepare: (i: number) => FrameState | Promise<FrameState>;
       graph: (i: number) => Graph;
       finished: (i: number, child: FrameState, output: unknown) => void;
       failed: (i: number, child: FrameState) => void;
@@ -762,7 +904,7 @@ export class Interpreter {
         cursor += 1;
         let child: FrameState | undefined;
         try {
-          child = hooks.prepare(i);
+          child = await hooks.prepare(i);
           this.port.persist();
           const output = await this.runFrame(child, hooks.graph(i), controller.signal);
           hooks.finished(i, child, output);

@@ -292,11 +292,4 @@ describe('fields the engine does not run are refused at CreateStateMachine, neve
       expect(err.message).toContain(`/States/S/${field}`);
     });
   }
-
-  it('QueryLanguage JSONata, on the machine or on one state, is refused the same way', async () => {
-    const top = await createError({ QueryLanguage: 'JSONata', StartAt: 'S', States: { S: { Type: 'Pass', End: true } } });
-    expect(top.message).toContain('JSONata is not supported by the local engine');
-    const state = await createError(single({ Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% 1 %}' }));
-    expect(state.message).toContain('JSONata is not supported by the local engine');
-  });
 });
