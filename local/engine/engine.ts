@@ -30,7 +30,7 @@ import {
   startExecutionIntegration,
 } from './integrations.js';
 import { type FrameState, type Graph, Interpreter, type RuntimePort, type TokenWaiter } from './interpreter.js';
-import { parseJson, stringifyJson } from './json.js';
+import { parseJson, stringifyJson, toPlainJson } from './json.js';
 import { assertWithinPayloadLimit, MAX_PAYLOAD_BYTES } from './paths.js';
 import { SnapshotStore } from './persistence.js';
 
@@ -219,7 +219,8 @@ export function validateDefinition(definition: string): Graph {
   // The validator annotates the object it is given; hand it a copy. Its path
   // and intrinsic grammar is not AWS's (it refuses decimals in intrinsics):
   // checkDefinition parses those with the engine's own parsers instead.
-  const result = aslValidator(structuredClone(parsed), { checkPaths: false, checkArn: true });
+  // (A copy with plain numbers: its schema knows no BigInt.)
+  const result = aslValidator(toPlainJson(parsed), { checkPaths: false, checkArn: true });
   if (!result.isValid) {
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${result.errorsText('; ')}'`);
   }
