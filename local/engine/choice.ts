@@ -59,7 +59,8 @@ function cmp<T>(
   return (a, b) => guard(a) && guard(b) && test(key(a), key(b));
 }
 
-const isNum = (v: unknown): v is number => typeof v === 'number';
+// An integer beyond 2^53 is a BigInt here (json.ts): still a number to compare.
+const isNum = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const eq = (x: number | string, y: number | string): boolean => x === y;
@@ -91,7 +92,7 @@ const comparators: Record<string, Compare> = {
 
 const typeTests: Record<string, (v: unknown) => boolean> = {
   IsNull: (v) => v === null,
-  IsNumeric: (v) => typeof v === 'number',
+  IsNumeric: isNum,
   IsString: (v) => typeof v === 'string',
   IsBoolean: (v) => typeof v === 'boolean',
   IsTimestamp: isTimestamp,

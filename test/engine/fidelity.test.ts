@@ -234,6 +234,34 @@ describe('numbers beyond 2^53 keep their digits (JSON numbers are carried as wri
     expect(events.find((e) => e.type === 'PassStateEntered')?.stateEnteredEventDetails?.input).toContain(big);
   });
 
+  it('Choice compares them as numbers: IsNumeric, NumericEquals and NumericGreaterThan', async () => {
+    const engine = await fastEngine();
+    const definition = JSON.stringify({
+      StartAt: 'C',
+      States: {
+        C: {
+          Type: 'Choice',
+          Choices: [
+            {
+              And: [
+                { Variable: '$.n', IsNumeric: true },
+                { Variable: '$.n', NumericEquals: 'BIG' },
+                { Variable: '$.n', NumericGreaterThan: 9007199254740991 },
+              ],
+              Next: 'Yes',
+            },
+          ],
+          Default: 'No',
+        },
+        Yes: { Type: 'Pass', Result: 'yes', End: true },
+        No: { Type: 'Pass', Result: 'no', End: true },
+      },
+    }).replace('"BIG"', big);
+    const { stateMachineArn } = await engine.createStateMachine({ name: 'big-choice', definition });
+    const { executionArn } = await engine.startExecution({ stateMachineArn, input: `{"n": ${big}}` });
+    expect((await engine.waitForExecution(executionArn)).output).toBe('"yes"');
+  });
+
   it('through SendTaskSuccess output and States.StringToJson', async () => {
     const tokens: string[] = [];
     const engine = await fastEngine({
