@@ -96,6 +96,8 @@ export interface Graph {
   States: Record<string, StateDef>;
   TimeoutSeconds?: number;
   Comment?: string;
+  /** Of a Map's ItemProcessor: INLINE (the default) or DISTRIBUTED. */
+  ProcessorConfig?: { Mode?: string; ExecutionType?: string };
 }
 
 /** Continuation of one frame; plain data so that it can be persisted. */
@@ -468,9 +470,15 @@ export class Interpreter {
     }
   }
 
-  private secondsField(value: number | undefined, path: string | undefined, effective: unknown, field: string): number | undefined {
+  private secondsField(
+    value: number | undefined,
+    path: string | undefined,
+    effective: unknown,
+    field: string,
+    vars?: Record<string, unknown>,
+  ): number | undefined {
     if (path === undefined) return value;
-    const v = evaluateExpression(path, effective, {}, field);
+    const v = evaluateExpression(path, effective, {}, field, vars);
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw runtimeError(`${field} must reference a positive integer`);
     return v;
   }
@@ -589,10 +597,10 @@ export class Interpreter {
     const bind: StatesBinding = { input: frame.input, context: ctx };
     const timeoutSeconds = jsonataState
       ? await this.jsonataNumber(state.TimeoutSeconds, 'TimeoutSeconds', bind, frame)
-      : this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath');
+      : this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath', frame.vars);
     const heartbeatSeconds = jsonataState
       ? await this.jsonataNumber(state.HeartbeatSeconds, 'HeartbeatSeconds', bind, frame)
-      : this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath');
+      : this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath', frame.vars);
     const argumentsOf = async (): Promise<unknown> => {
       if (jsonataState)
         return state.Arguments === undefined ? frame.input : evaluateJsonata(state.Arguments, 'Arguments', bind, frame.vars);
@@ -809,7 +817,9 @@ export class Interpreter {
               ? await evaluateJsonata(selector, 'ItemSelector', { input: frame.input, context: itemContext }, frame.vars)
               : evaluatePayloadTemplate(selector, current.effective, itemContext, frame.vars);
         const child: FrameState = { stateName: processor.StartAt, input, lastEventId: frame.lastEventId };
-        if (frame.vars !== undefined) child.vars = { ...frame.vars };
+        // A Distributed Map's iterations are child workflows: they cannot read the
+        // outer variables ("Passing data between states with variables", scope).
+        if (frame.vars !== undefined && processor.ProcessorConfig?.Mode !== 'DISTRIBUTED') child.vars = { ...frame.vars };
         this.port.emit(child, 'MapIterationStarted', { name, index: i });
         current.frames[String(i)] = child;
         return child;

@@ -98,6 +98,31 @@ describe('workflow variables', () => {
     expect(leaked.description.cause).toContain("'$inner'");
   });
 
+  it('a Distributed Map iteration cannot read outer variables (its iterations are child workflows)', async () => {
+    const engine = await fastEngine();
+    const r = await runToEnd(
+      engine,
+      {
+        StartAt: 'Set',
+        States: {
+          Set: { Type: 'Pass', Assign: { outer: 1 }, Next: 'M' },
+          M: {
+            Type: 'Map',
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Read',
+              States: { Read: { Type: 'Pass', Parameters: { 'o.$': '$outer' }, End: true } },
+            },
+            End: true,
+          },
+        },
+      },
+      [1],
+    );
+    expect(r.description.error).toBe('States.Runtime');
+    expect(r.description.cause).toContain("'$outer'");
+  });
+
   it('a Parallel branch reads outer variables; the Parallel state assigns from its results', async () => {
     const engine = await fastEngine();
     const r = await runToEnd(engine, {
