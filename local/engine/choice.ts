@@ -4,7 +4,8 @@
  * including the `...Path` variants, `Is...` type tests and And/Or/Not.
  */
 import { runtimeError, StatesError } from './errors.js';
-import { readPath } from './jsonpath.js';
+import { stringifyJson } from './json.js';
+import { readReference, type Variables } from './references.js';
 
 /** A Choice rule as written in ASL. */
 export type ChoiceRule = Record<string, unknown>;
@@ -15,17 +16,17 @@ function isTimestamp(v: unknown): v is string {
   return typeof v === 'string' && RFC3339.test(v) && !Number.isNaN(Date.parse(v));
 }
 
-function read(path: string, input: unknown, context: unknown): { found: boolean; value: unknown } {
+function read(path: string, input: unknown, context: unknown, vars?: Variables): { found: boolean; value: unknown } {
   try {
-    const r = path.startsWith('$$') ? readPath(context, path.slice(1)) : readPath(input, path);
+    const r = readReference(path, { input, context, vars });
     return r.found ? { found: true, value: r.value } : { found: false, value: undefined };
   } catch (err) {
     throw runtimeError(`Invalid path '${path}' in Choice rule`, err);
   }
 }
 
-function mustRead(path: string, input: unknown, context: unknown): unknown {
-  const r = read(path, input, context);
+function mustRead(path: string, input: unknown, context: unknown, vars?: Variables): unknown {
+  const r = read(path, input, context, vars);
   if (!r.found) throw runtimeError(`Invalid path '${path}': The choice state's condition path references an invalid value.`);
   return r.value;
 }
@@ -58,7 +59,8 @@ function cmp<T>(
   return (a, b) => guard(a) && guard(b) && test(key(a), key(b));
 }
 
-const isNum = (v: unknown): v is number => typeof v === 'number';
+// An integer beyond 2^53 is a BigInt here (json.ts): still a number to compare.
+const isNum = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const eq = (x: number | string, y: number | string): boolean => x === y;
@@ -90,34 +92,34 @@ const comparators: Record<string, Compare> = {
 
 const typeTests: Record<string, (v: unknown) => boolean> = {
   IsNull: (v) => v === null,
-  IsNumeric: (v) => typeof v === 'number',
+  IsNumeric: isNum,
   IsString: (v) => typeof v === 'string',
   IsBoolean: (v) => typeof v === 'boolean',
   IsTimestamp: isTimestamp,
 };
 
 /** Evaluates one Choice rule (or nested boolean expression) against the state's effective input. */
-export function evaluateRule(rule: ChoiceRule, input: unknown, context: unknown): boolean {
-  if (Array.isArray(rule.And)) return (rule.And as ChoiceRule[]).every((r) => evaluateRule(r, input, context));
-  if (Array.isArray(rule.Or)) return (rule.Or as ChoiceRule[]).some((r) => evaluateRule(r, input, context));
-  if (typeof rule.Not === 'object' && rule.Not !== null) return !evaluateRule(rule.Not as ChoiceRule, input, context);
+export function evaluateRule(rule: ChoiceRule, input: unknown, context: unknown, vars?: Variables): boolean {
+  if (Array.isArray(rule.And)) return (rule.And as ChoiceRule[]).every((r) => evaluateRule(r, input, context, vars));
+  if (Array.isArray(rule.Or)) return (rule.Or as ChoiceRule[]).some((r) => evaluateRule(r, input, context, vars));
+  if (typeof rule.Not === 'object' && rule.Not !== null) return !evaluateRule(rule.Not as ChoiceRule, input, context, vars);
 
   const variable = rule.Variable;
   if (typeof variable !== 'string') throw runtimeError('Choice rule without Variable');
 
-  if ('IsPresent' in rule) return read(variable, input, context).found === rule.IsPresent;
+  if ('IsPresent' in rule) return read(variable, input, context, vars).found === rule.IsPresent;
 
   for (const [op, test] of Object.entries(typeTests)) {
-    if (op in rule) return test(mustRead(variable, input, context)) === rule[op];
+    if (op in rule) return test(mustRead(variable, input, context, vars)) === rule[op];
   }
   for (const [op, compare] of Object.entries(comparators)) {
-    if (op in rule) return compare(mustRead(variable, input, context), rule[op]);
+    if (op in rule) return compare(mustRead(variable, input, context, vars), rule[op]);
     const pathOp = `${op}Path`;
     if (pathOp in rule && op !== 'StringMatches') {
       const other = rule[pathOp];
       if (typeof other !== 'string') throw runtimeError(`${pathOp} must be a path`);
-      return compare(mustRead(variable, input, context), mustRead(other, input, context));
+      return compare(mustRead(variable, input, context, vars), mustRead(other, input, context, vars));
     }
   }
-  throw new StatesError('States.Runtime', `Unsupported Choice rule: ${JSON.stringify(rule)}`);
+  throw new StatesError('States.Runtime', `Unsupported Choice rule: ${stringifyJson(rule)}`);
 }

@@ -6,7 +6,9 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { ActivityBoard, type ActivityRecord } from './activities.js';
 import { type Clock, RealClock } from './clock.js';
+import { checkDefinition, DefinitionProblem, withQueryLanguages } from './definition-checks.js';
 import { HaltSignal, runtimeError, SfnApiError, StatesError, StatesErrors } from './errors.js';
 import {
   type ApiHistoryEvent,
@@ -28,6 +30,7 @@ import {
   startExecutionIntegration,
 } from './integrations.js';
 import { type FrameState, type Graph, Interpreter, type RuntimePort, type TokenWaiter } from './interpreter.js';
+import { parseJson, stringifyJson, toPlainJson } from './json.js';
 import { assertWithinPayloadLimit, MAX_PAYLOAD_BYTES } from './paths.js';
 import { SnapshotStore } from './persistence.js';
 
@@ -51,6 +54,8 @@ export interface EngineOptions {
   onEvents?: (entries: PutEventsEntry[]) => void | Promise<void>;
   region?: string;
   accountId?: string;
+  /** How long GetActivityTask waits for a task before answering none; 60 seconds as in AWS (not scaled). */
+  activityPollMilliseconds?: number;
 }
 
 /** Execution status, as the SFN API names it. */
@@ -63,6 +68,8 @@ interface StateMachineRecord {
   roleArn: string;
   type: 'STANDARD' | 'EXPRESS';
   creationDate: number;
+  updateDate?: number;
+  tags?: Record<string, string>;
 }
 
 interface ExecutionRecord {
@@ -83,6 +90,8 @@ interface ExecutionRecord {
   root: FrameState;
   /** The definition the execution started with (a later update does not change it). */
   definition: string;
+  redriveCount?: number;
+  redriveDate?: number;
 }
 
 interface ExecutionRun {
@@ -115,7 +124,11 @@ export interface ExecutionDescription {
   cause?: string;
   redriveCount: number;
   redriveStatus: string;
+  redriveDate?: Date;
 }
+
+/** RedriveExecution restarts an execution that ended in one of these (SFN API reference). */
+const REDRIVABLE = new Set<ExecutionStatus>(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** DescribeStateMachine output. */
 export interface StateMachineDescription {
@@ -196,20 +209,29 @@ export function validateDefinition(definition: string): Graph {
   if (known !== undefined) return structuredClone(known);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(definition);
+    parsed = parseJson(definition);
   } catch (err) {
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: not JSON'`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new SfnApiError('InvalidDefinition', 'Invalid State Machine Definition: not an object');
   }
-  if ((parsed as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata' || definition.includes('"QueryLanguage":"JSONata"')) {
-    throw new SfnApiError('InvalidDefinition', 'Invalid State Machine Definition: this engine runs the JSONPath dialect only');
-  }
-  // The validator annotates the object it is given; hand it a copy.
-  const result = aslValidator(structuredClone(parsed), { checkPaths: true, checkArn: true });
+  // The validator annotates the object it is given; hand it a copy. Its path
+  // and intrinsic grammar is not AWS's (it refuses decimals in intrinsics):
+  // checkDefinition parses those with the engine's own parsers instead.
+  // (A copy with plain numbers: its schema knows no BigInt.)
+  const result = aslValidator(toPlainJson(parsed), { checkPaths: false, checkArn: true });
   if (!result.isValid) {
     throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${result.errorsText('; ')}'`);
+  }
+  try {
+    checkDefinition(parsed as Graph);
+    withQueryLanguages(parsed as Graph);
+  } catch (err) {
+    if (!(err instanceof DefinitionProblem)) throw err;
+    throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: '${err.code}: ${err.message} at ${err.location}'`, {
+      cause: err,
+    });
   }
   checkStatesAllLast(parsed as Graph);
   if (validatedDefinitions.size > 500) validatedDefinitions.clear();
@@ -246,7 +268,7 @@ function checkStatesAllLast(graph: Graph): void {
 
 function parseJsonInput(input: string | undefined, code: 'InvalidExecutionInput' | 'InvalidOutput'): unknown {
   try {
-    return JSON.parse(input ?? '{}');
+    return parseJson(input ?? '{}');
   } catch (err) {
     throw new SfnApiError(code, `Invalid JSON: ${(err as Error).message}`, { cause: err });
   }
@@ -284,6 +306,7 @@ export class SfnEngine {
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly deadTokens = new Map<string, 'used' | 'timedout'>();
   private readonly integrations = new Map<string, Integration>();
+  private readonly activities: ActivityBoard;
   private closed = false;
 
   /** Use {@link createEngine}, which also loads persisted state. */
@@ -295,6 +318,7 @@ export class SfnEngine {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.store = options.persistDir === undefined ? undefined : new SnapshotStore(options.persistDir);
+    this.activities = new ActivityBoard(options.activityPollMilliseconds ?? 60_000);
     const invokeLambda = options.invokeLambda ?? noLambda;
     this.integrations.set('arn:aws:states:::lambda:invoke', lambdaInvokeIntegration(invokeLambda));
     this.integrations.set('arn:aws:states:::events:putEvents', putEventsIntegration(options.onEvents ?? (() => undefined)));
@@ -352,6 +376,7 @@ export class SfnEngine {
     definition: string;
     roleArn?: string;
     type?: 'STANDARD' | 'EXPRESS';
+    tags?: ApiTag[];
   }): Promise<{ stateMachineArn: string; creationDate: Date }> {
     this.checkName(input.name);
     const graph = validateDefinition(input.definition);
@@ -372,6 +397,7 @@ export class SfnEngine {
       type: input.type ?? 'STANDARD',
       creationDate: this.clock.now(),
     };
+    if (input.tags !== undefined && input.tags.length > 0) record.tags = tagRecord(input.tags);
     this.stateMachines.set(arn, record);
     this.graphs.set(arn, graph);
     this.store?.schedule('state-machines', arn, () => record);
@@ -493,7 +519,7 @@ export class SfnEngine {
         Name: record.name,
         RoleArn: record.roleArn,
         StartTime: new Date(record.startDate).toISOString(),
-        RedriveCount: 0,
+        RedriveCount: record.redriveCount ?? 0,
       },
       stateMachineContext: { Id: record.stateMachineArn, Name: smName },
       executionRef: { executionArn: record.executionArn, stateMachineArn: record.stateMachineArn, name: record.name },
@@ -507,6 +533,7 @@ export class SfnEngine {
       integration: (resource) => this.integrations.get(resource.base),
       newToken: () => `AQ${randomBytes(96).toString('base64url')}`,
       waitForToken: (token) => this.waitForToken(token, record.executionArn),
+      scheduleActivity: (activityArn, token, input, onStarted) => this.activities.schedule(activityArn, { token, input, onStarted }),
     };
     if (record.deadline !== undefined) {
       this.clock.sleep(Math.max(0, record.deadline - this.clock.now()), run.controller.signal).then(
@@ -522,7 +549,7 @@ export class SfnEngine {
     try {
       const output = await interpreter.runFrame(record.root, run.graph, run.controller.signal);
       assertWithinPayloadLimit(output, 'execution output');
-      this.finish(run, 'SUCCEEDED', { output: JSON.stringify(output) ?? 'null' });
+      this.finish(run, 'SUCCEEDED', { output: stringifyJson(output) ?? 'null' });
     } catch (err) {
       if (err instanceof HaltSignal || record.status !== 'RUNNING' || this.closed) return;
       const failure = err instanceof StatesError ? err : runtimeError(`Internal error: ${(err as Error)?.message ?? String(err)}`, err);
@@ -609,9 +636,10 @@ export class SfnEngine {
       startDate: new Date(ex.startDate),
       input: ex.input,
       inputDetails: { included: true },
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      redriveCount: ex.redriveCount ?? 0,
+      redriveStatus: REDRIVABLE.has(ex.status) ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
     };
+    if (ex.redriveDate !== undefined) out.redriveDate = new Date(ex.redriveDate);
     if (ex.stopDate !== undefined) out.stopDate = new Date(ex.stopDate);
     if (ex.output !== undefined) {
       out.output = ex.output;
@@ -757,6 +785,351 @@ export class SfnEngine {
     return {};
   }
 
+  // ---------------------------------------------------------------- more of the API
+
+  /**
+   * UpdateStateMachine: a new definition and/or role for the executions
+   * started from now on; running ones keep the definition they started with.
+   */
+  async updateStateMachine(input: {
+    stateMachineArn: string;
+    definition?: string;
+    roleArn?: string;
+    loggingConfiguration?: unknown;
+    tracingConfiguration?: unknown;
+    publish?: boolean;
+  }): Promise<{ updateDate: Date; revisionId: string }> {
+    const sm = this.stateMachine(input.stateMachineArn);
+    if (input.publish === true)
+      throw new SfnApiError('ValidationException', 'State machine versions are not supported by the local engine');
+    if (
+      input.definition === undefined &&
+      input.roleArn === undefined &&
+      input.loggingConfiguration === undefined &&
+      input.tracingConfiguration === undefined
+    ) {
+      throw new SfnApiError(
+        'MissingRequiredParameter',
+        'Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be given',
+      );
+    }
+    if (input.definition !== undefined) {
+      const graph = validateDefinition(input.definition);
+      sm.definition = input.definition;
+      this.graphs.set(sm.stateMachineArn, graph);
+    }
+    if (input.roleArn !== undefined) sm.roleArn = input.roleArn;
+    sm.updateDate = this.clock.now();
+    this.store?.schedule('state-machines', sm.stateMachineArn, () => sm);
+    return { updateDate: new Date(sm.updateDate), revisionId: randomUUID() };
+  }
+
+  /** DescribeStateMachineForExecution: the definition the execution runs, even after an update. */
+  async describeStateMachineForExecution(input: { executionArn: string }): Promise<{
+    stateMachineArn: string;
+    name: string;
+    definition: string;
+    roleArn: string;
+    updateDate: Date;
+    loggingConfiguration: { level: 'OFF'; includeExecutionData: boolean };
+    tracingConfiguration: { enabled: boolean };
+  }> {
+    const ex = this.execution(input.executionArn);
+    const sm = this.stateMachines.get(ex.stateMachineArn);
+    return {
+      stateMachineArn: ex.stateMachineArn,
+      name: ex.stateMachineArn.slice(ex.stateMachineArn.lastIndexOf(':') + 1),
+      definition: ex.definition,
+      roleArn: ex.roleArn,
+      updateDate: new Date(sm?.updateDate ?? sm?.creationDate ?? ex.startDate),
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  /**
+   * ValidateStateMachineDefinition: the checks CreateStateMachine makes,
+   * answered as diagnostics instead of an error.
+   */
+  async validateStateMachineDefinition(input: { definition: string; type?: string }): Promise<{
+    result: 'OK' | 'FAIL';
+    diagnostics: { severity: 'ERROR'; code: string; message: string; location?: string }[];
+    truncated: boolean;
+  }> {
+    try {
+      validateDefinition(input.definition);
+      return { result: 'OK', diagnostics: [], truncated: false };
+    } catch (err) {
+      if (!(err instanceof SfnApiError)) throw err;
+      const problem = err.cause instanceof DefinitionProblem ? err.cause : undefined;
+      const diagnostic =
+        problem === undefined
+          ? { severity: 'ERROR' as const, code: 'SCHEMA_VALIDATION_FAILED', message: err.message }
+          : { severity: 'ERROR' as const, code: problem.code, message: problem.message, location: problem.location };
+      return { result: 'FAIL', diagnostics: [diagnostic], truncated: false };
+    }
+  }
+
+  private taggable(resourceArn: string): { tags?: Record<string, string> } & ({ name: string } | object) {
+    const sm = this.stateMachines.get(resourceArn);
+    if (sm !== undefined) return sm;
+    const activity = this.activities.records.get(resourceArn);
+    if (activity !== undefined) return activity;
+    throw new SfnApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
+  }
+
+  private persistTaggable(resourceArn: string): void {
+    const sm = this.stateMachines.get(resourceArn);
+    if (sm !== undefined) this.store?.schedule('state-machines', resourceArn, () => sm);
+    const activity = this.activities.records.get(resourceArn);
+    if (activity !== undefined) this.store?.schedule('activities', resourceArn, () => activity);
+  }
+
+  /** ListTagsForResource (state machines and activities). */
+  async listTagsForResource(input: { resourceArn: string }): Promise<{ tags: ApiTag[] }> {
+    const target = this.taggable(input.resourceArn);
+    return { tags: Object.entries(target.tags ?? {}).map(([key, value]) => ({ key, value })) };
+  }
+
+  /** TagResource: adds or overwrites tags. */
+  async tagResource(input: { resourceArn: string; tags: ApiTag[] }): Promise<Record<string, never>> {
+    const target = this.taggable(input.resourceArn);
+    target.tags = { ...target.tags, ...tagRecord(input.tags) };
+    this.persistTaggable(input.resourceArn);
+    return {};
+  }
+
+  /** UntagResource: removes the given keys (absent ones are ignored). */
+  async untagResource(input: { resourceArn: string; tagKeys: string[] }): Promise<Record<string, never>> {
+    const target = this.taggable(input.resourceArn);
+    if (!Array.isArray(input.tagKeys)) throw new SfnApiError('ValidationException', 'tagKeys must be a list');
+    const tags = { ...target.tags };
+    for (const key of input.tagKeys) delete tags[key];
+    target.tags = tags;
+    this.persistTaggable(input.resourceArn);
+    return {};
+  }
+
+  /**
+   * StartSyncExecution: runs an EXPRESS state machine to its end and answers
+   * the result; a STANDARD one is StateMachineTypeNotSupported, as in AWS.
+   */
+  async startSyncExecution(input: { stateMachineArn: string; name?: string; input?: string }): Promise<{
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    startDate: Date;
+    stopDate: Date;
+    status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+    input: string;
+    inputDetails: { included: boolean };
+    output?: string;
+    outputDetails?: { included: boolean };
+    error?: string;
+    cause?: string;
+    billingDetails: { billedMemoryUsedInMB: number; billedDurationInMilliseconds: number };
+  }> {
+    const sm = this.stateMachine(input.stateMachineArn);
+    if (sm.type !== 'EXPRESS') {
+      throw new SfnApiError('StateMachineTypeNotSupported', 'StartSyncExecution is only supported for EXPRESS state machines');
+    }
+    const { executionArn } = await this.startExecution(input);
+    const done = await this.waitForExecution(executionArn);
+    const stopDate = done.stopDate ?? new Date(this.clock.now());
+    return {
+      executionArn,
+      stateMachineArn: done.stateMachineArn,
+      name: done.name,
+      startDate: done.startDate,
+      stopDate,
+      status: done.status === 'SUCCEEDED' ? 'SUCCEEDED' : done.status === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED',
+      input: done.input,
+      inputDetails: { included: true },
+      ...(done.output === undefined ? {} : { output: done.output, outputDetails: { included: true } }),
+      ...(done.error === undefined ? {} : { error: done.error }),
+      ...(done.cause === undefined ? {} : { cause: done.cause }),
+      billingDetails: {
+        billedMemoryUsedInMB: 64,
+        billedDurationInMilliseconds: Math.max(100, stopDate.getTime() - done.startDate.getTime()),
+      },
+    };
+  }
+
+  /**
+   * TestState: runs one state on an input, as the TestState API does: its
+   * output, or its error, and the state it would go to next. Activities,
+   * `.sync` and `.waitForTaskToken` tasks cannot be tested (as in AWS).
+   */
+  async testState(input: { definition: string; input?: string; roleArn?: string; inspectionLevel?: string }): Promise<{
+    status: 'SUCCEEDED' | 'FAILED' | 'CAUGHT_ERROR';
+    output?: string;
+    error?: string;
+    cause?: string;
+    nextState?: string;
+  }> {
+    let state: Record<string, unknown>;
+    try {
+      state = parseJson(input.definition) as Record<string, unknown>;
+    } catch (err) {
+      throw new SfnApiError('InvalidDefinition', 'Invalid State Definition: not JSON', { cause: err });
+    }
+    if (typeof state !== 'object' || state === null || Array.isArray(state) || typeof state.Type !== 'string') {
+      throw new SfnApiError('InvalidDefinition', "Invalid State Definition: a state is an object with a 'Type'");
+    }
+    const resource = typeof state.Resource === 'string' ? state.Resource : '';
+    if (/:activity:|\.sync(:2)?$|\.waitForTaskToken$/.test(resource)) {
+      throw new SfnApiError('ValidationException', 'TestState does not support activities, .sync or .waitForTaskToken tasks');
+    }
+    const TESTED = 'TestState';
+    const catchTargets = new Set(((state.Catch as { Next?: string }[] | undefined) ?? []).map((c) => c.Next));
+    const targets = new Set<string>();
+    for (const t of [
+      state.Next,
+      state.Default,
+      ...((state.Choices as { Next?: string }[] | undefined) ?? []).map((c) => c.Next),
+      ...catchTargets,
+    ]) {
+      if (typeof t === 'string') targets.add(t);
+    }
+    const tested =
+      state.Type === 'Choice' || state.Type === 'Fail' || state.Type === 'Succeed' || state.Next !== undefined
+        ? state
+        : { ...state, End: true };
+    const graph = {
+      StartAt: TESTED,
+      States: { [TESTED]: tested, ...Object.fromEntries([...targets].map((t) => [t, { Type: 'Pass', End: true }])) },
+    };
+    const name = `test-state-${randomUUID().slice(0, 8)}`;
+    const { stateMachineArn } = await this.createStateMachine({
+      name,
+      definition: JSON.stringify(graph),
+      ...(input.roleArn === undefined ? {} : { roleArn: input.roleArn }),
+    });
+    try {
+      const { executionArn } = await this.startExecution({ stateMachineArn, input: input.input ?? '{}' });
+      const done = await this.waitForExecution(executionArn);
+      const record = this.executions.get(executionArn);
+      const entered =
+        record?.history
+          .filter((e) => e.type.endsWith('StateEntered'))
+          .map((e) => (e as { stateEnteredEventDetails?: { name?: string } }).stateEnteredEventDetails?.name) ?? [];
+      const nextState = entered.find((n) => n !== undefined && n !== TESTED);
+      this.executions.delete(executionArn);
+      await this.store?.remove('executions', executionArn);
+      if (done.status !== 'SUCCEEDED') {
+        return {
+          status: 'FAILED',
+          ...(done.error === undefined ? {} : { error: done.error }),
+          ...(done.cause === undefined ? {} : { cause: done.cause }),
+        };
+      }
+      const caught = nextState !== undefined && catchTargets.has(nextState) && nextState !== state.Next;
+      const out: { status: 'SUCCEEDED' | 'CAUGHT_ERROR'; output?: string; nextState?: string } = {
+        status: caught ? 'CAUGHT_ERROR' : 'SUCCEEDED',
+      };
+      if (done.output !== undefined) out.output = done.output;
+      if (nextState !== undefined) out.nextState = nextState;
+      return out;
+    } finally {
+      await this.deleteStateMachine({ stateMachineArn });
+    }
+  }
+
+  /**
+   * RedriveExecution: an execution that FAILED, TIMED_OUT or was ABORTED
+   * goes on from the state where it stopped; a Map or Parallel re-runs only
+   * its unfinished iterations or branches, and a Task starts a fresh attempt.
+   */
+  async redriveExecution(input: { executionArn: string }): Promise<{ redriveDate: Date }> {
+    const ex = this.execution(input.executionArn);
+    if (!REDRIVABLE.has(ex.status) || this.runs.has(ex.executionArn)) {
+      throw new SfnApiError('ExecutionNotRedrivable', `Execution is not redrivable: '${ex.executionArn}' is ${ex.status}`);
+    }
+    const graph = withQueryLanguages(parseJson(ex.definition) as Graph);
+    ex.status = 'RUNNING';
+    delete ex.stopDate;
+    delete ex.output;
+    delete ex.error;
+    delete ex.cause;
+    ex.redriveCount = (ex.redriveCount ?? 0) + 1;
+    ex.redriveDate = this.clock.now();
+    if (graph.TimeoutSeconds !== undefined) ex.deadline = ex.redriveDate + (graph.TimeoutSeconds * 1000) / this.timeScale;
+    resetForRedrive(ex.root);
+    const run = this.makeRun(ex, graph);
+    this.emit(run, ex.root, 'ExecutionRedriven', { redriveCount: ex.redriveCount });
+    this.persistExecution(ex);
+    this.launch(run, parseJson(ex.input));
+    return { redriveDate: new Date(ex.redriveDate) };
+  }
+
+  /** ListStateMachineVersions: the local engine publishes none. */
+  async listStateMachineVersions(input: { stateMachineArn: string }): Promise<{ stateMachineVersions: never[] }> {
+    this.stateMachine(input.stateMachineArn);
+    return { stateMachineVersions: [] };
+  }
+
+  /** PublishStateMachineVersion: not supported by the local engine (decision 0031). */
+  async publishStateMachineVersion(input: { stateMachineArn: string }): Promise<never> {
+    this.stateMachine(input.stateMachineArn);
+    throw new SfnApiError('ValidationException', 'State machine versions are not supported by the local engine');
+  }
+
+  // ---------------------------------------------------------------- activities
+
+  private activityArn(name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:activity:${name}`;
+  }
+
+  /** CreateActivity: idempotent for a name. */
+  async createActivity(input: { name: string; tags?: ApiTag[] }): Promise<{ activityArn: string; creationDate: Date }> {
+    this.checkName(input.name);
+    const arn = this.activityArn(input.name);
+    const existing = this.activities.records.get(arn);
+    if (existing !== undefined) return { activityArn: arn, creationDate: new Date(existing.creationDate) };
+    const record: ActivityRecord = { activityArn: arn, name: input.name, creationDate: this.clock.now() };
+    if (input.tags !== undefined && input.tags.length > 0) record.tags = tagRecord(input.tags);
+    this.activities.records.set(arn, record);
+    this.store?.schedule('activities', arn, () => record);
+    return { activityArn: arn, creationDate: new Date(record.creationDate) };
+  }
+
+  /** DescribeActivity. */
+  async describeActivity(input: { activityArn: string }): Promise<{ activityArn: string; name: string; creationDate: Date }> {
+    const record = this.activities.get(input.activityArn);
+    return { activityArn: record.activityArn, name: record.name, creationDate: new Date(record.creationDate) };
+  }
+
+  /** ListActivities, by name. */
+  async listActivities(input: { maxResults?: number; nextToken?: string } = {}): Promise<{
+    activities: { activityArn: string; name: string; creationDate: Date }[];
+    nextToken?: string;
+  }> {
+    const all = [...this.activities.records.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const page = pageList(all, input.maxResults, input.nextToken);
+    const activities = page.items.map((a) => ({ activityArn: a.activityArn, name: a.name, creationDate: new Date(a.creationDate) }));
+    return page.nextToken === undefined ? { activities } : { activities, nextToken: page.nextToken };
+  }
+
+  /** DeleteActivity: waiting workers are answered with no task. */
+  async deleteActivity(input: { activityArn: string }): Promise<Record<string, never>> {
+    this.activities.delete(input.activityArn);
+    await this.store?.remove('activities', input.activityArn);
+    return {};
+  }
+
+  /**
+   * GetActivityTask: the next task of the activity with its token and input,
+   * or `{}` when none came within the long poll. Taking a task starts its
+   * HeartbeatSeconds window.
+   */
+  async getActivityTask(input: { activityArn: string; workerName?: string }): Promise<{ taskToken?: string; input?: string }> {
+    if (this.closed) return {};
+    return this.activities.poll(input.activityArn, input.workerName, (token) => {
+      const entry = this.tokens.get(token);
+      if (entry !== undefined) entry.lastBeat = this.clock.now();
+    });
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /**
@@ -767,9 +1140,10 @@ export class SfnEngine {
   async load(options: { deferResume?: boolean } = {}): Promise<void> {
     if (this.store === undefined) return;
     await this.store.init();
+    for (const doc of (await this.store.loadAll('activities')) as ActivityRecord[]) this.activities.records.set(doc.activityArn, doc);
     for (const doc of (await this.store.loadAll('state-machines')) as StateMachineRecord[]) {
       this.stateMachines.set(doc.stateMachineArn, doc);
-      this.graphs.set(doc.stateMachineArn, JSON.parse(doc.definition) as Graph);
+      this.graphs.set(doc.stateMachineArn, withQueryLanguages(parseJson(doc.definition) as Graph));
     }
     const docs = (await this.store.loadAll('executions')) as ExecutionRecord[];
     for (const record of docs) this.executions.set(record.executionArn, record);
@@ -781,9 +1155,9 @@ export class SfnEngine {
     for (const record of this.executions.values()) {
       if (this.runs.has(record.executionArn)) continue;
       if (record.status !== 'RUNNING') continue;
-      const run = this.makeRun(record, JSON.parse(record.definition) as Graph);
+      const run = this.makeRun(record, withQueryLanguages(parseJson(record.definition) as Graph));
       this.log('execution resumed', { executionArn: record.executionArn, state: record.root.stateName });
-      this.launch(run, JSON.parse(record.input));
+      this.launch(run, parseJson(record.input));
     }
   }
 
@@ -796,10 +1170,45 @@ export class SfnEngine {
     if (this.closed) return;
     for (const run of this.runs.values()) this.persistExecution(run.record);
     this.closed = true;
+    this.activities.close();
     for (const run of this.runs.values()) run.controller.abort(new HaltSignal('closed'));
     this.runs.clear();
     await this.store?.freeze();
   }
+}
+
+/** A tag as the SFN API carries it. */
+export interface ApiTag {
+  key: string;
+  value?: string;
+}
+
+function tagRecord(tags: unknown): Record<string, string> {
+  if (!Array.isArray(tags)) throw new SfnApiError('ValidationException', 'tags must be a list of {key, value}');
+  const out: Record<string, string> = {};
+  for (const tag of tags as ApiTag[]) {
+    if (typeof tag?.key !== 'string' || tag.key.length === 0 || tag.key.length > 128) {
+      throw new SfnApiError('ValidationException', 'A tag key must be a string of 1 to 128 characters');
+    }
+    out[tag.key] = typeof tag.value === 'string' ? tag.value : '';
+  }
+  return out;
+}
+
+/**
+ * Prepares the frames of a stopped execution to go on: a Map or Parallel
+ * keeps what finished and redrives its unfinished children; any other state
+ * starts again (a Task with a fresh attempt and retry counts).
+ */
+function resetForRedrive(frame: FrameState): void {
+  delete frame.enteredAt;
+  delete frame.retryCounts;
+  delete frame.retryCount;
+  delete frame.assigned;
+  const step = frame.step;
+  if (step?.kind === 'map' || step?.kind === 'parallel') {
+    for (const child of Object.values(step.frames)) resetForRedrive(child);
+  } else delete frame.step;
 }
 
 async function noLambda(fn: string): Promise<never> {

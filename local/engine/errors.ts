@@ -18,6 +18,7 @@ export const StatesErrors = {
   NoChoiceMatched: 'States.NoChoiceMatched',
   IntrinsicFailure: 'States.IntrinsicFailure',
   BranchFailed: 'States.BranchFailed',
+  ResultPathMatchFailure: 'States.ResultPathMatchFailure',
 } as const;
 
 /**
@@ -56,7 +57,12 @@ export type SfnErrorCode =
   | 'TaskDoesNotExist'
   | 'TaskTimedOut'
   | 'ValidationException'
-  | 'UnknownOperationException';
+  | 'UnknownOperationException'
+  | 'ActivityDoesNotExist'
+  | 'ResourceNotFound'
+  | 'StateMachineTypeNotSupported'
+  | 'ExecutionNotRedrivable'
+  | 'MissingRequiredParameter';
 
 /** An error answered by the Step Functions API (HTTP 400 on the wire). */
 export class SfnApiError extends Error {

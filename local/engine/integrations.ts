@@ -2,8 +2,10 @@
  * Task resources: the pluggable registry of service integrations and the
  * built-in ones (Lambda, EventBridge PutEvents, nested Step Functions).
  */
+
 import { randomUUID } from 'node:crypto';
 import { runtimeError, StatesError, StatesErrors } from './errors.js';
+import { parseJson, stringifyJson, toPlainJson } from './json.js';
 
 /** How the engine waits on an integration, from the resource suffix. */
 export type IntegrationPattern = 'request-response' | 'sync' | 'sync:2' | 'wait-for-task-token';
@@ -82,10 +84,12 @@ export function lambdaFailure(err: unknown): StatesError {
   return new StatesError(errorType, JSON.stringify({ errorType, errorMessage, trace: [] }), { cause: err });
 }
 
-/** A JSON round trip, as the value crosses the Lambda wire in AWS. */
+/**
+ * A JSON round trip, as the value crosses the Lambda wire in AWS (a handler
+ * parses numbers beyond 2^53 as the nearest double, as JSON.parse would).
+ */
 export function jsonRoundTrip(value: unknown): unknown {
-  const text = JSON.stringify(value);
-  return text === undefined ? null : (JSON.parse(text) as unknown);
+  return toPlainJson(value);
 }
 
 function asRecord(v: unknown, what: string): Record<string, unknown> {
@@ -128,7 +132,7 @@ export function putEventsIntegration(sink: (entries: PutEventsEntry[]) => void |
   return async ({ parameters }) => {
     const entries = asRecord(parameters, 'Parameters of events:putEvents').Entries;
     if (!Array.isArray(entries)) throw runtimeError('events:putEvents needs Parameters.Entries');
-    await sink(entries as PutEventsEntry[]);
+    await sink(toPlainJson(entries) as PutEventsEntry[]);
     return { Entries: entries.map(() => ({ EventId: randomUUID() })), FailedEntryCount: 0 };
   };
 }
@@ -165,7 +169,8 @@ export function startExecutionIntegration(port: ChildExecutionPort): Integration
     const params = asRecord(parameters, 'Parameters of states:startExecution');
     const arn = params.StateMachineArn;
     if (typeof arn !== 'string') throw runtimeError('states:startExecution needs Parameters.StateMachineArn');
-    const input = params.Input === undefined ? '{}' : typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input);
+    const input =
+      params.Input === undefined ? '{}' : typeof params.Input === 'string' ? params.Input : (stringifyJson(params.Input) ?? 'null');
     const name = typeof params.Name === 'string' ? params.Name : undefined;
     let started: Awaited<ReturnType<typeof port.start>>;
     try {
@@ -192,15 +197,15 @@ export function startExecutionIntegration(port: ChildExecutionPort): Integration
       Status: described.status,
       StartDate: described.startDate.getTime(),
       StopDate: described.stopDate?.getTime(),
-      Input: pattern === 'sync:2' ? (JSON.parse(described.input) as unknown) : described.input,
+      Input: pattern === 'sync:2' ? parseJson(described.input) : described.input,
       InputDetails: { Included: true },
     };
     if (described.status !== 'SUCCEEDED') {
       shaped.Error = described.error;
       shaped.Cause = described.cause;
-      throw new StatesError(StatesErrors.TaskFailed, JSON.stringify(shaped));
+      throw new StatesError(StatesErrors.TaskFailed, stringifyJson(shaped));
     }
-    shaped.Output = pattern === 'sync:2' && described.output !== undefined ? (JSON.parse(described.output) as unknown) : described.output;
+    shaped.Output = pattern === 'sync:2' && described.output !== undefined ? parseJson(described.output) : described.output;
     shaped.OutputDetails = { Included: true };
     return shaped;
   };

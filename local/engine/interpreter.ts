@@ -15,6 +15,8 @@ import { type ChoiceRule, evaluateRule } from './choice.js';
 import type { Clock } from './clock.js';
 import { HaltSignal, runtimeError, StatesError, StatesErrors } from './errors.js';
 import { type Integration, type InvokeLambda, jsonRoundTrip, lambdaFailure, type ParsedResource, parseResource } from './integrations.js';
+import { stringifyJson } from './json.js';
+import { evaluateJsonata, isJsonataExpression, QUERY_EVALUATION_ERROR, type StatesBinding } from './jsonata.js';
 import {
   applyInputPath,
   applyOutputPath,
@@ -40,6 +42,8 @@ export interface Catcher {
   ErrorEquals: string[];
   Next: string;
   ResultPath?: string | null;
+  Assign?: unknown;
+  Output?: unknown;
 }
 
 /** A state of an ASL definition (JSONPath dialect); fields as in the spec. */
@@ -78,6 +82,12 @@ export interface StateDef {
   Cause?: string;
   ErrorPath?: string;
   CausePath?: string;
+  Assign?: unknown;
+  /** Set on every state at validation: its own, or the machine's (JSONPath by default). */
+  QueryLanguage?: 'JSONPath' | 'JSONata';
+  Arguments?: unknown;
+  Output?: unknown;
+  Items?: unknown;
 }
 
 /** A state graph: a whole definition, a Map processor or a Parallel branch. */
@@ -86,6 +96,8 @@ export interface Graph {
   States: Record<string, StateDef>;
   TimeoutSeconds?: number;
   Comment?: string;
+  /** Of a Map's ItemProcessor: INLINE (the default) or DISTRIBUTED. */
+  ProcessorConfig?: { Mode?: string; ExecutionType?: string };
 }
 
 /** Continuation of one frame; plain data so that it can be persisted. */
@@ -98,6 +110,15 @@ export interface FrameState {
   retryCounts?: number[];
   retryCount?: number;
   step?: StepState;
+  /**
+   * Workflow variables this frame sees: a Map iteration or Parallel branch
+   * starts with a copy of its parent's, and what it assigns stays in it
+   * ("Passing data between states with variables": inner scopes read outer
+   * variables, outer scopes never see inner ones). Absent until assigned.
+   */
+  vars?: Record<string, unknown>;
+  /** Assign values of the current state, taken when its result was, committed when it succeeds. */
+  assigned?: Record<string, unknown>;
 }
 
 /** What the current state of a frame is in the middle of. */
@@ -134,6 +155,11 @@ export interface RuntimePort {
   integration(resource: ParsedResource): Integration | undefined;
   newToken(): string;
   waitForToken(token: string): TokenWaiter;
+  /**
+   * Queues an activity task for a worker's GetActivityTask; `onStarted` runs
+   * when a worker takes it. Returns the withdrawal (the task ended first).
+   */
+  scheduleActivity(activityArn: string, token: string, input: string, onStarted: (workerName: string | undefined) => void): () => void;
 }
 
 function iso(ms: number): string {
@@ -141,7 +167,7 @@ function iso(ms: number): string {
 }
 
 function json(value: unknown): string {
-  return JSON.stringify(value) ?? 'null';
+  return stringifyJson(value) ?? 'null';
 }
 
 /** Links a child controller to a parent signal; returns the unlink function. */
@@ -247,10 +273,35 @@ export class Interpreter {
     return state.End === true ? undefined : state.Next;
   }
 
+  /**
+   * Evaluates an Assign block against `value` with the variables as they were
+   * when the state was entered: every reference in one state reads the same
+   * values, new ones are seen from the next state on.
+   */
+  private evaluateAssign(
+    frame: FrameState,
+    assign: unknown,
+    value: unknown,
+    ctx: Record<string, unknown>,
+  ): Record<string, unknown> | undefined {
+    if (assign === undefined) return undefined;
+    const values = evaluatePayloadTemplate(assign, value, ctx, frame.vars) as Record<string, unknown>;
+    assertWithinPayloadLimit(values, 'assigned variables');
+    return values;
+  }
+
   private exit(frame: FrameState, state: StateDef, output: unknown): void {
     const text = json(output);
     assertTextWithinPayloadLimit(text, 'state output');
-    this.port.emit(frame, `${state.Type}StateExited`, { name: frame.stateName, output: text });
+    const assigned = frame.assigned;
+    delete frame.assigned;
+    const details: Record<string, unknown> = { name: frame.stateName, output: text };
+    if (assigned !== undefined) {
+      frame.vars = { ...frame.vars, ...assigned };
+      details.assignedVariables = Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, json(v)]));
+      details.assignedVariablesDetails = { truncated: false };
+    }
+    this.port.emit(frame, `${state.Type}StateExited`, details);
     this.port.log('state exited', { state: frame.stateName, type: state.Type });
   }
 
@@ -261,24 +312,36 @@ export class Interpreter {
       this.port.log('state entered', { state: frame.stateName, type: state.Type });
       this.port.persist();
     }
+    if (state.QueryLanguage === 'JSONata' && ['Pass', 'Choice', 'Wait', 'Succeed', 'Fail'].includes(state.Type)) {
+      return this.runJsonataState(frame, state, signal);
+    }
     switch (state.Type) {
       case 'Pass': {
         const effective = applyInputPath(frame.input, state.InputPath);
-        let result = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, this.context(frame)) : effective;
+        const ctx = this.context(frame);
+        let result = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective;
         // `Result: 0` or `Result: false` still replaces: presence matters, not truthiness.
         if ('Result' in state) result = state.Result;
+        const assigned = this.evaluateAssign(frame, state.Assign, result, ctx);
         const output = applyOutputPath(applyResultPath(frame.input, result, state.ResultPath), state.OutputPath);
+        if (assigned !== undefined) frame.assigned = assigned;
         this.exit(frame, state, output);
         return { output, next: this.next(state) };
       }
       case 'Choice': {
         const effective = applyInputPath(frame.input, state.InputPath);
         const ctx = this.context(frame);
-        const match = (state.Choices ?? []).find((rule) => evaluateRule(rule, effective, ctx));
+        const match = (state.Choices ?? []).find((rule) => evaluateRule(rule, effective, ctx, frame.vars));
         const next = match?.Next ?? state.Default;
         if (next === undefined) {
           throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice rule matched and no Default in state '${frame.stateName}'`);
         }
+        // The state's Assign, then the matched rule's, both on the values at entry.
+        const assigned = {
+          ...this.evaluateAssign(frame, state.Assign, effective, ctx),
+          ...this.evaluateAssign(frame, (match as { Assign?: unknown } | undefined)?.Assign, effective, ctx),
+        };
+        if (state.Assign !== undefined || (match as { Assign?: unknown } | undefined)?.Assign !== undefined) frame.assigned = assigned;
         const output = applyOutputPath(effective, state.OutputPath);
         this.exit(frame, state, output);
         return { output, next };
@@ -286,10 +349,12 @@ export class Interpreter {
       case 'Wait': {
         const effective = applyInputPath(frame.input, state.InputPath);
         if (frame.step?.kind !== 'wait') {
-          frame.step = { kind: 'wait', until: this.waitUntil(state, effective) };
+          frame.step = { kind: 'wait', until: this.waitUntil(state, effective, frame.vars) };
           this.port.persist();
         }
         await this.sleepUntil(frame.step.until, signal);
+        const assigned = this.evaluateAssign(frame, state.Assign, effective, this.context(frame));
+        if (assigned !== undefined) frame.assigned = assigned;
         const output = applyOutputPath(effective, state.OutputPath);
         this.exit(frame, state, output);
         return { output, next: this.next(state) };
@@ -301,8 +366,10 @@ export class Interpreter {
       }
       case 'Fail': {
         const ctx = this.context(frame);
-        const error = state.ErrorPath !== undefined ? evaluateExpression(state.ErrorPath, frame.input, ctx, 'ErrorPath') : state.Error;
-        const cause = state.CausePath !== undefined ? evaluateExpression(state.CausePath, frame.input, ctx, 'CausePath') : state.Cause;
+        const error =
+          state.ErrorPath !== undefined ? evaluateExpression(state.ErrorPath, frame.input, ctx, 'ErrorPath', frame.vars) : state.Error;
+        const cause =
+          state.CausePath !== undefined ? evaluateExpression(state.CausePath, frame.input, ctx, 'CausePath', frame.vars) : state.Cause;
         throw new StatesError(error === undefined ? '' : String(error), cause === undefined ? undefined : String(cause));
       }
       case 'Task':
@@ -316,21 +383,20 @@ export class Interpreter {
     }
   }
 
-  private waitUntil(state: StateDef, effective: unknown): number {
+  private waitUntil(state: StateDef, effective: unknown, vars: Record<string, unknown> | undefined): number {
     const now = this.port.clock.now();
     let seconds: number;
     if (state.Seconds !== undefined) seconds = state.Seconds;
     else if (state.SecondsPath !== undefined) {
-      const v = evaluateExpression(state.SecondsPath, effective, {}, 'SecondsPath');
+      const v = evaluateExpression(state.SecondsPath, effective, {}, 'SecondsPath', vars);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-        throw runtimeError(`The SecondsPath parameter does not reference a valid non-negative integer: ${JSON.stringify(v)}`);
+        throw runtimeError(`The SecondsPath parameter does not reference a valid non-negative integer: ${json(v)}`);
       }
       seconds = v;
     } else {
-      const ts = state.Timestamp ?? evaluateExpression(state.TimestampPath ?? '$', effective, {}, 'TimestampPath');
+      const ts = state.Timestamp ?? evaluateExpression(state.TimestampPath ?? '$', effective, {}, 'TimestampPath', vars);
       const at = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
-      if (Number.isNaN(at))
-        throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${JSON.stringify(ts)}`);
+      if (Number.isNaN(at)) throw runtimeError(`The TimestampPath parameter does not reference a valid ISO-8601 timestamp: ${json(ts)}`);
       seconds = Math.max(0, (at - now) / 1000);
     }
     return now + this.ms(seconds);
@@ -381,24 +447,139 @@ export class Interpreter {
         if (catcher === undefined) throw failure;
         const errorOutput: Record<string, unknown> = { Error: failure.error };
         if (failure.errorCause !== undefined) errorOutput.Cause = failure.errorCause;
-        const output = applyResultPath(frame.input, errorOutput, catcher.ResultPath);
+        let assigned: Record<string, unknown> | undefined;
+        let output: unknown;
+        if (state.QueryLanguage === 'JSONata') {
+          const bind: StatesBinding = { input: frame.input, context: this.context(frame), errorOutput };
+          [output, assigned] = await Promise.all([
+            catcher.Output === undefined ? errorOutput : evaluateJsonata(catcher.Output, 'Output', bind, frame.vars),
+            catcher.Assign === undefined
+              ? undefined
+              : (evaluateJsonata(catcher.Assign, 'Assign', bind, frame.vars) as Promise<Record<string, unknown>>),
+          ]);
+        } else {
+          assigned = this.evaluateAssign(frame, catcher.Assign, errorOutput, this.context(frame));
+          output = applyResultPath(frame.input, errorOutput, catcher.ResultPath);
+        }
         assertWithinPayloadLimit(output, 'state output');
+        delete frame.assigned;
+        if (assigned !== undefined) frame.vars = { ...frame.vars, ...assigned };
         this.port.log('state caught error', { state: frame.stateName, error: failure.error, next: catcher.Next });
         return { output, next: catcher.Next };
       }
     }
   }
 
-  private secondsField(value: number | undefined, path: string | undefined, effective: unknown, field: string): number | undefined {
+  private secondsField(
+    value: number | undefined,
+    path: string | undefined,
+    effective: unknown,
+    field: string,
+    vars?: Record<string, unknown>,
+  ): number | undefined {
     if (path === undefined) return value;
-    const v = evaluateExpression(path, effective, {}, field);
+    const v = evaluateExpression(path, effective, {}, field, vars);
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw runtimeError(`${field} must reference a positive integer`);
     return v;
   }
 
   private postProcess(frame: FrameState, state: StateDef, result: unknown, ctx: Record<string, unknown>): unknown {
-    const selected = state.ResultSelector !== undefined ? evaluatePayloadTemplate(state.ResultSelector, result, ctx) : result;
+    const selected = state.ResultSelector !== undefined ? evaluatePayloadTemplate(state.ResultSelector, result, ctx, frame.vars) : result;
+    const assigned = this.evaluateAssign(frame, state.Assign, selected, ctx);
+    if (assigned !== undefined) frame.assigned = assigned;
+    else delete frame.assigned;
     return applyOutputPath(applyResultPath(frame.input, selected, state.ResultPath), state.OutputPath);
+  }
+
+  /** A number field of a JSONata state: a number, or a `{% %}` expression giving one. */
+  private async jsonataNumber(value: unknown, field: string, bind: StatesBinding, frame: FrameState): Promise<number | undefined> {
+    if (value === undefined) return undefined;
+    const v = isJsonataExpression(value) ? await evaluateJsonata(value, field, bind, frame.vars) : value;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new StatesError(QUERY_EVALUATION_ERROR, `The field '${field}' must evaluate to a non-negative number, got ${json(v)}`);
+    }
+    return v;
+  }
+
+  /**
+   * Output and Assign of a JSONata state, evaluated together on the same
+   * bindings (the result as `$states.result`); Output defaults to the result.
+   */
+  private async jsonataOutput(frame: FrameState, state: StateDef, result: unknown, ctx: Record<string, unknown>): Promise<unknown> {
+    const bind: StatesBinding = { input: frame.input, context: ctx, result };
+    const [output, assigned] = await Promise.all([
+      state.Output === undefined ? result : evaluateJsonata(state.Output, 'Output', bind, frame.vars),
+      state.Assign === undefined ? undefined : evaluateJsonata(state.Assign, 'Assign', bind, frame.vars),
+    ]);
+    if (assigned !== undefined) frame.assigned = assigned as Record<string, unknown>;
+    else delete frame.assigned;
+    return output;
+  }
+
+  /** Pass, Choice, Wait, Succeed and Fail in JSONata: no paths, `{% %}` fields instead. */
+  private async runJsonataState(frame: FrameState, state: StateDef, signal: AbortSignal): Promise<Outcome> {
+    const ctx = this.context(frame);
+    const bind: StatesBinding = { input: frame.input, context: ctx };
+    switch (state.Type) {
+      case 'Choice': {
+        type Rule = ChoiceRule & { Next: string; Output?: unknown; Assign?: unknown };
+        let match: Rule | undefined;
+        for (const [i, rule] of (state.Choices ?? []).entries()) {
+          const condition = await evaluateJsonata(rule.Condition, `Choices[${i}].Condition`, bind, frame.vars);
+          if (typeof condition !== 'boolean') {
+            throw new StatesError(
+              QUERY_EVALUATION_ERROR,
+              `The Condition of Choices[${i}] must evaluate to a boolean, got ${json(condition)}`,
+            );
+          }
+          if (condition) {
+            match = rule as Rule;
+            break;
+          }
+        }
+        const next = match?.Next ?? state.Default;
+        if (next === undefined) {
+          throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice rule matched and no Default in state '${frame.stateName}'`);
+        }
+        const outputTemplate = match?.Output ?? state.Output;
+        const [output, stateAssign, ruleAssign] = await Promise.all([
+          outputTemplate === undefined ? frame.input : evaluateJsonata(outputTemplate, 'Output', bind, frame.vars),
+          state.Assign === undefined ? undefined : evaluateJsonata(state.Assign, 'Assign', bind, frame.vars),
+          match?.Assign === undefined ? undefined : evaluateJsonata(match.Assign, 'Assign', bind, frame.vars),
+        ]);
+        if (stateAssign !== undefined || ruleAssign !== undefined) {
+          frame.assigned = { ...(stateAssign as Record<string, unknown>), ...(ruleAssign as Record<string, unknown>) };
+        }
+        this.exit(frame, state, output);
+        return { output, next };
+      }
+      case 'Wait': {
+        if (frame.step?.kind !== 'wait') {
+          const resolved: StateDef = { ...state };
+          const seconds = await this.jsonataNumber(state.Seconds, 'Seconds', bind, frame);
+          if (seconds !== undefined) resolved.Seconds = seconds;
+          if (isJsonataExpression(state.Timestamp))
+            resolved.Timestamp = String(await evaluateJsonata(state.Timestamp, 'Timestamp', bind, frame.vars));
+          frame.step = { kind: 'wait', until: this.waitUntil(resolved, frame.input, frame.vars) };
+          this.port.persist();
+        }
+        await this.sleepUntil(frame.step.until, signal);
+        const output = await this.jsonataOutput(frame, state, frame.input, ctx);
+        this.exit(frame, state, output);
+        return { output, next: this.next(state) };
+      }
+      case 'Fail': {
+        const error = isJsonataExpression(state.Error) ? await evaluateJsonata(state.Error, 'Error', bind, frame.vars) : state.Error;
+        const cause = isJsonataExpression(state.Cause) ? await evaluateJsonata(state.Cause, 'Cause', bind, frame.vars) : state.Cause;
+        throw new StatesError(error === undefined ? '' : String(error), cause === undefined ? undefined : String(cause));
+      }
+      default: {
+        // Pass and Succeed: Output (the input by default) and Assign.
+        const output = await this.jsonataOutput(frame, state, frame.input, ctx);
+        this.exit(frame, state, output);
+        return { output, next: state.Type === 'Succeed' ? undefined : this.next(state) };
+      }
+    }
   }
 
   private async runTask(frame: FrameState, state: StateDef, signal: AbortSignal): Promise<unknown> {
@@ -408,30 +589,63 @@ export class Interpreter {
     const previous = frame.step?.kind === 'task' ? frame.step : undefined;
     // A resumed token wait keeps its token; anything else is a fresh attempt.
     const resumedToken = previous?.token;
-    const token = resumedToken ?? (resource.pattern === 'wait-for-task-token' ? this.port.newToken() : undefined);
+    // An activity task is answered by a worker with the token it polled, as a callback is.
+    const activity = resource.resourceType === 'activity';
+    const token = resumedToken ?? (resource.pattern === 'wait-for-task-token' || activity ? this.port.newToken() : undefined);
     const ctx = this.context(frame, token === undefined ? {} : { token });
-    const timeoutSeconds = this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath');
-    const heartbeatSeconds = this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath');
+    const jsonataState = state.QueryLanguage === 'JSONata';
+    const bind: StatesBinding = { input: frame.input, context: ctx };
+    const timeoutSeconds = jsonataState
+      ? await this.jsonataNumber(state.TimeoutSeconds, 'TimeoutSeconds', bind, frame)
+      : this.secondsField(state.TimeoutSeconds, state.TimeoutSecondsPath, effective, 'TimeoutSecondsPath', frame.vars);
+    const heartbeatSeconds = jsonataState
+      ? await this.jsonataNumber(state.HeartbeatSeconds, 'HeartbeatSeconds', bind, frame)
+      : this.secondsField(state.HeartbeatSeconds, state.HeartbeatSecondsPath, effective, 'HeartbeatSecondsPath', frame.vars);
+    const argumentsOf = async (): Promise<unknown> => {
+      if (jsonataState)
+        return state.Arguments === undefined ? frame.input : evaluateJsonata(state.Arguments, 'Arguments', bind, frame.vars);
+      return state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx, frame.vars) : effective;
+    };
     const startedAt = clock.now();
     const deadline = previous?.deadline ?? (timeoutSeconds === undefined ? undefined : startedAt + this.ms(timeoutSeconds));
 
-    const eventPrefix = resource.plainLambda ? 'LambdaFunction' : 'Task';
-    const eventBase = resource.plainLambda ? {} : { resourceType: resource.resourceType, resource: resource.resourceName };
+    const eventPrefix = resource.plainLambda ? 'LambdaFunction' : activity ? 'Activity' : 'Task';
+    const eventBase = resource.plainLambda || activity ? {} : { resourceType: resource.resourceType, resource: resource.resourceName };
 
     const controller = new AbortController();
     const unlink = link(signal, controller);
     let waiter: TokenWaiter | undefined;
+    let withdraw: (() => void) | undefined;
+    // An activity's HeartbeatSeconds window opens when a worker takes the task
+    // (ActivityStarted); until then only TimeoutSeconds runs.
+    let markStarted: () => void = () => undefined;
+    const started = activity ? new Promise<void>((resolve) => (markStarted = resolve)) : Promise.resolve();
+    const offer = (activityToken: string, parameters: unknown): void => {
+      withdraw = this.port.scheduleActivity(resource.base, activityToken, json(parameters), (workerName) => {
+        this.port.emit(frame, 'ActivityStarted', workerName === undefined ? {} : { workerName });
+        markStarted();
+      });
+    };
     try {
       let work: Promise<unknown>;
       if (resumedToken !== undefined) {
         waiter = this.port.waitForToken(resumedToken);
+        // The queue is not persisted: a resumed activity task is offered to workers again.
+        if (activity) offer(resumedToken, await argumentsOf());
         work = waiter.promise;
       } else {
-        const parameters = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, effective, ctx) : effective;
+        const parameters = await argumentsOf();
         assertWithinPayloadLimit(parameters, 'state input');
         frame.step = token === undefined ? { kind: 'task' } : { kind: 'task', token };
         if (deadline !== undefined) frame.step.deadline = deadline;
-        if (resource.plainLambda) {
+        if (activity) {
+          this.port.emit(frame, 'ActivityScheduled', {
+            resource: resource.base,
+            input: json(parameters),
+            timeoutInSeconds: timeoutSeconds,
+            heartbeatInSeconds: heartbeatSeconds,
+          });
+        } else if (resource.plainLambda) {
           this.port.emit(frame, 'LambdaFunctionScheduled', {
             resource: resource.base,
             input: json(parameters),
@@ -450,7 +664,11 @@ export class Interpreter {
         }
         this.port.persist();
         if (token !== undefined) waiter = this.port.waitForToken(token);
-        work = this.invoke(frame, resource, parameters, token, waiter, controller.signal);
+        if (activity && token !== undefined && waiter !== undefined) {
+          await this.port.durable();
+          offer(token, parameters);
+          work = waiter.promise;
+        } else work = this.invoke(frame, resource, parameters, token, waiter, controller.signal);
       }
 
       const racers: Promise<unknown>[] = [raceAbort(work, signal)];
@@ -462,7 +680,8 @@ export class Interpreter {
         );
       }
       if (heartbeatSeconds !== undefined && waiter !== undefined) {
-        racers.push(this.watchHeartbeat(waiter, heartbeatSeconds, controller.signal));
+        const beating = waiter;
+        racers.push(started.then(() => this.watchHeartbeat(beating, heartbeatSeconds, controller.signal)));
       }
       let result: unknown;
       try {
@@ -482,10 +701,11 @@ export class Interpreter {
       const resultText = json(result);
       assertTextWithinPayloadLimit(resultText, 'task result');
       this.port.emit(frame, `${eventPrefix}Succeeded`, { ...eventBase, output: resultText });
-      return this.postProcess(frame, state, result, ctx);
+      return jsonataState ? await this.jsonataOutput(frame, state, result, ctx) : this.postProcess(frame, state, result, ctx);
     } finally {
       controller.abort(new HaltSignal('aborted'));
       unlink();
+      withdraw?.();
       // A wait still registered here lost the race (timeout, failure, stop):
       // the token is dead from now on. A no-op when the token was answered.
       waiter?.cancel();
@@ -552,7 +772,13 @@ export class Interpreter {
     if (step === undefined) {
       const effective = applyInputPath(frame.input, state.InputPath);
       const items =
-        state.ItemsPath === undefined ? effective : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath');
+        state.QueryLanguage === 'JSONata'
+          ? state.Items === undefined
+            ? effective
+            : await evaluateJsonata(state.Items, 'Items', { input: frame.input, context: this.context(frame) }, frame.vars)
+          : state.ItemsPath === undefined
+            ? effective
+            : evaluateExpression(state.ItemsPath, effective, this.context(frame), 'ItemsPath', frame.vars);
       if (!Array.isArray(items)) throw runtimeError(`Map ItemsPath '${state.ItemsPath ?? '$'}' did not select an array`);
       step = { kind: 'map', items, effective, results: items.map(() => null), done: items.map(() => false), frames: {} };
       frame.step = step;
@@ -561,9 +787,17 @@ export class Interpreter {
     }
     const current = step;
     const selector = state.ItemSelector ?? state.Parameters;
-    let limit = state.MaxConcurrency ?? 0;
+    let limit =
+      state.QueryLanguage === 'JSONata'
+        ? ((await this.jsonataNumber(
+            state.MaxConcurrency,
+            'MaxConcurrency',
+            { input: frame.input, context: this.context(frame) },
+            frame,
+          )) ?? 0)
+        : (state.MaxConcurrency ?? 0);
     if (state.MaxConcurrencyPath !== undefined) {
-      const v = evaluateExpression(state.MaxConcurrencyPath, current.effective, {}, 'MaxConcurrencyPath');
+      const v = evaluateExpression(state.MaxConcurrencyPath, current.effective, {}, 'MaxConcurrencyPath', frame.vars);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
         throw runtimeError('MaxConcurrencyPath must reference a non-negative integer');
       limit = v;
@@ -571,15 +805,21 @@ export class Interpreter {
     const indices = current.items.map((_, i) => i).filter((i) => current.done[i] !== true);
     const name = frame.stateName;
     await this.runChildren(frame, signal, indices, limit === 0 ? indices.length : limit, {
-      prepare: (i) => {
+      prepare: async (i) => {
         const existing = current.frames[String(i)];
         if (existing !== undefined) return existing;
         const value = current.items[i];
+        const itemContext = this.context(frame, { mapItem: { index: i, value } });
         const input =
           selector === undefined
             ? value
-            : evaluatePayloadTemplate(selector, current.effective, this.context(frame, { mapItem: { index: i, value } }));
+            : state.QueryLanguage === 'JSONata'
+              ? await evaluateJsonata(selector, 'ItemSelector', { input: frame.input, context: itemContext }, frame.vars)
+              : evaluatePayloadTemplate(selector, current.effective, itemContext, frame.vars);
         const child: FrameState = { stateName: processor.StartAt, input, lastEventId: frame.lastEventId };
+        // A Distributed Map's iterations are child workflows: they cannot read the
+        // outer variables ("Passing data between states with variables", scope).
+        if (frame.vars !== undefined && processor.ProcessorConfig?.Mode !== 'DISTRIBUTED') child.vars = { ...frame.vars };
         this.port.emit(child, 'MapIterationStarted', { name, index: i });
         current.frames[String(i)] = child;
         return child;
@@ -596,6 +836,7 @@ export class Interpreter {
       kind: 'Map',
     });
     this.port.emit(frame, 'MapStateSucceeded');
+    if (state.QueryLanguage === 'JSONata') return this.jsonataOutput(frame, state, current.results, this.context(frame));
     return this.postProcess(frame, state, current.results, this.context(frame));
   }
 
@@ -604,7 +845,14 @@ export class Interpreter {
     let step = frame.step?.kind === 'parallel' ? frame.step : undefined;
     if (step === undefined) {
       const input = applyInputPath(frame.input, state.InputPath);
-      const effective = state.Parameters !== undefined ? evaluatePayloadTemplate(state.Parameters, input, this.context(frame)) : input;
+      const effective =
+        state.QueryLanguage === 'JSONata'
+          ? state.Arguments === undefined
+            ? input
+            : await evaluateJsonata(state.Arguments, 'Arguments', { input: frame.input, context: this.context(frame) }, frame.vars)
+          : state.Parameters !== undefined
+            ? evaluatePayloadTemplate(state.Parameters, input, this.context(frame), frame.vars)
+            : input;
       step = { kind: 'parallel', effective, results: branches.map(() => null), done: branches.map(() => false), frames: {} };
       frame.step = step;
       this.port.emit(frame, 'ParallelStateStarted');
@@ -618,6 +866,7 @@ export class Interpreter {
         if (existing !== undefined) return existing;
         const branch = branches[i] as Graph;
         const child: FrameState = { stateName: branch.StartAt, input: current.effective, lastEventId: frame.lastEventId };
+        if (frame.vars !== undefined) child.vars = { ...frame.vars };
         current.frames[String(i)] = child;
         return child;
       },
@@ -632,6 +881,7 @@ export class Interpreter {
       kind: 'Parallel',
     });
     this.port.emit(frame, 'ParallelStateSucceeded');
+    if (state.QueryLanguage === 'JSONata') return this.jsonataOutput(frame, state, current.results, this.context(frame));
     return this.postProcess(frame, state, current.results, this.context(frame));
   }
 
@@ -646,7 +896,7 @@ export class Interpreter {
     indices: number[],
     limit: number,
     hooks: {
-      prepare: (i: number) => FrameState;
+      prepare: (i: number) => FrameState | Promise<FrameState>;
       graph: (i: number) => Graph;
       finished: (i: number, child: FrameState, output: unknown) => void;
       failed: (i: number, child: FrameState) => void;
@@ -664,7 +914,7 @@ export class Interpreter {
         cursor += 1;
         let child: FrameState | undefined;
         try {
-          child = hooks.prepare(i);
+          child = await hooks.prepare(i);
           this.port.persist();
           const output = await this.runFrame(child, hooks.graph(i), controller.signal);
           hooks.finished(i, child, output);

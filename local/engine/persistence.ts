@@ -8,9 +8,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseJson, stringifyJson } from './json.js';
 
 /** A persisted collection. */
-export type StoreKind = 'state-machines' | 'executions';
+export type StoreKind = 'state-machines' | 'executions' | 'activities';
 
 /** Error raised when a persisted document cannot be read back. */
 export class PersistenceError extends Error {
@@ -29,6 +30,7 @@ export class SnapshotStore {
   async init(): Promise<void> {
     await mkdir(join(this.dir, 'state-machines'), { recursive: true });
     await mkdir(join(this.dir, 'executions'), { recursive: true });
+    await mkdir(join(this.dir, 'activities'), { recursive: true });
   }
 
   private file(kind: StoreKind, id: string): string {
@@ -51,7 +53,7 @@ export class SnapshotStore {
         const batch = [...this.pending.values()];
         this.pending.clear();
         // Serialise before the first await: the snapshot is of one moment.
-        const docs = batch.map((b) => ({ path: this.file(b.kind, b.id), text: JSON.stringify(b.snapshot()) }));
+        const docs = batch.map((b) => ({ path: this.file(b.kind, b.id), text: stringifyJson(b.snapshot()) ?? 'null' }));
         await Promise.all(docs.map((d) => this.writeAtomic(d.path, d.text)));
       }
     } finally {
@@ -88,7 +90,7 @@ export class SnapshotStore {
     const batch = [...this.pending.values()];
     this.pending.clear();
     this.frozen = true;
-    const docs = batch.map((b) => ({ path: this.file(b.kind, b.id), text: JSON.stringify(b.snapshot()) }));
+    const docs = batch.map((b) => ({ path: this.file(b.kind, b.id), text: stringifyJson(b.snapshot()) ?? 'null' }));
     if (this.draining !== undefined) await this.draining;
     await Promise.all(docs.map((d) => this.writeAtomic(d.path, d.text)));
   }
@@ -101,7 +103,7 @@ export class SnapshotStore {
       names.map(async (n) => {
         const text = await readFile(join(dir, n), 'utf8');
         try {
-          return JSON.parse(text) as unknown;
+          return parseJson(text);
         } catch (err) {
           throw new PersistenceError(`Corrupt persisted document ${join(dir, n)}`, { cause: err });
         }

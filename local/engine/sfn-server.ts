@@ -34,6 +34,25 @@ const operations: Record<string, Operation> = {
   SendTaskSuccess: (e, b) => e.sendTaskSuccess(b as unknown as Parameters<SfnEngine['sendTaskSuccess']>[0]),
   SendTaskFailure: (e, b) => e.sendTaskFailure(b as unknown as Parameters<SfnEngine['sendTaskFailure']>[0]),
   SendTaskHeartbeat: (e, b) => e.sendTaskHeartbeat(b as unknown as Parameters<SfnEngine['sendTaskHeartbeat']>[0]),
+  UpdateStateMachine: (e, b) => e.updateStateMachine(b as unknown as Parameters<SfnEngine['updateStateMachine']>[0]),
+  DescribeStateMachineForExecution: (e, b) =>
+    e.describeStateMachineForExecution(b as unknown as Parameters<SfnEngine['describeStateMachineForExecution']>[0]),
+  ValidateStateMachineDefinition: (e, b) =>
+    e.validateStateMachineDefinition(b as unknown as Parameters<SfnEngine['validateStateMachineDefinition']>[0]),
+  ListTagsForResource: (e, b) => e.listTagsForResource(b as unknown as Parameters<SfnEngine['listTagsForResource']>[0]),
+  TagResource: (e, b) => e.tagResource(b as unknown as Parameters<SfnEngine['tagResource']>[0]),
+  UntagResource: (e, b) => e.untagResource(b as unknown as Parameters<SfnEngine['untagResource']>[0]),
+  StartSyncExecution: (e, b) => e.startSyncExecution(b as unknown as Parameters<SfnEngine['startSyncExecution']>[0]),
+  TestState: (e, b) => e.testState(b as unknown as Parameters<SfnEngine['testState']>[0]),
+  RedriveExecution: (e, b) => e.redriveExecution(b as unknown as Parameters<SfnEngine['redriveExecution']>[0]),
+  ListStateMachineVersions: (e, b) => e.listStateMachineVersions(b as unknown as Parameters<SfnEngine['listStateMachineVersions']>[0]),
+  PublishStateMachineVersion: (e, b) =>
+    e.publishStateMachineVersion(b as unknown as Parameters<SfnEngine['publishStateMachineVersion']>[0]),
+  CreateActivity: (e, b) => e.createActivity(b as unknown as Parameters<SfnEngine['createActivity']>[0]),
+  DescribeActivity: (e, b) => e.describeActivity(b as unknown as Parameters<SfnEngine['describeActivity']>[0]),
+  ListActivities: (e, b) => e.listActivities(b as unknown as Parameters<SfnEngine['listActivities']>[0]),
+  DeleteActivity: (e, b) => e.deleteActivity(b as unknown as Parameters<SfnEngine['deleteActivity']>[0]),
+  GetActivityTask: (e, b) => e.getActivityTask(b as unknown as Parameters<SfnEngine['getActivityTask']>[0]),
 };
 
 const REQUIRED: Record<string, string[]> = {
@@ -48,6 +67,21 @@ const REQUIRED: Record<string, string[]> = {
   SendTaskSuccess: ['taskToken', 'output'],
   SendTaskFailure: ['taskToken'],
   SendTaskHeartbeat: ['taskToken'],
+  UpdateStateMachine: ['stateMachineArn'],
+  DescribeStateMachineForExecution: ['executionArn'],
+  ValidateStateMachineDefinition: ['definition'],
+  ListTagsForResource: ['resourceArn'],
+  TagResource: ['resourceArn', 'tags'],
+  UntagResource: ['resourceArn', 'tagKeys'],
+  StartSyncExecution: ['stateMachineArn'],
+  TestState: ['definition'],
+  RedriveExecution: ['executionArn'],
+  ListStateMachineVersions: ['stateMachineArn'],
+  PublishStateMachineVersion: ['stateMachineArn'],
+  CreateActivity: ['name'],
+  DescribeActivity: ['activityArn'],
+  DeleteActivity: ['activityArn'],
+  GetActivityTask: ['activityArn'],
 };
 
 /** The AWS JSON protocol sends timestamps as epoch seconds (numbers). */

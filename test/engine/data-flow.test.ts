@@ -122,10 +122,10 @@ describe('input and output processing', () => {
     expect(r.description.error).toBe('States.Runtime');
   });
 
-  it('ResultPath into a non-object input is a States.Runtime failure', async () => {
+  it('ResultPath into a non-object input is a States.ResultPathMatchFailure ("Error names")', async () => {
     const engine = await fastEngine();
     const r = await runToEnd(engine, single({ Type: 'Pass', Result: 1, ResultPath: '$.a.b' }), { a: 'text' });
-    expect(r.description.error).toBe('States.Runtime');
+    expect(r.description.error).toBe('States.ResultPathMatchFailure');
   });
 });
 

@@ -41,12 +41,17 @@ export function single(state: Record<string, unknown>): unknown {
   return { StartAt: 'S', States: { S: { ...state, End: true } } };
 }
 
-/** Polls (by yielding to the event loop) until `check` returns a value. */
+/**
+ * Polls until `check` returns a value: by yielding to the event loop first,
+ * then every few milliseconds, so that file writes of a persisting engine can
+ * finish on a loaded machine (other test files, AWS CLI processes) before it
+ * gives up (after some 10 seconds).
+ */
 export async function eventually<T>(check: () => T | undefined, rounds = 2000): Promise<T> {
   for (let i = 0; i < rounds; i += 1) {
     const v = check();
     if (v !== undefined) return v;
-    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => (i < 200 ? setImmediate(r) : setTimeout(r, 5)));
   }
   throw new Error('condition not met');
 }

@@ -154,4 +154,32 @@ describe('persistence', () => {
     expect((await second.describeStateMachine({ stateMachineArn: arn })).stateMachineArn).toBe(arn);
     expect(await second.describeExecution({ executionArn })).toMatchObject({ status: 'SUCCEEDED', output: '{"x":1}' });
   });
+
+  it('keeps variables, activities and a waiting activity task across a restart; the task is offered to workers again', async () => {
+    const first = await createEngine({ persistDir: dir, activityPollMilliseconds: 20 });
+    const { activityArn } = await first.createActivity({ name: 'resumed-activity' });
+    // A definition literal beyond 2^53 keeps its digits too.
+    const definition = JSON.stringify({
+      StartAt: 'Set',
+      States: {
+        Set: { Type: 'Pass', Assign: { big: 'BIG' }, Next: 'Work' },
+        Work: { Type: 'Task', Resource: activityArn, ResultPath: '$.r', Next: 'Read' },
+        Read: { Type: 'Pass', Parameters: { 'big.$': '$big', 'r.$': '$.r' }, End: true },
+      },
+    }).replace('"BIG"', '12345678901234567890');
+    const { stateMachineArn: arn } = await first.createStateMachine({ name: 'activity-restart', definition });
+    const { executionArn } = await first.startExecution({ stateMachineArn: arn, input: '{}' });
+    await settle(50);
+    await first.close();
+
+    const second = await createEngine({ persistDir: dir, activityPollMilliseconds: 20 });
+    expect((await second.describeActivity({ activityArn })).name).toBe('resumed-activity');
+    let task: { taskToken?: string; input?: string } = {};
+    for (let i = 0; i < 100 && task.taskToken === undefined; i += 1) task = await second.getActivityTask({ activityArn });
+    expect(task.taskToken).toBeDefined();
+    await second.sendTaskSuccess({ taskToken: task.taskToken as string, output: '"done"' });
+    const done = await second.waitForExecution(executionArn);
+    expect(done.output).toBe('{"big":12345678901234567890,"r":"done"}');
+    await second.close();
+  });
 });
