@@ -7,6 +7,7 @@ import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/dom
 import { startLocalAlarms } from './alarms.js';
 import { type ApiDocs, createApiDocs, DOCS_PATH } from './api-docs.js';
 import { createLocalGateway } from './api-gateway.js';
+import { CONSOLE_PATH, createConsoleSite } from './console.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { startLocalEvents } from './events.js';
@@ -122,6 +123,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         return { ...result, body: JSON.stringify({ ...(JSON.parse(result.body) as object), endpoints }) };
       },
       pages: new Map([[DOCS_PATH, docs.respond]]),
+      sites: new Map([[CONSOLE_PATH, createConsoleSite()]]),
     });
     await new Promise<void>((listening, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
