@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { type ConsoleConfig, clientFor } from './api.js';
 import { href, type Route, useRoute } from './route.js';
 import { loadSession, type Session, saveSession } from './session.js';
@@ -25,10 +25,14 @@ export function App({ config }: { config: ConsoleConfig }) {
     saveSession(next);
     setSession(next);
   };
+  // After signing in or out the form is gone: focus moves to the content, not to the top of the document.
+  useEffect(() => {
+    document.getElementById('main')?.focus();
+  }, [session]);
 
   if (!session || !client) {
     return (
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         <SignIn config={config} onSignIn={signIn} />
       </main>
     );

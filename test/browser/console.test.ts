@@ -94,6 +94,34 @@ describe('the web console', { timeout: 120_000 }, () => {
     await screenshot(page, 'sign-in');
   });
 
+  it('is usable from the keyboard: sign in, move between views and act with Tab and Enter', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${api.url}/console/#/pipeline`);
+    await page.getByLabel('Bearer token').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('token');
+    await page.keyboard.insertText(world.approver);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('svg .node').first().waitFor();
+    // Focus is on the content; backwards from there: the way out, then the views.
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('main');
+    const focused: string[] = [];
+    for (let step = 0; step < 6; step += 1) {
+      await page.keyboard.press('Shift+Tab');
+      focused.push(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent?.trim() ?? ''));
+    }
+    expect(focused).toEqual(['Sign out', 'Update runs', 'Upgrades', 'Pipeline', 'Fleet', 'Skip to content']);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Update runs' }).waitFor();
+  });
+
   it('draws the three-service pipeline with its two steps, and offers validation to an approver', async () => {
     const page = await signedIn(world.approver, '#/pipeline');
     await page.locator('svg .node').first().waitFor();
