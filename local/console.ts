@@ -24,21 +24,32 @@ export const CONSOLE_DIST = join(import.meta.dirname, '..', 'console', 'dist');
  * no `style` attribute in its markup), it calls the API on the same origin, and no other
  * page may frame it.
  */
-export const CONSOLE_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleContentSecurityPolicy(connectOrigins: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    ['connect-src', "'self'", ...connectOrigins].join(' '),
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export const CONSOLE_CONTENT_SECURITY_POLICY = consoleContentSecurityPolicy();
 
 /** The local `config.json`: the API on the page's own origin, sign-in by a pasted token. */
 export const LOCAL_CONSOLE_CONFIG = { auth: { kind: 'token' } } as const;
+
+/** Sign-in by OIDC instead of a pasted token (the stack's, tried against a local issuer). */
+export interface ConsoleOidc {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly scopes?: string;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -49,23 +60,32 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-const SECURITY_HEADERS = {
-  'content-security-policy': CONSOLE_CONTENT_SECURITY_POLICY,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
-
 /**
  * The console's answer to a GET under {@link CONSOLE_PATH}: `/console` and `/console/`
  * are the page, `/console/config.json` the local settings, anything else a file of the
  * build (never outside it), or 404.
  */
-export function createConsoleSite(dist: string = CONSOLE_DIST): (path: string) => Promise<APIGatewayProxyStructuredResultV2> {
+export function createConsoleSite(
+  dist: string = CONSOLE_DIST,
+  options: { readonly oidc?: ConsoleOidc } = {},
+): (path: string) => Promise<APIGatewayProxyStructuredResultV2> {
+  const config = options.oidc ? { auth: { kind: 'oidc', ...options.oidc } } : LOCAL_CONSOLE_CONFIG;
+  // The page calls the issuer itself (discovery and the token request): its origin joins connect-src.
+  const headers = {
+    'content-security-policy': consoleContentSecurityPolicy(options.oidc ? [new URL(options.oidc.issuer).origin] : []),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+  const answer = (statusCode: number, extension: string, body: string): APIGatewayProxyStructuredResultV2 => ({
+    statusCode,
+    headers: { 'content-type': TYPES[extension] ?? 'text/plain', ...headers, 'cache-control': 'no-store' },
+    body,
+  });
   return async (path) => {
     const rest = path.slice(CONSOLE_PATH.length).replace(/^\/+/, '');
     if (path === CONSOLE_PATH) return { statusCode: 308, headers: { location: `${CONSOLE_PATH}/` }, body: '' };
-    if (rest === 'config.json') return answer(200, '.json', JSON.stringify(LOCAL_CONSOLE_CONFIG));
+    if (rest === 'config.json') return answer(200, '.json', JSON.stringify(config));
     const file = normalize(join(dist, rest === '' ? 'index.html' : rest));
     if (!file.startsWith(`${dist}${sep}`)) return answer(404, '.html', 'Not found');
     let body: Buffer;
@@ -85,20 +105,12 @@ export function createConsoleSite(dist: string = CONSOLE_DIST): (path: string) =
       statusCode: 200,
       headers: {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-        ...SECURITY_HEADERS,
+        ...headers,
         // Files under assets/ carry a hash of their content in their name; the page and its config are asked for each time.
         'cache-control': rest.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
       },
       body: body.toString('base64'),
       isBase64Encoded: true,
     };
-  };
-}
-
-function answer(statusCode: number, extension: string, body: string): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode,
-    headers: { 'content-type': TYPES[extension] ?? 'text/plain', ...SECURITY_HEADERS, 'cache-control': 'no-store' },
-    body,
   };
 }

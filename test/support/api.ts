@@ -56,6 +56,8 @@ export async function startTestApi(
      * false: every file's upgrades would fill the test output with them.
      */
     metrics?: boolean;
+    /** The console signs in by OIDC against this issuer (local/console.ts). */
+    consoleOidc?: { issuer: string; clientId: string; scopes?: string };
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
@@ -73,6 +75,7 @@ export async function startTestApi(
     tableEvents: options.tableEvents ?? false,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
+    ...(options.consoleOidc === undefined ? {} : { consoleOidc: options.consoleOidc }),
   });
   return {
     runtime,

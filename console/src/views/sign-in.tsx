@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleConfig } from '../api.js';
 import { readToken, type Session } from '../session.js';
 
@@ -8,6 +8,45 @@ const MINT = 'npm run --silent token -- --tenant acme --roles viewer,operator,ap
 export function SignIn({ config, onSignIn }: { config: ConsoleConfig; onSignIn: (session: Session) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>();
+  const oidc = config.auth.kind === 'oidc' ? config.auth : undefined;
+  const [returning, setReturning] = useState(Boolean(oidc && /[?&](code|error)=/.test(window.location.search)));
+
+  // Back from the issuer: finish the code flow, then sign in with its access token.
+  useEffect(() => {
+    if (!oidc || !returning) return;
+    import('../oidc.js')
+      .then(({ completeSignIn }) => completeSignIn(oidc))
+      .then((accessToken) => accessToken && onSignIn(readToken(accessToken, config.claims)))
+      .catch((failure: unknown) => setError(failure instanceof Error ? failure.message : String(failure)))
+      .finally(() => setReturning(false));
+  }, []);
+
+  const signInWithIssuer = () => {
+    if (!oidc) return;
+    import('../oidc.js')
+      .then(({ beginSignIn }) => beginSignIn(oidc))
+      .catch((failure: unknown) => setError(failure instanceof Error ? failure.message : String(failure)));
+  };
+
+  if (oidc) {
+    return (
+      <section class="sign-in" aria-labelledby="sign-in-title">
+        <h1 id="sign-in-title">Sign in to Sluice</h1>
+        {returning ? (
+          <p aria-busy="true">Signing in…</p>
+        ) : (
+          <button type="button" class="primary" onClick={signInWithIssuer}>
+            Sign in with {new URL(oidc.issuer).host}
+          </button>
+        )}
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </section>
+    );
+  }
   const submit = (event: Event) => {
     event.preventDefault();
     try {
