@@ -53,6 +53,8 @@ afterEach(async (context) => {
 /** A new browser context (its own session storage) signed in with `token` on the console's page. */
 async function signedIn(token: string, hash = ''): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // npm test runs every tier at once on two cores: waits get more room than Playwright's 30 s.
+  context.setDefaultTimeout(60_000);
   contexts.push(context);
   const page = await context.newPage();
   page.on('console', (message) => {
@@ -80,7 +82,7 @@ async function expectAccessible(page: Page) {
 
 const buttons = async (page: Page) => (await page.getByRole('button').allTextContents()).map((text) => text.trim());
 
-describe('the web console', { timeout: 120_000 }, () => {
+describe('the web console', { timeout: 180_000 }, () => {
   it('tells how to mint a token, and refuses text that is not one', async () => {
     const context = await browser.newContext();
     contexts.push(context);
@@ -168,7 +170,7 @@ describe('the web console', { timeout: 120_000 }, () => {
     const started = await api.request('POST', `${world.base}/upgrades/${executionId}/start`, { token: world.operator, body: {} });
     expect(started.status, started.text).toBe(200);
 
-    await page.getByRole('heading', { name: /Waiting for a decision/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('heading', { name: /Waiting for a decision/ }).waitFor({ timeout: 60_000 });
     expect(await page.locator('.grid .cell').count()).toBe(4);
     expect(await page.locator('.grid .cell.status-completed').count()).toBe(2);
     await expect(page.locator('.timeline').textContent()).resolves.toContain('GateWaiting');
@@ -187,7 +189,7 @@ describe('the web console', { timeout: 120_000 }, () => {
     // Approved by a click with a comment, and COMPLETED shows up on the same page, followed from the events feed.
     await page.getByLabel('Comment').fill(XSS);
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.locator('.summary .status-completed').waitFor({ timeout: 30_000 });
+    await page.locator('.summary .status-completed').waitFor({ timeout: 60_000 });
     expect(await page.evaluate(() => (globalThis as any).stayed)).toBe(true);
     expect(await page.locator('.grid .cell.status-completed').count()).toBe(4);
     await expect(page.locator('.timeline').textContent()).resolves.toContain('UpgradeCompleted');
@@ -227,7 +229,7 @@ describe('the web console', { timeout: 120_000 }, () => {
     expect((await world.execution(id)).waitingFor).toBeDefined();
     // Her Cancel is allowed: the page follows it to CANCELLED, and no action is left.
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('.summary .status-cancelled').waitFor({ timeout: 30_000 });
+    await page.locator('.summary .status-cancelled').waitFor({ timeout: 60_000 });
     expect(await buttons(page)).toEqual(['Sign out']);
   });
 
@@ -288,12 +290,12 @@ describe('the web console', { timeout: 120_000 }, () => {
     const page = await signedIn(fleet.approver, `#/runs/${runId}`);
     await page.getByRole('heading', { name: /spring rollout/ }).waitFor();
     expect((await fleet.act(runId, 'start')).status).toBe(200);
-    await page.getByRole('button', { name: 'Approve' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Approve' }).waitFor({ timeout: 60_000 });
     await expect(page.locator('.stages').textContent()).resolves.toContain('Approval gate check');
     await expectAccessible(page);
     await screenshot(page, 'run');
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.locator('.summary .status-completed').waitFor({ timeout: 30_000 });
+    await page.locator('.summary .status-completed').waitFor({ timeout: 60_000 });
     expect((await fleet.run(runId)).status).toBe('COMPLETED');
 
     await page.getByRole('link', { name: 'Update runs' }).click();
