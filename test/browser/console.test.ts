@@ -150,6 +150,15 @@ describe('the web console', { timeout: 180_000 }, () => {
     expect(await buttons(page)).toEqual(expect.arrayContaining(['Validate dev/web 1.0.0', 'Validate staging/web 1.0.0']));
     await expectAccessible(page);
     await screenshot(page, 'pipeline');
+
+    // Validated from the page with a comment of markup: the step shows it, as text.
+    await page.getByLabel('Comment').fill('<b>soaked a week</b>');
+    await page.getByRole('button', { name: 'Validate dev/web 1.0.0' }).click();
+    await page.getByText('1.0.0 by april').waitFor();
+    await expect(page.locator('tbody tr', { hasText: 'dev/web' }).textContent()).resolves.toContain(': <b>soaked a week</b>');
+    expect(await page.locator('tbody b').count()).toBe(0);
+    const [dev] = (await world.view()).steps.filter((step: any) => step.sourceServiceName === 'web' && step.sourceProjectName === 'dev');
+    expect(dev.lastValidation).toMatchObject({ version: '1.0.0', validatedByUser: 'april', comment: '<b>soaked a week</b>' });
   });
 
   let executionId: string;
