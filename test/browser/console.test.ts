@@ -260,6 +260,37 @@ describe('the web console', { timeout: 180_000 }, () => {
     await screenshot(page, 'upgrades');
   });
 
+  it('pauses, resumes and rolls back with a reason from the page, each followed live', async () => {
+    await world.service('solo', 'api', { instances: ['i-0', 'i-1', 'i-2', 'i-3'].map((id) => ({ id })) });
+    const created = await world.upgrade('solo/api', '1.1.0', {
+      strategy: 'STAGED',
+      stages: [{ name: 'first', percentage: 50 }, { name: 'rest' }],
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.executionId as string;
+    const page = await signedIn(world.operator, `#/upgrades/${id}`);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('heading', { name: /Waiting for a decision/ }).waitFor();
+    // An operator does not decide gates: no Approve here, and the gate says who does.
+    expect(await buttons(page)).toEqual(['Sign out', 'Pause', 'Cancel', 'Roll back']);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('.summary .status-paused').waitFor();
+    expect(await buttons(page)).toEqual(['Sign out', 'Resume', 'Cancel']);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('.summary .status-in-progress').waitFor();
+    // Rolling back needs a reason: the button waits for one.
+    await expect(page.getByRole('button', { name: 'Roll back' }).isDisabled()).resolves.toBe(true);
+    await page.getByLabel('Rollback reason').fill('error rate up on i-0');
+    await page.getByRole('button', { name: 'Roll back' }).click();
+    await page.locator('.summary .status-rolled-back').waitFor();
+    await expect(page.locator('.timeline').textContent()).resolves.toContain('reason: error rate up on i-0');
+    const events = await world.events(id);
+    expect(events.map((event: any) => event.type)).toEqual(
+      expect.arrayContaining(['UpgradePaused', 'UpgradeResumed', 'RollbackRequested', 'UpgradeRolledBack']),
+    );
+    expect(events.find((event: any) => event.type === 'RollbackRequested')).toMatchObject({ actor: 'olga' });
+  });
+
   it('shows the fleet: services by version, compliance bars and the laggards, as the API counts them', async () => {
     const compliance = await api.request('GET', `${world.base}/compliance?componentId=${world.componentId}`, { token: world.viewer });
     expect(compliance.status).toBe(200);

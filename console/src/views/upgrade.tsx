@@ -1,13 +1,12 @@
 import { useQuery } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
+import { TRANSITIONS } from '../../../functions/domain/status.js';
 import { type FeedEvent, type Schemas, unwrap, useEventFeed } from '../api.js';
 import { may } from '../session.js';
 import type { ViewContext } from './context.js';
 import { ActionButton, Loading, Problem, Status, TextField, when } from './parts.js';
 
-const TERMINAL: readonly Schemas['UpgradeStatus'][] = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'CANCELLED'];
 const FINAL_EVENTS = ['UpgradeCompleted', 'UpgradeFailed', 'UpgradeRolledBack', 'UpgradeCancelled'];
-const PAUSABLE: readonly Schemas['UpgradeStatus'][] = ['IN_PROGRESS', 'CANARY_RUNNING', 'CANARY_MONITORING'];
 
 type Instance = Schemas['UpgradeInstance'];
 
@@ -124,9 +123,11 @@ function Gate({ client, session, upgrade }: ViewContext & { upgrade: Schemas['Up
 
 function Actions({ client, session, upgrade }: ViewContext & { upgrade: Schemas['Upgrade'] }) {
   const [reason, setReason] = useState('');
-  if (!may(session, 'pauseUpgrade') || TERMINAL.includes(upgrade.status)) return null;
-  const path = { tenantId: session.tenant, executionId: upgrade.executionId };
   const status = upgrade.status;
+  // Only what the status table lets this status become: the API refuses the rest with 409 anyway.
+  const next: readonly string[] = TRANSITIONS[status];
+  if (!may(session, 'pauseUpgrade') || next.length === 0) return null;
+  const path = { tenantId: session.tenant, executionId: upgrade.executionId };
   return (
     <section class="actions" aria-label="Actions">
       {status === 'PENDING' && (
@@ -136,7 +137,7 @@ function Actions({ client, session, upgrade }: ViewContext & { upgrade: Schemas[
           run={async () => unwrap(await client.POST('/v1/tenants/{tenantId}/upgrades/{executionId}/start', { params: { path }, body: {} }))}
         />
       )}
-      {PAUSABLE.includes(status) && (
+      {next.includes('PAUSED') && (
         <ActionButton
           label="Pause"
           run={async () => unwrap(await client.POST('/v1/tenants/{tenantId}/upgrades/{executionId}/pause', { params: { path }, body: {} }))}
@@ -158,12 +159,16 @@ function Actions({ client, session, upgrade }: ViewContext & { upgrade: Schemas[
           }
         />
       )}
-      <ActionButton
-        label="Cancel"
-        variant="danger"
-        run={async () => unwrap(await client.POST('/v1/tenants/{tenantId}/upgrades/{executionId}/cancel', { params: { path }, body: {} }))}
-      />
-      {status !== 'PENDING' && status !== 'ROLLING_BACK' && (
+      {next.includes('CANCELLED') && (
+        <ActionButton
+          label="Cancel"
+          variant="danger"
+          run={async () =>
+            unwrap(await client.POST('/v1/tenants/{tenantId}/upgrades/{executionId}/cancel', { params: { path }, body: {} }))
+          }
+        />
+      )}
+      {next.includes('ROLLING_BACK') && (
         <span class="row">
           <TextField id="rollback-reason" label="Rollback reason" value={reason} onInput={setReason} />
           <ActionButton
