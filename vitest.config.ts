@@ -14,6 +14,8 @@ export const TIERS = {
   integration: { folders: ['integration'], dynamodb: true },
   e2e: { folders: ['e2e'], dynamodb: true },
   slow: { folders: ['soak', 'faults', 'scale'], dynamodb: true },
+  // The web console in Debian's chromium (playwright-core drives it; no browser is downloaded).
+  browser: { folders: ['browser'], dynamodb: true },
 } as const satisfies Record<string, { folders: readonly string[]; dynamodb: boolean }>;
 
 export default defineConfig({

@@ -147,6 +147,12 @@ line();
 }
 
 {
+  const { runConsoleBench, consoleBenchLines } = await import('./console-bench.js');
+  for (const text of consoleBenchLines(await runConsoleBench())) line(text);
+  line();
+}
+
+{
   const { runCliBench } = await import('./cli-bench.js');
   const f = await runCliBench();
   line(`## The sluice CLI: start and answer \`--help\` (${f.runs} runs each, interleaved; bundle ${f.bundleKb} kB)`);

@@ -28,6 +28,9 @@ export const CONTEXT_KEYS = {
   notifyTypes: 'sluice:notifyTypes',
   notifySecretName: 'sluice:notifySecretName',
   notifyLinks: 'sluice:notifyLinks',
+  consoleClientId: 'sluice:consoleClientId',
+  consoleScopes: 'sluice:consoleScopes',
+  consoleAuthOrigins: 'sluice:consoleAuthOrigins',
 } as const;
 
 export interface SluiceConfig {
@@ -76,6 +79,15 @@ export interface SluiceConfig {
   };
   /** An email address subscribed to the alarm topic; without it the topic has no subscription. */
   readonly alarmEmail?: string;
+  /**
+   * The web console's OIDC client (a public client: authorization code with PKCE, no
+   * secret) at `jwtIssuer`. Without it the console signs in by a pasted token.
+   */
+  readonly consoleClientId?: string;
+  /** The scopes the console asks for (space-separated). Default: `openid` and `jwtScopes`. */
+  readonly consoleScopes: string;
+  /** Origins besides the issuer's the console calls to sign in (e.g. a token endpoint on another host); https only. */
+  readonly consoleAuthOrigins: readonly string[];
 }
 
 export const CONFIG_DEFAULTS = {
@@ -90,6 +102,9 @@ export const CONFIG_DEFAULTS = {
   throttleBurstLimit: 100,
   eventBusName: 'sluice-events',
   lambdaTargetPattern: 'sluice-target-*',
+  /** With `jwtScopes`, those follow `openid`. */
+  consoleScopes: 'openid',
+  consoleAuthOrigins: [],
 } as const satisfies Partial<SluiceConfig>;
 
 /** A configuration problem found while reading context; synth stops with this message. */
@@ -140,7 +155,54 @@ export function readSluiceConfig(scope: IConstruct): SluiceConfig {
     lambdaTargetPattern: readLambdaTargetPattern(get(CONTEXT_KEYS.lambdaTargetPattern)),
     ...readAlarmEmail(get(CONTEXT_KEYS.alarmEmail)),
     ...readNotify(get),
+    ...readConsoleClientId(get(CONTEXT_KEYS.consoleClientId)),
+    consoleScopes: readConsoleScopes(get(CONTEXT_KEYS.consoleScopes), readScopes(get(CONTEXT_KEYS.jwtScopes))),
+    consoleAuthOrigins: readOrigins(CONTEXT_KEYS.consoleAuthOrigins, get(CONTEXT_KEYS.consoleAuthOrigins)),
   };
+}
+
+function readConsoleClientId(raw: unknown): { consoleClientId?: string } {
+  const key = CONTEXT_KEYS.consoleClientId;
+  if (raw === undefined || raw === null || raw === '') return {};
+  // It is written into config.json and a CloudFront Function: printable, no quotes or spaces.
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9._~:-]{1,256}$/.test(raw)) {
+    throw new SluiceConfigError(`Context "${key}" must be an OAuth client id, got ${JSON.stringify(raw)}`);
+  }
+  return { consoleClientId: raw };
+}
+
+function readConsoleScopes(raw: unknown, jwtScopes: readonly string[]): string {
+  const key = CONTEXT_KEYS.consoleScopes;
+  if (raw === undefined || raw === null || raw === '') return [CONFIG_DEFAULTS.consoleScopes, ...jwtScopes].join(' ');
+  const values = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : [];
+  if (values.length === 0 || values.some((v) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(v))) {
+    throw new SluiceConfigError(`Context "${key}" must be OAuth scopes (space- or comma-separated), got ${JSON.stringify(raw)}`);
+  }
+  return values.join(' ');
+}
+
+function readOrigins(key: string, raw: unknown): readonly string[] {
+  if (raw === undefined || raw === null || raw === '') return CONFIG_DEFAULTS.consoleAuthOrigins;
+  const values = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',') : undefined;
+  if (values === undefined) throw new SluiceConfigError(`Context "${key}" must be a comma-separated list of https:// origins`);
+  return values
+    .map((value) => value.trim())
+    .filter(Boolean)
+    .map((value) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch (cause) {
+        throw new SluiceConfigError(`Context "${key}": ${JSON.stringify(value)} is not a URL`, { cause });
+      }
+      // An origin only: it goes into the console's content security policy as it is.
+      if (url.protocol !== 'https:' || url.origin !== value.replace(/\/$/, '')) {
+        throw new SluiceConfigError(
+          `Context "${key}": ${JSON.stringify(value)} must be an https:// origin (no path), such as https://auth.example.com`,
+        );
+      }
+      return url.origin;
+    });
 }
 
 function readIssuer(raw: unknown): string {

@@ -18,6 +18,7 @@ import { readSluiceConfig } from './config.js';
 import { AutoUpgradeFanout } from './constructs/auto-upgrade-fanout.js';
 import { IdempotencyTable } from './constructs/idempotency-table.js';
 import { PipelineScheduler } from './constructs/pipeline-scheduler.js';
+import { apiPathPatterns, SluiceConsole } from './constructs/sluice-console.js';
 import { SluiceFunction } from './constructs/sluice-function.js';
 import { SluiceHttpApi } from './constructs/sluice-http-api.js';
 import { SluiceMonitoring } from './constructs/sluice-monitoring.js';
@@ -107,6 +108,8 @@ export class SluiceStack extends Stack {
   readonly timeline: TimelinePublisher;
   /** The dashboard, the alarms and their SNS topic. */
   readonly monitoring: SluiceMonitoring;
+  /** The web console: its bucket and the CloudFront distribution in front of it and of the API. */
+  readonly console: SluiceConsole;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, {
@@ -365,6 +368,21 @@ export class SluiceStack extends Stack {
       });
     }
     const notifier = this.notifier;
+    this.console = new SluiceConsole(this, 'Console', {
+      apiUrl: this.api.url,
+      apiPaths: apiPathPatterns(ROUTES.map((route) => route.path)),
+      ...(config.consoleClientId
+        ? {
+            oidc: {
+              issuer: config.jwtIssuer,
+              clientId: config.consoleClientId,
+              scopes: config.consoleScopes,
+              origins: config.consoleAuthOrigins,
+            },
+          }
+        : {}),
+      claims: { tenant: config.tenantClaim, roles: config.rolesClaim },
+    });
 
     // Every function, every flow and every dead-letter queue of the stack (test/infra/operability.test.ts checks none is left out).
     this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
@@ -388,6 +406,12 @@ export class SluiceStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Sluice HTTP API' });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (its files: npm run deploy:console)' });
+    new CfnOutput(this, 'ConsoleBucketName', { value: this.console.bucket.bucketName, description: "The console's files" });
+    new CfnOutput(this, 'ConsoleDistributionId', {
+      value: this.console.distribution.distributionId,
+      description: 'The CloudFront distribution of the console (and of the API on its origin)',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Sluice DynamoDB table' });
     new CfnOutput(this, 'EventBusName', {
       value: this.eventBus.eventBusName,

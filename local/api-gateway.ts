@@ -46,6 +46,12 @@ export interface LocalGatewayOptions {
    * token; public like `/openapi.json`.
    */
   readonly pages?: ReadonlyMap<string, () => Promise<APIGatewayProxyStructuredResultV2>>;
+  /**
+   * Static sites of the local runtime's own, by path prefix (`/console`), answered to GET:
+   * like {@link pages}, public and no route of the HTTP API; the site answers every path
+   * under its prefix (its files, or its own 404).
+   */
+  readonly sites?: ReadonlyMap<string, (path: string) => Promise<APIGatewayProxyStructuredResultV2>>;
 }
 
 /**
@@ -77,6 +83,13 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       );
   });
 
+  function siteOf(pathname: string) {
+    for (const [prefix, site] of options.sites ?? []) {
+      if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return site;
+    }
+    return undefined;
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (options.isReady && !options.isReady()) {
       response.setHeader('retry-after', '1');
@@ -89,6 +102,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       return sendProblem(response, 413, 'Payload too large', 'The request body exceeds the gateway limit of 10 MB.');
     const page = method === 'GET' ? options.pages?.get(url.pathname) : undefined;
     if (page) return send(response, await page(), randomUUID());
+    const site = method === 'GET' ? siteOf(url.pathname) : undefined;
+    if (site) return send(response, await site(url.pathname), randomUUID());
 
     let matched: { compiled: CompiledRoute; values: string[] } | undefined;
     for (const compiled of routes) {

@@ -1,6 +1,7 @@
 import type { LogLevel } from '../functions/common/logger.js';
 import { DOCS_PATH } from './api-docs.js';
 import { integerValue, readCommandLine, UsageError } from './command-line.js';
+import { CONSOLE_PATH } from './console.js';
 import { DYNAMODB_LOCAL_PACKAGE, RuntimePrerequisiteError } from './dynamodb-local.js';
 import { notifyFromEnv, PortInUseError, type StartupPart, type StartupProgress, startRuntime } from './runtime.js';
 
@@ -131,6 +132,7 @@ try {
   process.stdout.write(
     [
       `Sluice is running at ${runtime.url}  (time scale ${settings.timeScale})`,
+      `  console:       ${runtime.url}${CONSOLE_PATH}/   (sign in with a token from \`npm run --silent token -- --tenant acme --roles viewer,operator,approver\`)`,
       `  API reference: ${runtime.url}${DOCS_PATH}   (the OpenAPI document: ${runtime.url}/openapi.json)`,
       `  data:          ${settings.persist ? `kept in ${settings.persist}` : 'in memory (use --persist DIR to keep it)'}`,
       `  dynamodb:      ${runtime.endpoints.dynamodb}   tables ${runtime.tables.data} (the data), ${runtime.tables.idempotency} (Idempotency-Key records)`,

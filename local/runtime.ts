@@ -8,6 +8,7 @@ import { LOCAL_IDEMPOTENCY_TABLE_NAME, LOCAL_TABLE_NAME } from '../functions/dom
 import { startLocalAlarms } from './alarms.js';
 import { type ApiDocs, createApiDocs, DOCS_PATH } from './api-docs.js';
 import { createLocalGateway } from './api-gateway.js';
+import { CONSOLE_PATH, type ConsoleOidc, createConsoleSite } from './console.js';
 import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LOCAL_RULES, notifierRule, startLocalEvents } from './events.js';
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
    * SLUICE_NOTIFY_LINKS; none when SLUICE_NOTIFY_URL is unset. Needs `tableEvents`.
    */
   readonly notify?: LocalNotifyOptions;
+  /** The console signs in by OIDC against this issuer instead of a pasted token (tests try the code flow on a local issuer). */
+  readonly consoleOidc?: ConsoleOidc;
   /** Told as each part starts and is ready (a start takes seconds, most of them DynamoDB Local's). */
   readonly onProgress?: (progress: StartupProgress) => void;
 }
@@ -157,6 +160,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         return { ...result, body: JSON.stringify({ ...(JSON.parse(result.body) as object), endpoints }) };
       },
       pages: new Map([[DOCS_PATH, docs.respond]]),
+      sites: new Map([[CONSOLE_PATH, createConsoleSite(undefined, options.consoleOidc ? { oidc: options.consoleOidc } : {})]]),
     });
     await new Promise<void>((listening, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) =>

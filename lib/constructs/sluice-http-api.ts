@@ -36,8 +36,8 @@ export interface SluiceHttpApiProps {
 /**
  * The HTTP API: one route per {@link RouteDefinition}, a JWT authorizer on every route
  * that is not `public`, one Lambda integration per route group, and a `$default` stage
- * with access logs and stage-wide throttling. CORS stays off: the API is meant for
- * CLIs and services, not browsers; add `corsPreflight` here when a web console lands.
+ * with access logs and stage-wide throttling. CORS stays off: the web console calls the
+ * API on its own origin, through the same CloudFront distribution (sluice-console.ts).
  *
  * Roles are not checked here (a JWT authorizer can only match OAuth scopes); the
  * handlers check `access` against the roles claim, using the same route list. With

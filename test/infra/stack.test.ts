@@ -1207,6 +1207,10 @@ describe('cdk-nag (AwsSolutions)', () => {
           (fn) =>
             `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*] @ SluiceTest/${fn}/Role`,
         ),
+        // The console's distribution: its *.cloudfront.net certificate, no geo restriction, no WAF web ACL (lib/constructs/sluice-console.ts).
+        ...['CFR1', 'CFR2', 'CFR4'].map((rule) => `AwsSolutions-${rule} @ SluiceTest/Console/Distribution`),
+        // CDK's own, on the log bucket that CloudFront writes its standard logs to with an ACL.
+        'CloudFormation-Validate::W3045 @ SluiceTest/Console/Logs',
         // SendTaskSuccess/Failure take no resource type: one statement, in a policy of its own.
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/UpgradesFunction/TaskResponsePolicy',
         'AwsSolutions-IAM5[Resource::*] @ SluiceTest/RegistryFunction/TaskResponsePolicy',

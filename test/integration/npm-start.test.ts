@@ -59,8 +59,15 @@ describe('npm start', () => {
     const banner = output.stdout;
     expect(banner.startsWith(`Sluice is running at http://127.0.0.1:${port}`)).toBe(true);
     expect(banner.split('\n')[1]).toBe(
+      `  console:       http://127.0.0.1:${port}/console/   (sign in with a token from \`npm run --silent token -- --tenant acme --roles viewer,operator,approver\`)`,
+    );
+    expect(banner.split('\n')[2]).toBe(
       `  API reference: http://127.0.0.1:${port}/docs   (the OpenAPI document: http://127.0.0.1:${port}/openapi.json)`,
     );
+    // The link answers with the console's page (built by npm install's prepare, as on a fresh clone).
+    const page = await fetch(`http://127.0.0.1:${port}/console/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app"></div>');
     const dynamodb = /dynamodb: +(http:\/\/127\.0\.0\.1:\d+) +tables (\S+) \(the data\), (\S+) \(Idempotency-Key records\)/.exec(banner);
     expect(dynamodb?.slice(2)).toEqual([LOCAL_TABLE_NAME, LOCAL_IDEMPOTENCY_TABLE_NAME]);
     expect(banner).toMatch(/\n {2}cloudwatch: +http:\/\/127\.0\.0\.1:\d+ +alarms only/);

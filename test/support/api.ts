@@ -58,6 +58,8 @@ export async function startTestApi(
     metrics?: boolean;
     /** Post timeline events to a webhook, as `SLUICE_NOTIFY_*` does (needs `tableEvents` and a table of the file's own). */
     notify?: LocalNotifyOptions;
+    /** The console signs in by OIDC against this issuer (local/console.ts). */
+    consoleOidc?: { issuer: string; clientId: string; scopes?: string };
   } = {},
 ): Promise<TestApi> {
   const devKey = await generateDevKey();
@@ -76,6 +78,7 @@ export async function startTestApi(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tableName === undefined ? {} : { tableName: options.tableName }),
     ...(options.notify === undefined ? {} : { notify: options.notify }),
+    ...(options.consoleOidc === undefined ? {} : { consoleOidc: options.consoleOidc }),
   });
   return {
     runtime,
