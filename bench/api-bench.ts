@@ -5,7 +5,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAME } from '../functions/domain/table-schema.js';
 import { loadOrCreateDevKey, signDevToken } from '../local/dev-auth.js';
 import { freePort } from '../local/dynamodb-local.js';
-import { type LoadFigures, measure } from './stats.js';
+import { figuresOf, type LoadFigures, measure, sample } from './stats.js';
 
 export interface ApiBenchFigures {
   readonly api: readonly LoadFigures[];
@@ -19,12 +19,15 @@ const ROOT = join(import.meta.dirname, '..');
 /**
  * GET of one service through the whole local stack (HTTP, gateway event, JWT check,
  * handler, DynamoDB Local) against raw `GetItem` on the same DynamoDB Local through the
- * SDK, at 1 and 32 concurrent clients. The runtime runs in its own process, as with
- * `npm start`, so the load generator does not steal its event loop.
+ * SDK, at 1 and 32 concurrent clients, in `rounds` interleaved rounds per concurrency. The
+ * runtime runs in its own process, as with `npm start`, so the load generator does not
+ * steal its event loop.
  */
-export async function runApiBench({ requests = 4000, concurrencies = [1, 32] } = {}): Promise<ApiBenchFigures> {
+export async function runApiBench({ requests = 4000, concurrencies = [1, 32], rounds = 8 } = {}): Promise<ApiBenchFigures> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local/main.ts'), '--port', String(port)], {
+  // SLUICE_BENCH_NODE_ARGS: extra Node flags for the runtime, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under this load.
+  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'local/main.ts'), '--port', String(port)], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -100,9 +103,20 @@ export async function runApiBench({ requests = 4000, concurrencies = [1, 32] } =
     const rawDynamoDb: LoadFigures[] = [];
     for (const concurrency of concurrencies) {
       const count = concurrency === 1 ? Math.min(1000, requests) : requests;
-      // Interleave so that drift of the machine hits both the same way.
-      rawDynamoDb.push(await measure(concurrency, count, getItem));
-      api.push(await measure(concurrency, count, getService));
+      // Interleaved rounds, alternating which path goes first, pooled per path: whatever
+      // else the machine does meanwhile hits both paths alike.
+      const pooled = { raw: { latencies: [] as number[], seconds: 0 }, api: { latencies: [] as number[], seconds: 0 } };
+      const perRound = Math.ceil(count / rounds);
+      for (let round = 0; round < rounds; round += 1) {
+        const order = round % 2 === 0 ? (['raw', 'api'] as const) : (['api', 'raw'] as const);
+        for (const path of order) {
+          const taken = await sample(concurrency, perRound, path === 'raw' ? getItem : getService);
+          pooled[path].latencies.push(...taken.latencies);
+          pooled[path].seconds += taken.seconds;
+        }
+      }
+      rawDynamoDb.push(figuresOf(concurrency, pooled.raw.latencies, pooled.raw.seconds));
+      api.push(figuresOf(concurrency, pooled.api.latencies, pooled.api.seconds));
     }
     ddb.destroy();
     agent.destroy();

@@ -17,6 +17,16 @@ export function percentile(sorted: readonly number[], p: number): number {
  * next call when the previous one answers (closed loop), and measures every call.
  */
 export async function measure(concurrency: number, requests: number, operation: () => Promise<void>): Promise<LoadFigures> {
+  const { latencies, seconds } = await sample(concurrency, requests, operation);
+  return figuresOf(concurrency, latencies, seconds);
+}
+
+/** The latencies of {@link measure}'s calls and how long they took together, for pooling rounds. */
+export async function sample(
+  concurrency: number,
+  requests: number,
+  operation: () => Promise<void>,
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let issued = 0;
   const started = performance.now();
@@ -30,14 +40,18 @@ export async function measure(concurrency: number, requests: number, operation: 
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Figures of pooled latencies (one round or several) taken in `seconds` of load. */
+export function figuresOf(concurrency: number, latencies: readonly number[], seconds: number): LoadFigures {
+  const sorted = [...latencies].sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 100) / 100;
   return {
-    requests,
+    requests: sorted.length,
     concurrency,
-    p50Ms: round(percentile(latencies, 50)),
-    p99Ms: round(percentile(latencies, 99)),
-    requestsPerSecond: Math.round(requests / elapsed),
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    requestsPerSecond: Math.round(sorted.length / seconds),
   };
 }
