@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
+  decodeJwt,
   decodeProtectedHeader,
   exportJWK,
   generateKeyPair,
@@ -172,9 +173,39 @@ export async function verifyDevToken(key: DevKey, authorization: string | undefi
   }
 }
 
+/**
+ * {@link verifyDevToken} that remembers the tokens it verified: the local runtime's
+ * stand-in for the JWT authorizer, which in AWS checks signatures outside the functions.
+ * An RSA signature check per request was about a tenth of the local API's CPU under load
+ * (bench/api-bench.ts with `SLUICE_BENCH_NODE_ARGS=--cpu-prof`). A remembered token is
+ * still checked for `exp`, `nbf` and `iat` on every use; a refused one is never
+ * remembered, and at most `size` tokens are kept (the oldest goes first).
+ */
+export function createDevTokenVerifier(
+  key: DevKey,
+  { size = 1000, now = () => Date.now() }: { size?: number; now?: () => number } = {},
+): (authorization: string | undefined) => Promise<Record<string, string> | undefined> {
+  const verified = new Map<string, { claims: Record<string, string>; times: JWTPayload }>();
+  return async (authorization) => {
+    const known = authorization === undefined ? undefined : verified.get(authorization);
+    if (known) {
+      if (timesValid(known.times, now())) return { ...known.claims };
+      verified.delete(authorization as string);
+      return undefined;
+    }
+    const claims = await verifyDevToken(key, authorization);
+    if (claims && authorization !== undefined) {
+      if (verified.size >= size) verified.delete(verified.keys().next().value as string);
+      const times = decodeJwt(authorization.slice('Bearer '.length));
+      verified.set(authorization, { claims: { ...claims }, times: { exp: times.exp, iat: times.iat, nbf: times.nbf } });
+    }
+    return claims;
+  };
+}
+
 /** jose checks `exp` and `nbf`; `iat` in the future it lets through, the authorizer does not. */
-function timesValid(payload: JWTPayload): boolean {
-  const now = Math.floor(Date.now() / 1000);
+function timesValid(payload: JWTPayload, at = Date.now()): boolean {
+  const now = Math.floor(at / 1000);
   if (typeof payload.exp !== 'number' || payload.exp <= now) return false;
   if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > now)) return false;
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) return false;

@@ -9,7 +9,7 @@ import { startLocalAlarms } from './alarms.js';
 import { type ApiDocs, createApiDocs, DOCS_PATH } from './api-docs.js';
 import { createLocalGateway } from './api-gateway.js';
 import { CONSOLE_PATH, type ConsoleOidc, createConsoleSite } from './console.js';
-import { type DevKey, loadOrCreateDevKey, verifyDevToken } from './dev-auth.js';
+import { createDevTokenVerifier, type DevKey, loadOrCreateDevKey } from './dev-auth.js';
 import { ensureIdempotencyTable, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LOCAL_RULES, notifierRule, startLocalEvents } from './events.js';
 import { startLocalFlows } from './flows.js';
@@ -151,7 +151,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     stops.push(docs.stop);
     const server = createLocalGateway({
       handlers: ROUTE_HANDLERS,
-      authorize: (authorization) => verifyDevToken(devKey, authorization),
+      authorize: createDevTokenVerifier(devKey),
       ...(options.jwtScopes === undefined ? {} : { requiredScopes: options.jwtScopes }),
       logger,
       isReady: () => ready,

@@ -64,11 +64,16 @@ const RULES: Readonly<Record<Exclude<AddressClass, 'public'>, readonly Rule[]>> 
 /** Checked in this order: the first matching class wins. */
 const ORDER = ['metadata', 'unspecified', 'loopback', 'link-local', 'private', 'multicast', 'reserved'] as const;
 
-const LISTS = ORDER.map((name) => {
-  const list = new BlockList();
-  for (const [network, prefix] of RULES[name]) list.addSubnet(network, prefix, isIP(network) === 4 ? 'ipv4' : 'ipv6');
-  return [name, list] as const;
-});
+/** Built on the first check, not at module init: BlockLists cost a cold start some milliseconds, and most requests check no address. */
+let lists: readonly (readonly [AddressClass, BlockList])[] | undefined;
+const LISTS = () => {
+  lists ??= ORDER.map((name) => {
+    const list = new BlockList();
+    for (const [network, prefix] of RULES[name]) list.addSubnet(network, prefix, isIP(network) === 4 ? 'ipv4' : 'ipv6');
+    return [name, list] as const;
+  });
+  return lists;
+};
 
 /** Classes a webhook may reach only when `allowPrivateNetworks` is set (tests, local runtime). */
 const PRIVATE_CLASSES: ReadonlySet<AddressClass> = new Set(['loopback', 'private']);
@@ -83,7 +88,7 @@ export function classifyAddress(address: string): AddressClass | undefined {
     if (embedded !== undefined && embedded !== bare) return classifyAddress(embedded);
   }
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  for (const [name, list] of LISTS) if (list.check(bare, type)) return name;
+  for (const [name, list] of LISTS()) if (list.check(bare, type)) return name;
   return 'public';
 }
 
