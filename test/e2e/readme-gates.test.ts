@@ -3,22 +3,13 @@
  * against the runtime's CloudWatch endpoint and `sluice` on PATH (the bundle built from the
  * sources now), at real time. Skipped where `aws` is not installed.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasAwsCli } from '../support/aws-cli.js';
 import { cliBundle } from '../support/cli.js';
 import { readmeRuntime, runReadmeBlock } from '../support/readme.js';
-
-const hasAwsCli = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v aws'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(!hasAwsCli)('the README alarm gate (skipped when `aws` is not installed)', () => {
   let readme: Awaited<ReturnType<typeof readmeRuntime>>;

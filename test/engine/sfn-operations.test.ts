@@ -5,9 +5,7 @@
 // TestState, RedriveExecution, versions (none published locally) and
 // activities ("Learn about Activities in Step Functions": GetActivityTask,
 // SendTask* on activity tokens, TimeoutSeconds and HeartbeatSeconds).
-import { execFile, execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   ActivityDoesNotExist,
@@ -40,6 +38,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type SfnEngine, type SfnServer, startSfnServer } from '../../local/engine/index.js';
+import { awsCliEnv, hasAwsCli } from '../support/aws-cli.js';
 
 let engine: SfnEngine;
 let server: SfnServer;
@@ -322,30 +321,10 @@ describe('activities', () => {
   });
 });
 
-const hasAwsCli = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v aws'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe.skipIf(!hasAwsCli)('the AWS CLI (skipped when `aws` is not installed)', () => {
   const run = promisify(execFile);
-  const cliEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(tmpdir(), 'sluice-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'sluice-no-aws-credentials'),
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_PAGER: '',
-    // start-sync-execution and test-state go to a `sync-` host prefix in AWS; a local endpoint has none.
-    AWS_DISABLE_HOST_PREFIX_INJECTION: 'true',
-  };
-  delete cliEnv.AWS_PROFILE;
+  // start-sync-execution and test-state go to a `sync-` host prefix in AWS; a local endpoint has none.
+  const cliEnv = awsCliEnv({ AWS_DISABLE_HOST_PREFIX_INJECTION: 'true' });
   const cli = async (...args: string[]): Promise<Record<string, unknown>> => {
     const { stdout } = await run('aws', ['stepfunctions', ...args, '--endpoint-url', server.url, '--output', 'json'], { env: cliEnv });
     return stdout.trim() === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);

@@ -3,7 +3,7 @@
  * (AWS JSON 1.0): listed by /health, given to the handlers as CLOUDWATCH_ENDPOINT, kept
  * across a restart with --persist, and reached by the AWS CLI when one is installed.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { readEnv } from '../../functions/common/env.js';
 import { generateDevKey } from '../../local/dev-auth.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { startTestApi, type TestApi, unique } from '../support/api.js';
+import { awsCliEnv, hasAwsCli } from '../support/aws-cli.js';
 
 let api: TestApi;
 let client: CloudWatchClient;
@@ -321,29 +322,9 @@ describe('with --persist', () => {
   });
 });
 
-const hasAwsCli = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v aws'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe.skipIf(!hasAwsCli)('the AWS CLI (skipped when `aws` is not installed)', () => {
   const run = promisify(execFile);
-  // The user's own profile and config stay out: any credentials and region work.
-  const cliEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(tmpdir(), 'sluice-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'sluice-no-aws-credentials'),
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_PAGER: '',
-  };
-  delete cliEnv.AWS_PROFILE;
+  const cliEnv = awsCliEnv();
 
   it('aws cloudwatch set-alarm-state --endpoint-url … sets the state', async () => {
     const name = unique('cli');

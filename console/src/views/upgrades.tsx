@@ -1,22 +1,9 @@
 import { useQuery } from '@tanstack/preact-query';
+import { STATUSES } from '../../../functions/domain/status.js';
 import { type Schemas, unwrap } from '../api.js';
 import { href, type Route } from '../route.js';
 import type { ViewContext } from './context.js';
 import { Loading, Problem, Status, when } from './parts.js';
-
-const STATUSES: readonly Schemas['UpgradeStatus'][] = [
-  'PENDING',
-  'VALIDATING',
-  'IN_PROGRESS',
-  'CANARY_RUNNING',
-  'CANARY_MONITORING',
-  'PAUSED',
-  'ROLLING_BACK',
-  'ROLLED_BACK',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-];
 
 /** The tenant's upgrades, newest first, filtered by status and component on the API's side (the filters are in the URL). */
 export function UpgradesView({ client, session, route }: ViewContext & { route: Extract<Route, { view: 'upgrades' }> }) {
