@@ -3,25 +3,23 @@
  * built from the sources now (test/support/cli.ts), against a runtime at real time with a
  * dev key of its own. What the prose after the block promises is checked here.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliBundle } from '../support/cli.js';
+import { cliBundle, sluiceShimDir } from '../support/cli.js';
 import { readmeRuntime, runReadmeBlock } from '../support/readme.js';
 
 let readme: Awaited<ReturnType<typeof readmeRuntime>>;
-const bin = mkdtempSync(join(tmpdir(), 'sluice-bin-'));
+let bin = '';
 beforeAll(async () => {
   const [started, bundle] = await Promise.all([readmeRuntime('sluice-readme-cli'), cliBundle()]);
   readme = started;
-  const shim = join(bin, 'sluice');
-  writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${bundle}' "$@"\n`);
-  chmodSync(shim, 0o755);
+  bin = sluiceShimDir(bundle);
 });
 afterAll(async () => {
   await readme?.stop();
-  rmSync(bin, { recursive: true, force: true });
+  if (bin) rmSync(bin, { recursive: true, force: true });
 });
 
 /** `key: value` lines of an object printed as a table. */

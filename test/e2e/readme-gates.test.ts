@@ -3,27 +3,24 @@
  * against the runtime's CloudWatch endpoint and `sluice` on PATH (the bundle built from the
  * sources now), at real time. Skipped where `aws` is not installed.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasAwsCli } from '../support/aws-cli.js';
-import { cliBundle } from '../support/cli.js';
+import { cliBundle, sluiceShimDir } from '../support/cli.js';
 import { readmeRuntime, runReadmeBlock } from '../support/readme.js';
 
 describe.skipIf(!hasAwsCli)('the README alarm gate (skipped when `aws` is not installed)', () => {
   let readme: Awaited<ReturnType<typeof readmeRuntime>>;
-  const bin = mkdtempSync(join(tmpdir(), 'sluice-bin-'));
+  let bin = '';
   beforeAll(async () => {
     const [started, bundle] = await Promise.all([readmeRuntime('sluice-readme-gates'), cliBundle()]);
     readme = started;
-    const shim = join(bin, 'sluice');
-    writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${bundle}' "$@"\n`);
-    chmodSync(shim, 0o755);
+    bin = sluiceShimDir(bundle);
   });
   afterAll(async () => {
     await readme?.stop();
-    rmSync(bin, { recursive: true, force: true });
+    if (bin) rmSync(bin, { recursive: true, force: true });
   });
 
   it('rolls the upgrade back once set-alarm-state puts its alarm in ALARM, and prints what the README says', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli } from '../../cli/build.js';
@@ -46,4 +46,13 @@ export async function sluice(
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A fresh folder holding `sluice`, a shim that runs `bundle`: first on PATH, README blocks run as written. */
+export function sluiceShimDir(bundle: string): string {
+  const bin = mkdtempSync(join(tmpdir(), 'sluice-bin-'));
+  const shim = join(bin, 'sluice');
+  writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${bundle}' "$@"\n`);
+  chmodSync(shim, 0o755);
+  return bin;
 }
