@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { deferred } from '../domain/deferred.js';
 import { EVENT_TYPES, type EventType } from '../domain/event-types.js';
 import {
   decodeCursor,
@@ -14,22 +15,28 @@ import {
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 
 /** One event of a timeline (an upgrade's, a run's). */
-export const TimelineEvent = z
-  .strictObject({
-    cursor: z.string().meta({ description: 'Resumes right after this event: pass it as `after`.' }),
-    type: EventTypeSchema,
-    at: z.iso.datetime(),
-    actor: z.string().optional().meta({ description: 'Who caused it: a user (the token subject) or `sluice`.' }),
-    detail: z.record(z.string(), z.unknown()).optional().meta({ description: 'Facts of the event; its type says which.' }),
-  })
-  .meta({ id: 'TimelineEvent' });
+export const TimelineEvent = deferred(() =>
+  z
+    .strictObject({
+      cursor: z.string().meta({ description: 'Resumes right after this event: pass it as `after`.' }),
+      type: EventTypeSchema,
+      at: z.iso.datetime(),
+      actor: z.string().optional().meta({ description: 'Who caused it: a user (the token subject) or `sluice`.' }),
+      detail: z.record(z.string(), z.unknown()).optional().meta({ description: 'Facts of the event; its type says which.' }),
+    })
+    .meta({ id: 'TimelineEvent' }),
+);
 export type TimelineEventView = z.infer<typeof TimelineEvent>;
 
 /** One event of the tenant's feed: a timeline event with what it is about. */
-export const FeedEvent = TimelineEvent.extend({
-  executionId: z.string().optional().meta({ description: 'The upgrade it is about (upgrade events).' }),
-  runId: z.string().optional().meta({ description: 'The update run it is about (run events).' }),
-}).meta({ id: 'FeedEvent' });
+export const FeedEvent = deferred(() =>
+  TimelineEvent.unwrap()
+    .extend({
+      executionId: z.string().optional().meta({ description: 'The upgrade it is about (upgrade events).' }),
+      runId: z.string().optional().meta({ description: 'The update run it is about (run events).' }),
+    })
+    .meta({ id: 'FeedEvent' }),
+);
 export type FeedEventView = z.infer<typeof FeedEvent>;
 
 const page = <T extends z.ZodType>(item: T, id: string) =>
@@ -41,8 +48,8 @@ const page = <T extends z.ZodType>(item: T, id: string) =>
     })
     .meta({ id });
 
-export const TimelineEventPage = page(TimelineEvent, 'TimelineEventPage');
-export const FeedEventPage = page(FeedEvent, 'FeedEventPage');
+export const TimelineEventPage = deferred(() => page(TimelineEvent, 'TimelineEventPage'));
+export const FeedEventPage = deferred(() => page(FeedEvent, 'FeedEventPage'));
 
 const TypeList = z
   .string()
@@ -65,19 +72,21 @@ const TypeList = z
   });
 
 /** `after`, `waitSeconds`, `types`, `limit` (and `nextToken`, the list convention's name for `after`). */
-export const EventsQuery = z.strictObject({
-  after: z.string().min(1).max(512).optional().meta({ description: 'A cursor from an earlier answer: only events after it.' }),
-  nextToken: z.string().min(1).max(512).optional().meta({ description: 'Same as `after` (the name every list uses).' }),
-  waitSeconds: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_WAIT_SECONDS)
-    .default(0)
-    .meta({ description: `Hold up to this many seconds (at most ${MAX_WAIT_SECONDS}) until an event newer than the cursor exists.` }),
-  types: TypeList.optional(),
-  limit: z.coerce.number().int().min(1).max(FEED_PAGE_LIMIT).default(FEED_PAGE_LIMIT),
-});
+export const EventsQuery = deferred(() =>
+  z.strictObject({
+    after: z.string().min(1).max(512).optional().meta({ description: 'A cursor from an earlier answer: only events after it.' }),
+    nextToken: z.string().min(1).max(512).optional().meta({ description: 'Same as `after` (the name every list uses).' }),
+    waitSeconds: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_WAIT_SECONDS)
+      .default(0)
+      .meta({ description: `Hold up to this many seconds (at most ${MAX_WAIT_SECONDS}) until an event newer than the cursor exists.` }),
+    types: TypeList.optional(),
+    limit: z.coerce.number().int().min(1).max(FEED_PAGE_LIMIT).default(FEED_PAGE_LIMIT),
+  }),
+);
 export type EventsQuery = z.infer<typeof EventsQuery>;
 
 /** The query as the feed takes it; a bad or (for the tenant feed) expired cursor throws 400 / 410. */

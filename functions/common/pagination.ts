@@ -1,11 +1,14 @@
 import * as z from 'zod';
+import { deferred } from '../domain/deferred.js';
 import { BadRequestError } from './errors.js';
 
 /** The `limit` and `nextToken` query parameters every list accepts. */
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  nextToken: z.string().min(1).max(2048).optional(),
-});
+export const PageQuery = deferred(() =>
+  z.object({
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    nextToken: z.string().min(1).max(2048).optional(),
+  }),
+);
 export type PageQuery = z.infer<typeof PageQuery>;
 
 export interface Page<T> {

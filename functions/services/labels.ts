@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { SafeKey } from '../common/schemas.js';
+import { deferred } from '../domain/deferred.js';
 
 /** Label keys and values (docs/architecture.md#fleet-update-runs): lower-case, up to 63 characters. */
 const LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -27,9 +28,11 @@ function refuseProtoKey(value: unknown, ctx: z.RefinementCtx): unknown {
 }
 
 /** A service's labels: at most {@link MAX_LABELS} pairs. Groups of update runs select services by them. */
-export const Labels = z.preprocess(
-  refuseProtoKey,
-  z.record(SafeKey(LabelKey), LabelValue).refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`),
+export const Labels = deferred(() =>
+  z.preprocess(
+    refuseProtoKey,
+    z.record(SafeKey(LabelKey), LabelValue).refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`),
+  ),
 );
 export type Labels = z.infer<typeof Labels>;
 

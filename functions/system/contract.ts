@@ -1,10 +1,13 @@
 import * as z from 'zod';
 import type { Contract } from '../common/http/api-handler.js';
+import { deferred } from '../domain/deferred.js';
 
-export const Health = z
-  .object({ status: z.literal('ok') })
-  .loose()
-  .meta({ id: 'Health' });
+export const Health = deferred(() =>
+  z
+    .object({ status: z.literal('ok') })
+    .loose()
+    .meta({ id: 'Health' }),
+);
 
 export const systemContracts = {
   // The local runtime answers 503 until it is ready, so /health means ready.
