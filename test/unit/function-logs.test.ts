@@ -39,7 +39,9 @@ describe('API request lines', () => {
         functionLogger().info('listing');
         return { items: [] };
       },
-      getService: async () => ({}),
+      getService: async () => {
+        throw new TypeError('the store broke');
+      },
       updateService: async () => ({}),
       deleteService: async () => undefined,
     },
@@ -90,6 +92,25 @@ describe('API request lines', () => {
     }
     expect(lines.at(-1)).toMatchObject({ message: 'request', status: 401 });
     expect(stream.text()).not.toContain('the-webhook-secret');
+  });
+
+  it('log an unexpected error with its stack frames, and answer a 500 that carries neither', async () => {
+    const response = await handler(
+      {
+        ...event('GET', 'apigw-3', { sub: 'olivia', tenant: 't1', roles: 'viewer' }),
+        routeKey: `GET ${SERVICES}/{serviceName}`,
+        rawPath: '/v1/tenants/t1/projects/p/services/svc',
+        pathParameters: { tenantId: 't1', projectName: 'p', serviceName: 'svc' },
+      } as APIGatewayProxyEventV2,
+      contextOf('lambda-500'),
+    );
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('the store broke');
+    const line = linesOf('lambda-500').find((entry) => entry.message === 'unhandled error');
+    expect(line).toMatchObject({ level: 'ERROR', error: { name: 'TypeError', message: 'the store broke' } });
+    // Frames only (the message is the line's `error`), in the sources' terms.
+    expect(line?.stack).toMatch(/^\s+at .*function-logs\.test\.ts:\d+:\d+/);
+    expect(line?.stack).not.toContain('the store broke');
   });
 });
 

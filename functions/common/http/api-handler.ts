@@ -23,6 +23,7 @@ import {
 import { functionLogger, type Logger } from '../logger.js';
 import { type InvocationKeys, observe } from '../observe.js';
 import { INTERNAL_PROBLEM, toProblem } from '../problem.js';
+import { stackFrames } from '../stack-trace.js';
 import type { ErrorStatus } from './error-statuses.js';
 import { type Idempotency, readIdempotencyKey } from './idempotency.js';
 import { type Principal, principalFromEvent } from './principal.js';
@@ -364,19 +365,20 @@ function json(statusCode: number, body: unknown, contentType = 'application/json
 }
 
 /**
- * Turns an `AppError` into `application/problem+json`; anything else is logged and
- * answered with a generic 500 that carries no stack, message or cause.
+ * Turns an `AppError` into `application/problem+json`; anything else is logged (with its
+ * stack, in the sources' terms) and answered with a generic 500 that carries no stack,
+ * message or cause.
  */
 export function problemErrors(logger: () => Logger): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   return {
     onError: async (request) => {
       const { error } = request;
       if (error instanceof AppError) {
-        if (error.status >= 500) logger().error('request failed', { error, cause: error.cause });
+        if (error.status >= 500) logger().error('request failed', { error, cause: error.cause, stack: stackFrames(error) });
         request.response = json(error.status, toProblem(error), 'application/problem+json');
         return;
       }
-      logger().error('unhandled error', { error, routeKey: request.event.routeKey });
+      logger().error('unhandled error', { error, routeKey: request.event.routeKey, stack: stackFrames(error) });
       request.response = json(500, INTERNAL_PROBLEM, 'application/problem+json');
     },
   };
