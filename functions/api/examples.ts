@@ -1,7 +1,7 @@
 import type * as z from 'zod';
 import type { ZodOpenApiExampleObject } from 'zod-openapi';
 import type { Component, Version } from '../catalog/schemas.js';
-import { encodeCursor } from '../common/feed.js';
+import { encodeCursor } from '../common/feed-cursor.js';
 import type { GateView, MemberView, StageSpec, UpdateRunView, UpdateStrategyView } from '../fleet/schemas.js';
 import type { UpgradeStepView } from '../pipeline/schemas.js';
 import { toRegistryExecution } from '../registry/registry.js';

@@ -2,36 +2,30 @@ import { createRequire } from 'node:module';
 import { lazy } from './lazy.js';
 
 /**
- * The functions' one door to the AWS SDK v3 (docs/decisions/0033-sdk-through-require-and-lazy-clients.md).
+ * The functions' one door to the AWS SDK v3 (docs/decisions/0034-what-a-cold-start-builds.md,
+ * which revises 0033).
  *
- * The SDK's packages are CommonJS, in node_modules and in the Lambda runtime alike. An ES
- * module that `import`s one makes Node's ES module loader lex its source, and the modules
- * it re-exports, for their export names before it runs; for the two DynamoDB packages that
- * doubles what loading them costs. `require` loads the very same module (one module cache
- * serves both) without that step, so the bundles, which stay ES modules, take the SDK
- * through `require`.
+ * DynamoDB is bundled: nearly every request of every function reads or writes the table,
+ * so its client is loaded at init whatever happens. Imported by name, its ES build is
+ * tree-shaken to the commands used here: about 330 kB of the SDK in each bundle where the
+ * runtime's copy loads every command and protocol of the package, and init is 15-30 ms
+ * shorter (measured in decision 0034). It also pins the DynamoDB client to the version
+ * the tests ran.
  *
- * DynamoDB is loaded with the module: nearly every request of every function reads or
- * writes the table. The other clients are loaded on the first call that needs them, so a
- * cold start pays only for what its first request uses.
- *
- * With `sluice:bundleAwsSdk` the stack defines `process.env.SLUICE_AWS_SDK` as `bundled`
- * and esbuild bundles the `import()` branches (tree-shaken ES builds) instead.
+ * The other clients are loaded on the first call that needs them, so a cold start pays
+ * only for what its first request uses. They come from the Lambda runtime through
+ * `require` (an ES module that `import`s one of the SDK's CommonJS packages makes Node
+ * lex it and what it re-exports for their export names first, which doubles the load;
+ * `require` shares the same module cache without that step). With `sluice:bundleAwsSdk`
+ * the stack defines `process.env.SLUICE_AWS_SDK` as `bundled`, and esbuild bundles the
+ * `import()` branches instead.
  */
 // Each choice below compares `process.env.SLUICE_AWS_SDK` in place (not through a
 // constant) so that esbuild folds it and drops the branch a bundle does not take.
 const runtimeRequire = createRequire(import.meta.url);
 
-type DynamoDb = typeof import('@aws-sdk/client-dynamodb');
-type DocumentClient = typeof import('@aws-sdk/lib-dynamodb');
-
-const dynamoDb: DynamoDb =
-  process.env.SLUICE_AWS_SDK === 'bundled' ? await import('@aws-sdk/client-dynamodb') : runtimeRequire('@aws-sdk/client-dynamodb');
-const documentClient: DocumentClient =
-  process.env.SLUICE_AWS_SDK === 'bundled' ? await import('@aws-sdk/lib-dynamodb') : runtimeRequire('@aws-sdk/lib-dynamodb');
-
-export const { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } = dynamoDb;
-export const {
+export { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+export {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -41,7 +35,7 @@ export const {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-} = documentClient;
+} from '@aws-sdk/lib-dynamodb';
 
 /** `@aws-sdk/client-sfn`, on first use: starting and moving flows. */
 export const stepFunctionsSdk = /* @__PURE__ */ lazy(

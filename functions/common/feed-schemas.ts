@@ -1,15 +1,8 @@
 import * as z from 'zod';
 import { deferred } from '../domain/deferred.js';
 import { EVENT_TYPES, type EventType } from '../domain/event-types.js';
-import {
-  decodeCursor,
-  encodeCursor,
-  FEED_PAGE_LIMIT,
-  type FeedPage,
-  type FeedQuery,
-  MAX_WAIT_SECONDS,
-  type SequencedEvent,
-} from './feed.js';
+import type { FeedPage, FeedQuery, SequencedEvent } from './feed.js';
+import { decodeCursor, encodeCursor, FEED_PAGE_LIMIT, MAX_WAIT_SECONDS } from './feed-cursor.js';
 
 /** What happened; the OpenAPI document describes each type (functions/api/event-type-docs.ts). */
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });

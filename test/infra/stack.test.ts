@@ -24,7 +24,7 @@ import { acceptsIdempotencyKey, ROUTE_GROUPS, ROUTES, routeKey } from '../../fun
 import { IDEMPOTENCY_TABLE_SCHEMA, TABLE_SCHEMA } from '../../functions/domain/table-schema.js';
 import { CONFIG_DEFAULTS, CONTEXT_KEYS } from '../../lib/config.js';
 import { IDEMPOTENCY_ACTIONS } from '../../lib/constructs/idempotency-table.js';
-import type { SluiceFunction } from '../../lib/constructs/sluice-function.js';
+import { BUNDLE_BUDGET_BYTES, type SluiceFunction } from '../../lib/constructs/sluice-function.js';
 import type { SluiceStateMachine } from '../../lib/constructs/sluice-state-machine.js';
 import { SYNC_EXECUTION_RULE_NAME } from '../../lib/constructs/sluice-state-machine.js';
 import {
@@ -362,13 +362,15 @@ describe('functions', () => {
     const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
     expect(bundle.startsWith("import { createRequire as __sluiceCreateRequire } from 'node:module';")).toBe(true);
     expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
-    // Small bundles (docs/decisions/0007-aws-sdk-from-the-lambda-runtime.md). The SDK comes from the runtime, zod's locales are shaken out.
-    expect(Buffer.byteLength(bundle)).toBeLessThan(300 * 1024);
+    // Decision 0034: DynamoDB's client bundled and tree-shaken, zod's locales shaken out.
+    expect(Buffer.byteLength(bundle)).toBeLessThan(BUNDLE_BUDGET_BYTES);
     expect(bundle).not.toMatch(/from\s*["']@smithy\//);
-    // The SDK is required through functions/common/aws-sdk.ts, never imported (decision 0033):
-    // the bundle's import() branches for a bundled SDK are folded away.
+    // Nothing of the SDK is imported from outside the bundle; DynamoDB is inside it, not required.
     expect(bundle).not.toMatch(/(from|import\()\s*["']@aws-sdk\//);
-    expect(bundle).toContain('"@aws-sdk/lib-dynamodb"');
+    expect(bundle).not.toMatch(/require\)?\(["']@aws-sdk\/(client-dynamodb|lib-dynamodb)["']\)/);
+    // The system function has no table: no DynamoDB client in it at all.
+    if (name === 'system') expect(bundle).not.toContain('DynamoDBDocumentClient');
+    else expect(bundle).toContain('DynamoDBDocumentClient');
   });
 
   it('use roles without AWS managed policies', () => {
