@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -22,10 +23,10 @@ export const SLUICE_METRICS_NAMESPACE = 'Sluice';
 
 /**
  * What a function's bundle (`index.mjs`) may weigh: the infra tests and the bench hold
- * every bundle to it. About 330 kB of each is DynamoDB's client, bundled and tree-shaken
+ * every bundle to it. About 200 kB of each is DynamoDB's client, bundled and tree-shaken
  * (docs/decisions/0034-what-a-cold-start-builds.md).
  */
-export const BUNDLE_BUDGET_BYTES = 700 * 1024;
+export const BUNDLE_BUDGET_BYTES = 600 * 1024;
 
 /**
  * ESM bundles still meet CommonJS dependencies that call `require` (and esbuild's
@@ -154,7 +155,12 @@ export class SluiceFunction extends Construct implements IGrantable {
         // (decisions 0033, 0034).
         externalModules: [],
         define: { 'process.env.SLUICE_AWS_SDK': JSON.stringify(props.bundleAwsSdk ? 'bundled' : 'runtime') },
-        esbuildArgs: { '--tree-shaking': 'true' },
+        esbuildArgs: {
+          '--tree-shaking': 'true',
+          // The SDK's default credential chain, replaced by the environment's credentials
+          // with the runtime's chain behind them (functions/common/aws-credentials.ts).
+          '--alias:@aws-sdk/credential-provider-node': join(props.projectRoot, 'functions/common/aws-credentials.ts'),
+        },
         // Local esbuild from node_modules; Docker is never needed for these bundles.
         forceDockerBundling: false,
       },

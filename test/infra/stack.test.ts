@@ -368,6 +368,8 @@ describe('functions', () => {
     // Nothing of the SDK is imported from outside the bundle; DynamoDB is inside it, not required.
     expect(bundle).not.toMatch(/(from|import\()\s*["']@aws-sdk\//);
     expect(bundle).not.toMatch(/require\)?\(["']@aws-sdk\/(client-dynamodb|lib-dynamodb)["']\)/);
+    // The SDK's credential chain is aliased away (functions/common/aws-credentials.ts): none of its STS and SSO clients.
+    expect(bundle).not.toContain('AssumeRoleWithWebIdentity');
     // The system function has no table: no DynamoDB client in it at all.
     if (name === 'system') expect(bundle).not.toContain('DynamoDBDocumentClient');
     else expect(bundle).toContain('DynamoDBDocumentClient');
