@@ -38,10 +38,10 @@ function standIn(name: string): string {
  * cold start before the first request. Each bundle from `cdk synth` is imported in a
  * fresh Node process, `runs` times interleaved with a bare built-in import (the
  * baseline), and the best and median kept. The bundles are copied under `.cache/` so
- * `@aws-sdk/*`, which they leave to the runtime (decision 0007), resolves from the
- * repository's node_modules as it resolves from the runtime's in Lambda.
+ * the SDK clients they leave to the runtime (decision 0034: all but DynamoDB's, loaded on
+ * first use) resolve from the repository's node_modules as from the runtime's in Lambda.
  */
-export async function runInitBench({ runs = 5, context = {} as Record<string, string> } = {}): Promise<InitBenchFigures> {
+export async function runInitBench({ runs = 9, context = {} as Record<string, string> } = {}): Promise<InitBenchFigures> {
   const work = join(REPO, '.cache', 'init-bench');
   rmSync(work, { recursive: true, force: true });
   try {
@@ -114,7 +114,7 @@ export async function runInitBench({ runs = 5, context = {} as Record<string, st
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const figures = await runInitBench({
-    runs: Number(process.env.RUNS ?? 5),
+    runs: Number(process.env.RUNS ?? 9),
     context: process.env.BUNDLE_SDK ? { 'sluice:bundleAwsSdk': 'true' } : {},
   });
   console.log(JSON.stringify(figures, null, 2));
