@@ -7,7 +7,7 @@ import { lazy } from './lazy.js';
  *
  * DynamoDB is bundled: nearly every request of every function reads or writes the table,
  * so its client is loaded at init whatever happens. Imported by name, its ES build is
- * tree-shaken to the commands used here: about 330 kB of the SDK in each bundle where the
+ * tree-shaken to the commands used here: about 210 kB of the SDK in each bundle where the
  * runtime's copy loads every command and protocol of the package, and init is 15-30 ms
  * shorter (measured in decision 0034). It also pins the DynamoDB client to the version
  * the tests ran.

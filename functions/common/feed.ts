@@ -25,7 +25,6 @@ import { QueryCommand, TransactWriteCommand, UpdateCommand } from './aws-sdk.js'
 import { conditionFailuresOf, type TransactItem } from './ddb-items.js';
 import { FEED_PAGE_LIMIT, FEED_RETENTION_DAYS, MAX_WAIT_SECONDS } from './feed-cursor.js';
 
-export { CURSOR_LIFETIME_DAYS, decodeCursor, encodeCursor, FEED_PAGE_LIMIT, FEED_RETENTION_DAYS, MAX_WAIT_SECONDS } from './feed-cursor.js';
 /** How long a reader waits for a taken number before it voids it. Commits take milliseconds. */
 export const HOLE_GRACE_MS = 2_000;
 /** A hole followed by an event older than this is expired data, not a writer in flight: passed, not voided. */

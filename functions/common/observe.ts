@@ -33,7 +33,7 @@ interface Started {
  *   id, and the keys appended for one invocation are reset when it ends (`resetKeys`): a
  *   warm function's next invocation starts without them.
  * - the invocation's own keys, appended once.
- * - on an error, its stack mapped to the sources (functions/common/stack-trace.ts).
+ * - on an error that leaves the handler, its stack mapped to the sources (functions/common/stack-trace.ts).
  * - at the end, one debug line with its duration (and outcome or error), then the
  *   metrics it recorded, written as EMF whether it returned or threw: a metric of a task
  *   that failed afterwards still counts.
@@ -69,8 +69,9 @@ export function observe<TEvent, TResult>(options: ObserveOptions<TEvent, TResult
       await lambdaContext().after?.(request as middy.Request);
     },
     onError: async (request) => {
-      // What the runtime logs of an error it is handed, and a flow gets as its cause.
-      mapErrorStack(request.error);
+      // An error that leaves the handler (no inner middleware answered it): what the runtime
+      // logs, and a flow gets as its cause. A 4xx answered as problem+json needs no stack.
+      if (request.response == null) mapErrorStack(request.error);
       // An error an inner middleware turned into an answer (problem+json) has its response by now.
       const outcome = request.response != null && options.outcome ? options.outcome(request.response) : {};
       end(request, { ...outcome, error: request.error });

@@ -148,8 +148,8 @@ export class SluiceFunction extends Construct implements IGrantable {
         sourceMap: true,
         // Stack traces need names and lines, not the sources; keeps the asset small.
         sourcesContent: false,
-        bundleAwsSDK: props.bundleAwsSdk ?? false,
-        // Nothing external: functions/common/aws-sdk.ts imports DynamoDB's client by name
+        // Nothing external (so CDK's bundleAwsSDK has nothing to decide; `define` below carries
+        // the choice): functions/common/aws-sdk.ts imports DynamoDB's client by name
         // (bundled, tree-shaken), and takes the others from the runtime through a
         // `require` esbuild leaves alone, or through `import()` when they are bundled too
         // (decisions 0033, 0034).

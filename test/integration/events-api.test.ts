@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CURSOR_LIFETIME_DAYS, encodeCursor } from '../../functions/common/feed.js';
+import { CURSOR_LIFETIME_DAYS, encodeCursor } from '../../functions/common/feed-cursor.js';
 import { EVENT_TYPES } from '../../functions/domain/event-types.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { type FleetWorld, fleetWorld } from '../support/fleet.js';
